@@ -1,0 +1,117 @@
+// tracewired: an OTLP/gRPC receiver for traces, metrics and logs.
+//
+//   tracewired [--config FILE] [--listen HOST:PORT] [--sink none|debug|file] ...
+//   tracewired --validate-config FILE
+//
+// Prints "tracewired listening on HOST:PORT" when ready. SIGTERM or SIGINT
+// stop it: it stops accepting, finishes requests in flight, drains the sink
+// and exits 0 within the shutdown timeout.
+
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "CLI/CLI.hpp"
+#include "absl/time/clock.h"
+#include "receiver/daemon.h"
+#include "receiver/daemon_config.h"
+
+namespace {
+
+using tracewire::receiver::DaemonConfig;
+
+int Fail(const std::string& msg) {
+  std::fprintf(stderr, "tracewired: %s\n", msg.c_str());
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"tracewired: OTLP/gRPC receiver for traces, metrics and logs"};
+  std::string config_file, validate_file;
+  std::string listen, sink, file_dir, tls_cert, tls_key, tls_ca, metrics_listen, fsync;
+  std::vector<std::string> tokens, keys;
+  int64_t max_request_mib = 0, shutdown_timeout_s = 0;
+  app.add_option("--config", config_file, "YAML configuration file");
+  app.add_option("--validate-config", validate_file, "check a configuration file and exit");
+  app.add_option("--listen", listen, "HOST:PORT to serve OTLP/gRPC on (default 127.0.0.1:4317)");
+  app.add_option("--sink", sink, "none | debug | file");
+  app.add_option("--file-dir", file_dir, "directory of the file sink");
+  app.add_option("--file-fsync", fsync, "file sink fsync policy: none | batch | interval");
+  app.add_option("--tls-cert", tls_cert, "server certificate chain (PEM)");
+  app.add_option("--tls-key", tls_key, "server private key (PEM)");
+  app.add_option("--tls-client-ca", tls_ca, "CA (PEM) client certificates must chain to (mTLS)");
+  app.add_option("--bearer-token", tokens, "accepted bearer token (repeatable)");
+  app.add_option("--api-key", keys, "accepted x-api-key value (repeatable)");
+  app.add_option("--max-request-mib", max_request_mib, "largest request accepted, MiB");
+  app.add_option("--metrics-listen", metrics_listen,
+                 "HOST:PORT of the Prometheus /metrics endpoint ('' disables)");
+  app.add_option("--shutdown-timeout-s", shutdown_timeout_s, "seconds allowed for shutdown");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  if (!validate_file.empty()) {
+    absl::StatusOr<DaemonConfig> c = tracewire::receiver::LoadDaemonConfigFile(validate_file);
+    absl::Status st = c.ok() ? c->Validate() : c.status();
+    if (!st.ok()) return Fail(std::string(st.message()));
+    std::printf("%s: ok\n", validate_file.c_str());
+    return 0;
+  }
+
+  DaemonConfig config;
+  if (!config_file.empty()) {
+    absl::StatusOr<DaemonConfig> c = tracewire::receiver::LoadDaemonConfigFile(config_file);
+    if (!c.ok()) return Fail(std::string(c.status().message()));
+    config = *c;
+  }
+  if (app.count("--listen")) config.listen = listen;
+  if (app.count("--sink")) config.sink = sink;
+  if (app.count("--file-dir")) config.file_dir = file_dir;
+  if (app.count("--file-fsync")) config.file_fsync = fsync;
+  if (app.count("--tls-cert")) config.tls_cert_file = tls_cert;
+  if (app.count("--tls-key")) config.tls_key_file = tls_key;
+  if (app.count("--tls-client-ca")) config.tls_client_ca_file = tls_ca;
+  if (app.count("--bearer-token")) config.bearer_tokens = tokens;
+  if (app.count("--api-key")) config.api_keys = keys;
+  if (app.count("--max-request-mib")) config.max_request_mib = max_request_mib;
+  if (app.count("--metrics-listen")) config.metrics_listen = metrics_listen;
+  if (app.count("--shutdown-timeout-s")) config.shutdown_timeout_s = shutdown_timeout_s;
+  if (absl::Status st = config.Validate(); !st.ok()) return Fail(std::string(st.message()));
+
+  // Block the stop signals in every thread; the main thread waits for them.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  tracewire::receiver::Daemon daemon(config);
+  if (absl::Status st = daemon.Start(); !st.ok()) {
+    (void)daemon.Shutdown(absl::Now() + absl::Seconds(5));
+    return Fail(std::string(st.message()));
+  }
+  std::printf("tracewired listening on %s\n", daemon.address().c_str());
+  std::fflush(stdout);
+  if (daemon.metrics_port() > 0) {
+    std::fprintf(stderr, "tracewired: metrics on http://%s:%d/metrics, sink %s\n",
+                 config.metrics_listen.substr(0, config.metrics_listen.rfind(':')).c_str(),
+                 daemon.metrics_port(), config.sink.c_str());
+  }
+
+  int sig = 0;
+  sigwait(&stop, &sig);
+  std::fprintf(stderr, "tracewired: signal %d, shutting down\n", sig);
+  absl::Status st = daemon.Shutdown(absl::Now() + absl::Seconds(config.shutdown_timeout_s));
+  if (!st.ok()) {
+    std::fprintf(stderr, "tracewired: shutdown: %s\n", std::string(st.message()).c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "tracewired: stopped\n");
+  return 0;
+}

@@ -1,0 +1,81 @@
+#include "common/self_metrics.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace tracewire::common {
+namespace {
+
+const char* const kSignal[] = {"traces", "metrics", "logs"};
+// The Collector's item names per signal.
+const char* const kItem[] = {"spans", "metric_points", "log_records"};
+
+void Family(std::string* out, const std::string& name, const char* type, const char* help) {
+  absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
+}
+
+void Sample(std::string* out, const std::string& name, const std::string& labels, int64_t v) {
+  absl::StrAppend(out, name, labels.empty() ? "" : "{", labels, labels.empty() ? "" : "}", " ",
+                  v, "\n");
+}
+
+const std::string kRecv = "receiver=\"otlp\",transport=\"grpc\"";
+
+}  // namespace
+
+std::string ReceiverMetrics::RenderPrometheus() const {
+  std::string out;
+  for (int s = 0; s < 3; ++s) {
+    const SignalCounters& c = signals[s];
+    const std::string item = kItem[s];
+    auto load = [](const std::atomic<int64_t>& a) { return a.load(std::memory_order_relaxed); };
+    std::string n = "otelcol_receiver_accepted_" + item;
+    Family(&out, n, "counter", "Items successfully pushed into the pipeline.");
+    Sample(&out, n, kRecv, load(c.accepted_items));
+    n = "otelcol_receiver_refused_" + item;
+    Family(&out, n, "counter", "Items that could not be pushed into the pipeline.");
+    Sample(&out, n, kRecv, load(c.refused_items));
+    n = "tracewire_receiver_rejected_" + item;
+    Family(&out, n, "counter", "Invalid items reported back in partial_success.");
+    Sample(&out, n, kRecv, load(c.rejected_items));
+  }
+  Family(&out, "tracewire_receiver_requests", "counter",
+         "Export requests by signal and outcome (accepted, partial, refused).");
+  for (int s = 0; s < 3; ++s) {
+    const SignalCounters& c = signals[s];
+    const std::string l = absl::StrCat(kRecv, ",signal=\"", kSignal[s], "\",outcome=");
+    Sample(&out, "tracewire_receiver_requests", l + "\"accepted\"",
+           c.accepted_requests.load(std::memory_order_relaxed));
+    Sample(&out, "tracewire_receiver_requests", l + "\"partial\"",
+           c.partial_requests.load(std::memory_order_relaxed));
+    Sample(&out, "tracewire_receiver_requests", l + "\"refused\"",
+           c.refused_requests.load(std::memory_order_relaxed));
+  }
+  Family(&out, "tracewire_receiver_received_bytes", "counter",
+         "Request bytes by stage: wire (as received) and decompressed.");
+  for (int s = 0; s < 3; ++s) {
+    const SignalCounters& c = signals[s];
+    const std::string l = absl::StrCat(kRecv, ",signal=\"", kSignal[s], "\",stage=");
+    Sample(&out, "tracewire_receiver_received_bytes", l + "\"wire\"",
+           c.wire_bytes.load(std::memory_order_relaxed));
+    Sample(&out, "tracewire_receiver_received_bytes", l + "\"decompressed\"",
+           c.decompressed_bytes.load(std::memory_order_relaxed));
+  }
+  Family(&out, "tracewire_sink_dropped_items", "counter",
+         "Acknowledged items a sink failed to keep (write errors).");
+  Sample(&out, "tracewire_sink_dropped_items", "", sink_dropped_items.load());
+  if (queue_items) {
+    Family(&out, "otelcol_exporter_queue_size", "gauge", "Batches waiting in the sink queue.");
+    Sample(&out, "otelcol_exporter_queue_size", "", queue_items());
+  }
+  if (queue_bytes) {
+    Family(&out, "tracewire_sink_queue_bytes", "gauge", "Bytes waiting in the sink queue.");
+    Sample(&out, "tracewire_sink_queue_bytes", "", queue_bytes());
+  }
+  if (queue_capacity_bytes) {
+    Family(&out, "tracewire_sink_queue_capacity_bytes", "gauge", "Sink queue capacity in bytes.");
+    Sample(&out, "tracewire_sink_queue_capacity_bytes", "", queue_capacity_bytes());
+  }
+  return out;
+}
+
+}  // namespace tracewire::common

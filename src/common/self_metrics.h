@@ -1,0 +1,47 @@
+#pragma once
+// Self-telemetry of the receiver: per-signal counters and gauges, rendered in
+// the Prometheus text exposition format. Names follow the OpenTelemetry
+// Collector where it has one (otelcol_receiver_accepted_spans, ...), so that
+// existing dashboards work.
+//
+// Thread-safe: counters are relaxed atomics (they order nothing; readers only
+// need eventually consistent values).
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace tracewire::common {
+
+struct SignalCounters {
+  std::atomic<int64_t> accepted_items{0};   // kept and acknowledged
+  std::atomic<int64_t> rejected_items{0};   // invalid, reported in partial_success
+  std::atomic<int64_t> refused_items{0};    // in requests answered with an error
+  std::atomic<int64_t> accepted_requests{0};  // answered OK (incl. partial success)
+  std::atomic<int64_t> partial_requests{0};   // answered OK with partial_success
+  std::atomic<int64_t> refused_requests{0};   // answered with an error status
+  std::atomic<int64_t> wire_bytes{0};          // request bytes as received
+  std::atomic<int64_t> decompressed_bytes{0};  // request bytes after decompression
+
+  static void Add(std::atomic<int64_t>& c, int64_t n) {
+    c.fetch_add(n, std::memory_order_relaxed);
+  }
+};
+
+class ReceiverMetrics {
+ public:
+  // Index with static_cast<int>(wire::Signal).
+  SignalCounters signals[3];
+  std::atomic<int64_t> sink_dropped_items{0};  // acknowledged but lost by a failing sink
+
+  // Gauges read at render time (sink queue depth); may be empty.
+  std::function<int64_t()> queue_items;
+  std::function<int64_t()> queue_bytes;
+  std::function<int64_t()> queue_capacity_bytes;
+
+  // The Prometheus text format (version 0.0.4).
+  std::string RenderPrometheus() const;
+};
+
+}  // namespace tracewire::common

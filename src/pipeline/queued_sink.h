@@ -1,0 +1,58 @@
+#pragma once
+// QueuedSink: a bounded queue (batches and bytes) in front of a BatchWriter,
+// drained by one worker thread it owns. Offer refuses with Unavailable when
+// full. Write errors are counted in `dropped_items` and logged, rate-limited.
+//
+// Thread-safe.
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "pipeline/sink.h"
+
+namespace tracewire::pipeline {
+
+struct QueueOptions {
+  int64_t max_batches = 1024;
+  int64_t max_bytes = 256ll << 20;
+};
+
+class QueuedSink : public Sink {
+ public:
+  QueuedSink(std::unique_ptr<BatchWriter> writer, QueueOptions options,
+             std::atomic<int64_t>* dropped_items);
+  ~QueuedSink() override;
+
+  absl::Status Start() override;
+  absl::Status Offer(Batch&& batch) override;
+  absl::Status Shutdown(absl::Time deadline) override;
+
+  int64_t QueuedBatches() const override;
+  int64_t QueuedBytes() const override;
+  int64_t CapacityBytes() const override { return options_.max_bytes; }
+
+ private:
+  void Run();
+  void CountFailure(const absl::Status& st, int64_t items);
+
+  const std::unique_ptr<BatchWriter> writer_;
+  const QueueOptions options_;
+  std::atomic<int64_t>* const dropped_items_;
+
+  mutable absl::Mutex mu_;
+  std::deque<Batch> queue_ ABSL_GUARDED_BY(mu_);
+  int64_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool drained_ ABSL_GUARDED_BY(mu_) = false;  // worker finished after stopping_
+  bool abandon_ ABSL_GUARDED_BY(mu_) = false;  // deadline passed: drop the rest
+  int64_t last_failure_log_s_ ABSL_GUARDED_BY(mu_) = 0;
+  std::thread worker_;
+};
+
+}  // namespace tracewire::pipeline

@@ -1,0 +1,44 @@
+#pragma once
+// A sink takes accepted batches. Offer never blocks: it either takes the
+// batch (from then on the sink answers for it: written, or counted as lost)
+// or refuses it with Unavailable, which the receiver turns into backpressure.
+//
+// Lifecycle: Start() once, then Offer() from any thread, then Shutdown(),
+// which writes out everything taken and returns by the deadline. Shutdown is
+// safe to call twice and without Start. Implementations are thread-safe.
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "pipeline/batch.h"
+
+namespace tracewire::pipeline {
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  [[nodiscard]] virtual absl::Status Start() = 0;
+  // Takes `batch` or returns Unavailable (full) / FailedPrecondition (stopped).
+  [[nodiscard]] virtual absl::Status Offer(Batch&& batch) = 0;
+  // Writes out what was taken; returns DeadlineExceeded if it could not.
+  [[nodiscard]] virtual absl::Status Shutdown(absl::Time deadline) = 0;
+
+  // Queue gauges for self-telemetry (0 for sinks without a queue).
+  virtual int64_t QueuedBatches() const { return 0; }
+  virtual int64_t QueuedBytes() const { return 0; }
+  virtual int64_t CapacityBytes() const { return 0; }
+};
+
+// Writes batches; called from one thread at a time (the queue's worker).
+class BatchWriter {
+ public:
+  virtual ~BatchWriter() = default;
+  [[nodiscard]] virtual absl::Status Open() = 0;
+  [[nodiscard]] virtual absl::Status Write(const Batch& batch) = 0;
+  // Called when the queue runs empty, and periodically.
+  [[nodiscard]] virtual absl::Status Flush() = 0;
+  [[nodiscard]] virtual absl::Status Close() = 0;
+};
+
+}  // namespace tracewire::pipeline

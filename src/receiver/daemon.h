@@ -1,0 +1,47 @@
+#pragma once
+// Daemon wires tracewired together from a DaemonConfig: the sink, the OTLP
+// receiver in front of it and the metrics endpoint. Start() starts the sink,
+// then the receiver, then the metrics endpoint; Shutdown(deadline) stops the
+// receiver first (requests in flight finish), then drains the sink.
+//
+// Thread-safe for the accessors; Start and Shutdown from one thread.
+
+#include <memory>
+
+#include "absl/status/status.h"
+#include "common/self_metrics.h"
+#include "pipeline/sink.h"
+#include "receiver/daemon_config.h"
+#include "receiver/metrics_server.h"
+#include "receiver/otlp_receiver.h"
+
+namespace tracewire::receiver {
+
+// Builds the sink a config names.
+absl::StatusOr<std::unique_ptr<pipeline::Sink>> MakeSink(const DaemonConfig& config,
+                                                         common::ReceiverMetrics* metrics);
+
+class Daemon {
+ public:
+  explicit Daemon(DaemonConfig config);
+  ~Daemon();
+
+  [[nodiscard]] absl::Status Start();
+  [[nodiscard]] absl::Status Shutdown(absl::Time deadline);
+
+  std::string address() const { return receiver_ ? receiver_->address() : ""; }
+  int port() const { return receiver_ ? receiver_->port() : 0; }
+  int metrics_port() const { return metrics_server_ ? metrics_server_->port() : 0; }
+  const common::ReceiverMetrics& metrics() const { return metrics_; }
+  pipeline::Sink* sink() { return sink_.get(); }
+
+ private:
+  const DaemonConfig config_;
+  common::ReceiverMetrics metrics_;
+  std::unique_ptr<pipeline::Sink> sink_;
+  std::unique_ptr<OtlpReceiver> receiver_;
+  std::unique_ptr<MetricsServer> metrics_server_;
+  bool stopped_ = false;
+};
+
+}  // namespace tracewire::receiver

@@ -1,0 +1,222 @@
+#include "receiver/daemon_config.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "yaml-cpp/yaml.h"
+
+namespace tracewire::receiver {
+namespace {
+
+absl::Status Bad(const std::string& key, const std::string& problem) {
+  return absl::InvalidArgumentError(absl::StrCat("config: ", key, ": ", problem));
+}
+
+// Reads a YAML map, refusing keys not in `known`.
+class MapReader {
+ public:
+  MapReader(const YAML::Node& node, std::string path) : node_(node), path_(std::move(path)) {}
+
+  absl::Status CheckKeys(const std::set<std::string>& known) const {
+    if (!node_ || node_.IsNull()) return absl::OkStatus();
+    if (!node_.IsMap()) return Bad(Name(""), "must be a map");
+    for (const auto& kv : node_) {
+      const std::string key = kv.first.as<std::string>();
+      if (!known.count(key)) {
+        return Bad(Name(key), absl::StrCat("unknown key (known: ",
+                                           absl::StrJoin(known, ", "), ")"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  YAML::Node Child(const std::string& key) const {
+    if (!node_ || !node_.IsMap()) return YAML::Node();
+    return node_[key];
+  }
+  std::string Name(const std::string& key) const {
+    if (path_.empty()) return key;
+    return key.empty() ? path_ : absl::StrCat(path_, ".", key);
+  }
+
+  absl::Status Get(const std::string& key, std::string* out) const {
+    YAML::Node n = Child(key);
+    if (!n) return absl::OkStatus();
+    if (!n.IsScalar()) return Bad(Name(key), "must be a string");
+    *out = n.Scalar();
+    return absl::OkStatus();
+  }
+  absl::Status Get(const std::string& key, int64_t* out) const {
+    YAML::Node n = Child(key);
+    if (!n) return absl::OkStatus();
+    if (!n.IsScalar() || !absl::SimpleAtoi(n.Scalar(), out)) {
+      return Bad(Name(key), absl::StrCat("must be an integer, got '",
+                                         n.IsScalar() ? n.Scalar() : "(not a scalar)", "'"));
+    }
+    return absl::OkStatus();
+  }
+  absl::Status Get(const std::string& key, std::vector<std::string>* out) const {
+    YAML::Node n = Child(key);
+    if (!n) return absl::OkStatus();
+    if (!n.IsSequence()) return Bad(Name(key), "must be a list of strings");
+    out->clear();
+    for (const auto& e : n) {
+      if (!e.IsScalar()) return Bad(Name(key), "must be a list of strings");
+      out->push_back(e.Scalar());
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  YAML::Node node_;
+  std::string path_;
+};
+
+#define TW_RETURN_IF_ERROR(expr)        \
+  do {                                  \
+    absl::Status _st = (expr);          \
+    if (!_st.ok()) return _st;          \
+  } while (0)
+
+absl::Status Parse(const YAML::Node& root, DaemonConfig* c) {
+  MapReader top(root, "");
+  TW_RETURN_IF_ERROR(top.CheckKeys({"receiver", "sink", "telemetry", "shutdown_timeout_s"}));
+  TW_RETURN_IF_ERROR(top.Get("shutdown_timeout_s", &c->shutdown_timeout_s));
+
+  MapReader rx(top.Child("receiver"), "receiver");
+  TW_RETURN_IF_ERROR(
+      rx.CheckKeys({"listen", "max_request_mib", "tls", "auth", "retry_after_ms"}));
+  TW_RETURN_IF_ERROR(rx.Get("listen", &c->listen));
+  TW_RETURN_IF_ERROR(rx.Get("max_request_mib", &c->max_request_mib));
+  TW_RETURN_IF_ERROR(rx.Get("retry_after_ms", &c->retry_after_ms));
+  MapReader tls(rx.Child("tls"), "receiver.tls");
+  TW_RETURN_IF_ERROR(tls.CheckKeys({"cert_file", "key_file", "client_ca_file"}));
+  TW_RETURN_IF_ERROR(tls.Get("cert_file", &c->tls_cert_file));
+  TW_RETURN_IF_ERROR(tls.Get("key_file", &c->tls_key_file));
+  TW_RETURN_IF_ERROR(tls.Get("client_ca_file", &c->tls_client_ca_file));
+  MapReader auth(rx.Child("auth"), "receiver.auth");
+  TW_RETURN_IF_ERROR(auth.CheckKeys({"bearer_tokens", "api_keys"}));
+  TW_RETURN_IF_ERROR(auth.Get("bearer_tokens", &c->bearer_tokens));
+  TW_RETURN_IF_ERROR(auth.Get("api_keys", &c->api_keys));
+
+  MapReader sink(top.Child("sink"), "sink");
+  TW_RETURN_IF_ERROR(sink.CheckKeys({"type", "queue", "file"}));
+  TW_RETURN_IF_ERROR(sink.Get("type", &c->sink));
+  MapReader q(sink.Child("queue"), "sink.queue");
+  TW_RETURN_IF_ERROR(q.CheckKeys({"max_batches", "max_mib"}));
+  TW_RETURN_IF_ERROR(q.Get("max_batches", &c->queue_max_batches));
+  TW_RETURN_IF_ERROR(q.Get("max_mib", &c->queue_max_mib));
+  MapReader file(sink.Child("file"), "sink.file");
+  TW_RETURN_IF_ERROR(
+      file.CheckKeys({"dir", "rotate_mib", "max_files", "fsync", "fsync_interval_ms"}));
+  TW_RETURN_IF_ERROR(file.Get("dir", &c->file_dir));
+  TW_RETURN_IF_ERROR(file.Get("rotate_mib", &c->file_rotate_mib));
+  TW_RETURN_IF_ERROR(file.Get("max_files", &c->file_max_files));
+  TW_RETURN_IF_ERROR(file.Get("fsync", &c->file_fsync));
+  TW_RETURN_IF_ERROR(file.Get("fsync_interval_ms", &c->file_fsync_interval_ms));
+
+  MapReader tel(top.Child("telemetry"), "telemetry");
+  TW_RETURN_IF_ERROR(tel.CheckKeys({"metrics_listen"}));
+  TW_RETURN_IF_ERROR(tel.Get("metrics_listen", &c->metrics_listen));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status SplitHostPort(const std::string& key, const std::string& value, std::string* host,
+                           int* port) {
+  std::string h, p;
+  if (!value.empty() && value[0] == '[') {
+    const size_t close = value.find(']');
+    if (close == std::string::npos || close + 1 >= value.size() || value[close + 1] != ':') {
+      return Bad(key, absl::StrCat("'", value, "' is not [HOST]:PORT"));
+    }
+    h = value.substr(0, close + 1);
+    p = value.substr(close + 2);
+  } else {
+    const size_t colon = value.rfind(':');
+    if (colon == std::string::npos || colon == 0) {
+      return Bad(key, absl::StrCat("'", value, "' is not HOST:PORT"));
+    }
+    h = value.substr(0, colon);
+    p = value.substr(colon + 1);
+  }
+  int n;
+  if (!absl::SimpleAtoi(p, &n) || n < 0 || n > 65535) {
+    return Bad(key, absl::StrCat("'", p, "' is not a port number (0-65535)"));
+  }
+  *host = h;
+  *port = n;
+  return absl::OkStatus();
+}
+
+absl::Status DaemonConfig::Validate() const {
+  std::string host;
+  int port;
+  TW_RETURN_IF_ERROR(SplitHostPort("receiver.listen", listen, &host, &port));
+  if (!metrics_listen.empty()) {
+    TW_RETURN_IF_ERROR(SplitHostPort("telemetry.metrics_listen", metrics_listen, &host, &port));
+  }
+  if (max_request_mib < 1 || max_request_mib > 2047) {
+    return Bad("receiver.max_request_mib",
+               absl::StrCat("must be between 1 and 2047, got ", max_request_mib));
+  }
+  if (retry_after_ms < 1) return Bad("receiver.retry_after_ms", "must be positive");
+  if (tls_cert_file.empty() != tls_key_file.empty()) {
+    return Bad("receiver.tls", "cert_file and key_file must be given together");
+  }
+  if (!tls_client_ca_file.empty() && tls_cert_file.empty()) {
+    return Bad("receiver.tls.client_ca_file", "needs cert_file and key_file (mTLS needs TLS)");
+  }
+  for (const auto& t : bearer_tokens) {
+    if (t.empty()) return Bad("receiver.auth.bearer_tokens", "an empty token is not allowed");
+  }
+  for (const auto& k : api_keys) {
+    if (k.empty()) return Bad("receiver.auth.api_keys", "an empty key is not allowed");
+  }
+  if (sink != "none" && sink != "debug" && sink != "file") {
+    return Bad("sink.type", absl::StrCat("'", sink, "' is not one of none, debug, file"));
+  }
+  if (queue_max_batches < 1) return Bad("sink.queue.max_batches", "must be at least 1");
+  if (queue_max_mib < 1) return Bad("sink.queue.max_mib", "must be at least 1");
+  if (sink == "file" && file_dir.empty()) return Bad("sink.file.dir", "must not be empty");
+  if (file_rotate_mib < 0) return Bad("sink.file.rotate_mib", "must not be negative");
+  if (file_max_files < 0) return Bad("sink.file.max_files", "must not be negative");
+  if (file_fsync != "none" && file_fsync != "batch" && file_fsync != "interval") {
+    return Bad("sink.file.fsync",
+               absl::StrCat("'", file_fsync, "' is not one of none, batch, interval"));
+  }
+  if (file_fsync_interval_ms < 1) return Bad("sink.file.fsync_interval_ms", "must be positive");
+  if (shutdown_timeout_s < 1) return Bad("shutdown_timeout_s", "must be at least 1");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<DaemonConfig> ParseDaemonConfigYaml(const std::string& text) {
+  DaemonConfig c;
+  try {
+    YAML::Node root = YAML::Load(text);
+    absl::Status st = Parse(root, &c);
+    if (!st.ok()) return st;
+  } catch (const YAML::Exception& e) {  // The one place tracewire catches.
+    return absl::InvalidArgumentError(absl::StrCat("config: not valid YAML: ", e.what()));
+  }
+  return c;
+}
+
+absl::StatusOr<DaemonConfig> LoadDaemonConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("config: cannot read ", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  absl::StatusOr<DaemonConfig> c = ParseDaemonConfigYaml(ss.str());
+  if (!c.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", c.status().message()));
+  }
+  return c;
+}
+
+}  // namespace tracewire::receiver

@@ -1,0 +1,56 @@
+#pragma once
+// DaemonConfig: everything tracewired is configured with, parsed from a YAML
+// file (LoadDaemonConfigYaml) and then overridden by command-line flags.
+// Validate() names the key and the problem of the first bad value.
+//
+// A plain value type: thread-compatible.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace tracewire::receiver {
+
+struct DaemonConfig {
+  // receiver
+  std::string listen = "127.0.0.1:4317";
+  int64_t max_request_mib = 64;  // the OTLP specification's recommendation
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;  // set: clients must present a certificate it signed
+  std::vector<std::string> bearer_tokens;
+  std::vector<std::string> api_keys;
+  int64_t retry_after_ms = 1000;  // RetryInfo delay sent with backpressure
+
+  // sink
+  std::string sink = "file";  // none | debug | file
+  int64_t queue_max_batches = 1024;
+  int64_t queue_max_mib = 256;
+  std::string file_dir = "./tracewire-data";
+  int64_t file_rotate_mib = 256;  // 0: never rotate
+  int64_t file_max_files = 0;     // rotated files kept per signal; 0: all
+  std::string file_fsync = "none";  // none | batch | interval
+  int64_t file_fsync_interval_ms = 1000;
+
+  // telemetry
+  std::string metrics_listen = "127.0.0.1:8888";  // empty: no metrics endpoint
+
+  int64_t shutdown_timeout_s = 30;
+
+  [[nodiscard]] absl::Status Validate() const;
+};
+
+// Parses YAML text. Unknown keys and values of the wrong type fail with the
+// key's dotted path. Missing keys keep their defaults.
+absl::StatusOr<DaemonConfig> ParseDaemonConfigYaml(const std::string& text);
+// Reads and parses a file.
+absl::StatusOr<DaemonConfig> LoadDaemonConfigFile(const std::string& path);
+
+// Splits "host:port" or "[v6]:port". Returns InvalidArgument naming `key`.
+absl::Status SplitHostPort(const std::string& key, const std::string& value, std::string* host,
+                           int* port);
+
+}  // namespace tracewire::receiver

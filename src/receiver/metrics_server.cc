@@ -1,0 +1,49 @@
+#include "receiver/metrics_server.h"
+
+#include "absl/strings/str_cat.h"
+#include "httplib.h"
+#include "receiver/daemon_config.h"
+
+namespace tracewire::receiver {
+
+MetricsServer::MetricsServer(std::string listen, const common::ReceiverMetrics* metrics)
+    : listen_(std::move(listen)), metrics_(metrics) {}
+
+MetricsServer::~MetricsServer() { Shutdown(); }
+
+absl::Status MetricsServer::Start() {
+  std::string host;
+  int port;
+  absl::Status st = SplitHostPort("telemetry.metrics_listen", listen_, &host, &port);
+  if (!st.ok()) return st;
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  http_ = std::make_unique<httplib::Server>();
+  const common::ReceiverMetrics* m = metrics_;
+  http_->Get("/metrics", [m](const httplib::Request&, httplib::Response& res) {
+    res.set_content(m->RenderPrometheus(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  http_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", "text/plain");
+  });
+  if (port == 0) {
+    port_ = http_->bind_to_any_port(host);
+  } else {
+    port_ = http_->bind_to_port(host, port) ? port : -1;
+  }
+  if (port_ <= 0) {
+    http_.reset();
+    return absl::UnavailableError(
+        absl::StrCat("telemetry.metrics_listen: cannot listen on ", listen_));
+  }
+  thread_ = std::thread([this] { http_->listen_after_bind(); });
+  return absl::OkStatus();
+}
+
+void MetricsServer::Shutdown() {
+  if (!http_) return;
+  http_->stop();
+  if (thread_.joinable()) thread_.join();
+  http_.reset();
+}
+
+}  // namespace tracewire::receiver

@@ -1,0 +1,240 @@
+#include "receiver/otlp_receiver.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
+#include "opentelemetry/proto/collector/metrics/v1/metrics_service.grpc.pb.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+#include "receiver/daemon_config.h"
+#include "receiver/decompress.h"
+#include "receiver/retry_info.h"
+#include "wire/otlp_reader.h"
+#include "wire/proto_writer.h"
+
+namespace tracewire::receiver {
+namespace {
+
+namespace otlp_trace = ::opentelemetry::proto::collector::trace::v1;
+namespace otlp_metrics = ::opentelemetry::proto::collector::metrics::v1;
+namespace otlp_logs = ::opentelemetry::proto::collector::logs::v1;
+
+// Adapts a generated service's raw callback Export to OtlpReceiver.
+template <typename Base, wire::Signal kSignal>
+class ExportService final : public Base {
+ public:
+  explicit ExportService(OtlpReceiver* r) : receiver_(r) {}
+  ::grpc::ServerUnaryReactor* Export(::grpc::CallbackServerContext* ctx,
+                                     const ::grpc::ByteBuffer* request,
+                                     ::grpc::ByteBuffer* response) override {
+    ::grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    reactor->Finish(receiver_->HandleExport(kSignal, ctx, request, response));
+    return reactor;
+  }
+
+ private:
+  OtlpReceiver* receiver_;
+};
+
+using TraceExport =
+    ExportService<otlp_trace::TraceService::WithRawCallbackMethod_Export<
+                      otlp_trace::TraceService::Service>,
+                  wire::Signal::kTraces>;
+using MetricsExport =
+    ExportService<otlp_metrics::MetricsService::WithRawCallbackMethod_Export<
+                      otlp_metrics::MetricsService::Service>,
+                  wire::Signal::kMetrics>;
+using LogsExport = ExportService<
+    otlp_logs::LogsService::WithRawCallbackMethod_Export<otlp_logs::LogsService::Service>,
+    wire::Signal::kLogs>;
+
+const char* const kServiceNames[] = {
+    "opentelemetry.proto.collector.trace.v1.TraceService",
+    "opentelemetry.proto.collector.metrics.v1.MetricsService",
+    "opentelemetry.proto.collector.logs.v1.LogsService",
+};
+
+absl::Status ReadFile(const std::string& key, const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat(key, ": cannot read '", path, "'"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return absl::OkStatus();
+}
+
+std::string_view MetadataValue(const ::grpc::CallbackServerContext* ctx, const char* key) {
+  const auto& md = ctx->client_metadata();
+  auto it = md.find(key);
+  if (it == md.end()) return {};
+  return std::string_view(it->second.data(), it->second.size());
+}
+
+// Export*ServiceResponse{partial_success{rejected (1), error_message (2)}}.
+std::string PartialSuccessResponse(int64_t rejected, const std::string& message) {
+  std::string ps;
+  if (rejected != 0) {
+    wire::AppendVarint(&ps, (1 << 3) | 0);
+    wire::AppendVarint(&ps, static_cast<uint64_t>(rejected));
+  }
+  if (!message.empty()) wire::AppendLenField(&ps, 2, message);
+  std::string out;
+  wire::AppendLenField(&out, 1, ps);
+  return out;
+}
+
+}  // namespace
+
+OtlpReceiver::OtlpReceiver(ReceiverOptions options, pipeline::Sink* sink,
+                           common::ReceiverMetrics* metrics)
+    : options_(std::move(options)),
+      sink_(sink),
+      metrics_(metrics),
+      auth_(options_.bearer_tokens, options_.api_keys) {}
+
+OtlpReceiver::~OtlpReceiver() {
+  if (server_) (void)Shutdown(absl::Now());
+}
+
+std::string OtlpReceiver::address() const { return absl::StrCat(host_, ":", port_); }
+
+absl::Status OtlpReceiver::Start() {
+  if (server_) return absl::FailedPreconditionError("receiver already started");
+  int want_port;
+  absl::Status st = SplitHostPort("receiver.listen", options_.listen, &host_, &want_port);
+  if (!st.ok()) return st;
+
+  std::shared_ptr<::grpc::ServerCredentials> creds;
+  if (!options_.tls_cert_file.empty()) {
+    ::grpc::SslServerCredentialsOptions ssl;
+    ::grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+    st = ReadFile("receiver.tls.cert_file", options_.tls_cert_file, &pair.cert_chain);
+    if (st.ok()) st = ReadFile("receiver.tls.key_file", options_.tls_key_file, &pair.private_key);
+    if (st.ok() && !options_.tls_client_ca_file.empty()) {
+      st = ReadFile("receiver.tls.client_ca_file", options_.tls_client_ca_file,
+                    &ssl.pem_root_certs);
+      ssl.client_certificate_request =
+          GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+    }
+    if (!st.ok()) return st;
+    ssl.pem_key_cert_pairs.push_back(std::move(pair));
+    creds = ::grpc::SslServerCredentials(ssl);
+  } else {
+    creds = ::grpc::InsecureServerCredentials();
+  }
+
+  ::grpc::EnableDefaultHealthCheckService(true);
+  ::grpc::ServerBuilder builder;
+  builder.AddListeningPort(options_.listen, creds, &port_);
+  // Compressed bytes reach us as sent: we inflate with our own bound and count
+  // both sizes. The gRPC limit then applies to the bytes on the wire.
+  builder.AddChannelArgument(GRPC_ARG_ENABLE_PER_MESSAGE_DECOMPRESSION, 0);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_request_bytes));
+  services_.push_back(std::make_unique<TraceExport>(this));
+  services_.push_back(std::make_unique<MetricsExport>(this));
+  services_.push_back(std::make_unique<LogsExport>(this));
+  for (auto& s : services_) builder.RegisterService(s.get());
+  server_ = builder.BuildAndStart();
+  if (!server_ || port_ == 0) {
+    server_.reset();
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen));
+  }
+  if (auto* health = server_->GetHealthCheckService()) {
+    health->SetServingStatus(true);
+    for (const char* name : kServiceNames) health->SetServingStatus(name, true);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status OtlpReceiver::Shutdown(absl::Time deadline) {
+  if (!server_) return absl::OkStatus();
+  if (auto* health = server_->GetHealthCheckService()) health->SetServingStatus(false);
+  server_->Shutdown(absl::ToChronoTime(deadline));
+  server_->Wait();
+  server_.reset();
+  return absl::OkStatus();
+}
+
+::grpc::Status OtlpReceiver::HandleExport(wire::Signal signal,
+                                          ::grpc::CallbackServerContext* ctx,
+                                          const ::grpc::ByteBuffer* request,
+                                          ::grpc::ByteBuffer* response) {
+  common::SignalCounters& c = metrics_->signals[static_cast<int>(signal)];
+  auto refuse = [&](::grpc::Status st, int64_t items) {
+    common::SignalCounters::Add(c.refused_requests, 1);
+    common::SignalCounters::Add(c.refused_items, items);
+    return st;
+  };
+
+  if (!auth_.open() &&
+      !auth_.Allows(MetadataValue(ctx, "authorization"), MetadataValue(ctx, "x-api-key"))) {
+    return refuse(::grpc::Status(::grpc::StatusCode::UNAUTHENTICATED,
+                                 "missing or invalid bearer token or API key"),
+                  0);
+  }
+
+  // Flatten the request: one slice is used in place, several are copied.
+  ::grpc::Slice slice;
+  if (!request->TrySingleSlice(&slice).ok() && !request->DumpToSingleSlice(&slice).ok()) {
+    return refuse(::grpc::Status(::grpc::StatusCode::INTERNAL, "cannot read request"), 0);
+  }
+  std::string_view bytes(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  common::SignalCounters::Add(c.wire_bytes, static_cast<int64_t>(bytes.size()));
+
+  std::string inflated;
+  const std::string_view encoding = MetadataValue(ctx, "grpc-encoding");
+  if (!encoding.empty() && encoding != "identity" && LooksCompressed(bytes)) {
+    if (encoding != "gzip" && encoding != "deflate") {
+      return refuse(::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED,
+                                   absl::StrCat("unsupported grpc-encoding ", std::string(encoding))),
+                    0);
+    }
+    absl::Status st = Inflate(bytes, options_.max_request_bytes, &inflated);
+    if (!st.ok()) {
+      return refuse(::grpc::Status(static_cast<::grpc::StatusCode>(st.code()),
+                                   std::string(st.message())),
+                    0);
+    }
+    bytes = inflated;
+  }
+  common::SignalCounters::Add(c.decompressed_bytes, static_cast<int64_t>(bytes.size()));
+
+  absl::StatusOr<wire::ReadResult> read = wire::ReadExportRequest(signal, bytes);
+  if (!read.ok()) {
+    return refuse(::grpc::Status(::grpc::StatusCode::INVALID_ARGUMENT,
+                                 std::string(read.status().message())),
+                  0);
+  }
+  const int64_t accepted = read->items - read->rejected;
+  if (accepted > 0) {
+    pipeline::Batch batch;
+    batch.signal = signal;
+    batch.items = accepted;
+    batch.bytes = read->rejected > 0 ? std::move(read->filtered) : std::string(bytes);
+    absl::Status st = sink_->Offer(std::move(batch));
+    if (!st.ok()) {
+      return refuse(StatusWithRetryInfo(::grpc::StatusCode::UNAVAILABLE,
+                                        absl::StrCat("receiver is busy: ", st.message()),
+                                        options_.retry_after),
+                    read->items);
+    }
+  }
+  common::SignalCounters::Add(c.accepted_requests, 1);
+  common::SignalCounters::Add(c.accepted_items, accepted);
+  if (read->rejected > 0 || !read->error_message.empty()) {
+    common::SignalCounters::Add(c.partial_requests, 1);
+    common::SignalCounters::Add(c.rejected_items, read->rejected);
+    const std::string resp = PartialSuccessResponse(read->rejected, read->error_message);
+    ::grpc::Slice out(resp);
+    *response = ::grpc::ByteBuffer(&out, 1);
+  } else {
+    ::grpc::Slice empty;
+    *response = ::grpc::ByteBuffer(&empty, 1);
+  }
+  return ::grpc::Status::OK;
+}
+
+}  // namespace tracewire::receiver

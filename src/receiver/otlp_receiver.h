@@ -1,0 +1,73 @@
+#pragma once
+// OtlpReceiver serves the OTLP/gRPC TraceService, MetricsService and
+// LogsService Export methods and grpc.health.v1. It takes the raw request
+// bytes (no libprotobuf parse), authenticates, inflates gzip/deflate itself
+// (to count wire bytes and bound the output), validates every item with the
+// wire reader, answers invalid items with partial_success, and offers the
+// valid ones to a Sink. A full sink is answered with UNAVAILABLE and a
+// google.rpc.RetryInfo; nothing is acknowledged that the sink did not take.
+//
+// Lifecycle: Start() binds and serves; Shutdown(deadline) stops accepting,
+// lets requests in flight finish (cancelling them at the deadline) and
+// returns. Thread-safe; the handlers run on gRPC's threads and never block.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "common/self_metrics.h"
+#include "pipeline/sink.h"
+#include "receiver/authenticator.h"
+
+namespace grpc {
+class Server;
+class CallbackServerContext;
+class ByteBuffer;
+class Service;
+class Status;
+}  // namespace grpc
+
+namespace tracewire::receiver {
+
+struct ReceiverOptions {
+  std::string listen = "127.0.0.1:4317";  // port 0 picks a free port
+  int64_t max_request_bytes = 64ll << 20;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  std::vector<std::string> bearer_tokens;
+  std::vector<std::string> api_keys;
+  absl::Duration retry_after = absl::Seconds(1);
+};
+
+class OtlpReceiver {
+ public:
+  // `sink` and `metrics` must outlive the receiver.
+  OtlpReceiver(ReceiverOptions options, pipeline::Sink* sink, common::ReceiverMetrics* metrics);
+  ~OtlpReceiver();
+
+  [[nodiscard]] absl::Status Start();
+  // The bound port, after Start.
+  int port() const { return port_; }
+  // "host:port" as bound.
+  std::string address() const;
+  [[nodiscard]] absl::Status Shutdown(absl::Time deadline);
+
+  // Handles one Export call; public for the generated-service adapters.
+  ::grpc::Status HandleExport(wire::Signal signal, ::grpc::CallbackServerContext* ctx,
+                              const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response);
+
+ private:
+  const ReceiverOptions options_;
+  pipeline::Sink* const sink_;
+  common::ReceiverMetrics* const metrics_;
+  const Authenticator auth_;
+  std::vector<std::unique_ptr<::grpc::Service>> services_;
+  std::unique_ptr<::grpc::Server> server_;
+  std::string host_;
+  int port_ = 0;
+};
+
+}  // namespace tracewire::receiver

@@ -1,0 +1,42 @@
+#include "wire/otlp_validate.h"
+
+#include "wire/utf8.h"
+
+namespace tracewire::wire {
+
+bool ValidateField(const MessageDesc& desc, const Field& f, int depth) {
+  const FieldDesc* fd = desc.Find(f.number);
+  if (fd == nullptr || f.type != WireType::kLen) return true;  // Unknown or scalar: read already.
+  switch (fd->kind) {
+    case FieldKind::kString:
+      return IsValidUtf8(f.bytes);
+    case FieldKind::kMessage:
+      return ValidateMessage(f.bytes, *fd->message, depth + 1);
+    case FieldKind::kBytes:
+    case FieldKind::kId:
+      return true;
+    default:
+      // A packed run of scalars: check that it splits into whole values.
+      if (!fd->repeated) return true;  // Mismatched wire type: an unknown field.
+      switch (ExpectedWireType(fd->kind)) {
+        case WireType::kFixed64:
+          return f.bytes.size() % 8 == 0;
+        case WireType::kFixed32:
+          return f.bytes.size() % 4 == 0;
+        default:
+          return ForEachPackedVarint(f.bytes, [](uint64_t) {});
+      }
+  }
+}
+
+bool ValidateMessage(std::string_view bytes, const MessageDesc& desc, int depth) {
+  if (depth > kMaxNestingDepth) return false;
+  ProtoReader r(bytes);
+  Field f;
+  while (r.Next(&f)) {
+    if (!ValidateField(desc, f, depth)) return false;
+  }
+  return r.ok();
+}
+
+}  // namespace tracewire::wire
