@@ -6,6 +6,11 @@
 
 namespace tracewire::receiver {
 
+bool IsGzip(std::string_view b) {
+  return b.size() >= 2 && static_cast<unsigned char>(b[0]) == 0x1f &&
+         static_cast<unsigned char>(b[1]) == 0x8b;
+}
+
 bool LooksCompressed(std::string_view b) {
   if (b.size() < 2) return false;
   const auto c0 = static_cast<unsigned char>(b[0]);

@@ -15,6 +15,9 @@ namespace tracewire::receiver {
 // InvalidArgument when `in` is not a complete gzip or zlib stream.
 [[nodiscard]] absl::Status Inflate(std::string_view in, int64_t max_out, std::string* out);
 
+// True when `b` starts with the gzip magic bytes.
+bool IsGzip(std::string_view b);
+
 // True when `b` starts like a gzip (1f 8b) or zlib (78 xx, checksum ok) stream.
 bool LooksCompressed(std::string_view b);
 

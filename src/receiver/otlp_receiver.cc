@@ -184,21 +184,20 @@ absl::Status OtlpReceiver::Shutdown(absl::Time deadline) {
   std::string_view bytes(reinterpret_cast<const char*>(slice.begin()), slice.size());
   common::SignalCounters::Add(c.wire_bytes, static_cast<int64_t>(bytes.size()));
 
+  // gRPC hands compressed messages over as sent (per-message decompression is
+  // off) and keeps grpc-encoding to itself, so the bytes tell: a gzip stream
+  // can never be a protobuf message (0x1f is wire type 7); a zlib header can,
+  // rarely, so a zlib-looking message that does not inflate is taken as is.
   std::string inflated;
-  const std::string_view encoding = MetadataValue(ctx, "grpc-encoding");
-  if (!encoding.empty() && encoding != "identity" && LooksCompressed(bytes)) {
-    if (encoding != "gzip" && encoding != "deflate") {
-      return refuse(::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED,
-                                   absl::StrCat("unsupported grpc-encoding ", std::string(encoding))),
-                    0);
-    }
+  if (LooksCompressed(bytes)) {
     absl::Status st = Inflate(bytes, options_.max_request_bytes, &inflated);
-    if (!st.ok()) {
+    if (st.ok()) {
+      bytes = inflated;
+    } else if (st.code() == absl::StatusCode::kResourceExhausted || IsGzip(bytes)) {
       return refuse(::grpc::Status(static_cast<::grpc::StatusCode>(st.code()),
                                    std::string(st.message())),
                     0);
     }
-    bytes = inflated;
   }
   common::SignalCounters::Add(c.decompressed_bytes, static_cast<int64_t>(bytes.size()));
 
