@@ -35,8 +35,9 @@ class MapReader {
   }
 
   YAML::Node Child(const std::string& key) const {
-    if (!node_ || !node_.IsMap()) return YAML::Node();
-    return node_[key];
+    if (!node_ || !node_.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+    const YAML::Node& map = node_;
+    return map[key];
   }
   std::string Name(const std::string& key) const {
     if (path_.empty()) return key;
@@ -45,14 +46,14 @@ class MapReader {
 
   absl::Status Get(const std::string& key, std::string* out) const {
     YAML::Node n = Child(key);
-    if (!n) return absl::OkStatus();
+    if (!n || n.IsNull()) return absl::OkStatus();
     if (!n.IsScalar()) return Bad(Name(key), "must be a string");
     *out = n.Scalar();
     return absl::OkStatus();
   }
   absl::Status Get(const std::string& key, int64_t* out) const {
     YAML::Node n = Child(key);
-    if (!n) return absl::OkStatus();
+    if (!n || n.IsNull()) return absl::OkStatus();
     if (!n.IsScalar() || !absl::SimpleAtoi(n.Scalar(), out)) {
       return Bad(Name(key), absl::StrCat("must be an integer, got '",
                                          n.IsScalar() ? n.Scalar() : "(not a scalar)", "'"));
@@ -61,7 +62,7 @@ class MapReader {
   }
   absl::Status Get(const std::string& key, std::vector<std::string>* out) const {
     YAML::Node n = Child(key);
-    if (!n) return absl::OkStatus();
+    if (!n || n.IsNull()) return absl::OkStatus();
     if (!n.IsSequence()) return Bad(Name(key), "must be a list of strings");
     out->clear();
     for (const auto& e : n) {

@@ -1,0 +1,47 @@
+# tracewire — top-level entry points. See README.md.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+.PHONY: all deps configure build test unit asan interop demo bench format clean
+
+all: build
+
+deps:
+	bash scripts/install-deps.sh
+
+configure: deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+build: configure
+	cmake --build $(BUILD) -j$(JOBS)
+
+# Everything: unit and integration tests, the JS SDK interop test, and the
+# wire-layer tests again under AddressSanitizer.
+test: build asan
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 900
+
+unit: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -E interop
+
+asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTRACEWIRE_ASAN=ON
+	cmake --build $(ASAN_BUILD) -j$(JOBS) --target tracewire_tests
+	ASAN_OPTIONS=detect_leaks=1 $(ASAN_BUILD)/bin/tracewire_tests \
+	  --gtest_filter='ProtoReader*:OtlpReader*:OtlpJson*:Utf8*:FileWriter*:DaemonConfig*'
+
+interop: build
+	bash tests/interop/run.sh $(BUILD)/bin
+
+demo: build
+	bash scripts/demo.sh $(BUILD)/bin
+
+bench: build
+	bash scripts/bench.sh $(BUILD)/bin
+
+format:
+	clang-format -i $$(git ls-files '*.h' '*.cc')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,100 @@
+#include "receiver/daemon_config.h"
+
+#include <gtest/gtest.h>
+
+namespace tracewire::receiver {
+namespace {
+
+TEST(DaemonConfig, ParsesEveryKey) {
+  absl::StatusOr<DaemonConfig> c = ParseDaemonConfigYaml(R"(
+receiver:
+  listen: 0.0.0.0:14317
+  max_request_mib: 8
+  retry_after_ms: 250
+  tls: {cert_file: c.pem, key_file: k.pem, client_ca_file: ca.pem}
+  auth: {bearer_tokens: [t1, t2], api_keys: [k1]}
+sink:
+  type: debug
+  queue: {max_batches: 7, max_mib: 9}
+  file: {dir: /tmp/x, rotate_mib: 3, max_files: 4, fsync: interval, fsync_interval_ms: 50}
+telemetry:
+  metrics_listen: "[::1]:9999"
+shutdown_timeout_s: 5
+)");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->listen, "0.0.0.0:14317");
+  EXPECT_EQ(c->max_request_mib, 8);
+  EXPECT_EQ(c->retry_after_ms, 250);
+  EXPECT_EQ(c->tls_client_ca_file, "ca.pem");
+  EXPECT_EQ(c->bearer_tokens, (std::vector<std::string>{"t1", "t2"}));
+  EXPECT_EQ(c->api_keys, (std::vector<std::string>{"k1"}));
+  EXPECT_EQ(c->sink, "debug");
+  EXPECT_EQ(c->queue_max_batches, 7);
+  EXPECT_EQ(c->queue_max_mib, 9);
+  EXPECT_EQ(c->file_dir, "/tmp/x");
+  EXPECT_EQ(c->file_rotate_mib, 3);
+  EXPECT_EQ(c->file_max_files, 4);
+  EXPECT_EQ(c->file_fsync, "interval");
+  EXPECT_EQ(c->file_fsync_interval_ms, 50);
+  EXPECT_EQ(c->metrics_listen, "[::1]:9999");
+  EXPECT_EQ(c->shutdown_timeout_s, 5);
+  EXPECT_TRUE(c->Validate().ok()) << c->Validate();
+}
+
+TEST(DaemonConfig, EmptyDocumentKeepsDefaults) {
+  absl::StatusOr<DaemonConfig> c = ParseDaemonConfigYaml("");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->listen, "127.0.0.1:4317");
+  EXPECT_EQ(c->max_request_mib, 64);
+  EXPECT_TRUE(c->Validate().ok());
+}
+
+struct BadCase {
+  const char* yaml;
+  const char* expected;  // substring of the error
+};
+
+class DaemonConfigBad : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(DaemonConfigBad, NamesTheKeyAndTheProblem) {
+  absl::StatusOr<DaemonConfig> c = ParseDaemonConfigYaml(GetParam().yaml);
+  absl::Status st = c.ok() ? c->Validate() : c.status();
+  ASSERT_FALSE(st.ok()) << GetParam().yaml;
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(st.message()).find(GetParam().expected), std::string::npos)
+      << st.message();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, DaemonConfigBad,
+    ::testing::Values(
+        BadCase{"recevier: {}\n", "recevier: unknown key"},
+        BadCase{"receiver: {tls: {cert: x}}\n", "receiver.tls.cert: unknown key"},
+        BadCase{"receiver: {max_request_mib: lots}\n",
+                "receiver.max_request_mib: must be an integer, got 'lots'"},
+        BadCase{"receiver: {max_request_mib: 0}\n", "receiver.max_request_mib: must be between"},
+        BadCase{"receiver: {listen: nowhere}\n", "receiver.listen: 'nowhere' is not HOST:PORT"},
+        BadCase{"receiver: {listen: 'h:99999'}\n", "receiver.listen: '99999' is not a port"},
+        BadCase{"receiver: {tls: {cert_file: a}}\n", "receiver.tls: cert_file and key_file"},
+        BadCase{"receiver: {tls: {client_ca_file: a}}\n", "receiver.tls.client_ca_file"},
+        BadCase{"receiver: {auth: {bearer_tokens: x}}\n",
+                "receiver.auth.bearer_tokens: must be a list"},
+        BadCase{"receiver: {auth: {api_keys: ['']}}\n", "receiver.auth.api_keys: an empty key"},
+        BadCase{"sink: {type: s3}\n", "sink.type: 's3' is not one of none, debug, file"},
+        BadCase{"sink: {file: {fsync: always}}\n", "sink.file.fsync: 'always' is not one of"},
+        BadCase{"sink: {queue: {max_batches: 0}}\n", "sink.queue.max_batches"},
+        BadCase{"telemetry: {metrics_listen: ':x'}\n", "telemetry.metrics_listen"},
+        BadCase{"receiver: [1, 2]\n", "receiver: must be a map"},
+        BadCase{"receiver: {listen: [\n", "not valid YAML"}));
+
+TEST(DaemonConfig, SplitHostPortHandlesIpv6) {
+  std::string host;
+  int port;
+  ASSERT_TRUE(SplitHostPort("k", "[::1]:4317", &host, &port).ok());
+  EXPECT_EQ(host, "[::1]");
+  EXPECT_EQ(port, 4317);
+  EXPECT_FALSE(SplitHostPort("k", "[::1]4317", &host, &port).ok());
+}
+
+}  // namespace
+}  // namespace tracewire::receiver
