@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# Interop test: OpenTelemetry JS SDK (OTLP/gRPC exporters) -> tracewired -> file sink.
+#
+# usage: tests/interop/run.sh <bindir>      (<bindir>/tracewired is the daemon)
+#
+# Three rounds, each with its own daemon on 127.0.0.1 (port 0):
+#   plain  - insecure gRPC
+#   gzip   - insecure gRPC, gzip-compressed requests
+#   tls    - TLS (self-signed cert for 127.0.0.1/localhost used as the CA) and
+#            a bearer token; wrong/missing tokens and plaintext must be refused
+# Each round: start the daemon, `node interop.mjs send`, SIGTERM the daemon
+# (it must flush and exit 0), `node interop.mjs compare` the file sink with
+# what the SDK sent. Ends with a "N passed, M failed" line; exits non-zero on
+# any failure.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BINDIR=${1:?usage: run.sh <bindir>}
+BINDIR=$(cd "$BINDIR" 2>/dev/null && pwd) || { echo "run.sh: bindir $1 does not exist" >&2; exit 2; }
+DAEMON="$BINDIR/tracewired"
+START_TIMEOUT=30   # seconds for the daemon to print its "listening on" line
+STOP_TIMEOUT=30    # seconds for the daemon to exit after SIGTERM
+SEND_TIMEOUT=180   # seconds for the node sender
+
+for tool in node npm openssl timeout sha256sum; do
+  command -v "$tool" >/dev/null || { echo "run.sh: '$tool' is required but not installed" >&2; exit 2; }
+done
+[[ -x "$DAEMON" ]] || { echo "run.sh: $DAEMON does not exist or is not executable" >&2; exit 2; }
+
+# Only loopback traffic; make sure no OTEL_* environment reconfigures the exporters.
+while IFS= read -r v; do unset "$v"; done < <(compgen -e | grep '^OTEL_' || true)
+export NO_PROXY='*' no_proxy='*'
+unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy GRPC_PROXY grpc_proxy
+
+# ---------------------------------------------------------------- node_modules
+stamp_of() { cat "$HERE/package.json" "$HERE/package-lock.json" | sha256sum | cut -d' ' -f1; }
+STAMP_FILE="$HERE/node_modules/.interop-stamp"
+if [[ ! -d "$HERE/node_modules" || ! -f "$STAMP_FILE" || "$(cat "$STAMP_FILE")" != "$(stamp_of)" ]]; then
+  echo "run.sh: installing the JS SDK (npm ci) in $HERE"
+  (cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error) || { echo "run.sh: npm ci failed" >&2; exit 2; }
+  stamp_of >"$STAMP_FILE"
+fi
+
+# ---------------------------------------------------------------- state
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tracewire-interop.XXXXXX")
+DAEMON_PID=""
+SUMMARY_PRINTED=""
+PASSED=0
+FAILED=0
+
+cleanup() {
+  local rc=$?
+  if [[ -n "$DAEMON_PID" ]] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+    kill -KILL "$DAEMON_PID" 2>/dev/null || true
+    wait "$DAEMON_PID" 2>/dev/null || true
+  fi
+  if [[ $rc -eq 0 && -z "${KEEP_INTEROP_TMP:-}" ]]; then
+    rm -rf "$WORK"
+  elif [[ -z "$SUMMARY_PRINTED" ]]; then
+    echo "run.sh: work files kept in $WORK" >&2
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+pass() { PASSED=$((PASSED + 1)); echo "PASS $1"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL $1"; }
+show() { # show <file> <label>: indent the last lines of a log file
+  [[ -s "$1" ]] || return 0
+  echo "     --- $2 (last 40 lines) ---"
+  tail -n 40 "$1" | sed 's/^/     | /'
+}
+
+# ---------------------------------------------------------------- TLS material
+TOKEN="interop-$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
+  -keyout "$WORK/server.key" -out "$WORK/server.crt" \
+  -subj "/CN=127.0.0.1" \
+  -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+  -addext "extendedKeyUsage=serverAuth" >"$WORK/openssl.log" 2>&1 \
+  || { cat "$WORK/openssl.log" >&2; echo "run.sh: openssl could not create the test certificate" >&2; exit 2; }
+
+# ---------------------------------------------------------------- one round
+start_daemon() { # start_daemon <rounddir> [extra daemon args...]; sets DAEMON_PID, PORT
+  local dir=$1; shift
+  mkdir -p "$dir/sink"
+  "$DAEMON" --listen 127.0.0.1:0 --sink file --file-dir "$dir/sink" --metrics-listen 127.0.0.1:0 "$@" \
+    >"$dir/daemon.stdout" 2>"$dir/daemon.stderr" </dev/null &
+  DAEMON_PID=$!
+  local deadline=$((SECONDS + START_TIMEOUT)) line
+  while ((SECONDS < deadline)); do
+    if line=$(grep -m1 -E '^tracewired listening on 127\.0\.0\.1:[0-9]+$' "$dir/daemon.stdout" 2>/dev/null); then
+      PORT=${line##*:}
+      if ((PORT > 0 && PORT < 65536)); then return 0; fi
+      echo "     bad port in: $line"
+      return 1
+    fi
+    if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+      local rc=0
+      wait "$DAEMON_PID" || rc=$?
+      DAEMON_PID=""
+      echo "     tracewired exited with status $rc before printing its 'listening on' line"
+      return 1
+    fi
+    sleep 0.1
+  done
+  echo "     no 'tracewired listening on 127.0.0.1:PORT' line on stdout within ${START_TIMEOUT}s"
+  return 1
+}
+
+stop_daemon() { # SIGTERM, bounded wait; returns the exit status (124 = did not exit)
+  local pid=$DAEMON_PID rc=0
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + STOP_TIMEOUT))
+  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    DAEMON_PID=""
+    return 124
+  fi
+  wait "$pid" || rc=$?
+  DAEMON_PID=""
+  return $rc
+}
+
+round() { # round <mode>
+  local mode=$1 dir="$WORK/$1"
+  mkdir -p "$dir"
+  echo "=== round: $mode"
+  local extra=() send_extra=()
+  if [[ $mode == tls ]]; then
+    extra=(--tls-cert "$WORK/server.crt" --tls-key "$WORK/server.key" --bearer-token "$TOKEN")
+    send_extra=("$WORK/server.crt" "$TOKEN")
+  fi
+
+  if start_daemon "$dir" "${extra[@]}"; then
+    pass "$mode: tracewired started and announced 127.0.0.1:$PORT"
+  else
+    fail "$mode: tracewired did not start"
+    show "$dir/daemon.stderr" "tracewired stderr"
+    if [[ -n "$DAEMON_PID" ]]; then kill -KILL "$DAEMON_PID" 2>/dev/null || true; wait "$DAEMON_PID" 2>/dev/null || true; DAEMON_PID=""; fi
+    return 0
+  fi
+
+  local send_rc=0
+  timeout -k 5 "$SEND_TIMEOUT" node --no-deprecation "$HERE/interop.mjs" send "127.0.0.1:$PORT" "$mode" "$dir" "${send_extra[@]}" \
+    >"$dir/send.log" 2>&1 || send_rc=$?
+  sed 's/^/     /' "$dir/send.log"
+  if [[ $send_rc -eq 0 ]]; then
+    pass "$mode: JS SDK exported traces, metrics and logs over OTLP/gRPC"
+  else
+    fail "$mode: JS SDK send step failed (exit $send_rc)"
+  fi
+
+  local stop_rc=0
+  stop_daemon || stop_rc=$?
+  if [[ $stop_rc -eq 0 ]]; then
+    pass "$mode: tracewired exited 0 on SIGTERM"
+  elif [[ $stop_rc -eq 124 ]]; then
+    fail "$mode: tracewired did not exit within ${STOP_TIMEOUT}s of SIGTERM (killed)"
+  else
+    fail "$mode: tracewired exited with status $stop_rc on SIGTERM (want 0)"
+  fi
+  local lines
+  lines=$(wc -l <"$dir/daemon.stdout")
+  if [[ $lines -eq 1 ]]; then
+    pass "$mode: tracewired printed exactly one line on stdout"
+  else
+    fail "$mode: tracewired printed $lines newline-terminated lines on stdout (want exactly 1)"
+    show "$dir/daemon.stdout" "tracewired stdout"
+  fi
+  if [[ $stop_rc -ne 0 || $send_rc -ne 0 ]]; then show "$dir/daemon.stderr" "tracewired stderr"; fi
+
+  if [[ ! -f "$dir/sent.json" ]]; then
+    fail "$mode: nothing to compare (sender wrote no sent.json)"
+    return 0
+  fi
+  local cmp_rc=0
+  node "$HERE/interop.mjs" compare "$dir/sink" "$dir" >"$dir/compare.log" 2>&1 || cmp_rc=$?
+  cat "$dir/compare.log"
+  if [[ -f "$dir/compare-result.json" ]]; then
+    local p f
+    read -r p f < <(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(r.passed,r.failed)' "$dir/compare-result.json")
+    PASSED=$((PASSED + p))
+    FAILED=$((FAILED + f))
+    if [[ $cmp_rc -ne 0 && $f -eq 0 ]]; then fail "$mode: compare exited $cmp_rc"; fi
+  else
+    fail "$mode: compare step crashed (exit $cmp_rc)"
+  fi
+  if [[ -d "$dir/sink" ]]; then echo "     sink files: $(find "$dir/sink" -maxdepth 1 -type f -printf '%f (%s bytes) ')"; fi
+}
+
+for mode in plain gzip tls; do
+  round "$mode"
+done
+
+echo
+if ((FAILED > 0)); then
+  echo "run.sh: interop test FAILED; see the FAIL lines above; work files kept in $WORK"
+elif [[ -n "${KEEP_INTEROP_TMP:-}" ]]; then
+  echo "run.sh: work files kept in $WORK"
+fi
+SUMMARY_PRINTED=1
+echo "$PASSED passed, $FAILED failed"
+((FAILED == 0))
