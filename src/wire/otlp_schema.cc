@@ -37,7 +37,7 @@ constexpr bool _ = false;
 #define TW_MESSAGE(var, name, ...)                        \
   constexpr FieldDesc var##Fields[] = {__VA_ARGS__};      \
   }                                                       \
-  const MessageDesc var = {name, var##Fields, std::size(var##Fields)}; \
+  constinit const MessageDesc var(name, var##Fields); \
   namespace {
 
 // common.v1

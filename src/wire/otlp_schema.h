@@ -44,16 +44,25 @@ struct FieldDesc {
 };
 
 struct MessageDesc {
+  // OTLP field numbers stay below this; larger numbers are unknown fields.
+  static constexpr uint32_t kMaxIndexedNumber = 32;
+
+  template <size_t N>
+  constexpr MessageDesc(const char* name, const FieldDesc (&f)[N])
+      : full_name(name), fields(f), field_count(N), by_number{} {
+    for (size_t i = 0; i < N; ++i) {
+      if (f[i].number < kMaxIndexedNumber) by_number[f[i].number] = &f[i];
+    }
+  }
+
   const char* full_name;
   const FieldDesc* fields;
   size_t field_count;
+  const FieldDesc* by_number[kMaxIndexedNumber];
 
   // Returns the field with this number, or nullptr for an unknown field.
   const FieldDesc* Find(uint32_t number) const {
-    for (size_t i = 0; i < field_count; ++i) {
-      if (fields[i].number == number) return &fields[i];
-    }
-    return nullptr;
+    return number < kMaxIndexedNumber ? by_number[number] : nullptr;
   }
 };
 
