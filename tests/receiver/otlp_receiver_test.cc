@@ -50,13 +50,14 @@ class DaemonFixture : public ::testing::Test {
 
   CallResult Send(const std::string& method, const std::string& bytes,
                   std::shared_ptr<::grpc::Channel> channel = nullptr,
-                  std::vector<std::pair<std::string, std::string>> md = {}, bool gzip = false) {
+                  std::vector<std::pair<std::string, std::string>> md = {}, bool gzip = false,
+                  grpc_compression_algorithm algo = GRPC_COMPRESS_GZIP) {
     if (!channel) channel = testing::InsecureChannel(address_);
     GenericCaller caller(channel);
     ::grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     for (auto& [k, v] : md) ctx.AddMetadata(k, v);
-    if (gzip) ctx.set_compression_algorithm(GRPC_COMPRESS_GZIP);
+    if (gzip) ctx.set_compression_algorithm(algo);
     return caller.Call(&ctx, method, bytes);
   }
 
@@ -101,6 +102,18 @@ TEST_F(DaemonFixture, GzipIsInflatedAndBothSizesCounted) {
   const auto& c = daemon_->metrics().signals[0];
   EXPECT_EQ(c.decompressed_bytes.load(), static_cast<int64_t>(req.size()));
   EXPECT_LT(c.wire_bytes.load() * 3, c.decompressed_bytes.load()) << "gzip was not on the wire";
+}
+
+TEST_F(DaemonFixture, DeflateIsInflated) {
+  StartDaemon(DaemonConfig{});
+  const std::string req = tools::MakeLogsRequest(300, {});
+  CallResult r = Send(tools::kLogsExportMethod, req, nullptr, {}, true, GRPC_COMPRESS_DEFLATE);
+  ASSERT_TRUE(r.status.ok()) << r.status.error_message();
+  Stop();
+  EXPECT_EQ(FileItems("logs"), 300);
+  const auto& c = daemon_->metrics().signals[2];
+  EXPECT_EQ(c.decompressed_bytes.load(), static_cast<int64_t>(req.size()));
+  EXPECT_LT(c.wire_bytes.load() * 3, c.decompressed_bytes.load()) << "deflate was not on the wire";
 }
 
 TEST_F(DaemonFixture, MixedValidAndInvalidSpansGivePartialSuccess) {
