@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "wire/otlp_schema.h"
+#include "wire/otlp_split.h"
 #include "wire/otlp_validate.h"
 #include "wire/proto_reader.h"
 #include "wire/proto_writer.h"
@@ -173,6 +174,7 @@ bool ParseMetric(std::string_view bytes, MetricView* v, std::string* problem) {
   Field f;
   uint32_t seen_data = 0;  // bit per data field number
   std::string_view data;
+  std::string merged;  // a data field that occurs more than once, merged (rare)
   while (r.Next(&f)) {
     if (!ValidateField(schema::kMetric, f, 3)) return false;
     if (f.type != WireType::kLen) continue;
@@ -186,8 +188,16 @@ bool ParseMetric(std::string_view bytes, MetricView* v, std::string* problem) {
       case 10:
       case 11:
         seen_data |= 1u << f.number;
-        v->data_field = f.number;
-        data = f.bytes;
+        if (f.number == v->data_field) {
+          // The same field again: libprotobuf merges the two messages, which
+          // is what parsing their concatenation gives.
+          if (data.data() != merged.data()) merged.assign(data);
+          merged.append(f.bytes);
+          data = merged;
+        } else {  // Another member of the oneof replaces the previous one.
+          v->data_field = f.number;
+          data = f.bytes;
+        }
         break;
       default:
         break;
@@ -195,13 +205,7 @@ bool ParseMetric(std::string_view bytes, MetricView* v, std::string* problem) {
   }
   if (!r.ok()) return false;
   v->raw = bytes;
-  if (v->data_field != 0) {
-    ProtoReader dr(data);
-    Field df;
-    while (dr.Next(&df)) {
-      if (df.number == 1 && df.type == WireType::kLen) ++v->data_points;
-    }
-  }
+  v->data_points = MetricDataPoints(bytes);
   if (v->name.empty()) {
     *problem = "metric has no name";
   } else if (seen_data == 0) {
@@ -254,6 +258,8 @@ class Walker {
         ++result_->scopes;
         if (!WalkScope(f.bytes, ri, si)) return false;
         ++si;
+        // Later problems in this entry are the resource's, not the scope's.
+        path_ = absl::StrCat(shape_.resource_field, "[", ri, "]");
       } else {
         if (!ValidateField(*shape_.resource_level, f, 1)) return false;
         if (f.number == 1 && f.type == WireType::kLen && visitor_) visitor_->OnResource(f.bytes);

@@ -1,0 +1,85 @@
+#pragma once
+// OtlpExporter sends OTLP telemetry of one signal to a receiver over gRPC:
+// queue, retry as the OTLP specification says, circuit breaker with on-disk
+// spill, TLS/mTLS, bearer token and API key, gzip, shared channels.
+//
+//   auto options = tracewire::OtlpExporterOptions::FromEnv(tracewire::ExportSignal::kTraces);
+//   auto exporter = tracewire::OtlpExporter::Create(tracewire::ExportSignal::kTraces, *options);
+//   (*exporter)->ExportEncoded(std::move(request_bytes));
+//   (*exporter)->Shutdown(absl::Now() + absl::Seconds(5));
+//
+// Thread-safe. Export* never blocks (unless options.block_on_full is set).
+// Shutdown(deadline) always returns by the deadline.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "tracewire/otlp_exporter_options.h"
+
+namespace tracewire {
+
+namespace exporter {
+class ExportPipeline;
+class GrpcTransport;
+}  // namespace exporter
+
+struct ExporterStats {
+  int64_t exported_items = 0;     // acknowledged by the receiver (minus partial rejects)
+  int64_t exported_requests = 0;
+  int64_t retries = 0;
+  int64_t in_flight = 0;          // requests being sent now
+  int64_t queued_items = 0;
+  int64_t queued_bytes = 0;
+  int64_t bytes_sent = 0;         // request bytes handed to gRPC (before compression)
+  int64_t spilled_items = 0;      // written to the spill buffer
+  int64_t replayed_items = 0;     // taken back from it
+  int64_t spill_bytes = 0;        // on disk now
+  int64_t request_duration_count = 0;
+  int64_t request_duration_sum_ns = 0;
+  std::map<std::string, int64_t> failed_attempts;  // by gRPC code name
+  std::map<std::string, int64_t> dropped_items;    // by reason (queue_full, ...)
+  std::string breaker_state;  // closed | open | half-open
+  int64_t breaker_transitions = 0;
+
+  int64_t dropped_total() const {
+    int64_t n = 0;
+    for (const auto& [k, v] : dropped_items) n += v;
+    return n;
+  }
+};
+
+class OtlpExporter {
+ public:
+  // Fails (InvalidArgument) on bad options or unreadable TLS files: an
+  // exporter never starts half-configured.
+  static absl::StatusOr<std::unique_ptr<OtlpExporter>> Create(ExportSignal signal,
+                                                              const OtlpExporterOptions& options);
+  ~OtlpExporter();
+
+  // Hands over one encoded Export*ServiceRequest of this exporter's signal.
+  // ResourceExhausted when it was dropped because the queue is full;
+  // InvalidArgument when the bytes are not a request.
+  [[nodiscard]] absl::Status ExportEncoded(std::string request);
+
+  [[nodiscard]] absl::Status ForceFlush(absl::Time deadline);
+  [[nodiscard]] absl::Status Shutdown(absl::Time deadline);
+
+  // Asks the endpoint's grpc.health.v1 (service name of this signal, then the
+  // server); where the endpoint has no health service, sends an empty Export.
+  [[nodiscard]] absl::Status CheckHealth(absl::Time deadline);
+
+  ExporterStats Stats() const;
+
+ private:
+  OtlpExporter() = default;
+  ExportSignal signal_ = ExportSignal::kTraces;
+  exporter::GrpcTransport* transport_ = nullptr;  // owned by pipeline_
+  std::unique_ptr<exporter::ExportPipeline> pipeline_;
+};
+
+}  // namespace tracewire

@@ -1,0 +1,98 @@
+#pragma once
+// Options of the OTLP/gRPC exporter, set in code or read from the standard
+// OTEL_EXPORTER_OTLP_* environment variables (FromEnv). Defaults follow the
+// OpenTelemetry specification and tracewire's seed documents.
+//
+// A plain value type: thread-compatible.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace tracewire {
+
+enum class ExportSignal : uint8_t { kTraces = 0, kMetrics = 1, kLogs = 2 };
+
+struct RetryOptions {
+  bool enabled = true;
+  absl::Duration initial_backoff = absl::Seconds(1);
+  double multiplier = 2.0;
+  absl::Duration max_backoff = absl::Seconds(30);
+  absl::Duration max_elapsed = absl::Minutes(5);  // all attempts of one request
+  double jitter = 0.2;  // each wait is backoff * (1 +- jitter), uniformly
+};
+
+struct CircuitBreakerOptions {
+  bool enabled = true;
+  int consecutive_failures = 5;  // failed exports (after retries) that open it
+  int window_requests = 20;      // or: this many exports in the window ...
+  double failure_ratio = 0.5;    // ... of which at least this share failed
+  absl::Duration window = absl::Seconds(10);
+  absl::Duration cool_down = absl::Seconds(30);  // open -> half-open
+  int half_open_probes = 3;  // successes in half-open that close it
+  // While open, requests go to an on-disk spill buffer in this directory
+  // (empty: no spill; they are dropped and counted).
+  std::string spill_dir;
+  int64_t spill_max_bytes = 256ll << 20;
+  bool spill_fsync = false;  // fsync each spilled request
+};
+
+struct OtlpExporterOptions {
+  // http://host:port (plaintext) or https://host:port (TLS); several
+  // comma-separated endpoints, or a DNS name with several addresses, are
+  // balanced round-robin.
+  std::string endpoint = "http://localhost:4317";
+  std::map<std::string, std::string> headers;  // extra metadata, keys lowercase
+  absl::Duration timeout = absl::Seconds(10);  // per attempt
+  std::string compression = "none";             // none | gzip | deflate
+
+  // TLS: CA bundle to verify the server (empty: system roots), and a client
+  // certificate and key for mTLS. `insecure` forces plaintext for a
+  // scheme-less endpoint.
+  std::string ca_file;
+  std::string client_cert_file;
+  std::string client_key_file;
+  bool insecure = false;
+
+  // Credentials sent as `authorization: Bearer <token>` and `x-api-key`.
+  std::string bearer_token;
+  std::string api_key;
+  // Called before each attempt when set; its result replaces bearer_token.
+  std::function<std::string()> bearer_token_source;
+
+  RetryOptions retry;
+  CircuitBreakerOptions breaker;
+
+  int max_in_flight = 4;                  // concurrent export requests
+  int64_t max_queue_items = 65536;         // items waiting to be sent
+  int64_t max_queue_bytes = 64ll << 20;    // bytes waiting to be sent
+  absl::Duration block_on_full = absl::ZeroDuration();  // >0: Export waits this long
+  int64_t max_request_bytes = 64ll << 20;  // larger batches are split before sending
+
+  // Channel keepalive (seed 000 §6.1).
+  absl::Duration keepalive_time = absl::Seconds(10);
+  absl::Duration keepalive_timeout = absl::Seconds(3);
+  bool keepalive_without_calls = true;
+
+  std::string user_agent = "OTel-OTLP-Exporter-Cpp-tracewire/0.1.0";
+
+  // Reads OTEL_EXPORTER_OTLP_{ENDPOINT,HEADERS,TIMEOUT,COMPRESSION,CERTIFICATE,
+  // CLIENT_KEY,CLIENT_CERTIFICATE,INSECURE} and the per-signal forms
+  // (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, ...; the per-signal one wins), plus
+  // OTLP_AUTH_TOKEN and OTLP_API_KEY, over these defaults. A bad value is
+  // InvalidArgument naming the variable and the value.
+  static absl::StatusOr<OtlpExporterOptions> FromEnv(ExportSignal signal);
+  // The same with a custom lookup (tests); `getenv` returns nullptr if unset.
+  static absl::StatusOr<OtlpExporterOptions> FromEnv(
+      ExportSignal signal, const std::function<const char*(const char*)>& getenv);
+
+  // Checks ranges and combinations; names the option and the problem.
+  [[nodiscard]] absl::Status Validate() const;
+};
+
+}  // namespace tracewire

@@ -1,0 +1,319 @@
+#include "exporter/export_pipeline.h"
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "wire/otlp_split.h"
+
+namespace tracewire::exporter {
+namespace {
+
+const char* const kCodeNames[17] = {
+    "OK",        "CANCELLED",         "UNKNOWN",        "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+    "NOT_FOUND", "ALREADY_EXISTS",    "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+    "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",   "UNIMPLEMENTED",      "INTERNAL",
+    "UNAVAILABLE", "DATA_LOSS",       "UNAUTHENTICATED"};
+
+}  // namespace
+
+ExportPipeline::ExportPipeline(OtlpExporterOptions options, std::unique_ptr<Transport> transport,
+                               common::Clock* clock, uint64_t seed)
+    : options_(std::move(options)),
+      transport_(std::move(transport)),
+      clock_(clock),
+      breaker_(options_.breaker, clock),
+      seed_(seed) {}
+
+ExportPipeline::~ExportPipeline() { (void)Shutdown(absl::Now()); }
+
+absl::Status ExportPipeline::Start() {
+  absl::MutexLock lock(&mu_);
+  if (started_ || stopping_) return absl::FailedPreconditionError("exporter already started");
+  if (!options_.breaker.spill_dir.empty()) {
+    spill_ = std::make_unique<SpillBuffer>(options_.breaker.spill_dir,
+                                           options_.breaker.spill_max_bytes,
+                                           options_.breaker.spill_fsync);
+    absl::Status st = spill_->Open();
+    if (!st.ok()) return st;
+  }
+  started_ = true;
+  for (int i = 0; i < options_.max_in_flight; ++i) {
+    workers_.emplace_back([this] { WorkerLoop(); });
+  }
+  return absl::OkStatus();
+}
+
+bool ExportPipeline::HasRoom(int64_t bytes) {
+  absl::MutexLock lock(&mu_);
+  return queued_bytes_ + bytes <= options_.max_queue_bytes &&
+         queued_items_ < options_.max_queue_items;
+}
+
+absl::Status ExportPipeline::Enqueue(PipelineRequest&& req) {
+  const int64_t size = static_cast<int64_t>(req.bytes.size());
+  absl::MutexLock lock(&mu_);
+  if (!started_ || stopping_) {
+    return absl::FailedPreconditionError("exporter is not running");
+  }
+  auto fits = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    // An empty queue takes any one request, so a big one is never refused forever.
+    return queue_.empty() || (queued_items_ + req.items <= options_.max_queue_items &&
+                              queued_bytes_ + size <= options_.max_queue_bytes);
+  };
+  if (!fits() && options_.block_on_full > absl::ZeroDuration()) {
+    mu_.AwaitWithTimeout(absl::Condition(&fits), options_.block_on_full);
+  }
+  if (!fits() || stopping_) {
+    mu_.Unlock();
+    Drop(req.items, DropReason::kQueueFull);
+    mu_.Lock();
+    return absl::ResourceExhaustedError("exporter queue is full; request dropped");
+  }
+  queued_items_ += req.items;
+  queued_bytes_ += size;
+  queue_.push_back(std::move(req));
+  return absl::OkStatus();
+}
+
+void ExportPipeline::WorkerLoop() {
+  for (;;) {
+    PipelineRequest req;
+    bool have = false;
+    // Replay spilled requests, oldest first, once the breaker has closed.
+    if (spill_ && !cancel_.HasBeenNotified() &&
+        breaker_.state() == CircuitBreaker::State::kClosed) {
+      if (std::optional<SpilledRequest> s = spill_->Take()) {
+        req = {s->signal, std::move(s->bytes), s->items, s->units};
+        replayed_items_.fetch_add(req.items, std::memory_order_relaxed);
+        have = true;
+        absl::MutexLock lock(&mu_);
+        ++busy_;
+      }
+    }
+    if (!have) {
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(
+          absl::Condition(
+              +[](ExportPipeline* p) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                return !p->queue_.empty() || p->stopping_;
+              },
+              this),
+          absl::Milliseconds(spill_ ? 100 : 1000));
+      if (queue_.empty()) {
+        if (stopping_) return;
+        continue;
+      }
+      if (cancel_.HasBeenNotified()) {  // Past the shutdown deadline: drop what is left.
+        int64_t lost = 0;
+        for (const auto& r : queue_) lost += r.items;
+        queue_.clear();
+        queued_items_ = queued_bytes_ = 0;
+        mu_.Unlock();
+        Drop(lost, DropReason::kShutdown);
+        mu_.Lock();
+        return;
+      }
+      req = std::move(queue_.front());
+      queue_.pop_front();
+      queued_items_ -= req.items;
+      queued_bytes_ -= static_cast<int64_t>(req.bytes.size());
+      ++busy_;
+    }
+    Process(std::move(req));
+    absl::MutexLock lock(&mu_);
+    --busy_;
+  }
+}
+
+void ExportPipeline::Process(PipelineRequest&& req) {
+  if (!breaker_.Allow()) {
+    if (spill_) {
+      SpilledRequest s{req.signal, req.bytes, req.items, req.units};
+      if (spill_->Put(s).ok()) {
+        spilled_items_.fetch_add(req.items, std::memory_order_relaxed);
+        return;
+      }
+    }
+    Drop(req.items, DropReason::kBreakerOpen);
+    return;
+  }
+  Outcome o = SendWithRetry(std::move(req));
+  breaker_.Record(!o.endpoint_failed);
+}
+
+ExportPipeline::Outcome ExportPipeline::SendWithRetry(PipelineRequest&& req) {
+  Outcome outcome;
+  std::deque<PipelineRequest> work;
+  if (static_cast<int64_t>(req.bytes.size()) > options_.max_request_bytes) {
+    auto parts = wire::SplitRequest(req.signal, req.bytes, options_.max_request_bytes);
+    if (!parts.ok()) {
+      Drop(req.items, DropReason::kNonRetryable);
+      LogRateLimited(std::string(parts.status().message()));
+      return outcome;
+    }
+    for (auto& p : *parts) work.push_back({req.signal, std::move(p.bytes), p.items, p.units});
+  } else {
+    work.push_back(std::move(req));
+  }
+  uint64_t seed;
+  {
+    absl::MutexLock lock(&mu_);
+    seed = seed_++;
+  }
+  while (!work.empty()) {
+    PipelineRequest part = std::move(work.front());
+    work.pop_front();
+    Backoff backoff(options_.retry, seed++);
+    const absl::Time first = clock_->Now();
+    for (;;) {
+      in_flight_.fetch_add(1, std::memory_order_relaxed);
+      const absl::Time t0 = absl::Now();
+      SendResult r = transport_->Send(part.signal, part.bytes, absl::Now() + options_.timeout);
+      duration_sum_ns_.fetch_add(absl::ToInt64Nanoseconds(absl::Now() - t0),
+                                 std::memory_order_relaxed);
+      duration_count_.fetch_add(1, std::memory_order_relaxed);
+      in_flight_.fetch_sub(1, std::memory_order_relaxed);
+      bytes_sent_.fetch_add(static_cast<int64_t>(part.bytes.size()), std::memory_order_relaxed);
+      const int code = static_cast<int>(r.status.code());
+      if (!r.status.ok() && code > 0 && code < 17) {
+        failed_attempts_[code].fetch_add(1, std::memory_order_relaxed);
+      }
+      const RetryAction action =
+          DecideRetry(r.status.code(), r.retry_delay.has_value(), part.units);
+      if (action == RetryAction::kDone) {
+        const int64_t rejected = std::min(std::max<int64_t>(r.rejected, 0), part.items);
+        exported_items_.fetch_add(part.items - rejected, std::memory_order_relaxed);
+        exported_requests_.fetch_add(1, std::memory_order_relaxed);
+        if (rejected > 0 || !r.rejected_message.empty()) {
+          Drop(rejected, DropReason::kRejected);
+          LogRateLimited(absl::StrCat("receiver rejected ", rejected, " items: ",
+                                      r.rejected_message));
+        }
+        break;
+      }
+      if (action == RetryAction::kSplit) {
+        auto halves = wire::SplitInHalves(part.signal, part.bytes);
+        if (!halves.ok() || halves->size() < 2) {
+          Drop(part.items, DropReason::kTooLarge);
+          break;
+        }
+        // Send the halves next, in order, before the rest.
+        for (auto it = halves->rbegin(); it != halves->rend(); ++it) {
+          work.push_front({part.signal, std::move(it->bytes), it->items, it->units});
+        }
+        break;
+      }
+      if (action == RetryAction::kDrop) {
+        Drop(part.items, r.status.code() == absl::StatusCode::kResourceExhausted
+                             ? DropReason::kTooLarge
+                             : DropReason::kNonRetryable);
+        LogRateLimited(absl::StrCat("export failed permanently (", kCodeNames[code], "): ",
+                                    r.status.message()));
+        break;
+      }
+      // kRetry
+      const absl::Duration delay = r.retry_delay.has_value() ? *r.retry_delay : backoff.Next();
+      if (cancel_.HasBeenNotified()) {
+        Drop(part.items, DropReason::kShutdown);
+        break;
+      }
+      if (!options_.retry.enabled || clock_->Now() + delay - first > options_.retry.max_elapsed) {
+        Drop(part.items, DropReason::kRetriesExhausted);
+        outcome.endpoint_failed = true;
+        LogRateLimited(absl::StrCat("export failed after retries (", kCodeNames[code],
+                                    "): ", r.status.message()));
+        break;
+      }
+      retries_.fetch_add(1, std::memory_order_relaxed);
+      if (!clock_->SleepFor(delay, cancel_)) {
+        Drop(part.items, DropReason::kShutdown);
+        break;
+      }
+    }
+  }
+  return outcome;
+}
+
+void ExportPipeline::Drop(int64_t items, DropReason reason) {
+  dropped_[static_cast<int>(reason)].fetch_add(items, std::memory_order_relaxed);
+}
+
+void ExportPipeline::LogRateLimited(const std::string& line) {
+  const int64_t now_s = absl::ToUnixSeconds(absl::Now());
+  {
+    absl::MutexLock lock(&mu_);
+    if (now_s == last_log_s_) return;  // At most one line a second.
+    last_log_s_ = now_s;
+  }
+  std::fprintf(stderr, "tracewire exporter: %s\n", line.c_str());
+}
+
+absl::Status ExportPipeline::ForceFlush(absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return queue_.empty() && busy_ == 0; };
+  if (!mu_.AwaitWithDeadline(absl::Condition(&idle), deadline)) {
+    return absl::DeadlineExceededError(absl::StrCat("flush deadline passed with ", queued_items_,
+                                                    " items queued and ", busy_,
+                                                    " requests in flight"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ExportPipeline::Shutdown(absl::Time deadline) {
+  absl::Status result;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_ && workers_.empty()) return absl::OkStatus();
+    stopping_ = true;
+    auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return queue_.empty() && busy_ == 0;
+    };
+    if (!mu_.AwaitWithDeadline(absl::Condition(&idle), deadline)) {
+      result = absl::DeadlineExceededError(
+          absl::StrCat("shutdown deadline passed: ", queued_items_, " items queued and ", busy_,
+                       " requests in flight were dropped"));
+    }
+  }
+  if (!cancel_.HasBeenNotified()) cancel_.Notify();
+  transport_->CancelAll();
+  for (auto& w : workers_) w.join();
+  workers_.clear();
+  // Requests still queued if the workers ended first.
+  absl::MutexLock lock(&mu_);
+  int64_t lost = 0;
+  for (const auto& r : queue_) lost += r.items;
+  queue_.clear();
+  queued_items_ = queued_bytes_ = 0;
+  if (lost > 0) dropped_[static_cast<int>(DropReason::kShutdown)] += lost;
+  return result;
+}
+
+ExporterStats ExportPipeline::Stats() {
+  ExporterStats s;
+  auto load = [](const std::atomic<int64_t>& a) { return a.load(std::memory_order_relaxed); };
+  s.exported_items = load(exported_items_);
+  s.exported_requests = load(exported_requests_);
+  s.retries = load(retries_);
+  s.in_flight = load(in_flight_);
+  s.bytes_sent = load(bytes_sent_);
+  s.spilled_items = load(spilled_items_);
+  s.replayed_items = load(replayed_items_);
+  s.request_duration_count = load(duration_count_);
+  s.request_duration_sum_ns = load(duration_sum_ns_);
+  for (int c = 1; c < 17; ++c) {
+    if (int64_t v = load(failed_attempts_[c])) s.failed_attempts[kCodeNames[c]] = v;
+  }
+  for (int r = 0; r < kDropReasonCount; ++r) {
+    s.dropped_items[DropReasonName(static_cast<DropReason>(r))] = load(dropped_[r]);
+  }
+  s.breaker_state = CircuitBreaker::StateName(breaker_.state());
+  s.breaker_transitions = breaker_.transitions();
+  if (spill_) s.spill_bytes = spill_->size_bytes();
+  absl::MutexLock lock(&mu_);
+  s.queued_items = queued_items_;
+  s.queued_bytes = queued_bytes_;
+  return s;
+}
+
+}  // namespace tracewire::exporter

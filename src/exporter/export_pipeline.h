@@ -1,0 +1,103 @@
+#pragma once
+// ExportPipeline is the exporter's engine, one layer per concern:
+//   bounded queue (items and bytes; drop and count, or wait if asked)
+//   -> workers (max_in_flight requests at once)
+//   -> circuit breaker (open: spill to disk or drop and count)
+//   -> size split (requests over max_request_bytes are cut at item boundaries)
+//   -> retry loop (retry_policy.h decides; backoff or the server's RetryInfo
+//      delay; RESOURCE_EXHAUSTED without RetryInfo splits in halves)
+//   -> Transport.
+// It works on encoded requests, so SDK batches and forwarded bytes share it.
+//
+// Lifecycle: Start() starts the workers; Shutdown(deadline) stops taking
+// requests, lets the queue drain until the deadline, then cancels backoff
+// waits and calls in flight, counts what is left as dropped and joins.
+// Thread-safe.
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "common/clock.h"
+#include "exporter/backoff.h"
+#include "exporter/circuit_breaker.h"
+#include "exporter/retry_policy.h"
+#include "exporter/spill_buffer.h"
+#include "exporter/transport.h"
+#include "tracewire/otlp_exporter.h"
+#include "tracewire/otlp_exporter_options.h"
+#include "wire/otlp_reader.h"
+
+namespace tracewire::exporter {
+
+struct PipelineRequest {
+  wire::Signal signal = wire::Signal::kTraces;
+  std::string bytes;
+  int64_t items = 0;  // spans, data points or log records
+  int64_t units = 0;  // item messages
+};
+
+class ExportPipeline {
+ public:
+  ExportPipeline(OtlpExporterOptions options, std::unique_ptr<Transport> transport,
+                 common::Clock* clock, uint64_t seed = 1);
+  ~ExportPipeline();
+
+  [[nodiscard]] absl::Status Start();
+  // Takes the request, or drops and counts it (ResourceExhausted) when the
+  // queue is full. FailedPrecondition after Shutdown.
+  [[nodiscard]] absl::Status Enqueue(PipelineRequest&& request);
+  // Waits until everything queued so far was sent (or dropped), or until the
+  // deadline: DeadlineExceeded then.
+  [[nodiscard]] absl::Status ForceFlush(absl::Time deadline);
+  [[nodiscard]] absl::Status Shutdown(absl::Time deadline);
+
+  ExporterStats Stats();
+  CircuitBreaker& breaker() { return breaker_; }
+  // Free room in the queue, for callers that apply backpressure upstream.
+  bool HasRoom(int64_t bytes);
+
+ private:
+  struct Outcome {
+    bool endpoint_failed = false;  // retries exhausted on retryable errors
+  };
+
+  void WorkerLoop();
+  void Process(PipelineRequest&& req);
+  Outcome SendWithRetry(PipelineRequest&& req);
+  void Drop(int64_t items, DropReason reason);
+  void LogRateLimited(const std::string& line);
+
+  const OtlpExporterOptions options_;
+  const std::unique_ptr<Transport> transport_;
+  common::Clock* const clock_;
+  CircuitBreaker breaker_;
+  std::unique_ptr<SpillBuffer> spill_;
+  absl::Notification cancel_;  // ends backoff waits at shutdown
+
+  absl::Mutex mu_;
+  std::deque<PipelineRequest> queue_ ABSL_GUARDED_BY(mu_);
+  int64_t queued_items_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  int busy_ ABSL_GUARDED_BY(mu_) = 0;  // workers processing a request
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t seed_ ABSL_GUARDED_BY(mu_);
+  int64_t last_log_s_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::thread> workers_;
+
+  // Statistics: relaxed atomics, they order nothing.
+  std::atomic<int64_t> exported_items_{0}, exported_requests_{0}, retries_{0}, in_flight_{0};
+  std::atomic<int64_t> bytes_sent_{0}, spilled_items_{0}, replayed_items_{0};
+  std::atomic<int64_t> duration_count_{0}, duration_sum_ns_{0};
+  std::atomic<int64_t> failed_attempts_[17] = {};
+  std::atomic<int64_t> dropped_[kDropReasonCount] = {};
+};
+
+}  // namespace tracewire::exporter

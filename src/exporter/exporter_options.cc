@@ -1,0 +1,171 @@
+// OtlpExporterOptions::FromEnv and Validate: the one place the exporter reads
+// environment variables.
+
+#include <cstdlib>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "tracewire/otlp_exporter_options.h"
+
+namespace tracewire {
+namespace {
+
+absl::Status BadEnv(const std::string& var, const std::string& value, const std::string& why) {
+  return absl::InvalidArgumentError(absl::StrCat(var, ": '", value, "' ", why));
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool PercentDecode(const std::string& in, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out->push_back(in[i]);
+      continue;
+    }
+    if (i + 2 >= in.size()) return false;
+    const int hi = HexDigit(in[i + 1]), lo = HexDigit(in[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return true;
+}
+
+const char* SignalWord(ExportSignal s) {
+  switch (s) {
+    case ExportSignal::kTraces:
+      return "TRACES";
+    case ExportSignal::kMetrics:
+      return "METRICS";
+    case ExportSignal::kLogs:
+      break;
+  }
+  return "LOGS";
+}
+
+}  // namespace
+
+absl::StatusOr<OtlpExporterOptions> OtlpExporterOptions::FromEnv(ExportSignal signal) {
+  return FromEnv(signal, [](const char* name) { return std::getenv(name); });
+}
+
+absl::StatusOr<OtlpExporterOptions> OtlpExporterOptions::FromEnv(
+    ExportSignal signal, const std::function<const char*(const char*)>& getenv) {
+  OtlpExporterOptions o;
+  // Looks up the per-signal variable first, then the general one.
+  auto lookup = [&](const std::string& suffix, std::string* var, std::string* value) {
+    for (const std::string& name :
+         {absl::StrCat("OTEL_EXPORTER_OTLP_", SignalWord(signal), "_", suffix),
+          absl::StrCat("OTEL_EXPORTER_OTLP_", suffix)}) {
+      const char* v = getenv(name.c_str());
+      if (v != nullptr) {
+        *var = name;
+        *value = v;
+        return true;
+      }
+    }
+    return false;
+  };
+  std::string var, value;
+  if (lookup("ENDPOINT", &var, &value)) {
+    std::string e(absl::StripAsciiWhitespace(value));
+    const size_t scheme = e.find("://");
+    if (scheme != std::string::npos) {
+      const std::string s = absl::AsciiStrToLower(e.substr(0, scheme));
+      if (s != "http" && s != "https") {
+        return BadEnv(var, value, "must use the http or https scheme");
+      }
+    }
+    if (e.empty()) return BadEnv(var, value, "is empty");
+    o.endpoint = e;
+  }
+  if (lookup("INSECURE", &var, &value)) {
+    const std::string v = absl::AsciiStrToLower(absl::StripAsciiWhitespace(value));
+    if (v == "true") {
+      o.insecure = true;
+    } else if (v == "false") {
+      o.insecure = false;
+    } else {
+      return BadEnv(var, value, "must be true or false");
+    }
+  }
+  if (lookup("HEADERS", &var, &value)) {
+    for (absl::string_view pair : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
+      const size_t eq = pair.find('=');
+      if (eq == absl::string_view::npos) return BadEnv(var, value, "is not key=value,...");
+      std::string key(absl::StripAsciiWhitespace(pair.substr(0, eq)));
+      std::string raw(absl::StripAsciiWhitespace(pair.substr(eq + 1)));
+      std::string decoded;
+      if (key.empty()) return BadEnv(var, value, "has an empty header name");
+      if (!PercentDecode(raw, &decoded)) {
+        return BadEnv(var, value, "has a bad percent-encoding");
+      }
+      o.headers[absl::AsciiStrToLower(key)] = decoded;
+    }
+  }
+  if (lookup("TIMEOUT", &var, &value)) {
+    int64_t ms;
+    if (!absl::SimpleAtoi(value, &ms) || ms <= 0) {
+      return BadEnv(var, value, "is not a positive number of milliseconds");
+    }
+    o.timeout = absl::Milliseconds(ms);
+  }
+  if (lookup("COMPRESSION", &var, &value)) {
+    const std::string v = absl::AsciiStrToLower(absl::StripAsciiWhitespace(value));
+    if (v != "gzip" && v != "none" && v != "deflate") {
+      return BadEnv(var, value, "must be gzip or none");
+    }
+    o.compression = v;
+  }
+  if (lookup("CERTIFICATE", &var, &value)) o.ca_file = value;
+  if (lookup("CLIENT_CERTIFICATE", &var, &value)) o.client_cert_file = value;
+  if (lookup("CLIENT_KEY", &var, &value)) o.client_key_file = value;
+  if (const char* t = getenv("OTLP_AUTH_TOKEN")) o.bearer_token = t;
+  if (const char* k = getenv("OTLP_API_KEY")) o.api_key = k;
+  absl::Status st = o.Validate();
+  if (!st.ok()) return st;
+  return o;
+}
+
+absl::Status OtlpExporterOptions::Validate() const {
+  auto bad = [](const std::string& opt, const std::string& why) {
+    return absl::InvalidArgumentError(absl::StrCat("exporter option ", opt, ": ", why));
+  };
+  if (endpoint.empty()) return bad("endpoint", "is empty");
+  if (timeout <= absl::ZeroDuration()) return bad("timeout", "must be positive");
+  if (compression != "none" && compression != "gzip" && compression != "deflate") {
+    return bad("compression", absl::StrCat("'", compression, "' is not none, gzip or deflate"));
+  }
+  if (client_cert_file.empty() != client_key_file.empty()) {
+    return bad("client_cert_file", "client certificate and key go together");
+  }
+  if (max_in_flight < 1) return bad("max_in_flight", "must be at least 1");
+  if (max_queue_items < 1 || max_queue_bytes < 1) return bad("max_queue_*", "must be positive");
+  if (max_request_bytes < 1024) return bad("max_request_bytes", "must be at least 1024");
+  if (retry.initial_backoff <= absl::ZeroDuration() || retry.multiplier < 1.0 ||
+      retry.max_backoff < retry.initial_backoff || retry.jitter < 0 || retry.jitter >= 1) {
+    return bad("retry", "needs initial_backoff > 0, multiplier >= 1, max >= initial, "
+                        "0 <= jitter < 1");
+  }
+  if (breaker.consecutive_failures < 1 || breaker.half_open_probes < 1 ||
+      breaker.failure_ratio <= 0 || breaker.failure_ratio > 1) {
+    return bad("breaker", "needs consecutive_failures >= 1, half_open_probes >= 1, "
+                          "0 < failure_ratio <= 1");
+  }
+  for (const auto& [k, v] : headers) {
+    if (k.empty() || absl::AsciiStrToLower(k) != k) {
+      return bad("headers", absl::StrCat("'", k, "' must be a lowercase metadata key"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace tracewire

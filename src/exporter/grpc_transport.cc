@@ -1,0 +1,282 @@
+#include "exporter/grpc_transport.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/grpcpp.h"
+#include "wire/proto_reader.h"
+
+namespace tracewire::exporter {
+namespace {
+
+const char* const kMethods[] = {
+    "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+    "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+    "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+};
+
+absl::Status ReadFile(const std::string& what, const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat(what, ": cannot read '", path, "'"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return absl::OkStatus();
+}
+
+bool IsIpLiteral(const std::string& hostport, bool* v6) {
+  if (!hostport.empty() && hostport[0] == '[') {
+    *v6 = true;
+    return true;
+  }
+  const std::string host = hostport.substr(0, hostport.rfind(':'));
+  *v6 = false;
+  if (host.empty()) return false;
+  for (char c : host) {
+    if (!absl::ascii_isdigit(c) && c != '.') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<ParsedEndpoint> ParseEndpoint(const std::string& endpoint, bool insecure) {
+  std::vector<std::string> hosts;
+  bool tls_set = false, tls = !insecure;
+  for (absl::string_view part : absl::StrSplit(endpoint, ',', absl::SkipWhitespace())) {
+    std::string e(absl::StripAsciiWhitespace(part));
+    const size_t scheme = e.find("://");
+    if (scheme != std::string::npos) {
+      const std::string s = absl::AsciiStrToLower(e.substr(0, scheme));
+      if (s != "http" && s != "https") {
+        return absl::InvalidArgumentError(
+            absl::StrCat("endpoint '", endpoint, "': scheme must be http or https"));
+      }
+      const bool this_tls = s == "https";
+      if (tls_set && this_tls != tls) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("endpoint '", endpoint, "': endpoints mix http and https"));
+      }
+      tls = this_tls;
+      tls_set = true;
+      e = e.substr(scheme + 3);
+    }
+    while (!e.empty() && e.back() == '/') e.pop_back();
+    if (e.empty() || e.rfind(':') == std::string::npos || e.back() == ':') {
+      return absl::InvalidArgumentError(
+          absl::StrCat("endpoint '", endpoint, "': '", e, "' is not HOST:PORT"));
+    }
+    hosts.push_back(e);
+  }
+  if (hosts.empty()) return absl::InvalidArgumentError("endpoint is empty");
+  ParsedEndpoint p;
+  p.tls = tls;
+  if (hosts.size() == 1) {
+    p.target = hosts[0];
+    return p;
+  }
+  bool v6 = false, first_v6 = false;
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    if (!IsIpLiteral(hosts[i], &v6) || (i > 0 && v6 != first_v6)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "endpoint '", endpoint,
+          "': several endpoints must all be IPv4 or all IPv6 literals (for a name, "
+          "give one DNS name with several addresses)"));
+    }
+    if (i == 0) first_v6 = v6;
+  }
+  p.target = absl::StrCat(first_v6 ? "ipv6:" : "ipv4:", absl::StrJoin(hosts, ","));
+  return p;
+}
+
+ChannelPool& ChannelPool::Default() {
+  static ChannelPool* pool = new ChannelPool();  // Never destroyed: no static destructor work.
+  return *pool;
+}
+
+absl::StatusOr<std::shared_ptr<::grpc::Channel>> ChannelPool::Get(const OtlpExporterOptions& o) {
+  absl::StatusOr<ParsedEndpoint> ep = ParseEndpoint(o.endpoint, o.insecure);
+  if (!ep.ok()) return ep.status();
+  std::shared_ptr<::grpc::ChannelCredentials> creds;
+  std::string key = absl::StrCat(ep->target, "|", ep->tls);
+  if (ep->tls) {
+    ::grpc::SslCredentialsOptions ssl;
+    if (!o.ca_file.empty()) {
+      absl::Status st = ReadFile("ca_file", o.ca_file, &ssl.pem_root_certs);
+      if (!st.ok()) return st;
+    }
+    if (!o.client_cert_file.empty()) {
+      absl::Status st = ReadFile("client_cert_file", o.client_cert_file, &ssl.pem_cert_chain);
+      if (st.ok()) st = ReadFile("client_key_file", o.client_key_file, &ssl.pem_private_key);
+      if (!st.ok()) return st;
+    }
+    absl::StrAppend(&key, "|", o.ca_file, "|", o.client_cert_file, "|", o.client_key_file);
+    creds = ::grpc::SslCredentials(ssl);
+  } else {
+    creds = ::grpc::InsecureChannelCredentials();
+  }
+  absl::StrAppend(&key, "|", absl::ToInt64Milliseconds(o.keepalive_time), "|",
+                  absl::ToInt64Milliseconds(o.keepalive_timeout), "|", o.keepalive_without_calls,
+                  "|", o.user_agent);
+  absl::MutexLock lock(&mu_);
+  if (auto it = channels_.find(key); it != channels_.end()) {
+    if (auto ch = it->second.lock()) return ch;
+  }
+  ::grpc::ChannelArguments args;
+  args.SetLoadBalancingPolicyName("round_robin");
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(absl::ToInt64Milliseconds(o.keepalive_time)));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+              static_cast<int>(absl::ToInt64Milliseconds(o.keepalive_timeout)));
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, o.keepalive_without_calls ? 1 : 0);
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);  // Retries are ours (retry_policy.h).
+  args.SetInt(GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, -1);
+  args.SetInt(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, 4 << 20);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 1000);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 30000);
+  args.SetUserAgentPrefix(o.user_agent);
+  auto ch = ::grpc::CreateCustomChannel(ep->target, creds, args);
+  channels_[key] = ch;
+  return ch;
+}
+
+absl::StatusOr<std::unique_ptr<GrpcTransport>> GrpcTransport::Create(
+    const OtlpExporterOptions& options, ChannelPool* pool) {
+  absl::Status st = options.Validate();
+  if (!st.ok()) return st;
+  absl::StatusOr<std::shared_ptr<::grpc::Channel>> ch =
+      (pool ? pool : &ChannelPool::Default())->Get(options);
+  if (!ch.ok()) return ch.status();
+  return std::unique_ptr<GrpcTransport>(new GrpcTransport(options, *ch));
+}
+
+GrpcTransport::GrpcTransport(const OtlpExporterOptions& options,
+                             std::shared_ptr<::grpc::Channel> channel)
+    : options_(options),
+      channel_(std::move(channel)),
+      stub_(std::make_unique<::grpc::GenericStub>(channel_)) {}
+
+GrpcTransport::~GrpcTransport() = default;
+
+void GrpcTransport::CancelAll() {
+  absl::MutexLock lock(&mu_);
+  cancelled_ = true;
+  for (auto* ctx : active_) ctx->TryCancel();
+}
+
+SendResult GrpcTransport::Send(wire::Signal signal, const std::string& request,
+                               absl::Time deadline) {
+  std::string response;
+  SendResult result = Call(kMethods[static_cast<int>(signal)], request, deadline, &response);
+  if (result.status.ok()) ParsePartialSuccess(response, &result.rejected, &result.rejected_message);
+  return result;
+}
+
+SendResult GrpcTransport::Call(const std::string& method, const std::string& request,
+                               absl::Time deadline, std::string* response) {
+  SendResult result;
+  ::grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(deadline));
+  if (options_.compression == "gzip") ctx.set_compression_algorithm(GRPC_COMPRESS_GZIP);
+  if (options_.compression == "deflate") ctx.set_compression_algorithm(GRPC_COMPRESS_DEFLATE);
+  for (const auto& [k, v] : options_.headers) ctx.AddMetadata(k, v);
+  const std::string token =
+      options_.bearer_token_source ? options_.bearer_token_source() : options_.bearer_token;
+  if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+  if (!options_.api_key.empty()) ctx.AddMetadata("x-api-key", options_.api_key);
+  {
+    absl::MutexLock lock(&mu_);
+    if (cancelled_) {
+      result.status = absl::CancelledError("exporter is shutting down");
+      return result;
+    }
+    active_.insert(&ctx);
+  }
+  ::grpc::Slice slice(request);
+  ::grpc::ByteBuffer req(&slice, 1);
+  ::grpc::ByteBuffer resp;
+  ::grpc::Status status;
+  absl::Notification done;
+  stub_->UnaryCall(&ctx, method, ::grpc::StubOptions(), &req, &resp,
+                   [&](::grpc::Status st) {
+                     status = std::move(st);
+                     done.Notify();
+                   });
+  done.WaitForNotification();
+  {
+    absl::MutexLock lock(&mu_);
+    active_.erase(&ctx);
+  }
+  result.status = absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                               status.error_message());
+  if (!status.ok()) {
+    result.retry_delay = ParseRetryInfo(status.error_details());
+    return result;
+  }
+  ::grpc::Slice out;
+  if (resp.Valid() && resp.DumpToSingleSlice(&out).ok()) {
+    response->assign(reinterpret_cast<const char*>(out.begin()), out.size());
+  }
+  return result;
+}
+
+std::optional<absl::Duration> ParseRetryInfo(const std::string& details) {
+  using wire::Field;
+  using wire::ProtoReader;
+  using wire::WireType;
+  ProtoReader status(details);
+  Field f;
+  while (status.Next(&f)) {
+    if (f.number != 3 || f.type != WireType::kLen) continue;  // details: Any
+    std::string_view type_url, value;
+    ProtoReader any(f.bytes);
+    Field af;
+    while (any.Next(&af)) {
+      if (af.type != WireType::kLen) continue;
+      if (af.number == 1) type_url = af.bytes;
+      if (af.number == 2) value = af.bytes;
+    }
+    if (type_url != "type.googleapis.com/google.rpc.RetryInfo") continue;
+    int64_t seconds = 0, nanos = 0;
+    ProtoReader info(value);
+    Field inf;
+    while (info.Next(&inf)) {
+      if (inf.number != 1 || inf.type != WireType::kLen) continue;  // retry_delay
+      ProtoReader dur(inf.bytes);
+      Field df;
+      while (dur.Next(&df)) {
+        if (df.type != WireType::kVarint) continue;
+        if (df.number == 1) seconds = static_cast<int64_t>(df.value);
+        if (df.number == 2) nanos = static_cast<int32_t>(df.value);
+      }
+    }
+    if (seconds < 0 || nanos < 0) return absl::ZeroDuration();
+    return absl::Seconds(seconds) + absl::Nanoseconds(nanos);
+  }
+  return std::nullopt;
+}
+
+void ParsePartialSuccess(const std::string& response, int64_t* rejected, std::string* message) {
+  using wire::Field;
+  using wire::ProtoReader;
+  using wire::WireType;
+  ProtoReader r(response);
+  Field f;
+  while (r.Next(&f)) {
+    if (f.number != 1 || f.type != WireType::kLen) continue;
+    ProtoReader ps(f.bytes);
+    Field pf;
+    while (ps.Next(&pf)) {
+      if (pf.number == 1 && pf.type == WireType::kVarint) *rejected = static_cast<int64_t>(pf.value);
+      if (pf.number == 2 && pf.type == WireType::kLen) message->assign(pf.bytes);
+    }
+  }
+}
+
+}  // namespace tracewire::exporter

@@ -1,0 +1,76 @@
+#include "tracewire/otlp_exporter.h"
+
+#include "exporter/export_pipeline.h"
+#include "exporter/grpc_transport.h"
+#include "wire/otlp_split.h"
+
+namespace tracewire {
+namespace {
+
+const char* const kServiceNames[] = {
+    "opentelemetry.proto.collector.trace.v1.TraceService",
+    "opentelemetry.proto.collector.metrics.v1.MetricsService",
+    "opentelemetry.proto.collector.logs.v1.LogsService",
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<OtlpExporter>> OtlpExporter::Create(
+    ExportSignal signal, const OtlpExporterOptions& options) {
+  absl::StatusOr<std::unique_ptr<exporter::GrpcTransport>> transport =
+      exporter::GrpcTransport::Create(options);
+  if (!transport.ok()) return transport.status();
+  std::unique_ptr<OtlpExporter> e(new OtlpExporter());
+  e->signal_ = signal;
+  e->transport_ = transport->get();
+  e->pipeline_ = std::make_unique<exporter::ExportPipeline>(
+      options, std::move(*transport), common::RealClock::Get(),
+      static_cast<uint64_t>(absl::ToUnixNanos(absl::Now())));
+  absl::Status st = e->pipeline_->Start();
+  if (!st.ok()) return st;
+  return e;
+}
+
+OtlpExporter::~OtlpExporter() {
+  if (pipeline_) (void)pipeline_->Shutdown(absl::Now());
+}
+
+absl::Status OtlpExporter::ExportEncoded(std::string request) {
+  const auto signal = static_cast<wire::Signal>(signal_);
+  absl::StatusOr<wire::RequestPart> counts = wire::CountRequestItems(signal, request);
+  if (!counts.ok()) return counts.status();
+  if (counts->units == 0) return absl::OkStatus();  // Nothing to send.
+  return pipeline_->Enqueue({signal, std::move(request), counts->items, counts->units});
+}
+
+absl::Status OtlpExporter::ForceFlush(absl::Time deadline) {
+  return pipeline_->ForceFlush(deadline);
+}
+
+absl::Status OtlpExporter::Shutdown(absl::Time deadline) { return pipeline_->Shutdown(deadline); }
+
+ExporterStats OtlpExporter::Stats() const { return pipeline_->Stats(); }
+
+absl::Status OtlpExporter::CheckHealth(absl::Time deadline) {
+  const std::string service = kServiceNames[static_cast<int>(signal_)];
+  for (const std::string& name : {service, std::string()}) {
+    std::string request, response;
+    if (!name.empty()) {
+      request.push_back(0x0a);  // HealthCheckRequest.service
+      request.push_back(static_cast<char>(name.size()));
+      request += name;
+    }
+    exporter::SendResult r =
+        transport_->Call("/grpc.health.v1.Health/Check", request, deadline, &response);
+    if (r.status.code() == absl::StatusCode::kUnimplemented) break;  // No health service.
+    if (r.status.code() == absl::StatusCode::kNotFound) continue;    // Try the server's.
+    if (!r.status.ok()) return r.status;
+    if (response == std::string("\x08\x01", 2)) return absl::OkStatus();  // SERVING
+    return absl::UnavailableError("endpoint reports NOT_SERVING");
+  }
+  // Fall back to an empty Export request.
+  exporter::SendResult r = transport_->Send(static_cast<wire::Signal>(signal_), "", deadline);
+  return r.status;
+}
+
+}  // namespace tracewire

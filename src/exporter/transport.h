@@ -1,0 +1,33 @@
+#pragma once
+// Transport sends one encoded Export request and reports what came back.
+// The retry decision is not made here: the transport only reports the code,
+// the server's RetryInfo delay and any partial_success.
+//
+// Implementations are thread-safe: several workers send at once.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "wire/otlp_reader.h"
+
+namespace tracewire::exporter {
+
+struct SendResult {
+  absl::Status status;
+  std::optional<absl::Duration> retry_delay;  // google.rpc.RetryInfo, if sent
+  int64_t rejected = 0;                       // partial_success count
+  std::string rejected_message;               // partial_success error_message
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual SendResult Send(wire::Signal signal, const std::string& request, absl::Time deadline) = 0;
+  // Cancels the calls in flight (shutdown past its deadline). Later sends fail.
+  virtual void CancelAll() = 0;
+};
+
+}  // namespace tracewire::exporter
