@@ -41,6 +41,9 @@ class ScriptedReceiver {
   ~ScriptedReceiver() { Stop(); }
 
   bool Start(const std::string& listen = "127.0.0.1:0") {
+    // A plain OTLP server: no grpc.health.v1 (the flag is process-wide and
+    // read when a server is built).
+    ::grpc::EnableDefaultHealthCheckService(false);
     ::grpc::ServerBuilder b;
     b.AddListeningPort(listen, ::grpc::InsecureServerCredentials(), &port_);
     b.RegisterService(&traces_);
