@@ -37,7 +37,10 @@ int main(int argc, char** argv) {
   app.add_option("--config", config_file, "YAML configuration file");
   app.add_option("--validate-config", validate_file, "check a configuration file and exit");
   app.add_option("--listen", listen, "HOST:PORT to serve OTLP/gRPC on (default 127.0.0.1:4317)");
-  app.add_option("--sink", sink, "none | debug | file");
+  std::string forward_endpoint;
+  app.add_option("--sink", sink, "none | debug | file | forward");
+  app.add_option("--forward-endpoint", forward_endpoint,
+                 "next hop of the forward sink: http(s)://HOST:PORT");
   app.add_option("--file-dir", file_dir, "directory of the file sink");
   app.add_option("--file-fsync", fsync, "file sink fsync policy: none | batch | interval");
   app.add_option("--tls-cert", tls_cert, "server certificate chain (PEM)");
@@ -72,6 +75,7 @@ int main(int argc, char** argv) {
   if (app.count("--listen")) config.listen = listen;
   if (app.count("--sink")) config.sink = sink;
   if (app.count("--file-dir")) config.file_dir = file_dir;
+  if (app.count("--forward-endpoint")) config.forward_endpoint = forward_endpoint;
   if (app.count("--file-fsync")) config.file_fsync = fsync;
   if (app.count("--tls-cert")) config.tls_cert_file = tls_cert;
   if (app.count("--tls-key")) config.tls_key_file = tls_key;

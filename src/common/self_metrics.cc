@@ -75,6 +75,7 @@ std::string ReceiverMetrics::RenderPrometheus() const {
     Family(&out, "tracewire_sink_queue_capacity_bytes", "gauge", "Sink queue capacity in bytes.");
     Sample(&out, "tracewire_sink_queue_capacity_bytes", "", queue_capacity_bytes());
   }
+  if (extra_text) out += extra_text();
   return out;
 }
 

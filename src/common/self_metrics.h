@@ -39,6 +39,8 @@ class ReceiverMetrics {
   std::function<int64_t()> queue_items;
   std::function<int64_t()> queue_bytes;
   std::function<int64_t()> queue_capacity_bytes;
+  // More exposition text (e.g. the forward sink's exporter), may be empty.
+  std::function<std::string()> extra_text;
 
   // The Prometheus text format (version 0.0.4).
   std::string RenderPrometheus() const;

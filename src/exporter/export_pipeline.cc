@@ -76,6 +76,20 @@ absl::Status ExportPipeline::Enqueue(PipelineRequest&& req) {
   return absl::OkStatus();
 }
 
+absl::Status ExportPipeline::TryEnqueue(PipelineRequest& req) {
+  const int64_t size = static_cast<int64_t>(req.bytes.size());
+  absl::MutexLock lock(&mu_);
+  if (!started_ || stopping_) return absl::FailedPreconditionError("exporter is not running");
+  if (!queue_.empty() && (queued_items_ + req.items > options_.max_queue_items ||
+                          queued_bytes_ + size > options_.max_queue_bytes)) {
+    return absl::UnavailableError("forward queue is full");
+  }
+  queued_items_ += req.items;
+  queued_bytes_ += size;
+  queue_.push_back(std::move(req));
+  return absl::OkStatus();
+}
+
 void ExportPipeline::WorkerLoop() {
   for (;;) {
     PipelineRequest req;

@@ -53,6 +53,9 @@ class ExportPipeline {
   // Takes the request, or drops and counts it (ResourceExhausted) when the
   // queue is full. FailedPrecondition after Shutdown.
   [[nodiscard]] absl::Status Enqueue(PipelineRequest&& request);
+  // Takes the request if it fits now; otherwise returns Unavailable and leaves
+  // it with the caller (nothing counted): for upstream backpressure.
+  [[nodiscard]] absl::Status TryEnqueue(PipelineRequest& request);
   // Waits until everything queued so far was sent (or dropped), or until the
   // deadline: DeadlineExceeded then.
   [[nodiscard]] absl::Status ForceFlush(absl::Time deadline);

@@ -1,16 +1,52 @@
 #include "receiver/daemon.h"
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "pipeline/debug_writer.h"
 #include "pipeline/file_writer.h"
+#include "pipeline/forward_sink.h"
 #include "pipeline/null_sink.h"
 #include "pipeline/queued_sink.h"
 
 namespace tracewire::receiver {
 
+std::string RenderForwardStats(const ExporterStats& s) {
+  std::string out;
+  auto family = [&out](const char* name, const char* type, const char* help) {
+    absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
+  };
+  family("tracewire_forward_exported_items", "counter", "Items the next hop acknowledged.");
+  absl::StrAppend(&out, "tracewire_forward_exported_items ", s.exported_items, "\n");
+  family("tracewire_forward_dropped_items", "counter", "Items dropped, by reason.");
+  for (const auto& [reason, n] : s.dropped_items) {
+    absl::StrAppend(&out, "tracewire_forward_dropped_items{reason=\"", reason, "\"} ", n, "\n");
+  }
+  family("tracewire_forward_failed_attempts", "counter", "Failed export attempts, by gRPC code.");
+  for (const auto& [code, n] : s.failed_attempts) {
+    absl::StrAppend(&out, "tracewire_forward_failed_attempts{code=\"", code, "\"} ", n, "\n");
+  }
+  family("tracewire_forward_retries", "counter", "Export attempts that were retries.");
+  absl::StrAppend(&out, "tracewire_forward_retries ", s.retries, "\n");
+  family("tracewire_forward_in_flight", "gauge", "Export requests in flight.");
+  absl::StrAppend(&out, "tracewire_forward_in_flight ", s.in_flight, "\n");
+  family("tracewire_forward_spill_bytes", "gauge", "Bytes in the on-disk spill buffer.");
+  absl::StrAppend(&out, "tracewire_forward_spill_bytes ", s.spill_bytes, "\n");
+  family("tracewire_forward_breaker_open", "gauge", "1 while the circuit breaker is not closed.");
+  absl::StrAppend(&out, "tracewire_forward_breaker_open ", s.breaker_state == "closed" ? 0 : 1,
+                  "\n");
+  return out;
+}
+
 absl::StatusOr<std::unique_ptr<pipeline::Sink>> MakeSink(const DaemonConfig& c,
                                                          common::ReceiverMetrics* metrics) {
   if (c.sink == "none") return std::make_unique<pipeline::NullSink>();
+  if (c.sink == "forward") {
+    auto f = pipeline::ForwardSink::Create(c.ForwardOptions());
+    if (!f.ok()) return f.status();
+    pipeline::ForwardSink* fs = f->get();
+    metrics->extra_text = [fs] { return RenderForwardStats(fs->Stats()); };
+    return std::unique_ptr<pipeline::Sink>(std::move(*f));
+  }
   pipeline::QueueOptions q;
   q.max_batches = c.queue_max_batches;
   q.max_bytes = c.queue_max_mib << 20;

@@ -14,12 +14,16 @@
 #include "receiver/daemon_config.h"
 #include "receiver/metrics_server.h"
 #include "receiver/otlp_receiver.h"
+#include "tracewire/otlp_exporter.h"
 
 namespace tracewire::receiver {
 
 // Builds the sink a config names.
 absl::StatusOr<std::unique_ptr<pipeline::Sink>> MakeSink(const DaemonConfig& config,
                                                          common::ReceiverMetrics* metrics);
+
+// Prometheus text of a forward sink's exporter statistics.
+std::string RenderForwardStats(const ExporterStats& stats);
 
 class Daemon {
  public:

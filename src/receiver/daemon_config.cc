@@ -1,6 +1,7 @@
 #include "receiver/daemon_config.h"
 
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -60,6 +61,26 @@ class MapReader {
     }
     return absl::OkStatus();
   }
+  absl::Status Get(const std::string& key, bool* out) const {
+    YAML::Node n = Child(key);
+    if (!n || n.IsNull()) return absl::OkStatus();
+    if (!n.IsScalar() || (n.Scalar() != "true" && n.Scalar() != "false")) {
+      return Bad(Name(key), "must be true or false");
+    }
+    *out = n.Scalar() == "true";
+    return absl::OkStatus();
+  }
+  absl::Status Get(const std::string& key, std::map<std::string, std::string>* out) const {
+    YAML::Node n = Child(key);
+    if (!n || n.IsNull()) return absl::OkStatus();
+    if (!n.IsMap()) return Bad(Name(key), "must be a map of strings");
+    out->clear();
+    for (const auto& kv : n) {
+      if (!kv.second.IsScalar()) return Bad(Name(key), "must be a map of strings");
+      (*out)[kv.first.as<std::string>()] = kv.second.Scalar();
+    }
+    return absl::OkStatus();
+  }
   absl::Status Get(const std::string& key, std::vector<std::string>* out) const {
     YAML::Node n = Child(key);
     if (!n || n.IsNull()) return absl::OkStatus();
@@ -105,7 +126,7 @@ absl::Status Parse(const YAML::Node& root, DaemonConfig* c) {
   TW_RETURN_IF_ERROR(auth.Get("api_keys", &c->api_keys));
 
   MapReader sink(top.Child("sink"), "sink");
-  TW_RETURN_IF_ERROR(sink.CheckKeys({"type", "queue", "file"}));
+  TW_RETURN_IF_ERROR(sink.CheckKeys({"type", "queue", "file", "forward"}));
   TW_RETURN_IF_ERROR(sink.Get("type", &c->sink));
   MapReader q(sink.Child("queue"), "sink.queue");
   TW_RETURN_IF_ERROR(q.CheckKeys({"max_batches", "max_mib"}));
@@ -119,6 +140,38 @@ absl::Status Parse(const YAML::Node& root, DaemonConfig* c) {
   TW_RETURN_IF_ERROR(file.Get("max_files", &c->file_max_files));
   TW_RETURN_IF_ERROR(file.Get("fsync", &c->file_fsync));
   TW_RETURN_IF_ERROR(file.Get("fsync_interval_ms", &c->file_fsync_interval_ms));
+
+  MapReader fw(sink.Child("forward"), "sink.forward");
+  TW_RETURN_IF_ERROR(fw.CheckKeys({"endpoint", "headers", "compression", "timeout_ms", "tls",
+                                   "auth", "max_in_flight", "retry", "breaker"}));
+  TW_RETURN_IF_ERROR(fw.Get("endpoint", &c->forward_endpoint));
+  TW_RETURN_IF_ERROR(fw.Get("headers", &c->forward_headers));
+  TW_RETURN_IF_ERROR(fw.Get("compression", &c->forward_compression));
+  TW_RETURN_IF_ERROR(fw.Get("timeout_ms", &c->forward_timeout_ms));
+  TW_RETURN_IF_ERROR(fw.Get("max_in_flight", &c->forward_max_in_flight));
+  MapReader ftls(fw.Child("tls"), "sink.forward.tls");
+  TW_RETURN_IF_ERROR(ftls.CheckKeys({"ca_file", "cert_file", "key_file"}));
+  TW_RETURN_IF_ERROR(ftls.Get("ca_file", &c->forward_ca_file));
+  TW_RETURN_IF_ERROR(ftls.Get("cert_file", &c->forward_client_cert_file));
+  TW_RETURN_IF_ERROR(ftls.Get("key_file", &c->forward_client_key_file));
+  MapReader fauth(fw.Child("auth"), "sink.forward.auth");
+  TW_RETURN_IF_ERROR(fauth.CheckKeys({"bearer_token", "api_key"}));
+  TW_RETURN_IF_ERROR(fauth.Get("bearer_token", &c->forward_bearer_token));
+  TW_RETURN_IF_ERROR(fauth.Get("api_key", &c->forward_api_key));
+  MapReader fretry(fw.Child("retry"), "sink.forward.retry");
+  TW_RETURN_IF_ERROR(fretry.CheckKeys({"initial_ms", "max_ms", "max_elapsed_s"}));
+  TW_RETURN_IF_ERROR(fretry.Get("initial_ms", &c->forward_retry_initial_ms));
+  TW_RETURN_IF_ERROR(fretry.Get("max_ms", &c->forward_retry_max_ms));
+  TW_RETURN_IF_ERROR(fretry.Get("max_elapsed_s", &c->forward_retry_max_elapsed_s));
+  MapReader fbr(fw.Child("breaker"), "sink.forward.breaker");
+  TW_RETURN_IF_ERROR(fbr.CheckKeys(
+      {"enabled", "consecutive_failures", "cool_down_s", "spill_dir", "spill_max_mib", "spill_fsync"}));
+  TW_RETURN_IF_ERROR(fbr.Get("enabled", &c->forward_breaker_enabled));
+  TW_RETURN_IF_ERROR(fbr.Get("consecutive_failures", &c->forward_breaker_failures));
+  TW_RETURN_IF_ERROR(fbr.Get("cool_down_s", &c->forward_breaker_cool_down_s));
+  TW_RETURN_IF_ERROR(fbr.Get("spill_dir", &c->forward_spill_dir));
+  TW_RETURN_IF_ERROR(fbr.Get("spill_max_mib", &c->forward_spill_max_mib));
+  TW_RETURN_IF_ERROR(fbr.Get("spill_fsync", &c->forward_spill_fsync));
 
   MapReader tel(top.Child("telemetry"), "telemetry");
   TW_RETURN_IF_ERROR(tel.CheckKeys({"metrics_listen"}));
@@ -179,8 +232,15 @@ absl::Status DaemonConfig::Validate() const {
   for (const auto& k : api_keys) {
     if (k.empty()) return Bad("receiver.auth.api_keys", "an empty key is not allowed");
   }
-  if (sink != "none" && sink != "debug" && sink != "file") {
-    return Bad("sink.type", absl::StrCat("'", sink, "' is not one of none, debug, file"));
+  if (sink != "none" && sink != "debug" && sink != "file" && sink != "forward") {
+    return Bad("sink.type", absl::StrCat("'", sink, "' is not one of none, debug, file, forward"));
+  }
+  if (sink == "forward") {
+    if (forward_endpoint.empty()) {
+      return Bad("sink.forward.endpoint", "is required with sink type forward");
+    }
+    absl::Status st = ForwardOptions().Validate();
+    if (!st.ok()) return Bad("sink.forward", std::string(st.message()));
   }
   if (queue_max_batches < 1) return Bad("sink.queue.max_batches", "must be at least 1");
   if (queue_max_mib < 1) return Bad("sink.queue.max_mib", "must be at least 1");
@@ -194,6 +254,33 @@ absl::Status DaemonConfig::Validate() const {
   if (file_fsync_interval_ms < 1) return Bad("sink.file.fsync_interval_ms", "must be positive");
   if (shutdown_timeout_s < 1) return Bad("shutdown_timeout_s", "must be at least 1");
   return absl::OkStatus();
+}
+
+OtlpExporterOptions DaemonConfig::ForwardOptions() const {
+  OtlpExporterOptions o;
+  o.endpoint = forward_endpoint;
+  o.headers = forward_headers;
+  o.compression = forward_compression;
+  o.timeout = absl::Milliseconds(forward_timeout_ms);
+  o.ca_file = forward_ca_file;
+  o.client_cert_file = forward_client_cert_file;
+  o.client_key_file = forward_client_key_file;
+  o.bearer_token = forward_bearer_token;
+  o.api_key = forward_api_key;
+  o.max_in_flight = static_cast<int>(forward_max_in_flight);
+  o.max_queue_bytes = queue_max_mib << 20;
+  o.max_queue_items = std::numeric_limits<int64_t>::max();
+  o.max_request_bytes = max_request_mib << 20;
+  o.retry.initial_backoff = absl::Milliseconds(forward_retry_initial_ms);
+  o.retry.max_backoff = absl::Milliseconds(forward_retry_max_ms);
+  o.retry.max_elapsed = absl::Seconds(forward_retry_max_elapsed_s);
+  o.breaker.enabled = forward_breaker_enabled;
+  o.breaker.consecutive_failures = static_cast<int>(forward_breaker_failures);
+  o.breaker.cool_down = absl::Seconds(forward_breaker_cool_down_s);
+  o.breaker.spill_dir = forward_spill_dir;
+  o.breaker.spill_max_bytes = forward_spill_max_mib << 20;
+  o.breaker.spill_fsync = forward_spill_fsync;
+  return o;
 }
 
 absl::StatusOr<DaemonConfig> ParseDaemonConfigYaml(const std::string& text) {

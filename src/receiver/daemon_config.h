@@ -6,11 +6,13 @@
 // A plain value type: thread-compatible.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "tracewire/otlp_exporter_options.h"
 
 namespace tracewire::receiver {
 
@@ -26,7 +28,7 @@ struct DaemonConfig {
   int64_t retry_after_ms = 1000;  // RetryInfo delay sent with backpressure
 
   // sink
-  std::string sink = "file";  // none | debug | file
+  std::string sink = "file";  // none | debug | file | forward
   int64_t queue_max_batches = 1024;
   int64_t queue_max_mib = 256;
   std::string file_dir = "./tracewire-data";
@@ -35,12 +37,35 @@ struct DaemonConfig {
   std::string file_fsync = "none";  // none | batch | interval
   int64_t file_fsync_interval_ms = 1000;
 
+  // sink.forward: the next hop of a gateway (the exporter's options)
+  std::string forward_endpoint;
+  std::map<std::string, std::string> forward_headers;
+  std::string forward_compression = "none";
+  int64_t forward_timeout_ms = 10000;
+  std::string forward_ca_file;
+  std::string forward_client_cert_file;
+  std::string forward_client_key_file;
+  std::string forward_bearer_token;
+  std::string forward_api_key;
+  int64_t forward_max_in_flight = 4;
+  int64_t forward_retry_initial_ms = 1000;
+  int64_t forward_retry_max_ms = 30000;
+  int64_t forward_retry_max_elapsed_s = 300;
+  bool forward_breaker_enabled = true;
+  int64_t forward_breaker_failures = 5;
+  int64_t forward_breaker_cool_down_s = 30;
+  std::string forward_spill_dir;
+  int64_t forward_spill_max_mib = 256;
+  bool forward_spill_fsync = false;
+
   // telemetry
   std::string metrics_listen = "127.0.0.1:8888";  // empty: no metrics endpoint
 
   int64_t shutdown_timeout_s = 30;
 
   [[nodiscard]] absl::Status Validate() const;
+  // The exporter options of the forward sink.
+  OtlpExporterOptions ForwardOptions() const;
 };
 
 // Parses YAML text. Unknown keys and values of the wrong type fail with the

@@ -1,0 +1,118 @@
+// A gateway: client -> tracewired (forward sink) -> tracewired (file sink),
+// all real gRPC on 127.0.0.1.
+
+#include "pipeline/forward_sink.h"
+
+#include <gtest/gtest.h>
+
+#include "receiver/daemon.h"
+#include "receiver/retry_info.h"
+#include "testing/test_env.h"
+#include "tools/generic_call.h"
+#include "tools/synthetic.h"
+
+namespace tracewire::pipeline {
+namespace {
+
+using receiver::Daemon;
+using receiver::DaemonConfig;
+
+std::unique_ptr<Daemon> StartFileDaemon(const std::string& dir, const std::string& listen) {
+  DaemonConfig c;
+  c.listen = listen;
+  c.metrics_listen = "";
+  c.sink = "file";
+  c.file_dir = dir;
+  auto d = std::make_unique<Daemon>(c);
+  EXPECT_TRUE(d->Start().ok());
+  return d;
+}
+
+std::unique_ptr<Daemon> StartGateway(const std::string& next, int64_t queue_mib = 64) {
+  DaemonConfig c;
+  c.listen = "127.0.0.1:0";
+  c.metrics_listen = "127.0.0.1:0";
+  c.sink = "forward";
+  c.forward_endpoint = "http://" + next;
+  c.forward_retry_initial_ms = 100;
+  c.forward_retry_max_ms = 500;
+  c.queue_max_mib = queue_mib;
+  c.retry_after_ms = 200;
+  auto d = std::make_unique<Daemon>(c);
+  absl::Status st = d->Start();
+  EXPECT_TRUE(st.ok()) << st;
+  return d;
+}
+
+tools::CallResult Send(const std::string& addr, const std::string& method,
+                       const std::string& bytes) {
+  tools::GenericCaller caller(testing::InsecureChannel(addr));
+  ::grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  return caller.Call(&ctx, method, bytes);
+}
+
+TEST(ForwardSink, GatewayDeliversEverySignalUnchanged) {
+  const std::string dir = testing::MakeTempDir("tw-fwd");
+  auto final_hop = StartFileDaemon(dir, "127.0.0.1:0");
+  auto gateway = StartGateway(final_hop->address());
+  tools::SyntheticOptions o;
+  o.invalid_items = 1;  // The gateway validates: the bad span stops there.
+  ASSERT_TRUE(Send(gateway->address(), tools::kTraceExportMethod, tools::MakeTracesRequest(6, o))
+                  .status.ok());
+  ASSERT_TRUE(Send(gateway->address(), tools::kMetricsExportMethod,
+                   tools::MakeMetricsRequest(3, {}))
+                  .status.ok());
+  ASSERT_TRUE(
+      Send(gateway->address(), tools::kLogsExportMethod, tools::MakeLogsRequest(4, {})).status.ok());
+  ASSERT_TRUE(gateway->Shutdown(absl::Now() + absl::Seconds(10)).ok());
+  ASSERT_TRUE(final_hop->Shutdown(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_EQ(testing::CountItems(testing::ReadJsonLines(dir + "/traces.jsonl"), "traces"), 5);
+  EXPECT_EQ(testing::CountItems(testing::ReadJsonLines(dir + "/metrics.jsonl"), "metrics"),
+            3 * tools::DataPointsPerMetric());
+  EXPECT_EQ(testing::CountItems(testing::ReadJsonLines(dir + "/logs.jsonl"), "logs"), 4);
+}
+
+TEST(ForwardSink, KeepsEverythingWhileTheLastHopIsDownFor20Seconds) {
+  const std::string dir = testing::MakeTempDir("tw-fwd-down");
+  auto final_hop = StartFileDaemon(dir, "127.0.0.1:0");
+  const std::string final_addr = final_hop->address();
+  auto gateway = StartGateway(final_addr);
+  ASSERT_TRUE(final_hop->Shutdown(absl::Now() + absl::Seconds(5)).ok());
+  final_hop.reset();
+  int64_t acked = 0;
+  const auto outage_end = absl::Now() + absl::Seconds(20);
+  for (int i = 0; i < 40; ++i) {  // 40 requests spread over the outage
+    auto r = Send(gateway->address(), tools::kTraceExportMethod,
+                  tools::MakeStandardSpansRequest(25, i));
+    ASSERT_TRUE(r.status.ok()) << r.status.error_message();
+    acked += 25;
+    absl::SleepFor(absl::Milliseconds(400));
+  }
+  absl::SleepFor(std::max(absl::ZeroDuration(), outage_end - absl::Now()));
+  final_hop = StartFileDaemon(dir, final_addr);
+  ASSERT_TRUE(gateway->Shutdown(absl::Now() + absl::Seconds(30)).ok());
+  ASSERT_TRUE(final_hop->Shutdown(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_EQ(testing::CountItems(testing::ReadJsonLines(dir + "/traces.jsonl"), "traces"), acked);
+}
+
+TEST(ForwardSink, FullForwardQueuePushesBackWithRetryInfo) {
+  // The next hop is down and the gateway's queue holds 1 MiB.
+  auto gateway = StartGateway("127.0.0.1:1", /*queue_mib=*/1);
+  const std::string big = tools::MakeStandardSpansRequest(2000, 1);  // ~0.75 MiB
+  ASSERT_TRUE(Send(gateway->address(), tools::kTraceExportMethod, big).status.ok());
+  tools::CallResult second;
+  for (int i = 0; i < 5; ++i) {
+    second = Send(gateway->address(), tools::kTraceExportMethod, big);
+    if (!second.status.ok()) break;
+  }
+  EXPECT_EQ(second.status.error_code(), ::grpc::StatusCode::UNAVAILABLE);
+  auto delay = receiver::RetryDelayOf(second.status);
+  ASSERT_TRUE(delay.has_value());
+  EXPECT_EQ(*delay, absl::Milliseconds(200));
+  EXPECT_GT(gateway->metrics().signals[0].refused_items.load(), 0);
+  (void)gateway->Shutdown(absl::Now() + absl::Milliseconds(200));
+}
+
+}  // namespace
+}  // namespace tracewire::pipeline
