@@ -1,168 +1,175 @@
 // tracewire: the command-line companion of tracewired.
 //
-//   tracewire send --endpoint URL [--traces N] [--metrics N] [--logs N] [--gzip]
-//                  [--header K=V]... [--ca F] [--client-cert F --client-key F]
+//   tracewire send [--endpoint URL] [--traces N] [--metrics N] [--logs N] [--gzip]
+//                  [--header K=V]... [--timeout S] [--ca F] [--client-cert F --client-key F]
+//                  [--rate N --duration S]
 //
-// Sends synthetic telemetry of every kind, prints what it sent and what the
-// server answered (incl. partial_success), and exits non-zero when an export
-// fails.
+// Sends synthetic telemetry of every kind through tracewire's OTLP exporter
+// (so every exporter option, and the OTEL_EXPORTER_OTLP_* variables, apply;
+// flags win over the variables), prints what it sent and what came back
+// (incl. partial_success), and ends with one line of sent, delivered,
+// retried and dropped counts. Exits non-zero when items could not be
+// delivered.
 
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "CLI/CLI.hpp"
-#include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
-#include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
-#include "tools/generic_call.h"
+#include "absl/strings/ascii.h"
+#include "absl/time/clock.h"
 #include "tools/synthetic.h"
+#include "tracewire/otlp_exporter.h"
 
 namespace {
 
-namespace ct = ::opentelemetry::proto::collector::trace::v1;
-namespace cm = ::opentelemetry::proto::collector::metrics::v1;
-namespace cl = ::opentelemetry::proto::collector::logs::v1;
-using tracewire::tools::CallResult;
+using tracewire::ExportSignal;
+using tracewire::ExporterStats;
+using tracewire::OtlpExporter;
+using tracewire::OtlpExporterOptions;
 
 struct SendFlags {
-  std::string endpoint = "http://127.0.0.1:4317";
+  std::string endpoint;
   int traces = 0, metrics = 0, logs = 0, invalid = 0, batch = 512;
   bool gzip = false;
   std::vector<std::string> headers;
   std::string ca, client_cert, client_key;
-  double timeout_s = 10;
+  double timeout_s = 0;
+  double rate = 0;      // items per second per signal; 0: as fast as possible
+  double duration = 0;  // seconds of steady load (with --rate)
+  double max_wait = 30;  // seconds to wait for delivery at the end
 };
 
-bool ReadFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return true;
-}
+struct SignalPlan {
+  ExportSignal signal;
+  const char* name;
+  const char* item;
+  int count;
+  std::string (*make)(int, const tracewire::tools::SyntheticOptions&);
+  int64_t items_per_unit;
+};
 
-// Parses the partial_success of any Export*ServiceResponse (same shape).
-template <typename Resp>
-std::string DescribeResponse(const std::string& bytes, int64_t (*rejected)(const Resp&)) {
-  Resp r;
-  if (!r.ParseFromString(bytes)) return "unparsable response";
-  if (!r.has_partial_success()) return "OK";
-  return "OK, partial_success rejected=" + std::to_string(rejected(r)) + " error_message=\"" +
-         r.partial_success().error_message() + "\"";
-}
-
-int Send(const SendFlags& f) {
-  std::string target = f.endpoint;
-  bool tls = !f.ca.empty() || !f.client_cert.empty();
-  if (target.rfind("https://", 0) == 0) {
-    tls = true;
-    target = target.substr(8);
-  } else if (target.rfind("http://", 0) == 0) {
-    target = target.substr(7);
+absl::StatusOr<OtlpExporterOptions> BuildOptions(ExportSignal s, const SendFlags& f) {
+  absl::StatusOr<OtlpExporterOptions> o = OtlpExporterOptions::FromEnv(s);
+  if (!o.ok()) return o.status();
+  if (!f.endpoint.empty()) o->endpoint = f.endpoint;
+  if (f.gzip) o->compression = "gzip";
+  if (f.timeout_s > 0) o->timeout = absl::Milliseconds(static_cast<int64_t>(f.timeout_s * 1000));
+  if (!f.ca.empty()) o->ca_file = f.ca;
+  if (!f.client_cert.empty()) {
+    o->client_cert_file = f.client_cert;
+    o->client_key_file = f.client_key;
   }
-  while (!target.empty() && target.back() == '/') target.pop_back();
-
-  std::shared_ptr<::grpc::ChannelCredentials> creds;
-  if (tls) {
-    ::grpc::SslCredentialsOptions ssl;
-    if (!f.ca.empty() && !ReadFile(f.ca, &ssl.pem_root_certs)) {
-      std::fprintf(stderr, "tracewire: --ca: cannot read %s\n", f.ca.c_str());
-      return 2;
-    }
-    if (!f.client_cert.empty() && (!ReadFile(f.client_cert, &ssl.pem_cert_chain) ||
-                                   !ReadFile(f.client_key, &ssl.pem_private_key))) {
-      std::fprintf(stderr, "tracewire: cannot read --client-cert / --client-key\n");
-      return 2;
-    }
-    creds = ::grpc::SslCredentials(ssl);
-  } else {
-    creds = ::grpc::InsecureChannelCredentials();
+  if ((!f.ca.empty() || !f.client_cert.empty()) && o->endpoint.rfind("http://", 0) == 0) {
+    o->endpoint = "https://" + o->endpoint.substr(7);  // TLS files imply TLS
   }
-  std::vector<std::pair<std::string, std::string>> md;
   for (const auto& h : f.headers) {
     const size_t eq = h.find('=');
     if (eq == std::string::npos || eq == 0) {
-      std::fprintf(stderr, "tracewire: --header '%s' is not KEY=VALUE\n", h.c_str());
+      return absl::InvalidArgumentError("--header '" + h + "' is not KEY=VALUE");
+    }
+    o->headers[absl::AsciiStrToLower(h.substr(0, eq))] = h.substr(eq + 1);
+  }
+  // A CLI waits for room rather than dropping its own data.
+  o->block_on_full = absl::Seconds(30);
+  if (absl::Status st = o->Validate(); !st.ok()) return st;
+  return o;
+}
+
+int Send(const SendFlags& f) {
+  const SignalPlan plans[] = {
+      {ExportSignal::kTraces, "traces", "spans", f.traces, &tracewire::tools::MakeTracesRequest, 1},
+      {ExportSignal::kMetrics, "metrics", "data points", f.metrics,
+       &tracewire::tools::MakeMetricsRequest, tracewire::tools::DataPointsPerMetric()},
+      {ExportSignal::kLogs, "logs", "log records", f.logs, &tracewire::tools::MakeLogsRequest, 1},
+  };
+  int64_t total_sent = 0, total_delivered = 0, total_retries = 0, total_dropped = 0,
+          total_rejected = 0;
+  bool failed = false;
+  for (const SignalPlan& p : plans) {
+    if (p.count <= 0) continue;
+    absl::StatusOr<OtlpExporterOptions> o = BuildOptions(p.signal, f);
+    if (!o.ok()) {
+      std::fprintf(stderr, "tracewire: %s\n", std::string(o.status().message()).c_str());
       return 2;
     }
-    std::string key = h.substr(0, eq);
-    for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    md.emplace_back(key, h.substr(eq + 1));
-  }
-  tracewire::tools::GenericCaller caller(::grpc::CreateChannel(target, creds));
-
-  int failures = 0, requests = 0;
-  int64_t sent_items = 0, rejected_items = 0;
-  auto run = [&](const char* signal, const char* item, int count, const char* method,
-                 std::string (*make)(int, const tracewire::tools::SyntheticOptions&),
-                 int64_t per_unit, auto describe) {
-    int invalid_left = f.invalid;
-    for (int done = 0, seq = 0; done < count; ++seq) {
-      const int n = std::min(f.batch, count - done);
-      tracewire::tools::SyntheticOptions o;
-      o.seed = 1000 + seq;
-      o.invalid_items = std::min(invalid_left, n);
-      invalid_left -= o.invalid_items;
-      const std::string req = make(n, o);
-      ::grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::milliseconds(static_cast<int64_t>(f.timeout_s * 1000)));
-      if (f.gzip) ctx.set_compression_algorithm(GRPC_COMPRESS_GZIP);
-      for (const auto& [k, v] : md) ctx.AddMetadata(k, v);
-      CallResult r = caller.Call(&ctx, method, req);
-      ++requests;
-      const int64_t items = n * per_unit;
-      sent_items += items;
-      if (r.status.ok()) {
-        std::string d = describe(r.response, &rejected_items);
-        std::printf("%s: sent %lld %s in %zu bytes%s: %s\n", signal,
-                    static_cast<long long>(items), item, req.size(), f.gzip ? " (gzip)" : "",
-                    d.c_str());
-      } else {
-        ++failures;
-        std::printf("%s: sent %lld %s in %zu bytes: FAILED %d (%s)\n", signal,
-                    static_cast<long long>(items), item, req.size(),
-                    static_cast<int>(r.status.error_code()), r.status.error_message().c_str());
-      }
-      done += n;
+    absl::StatusOr<std::unique_ptr<OtlpExporter>> e = OtlpExporter::Create(p.signal, *o);
+    if (!e.ok()) {
+      std::fprintf(stderr, "tracewire: %s\n", std::string(e.status().message()).c_str());
+      return 2;
     }
-  };
-  run("traces", "spans", f.traces, tracewire::tools::kTraceExportMethod,
-      &tracewire::tools::MakeTracesRequest, 1, [](const std::string& b, int64_t* rej) {
-        ct::ExportTraceServiceResponse r;
-        r.ParseFromString(b);
-        *rej += r.partial_success().rejected_spans();
-        return DescribeResponse<ct::ExportTraceServiceResponse>(
-            b, [](const ct::ExportTraceServiceResponse& x) {
-              return static_cast<int64_t>(x.partial_success().rejected_spans());
-            });
-      });
-  run("metrics", "data points", f.metrics, tracewire::tools::kMetricsExportMethod,
-      &tracewire::tools::MakeMetricsRequest, tracewire::tools::DataPointsPerMetric(),
-      [](const std::string& b, int64_t* rej) {
-        cm::ExportMetricsServiceResponse r;
-        r.ParseFromString(b);
-        *rej += r.partial_success().rejected_data_points();
-        return DescribeResponse<cm::ExportMetricsServiceResponse>(
-            b, [](const cm::ExportMetricsServiceResponse& x) {
-              return static_cast<int64_t>(x.partial_success().rejected_data_points());
-            });
-      });
-  run("logs", "log records", f.logs, tracewire::tools::kLogsExportMethod,
-      &tracewire::tools::MakeLogsRequest, 1, [](const std::string& b, int64_t* rej) {
-        cl::ExportLogsServiceResponse r;
-        r.ParseFromString(b);
-        *rej += r.partial_success().rejected_log_records();
-        return DescribeResponse<cl::ExportLogsServiceResponse>(
-            b, [](const cl::ExportLogsServiceResponse& x) {
-              return static_cast<int64_t>(x.partial_success().rejected_log_records());
-            });
-      });
-  std::printf("sent requests=%d failed=%d items=%lld rejected=%lld\n", requests, failures,
-              static_cast<long long>(sent_items), static_cast<long long>(rejected_items));
-  return failures == 0 ? 0 : 1;
+    int64_t sent = 0, requests = 0, bytes = 0;
+    int invalid_left = f.invalid;
+    auto send_some = [&](int n, uint64_t seed) {
+      tracewire::tools::SyntheticOptions so;
+      so.seed = seed;
+      so.invalid_items = std::min(invalid_left, n);
+      invalid_left -= so.invalid_items;
+      std::string req = p.make(n, so);
+      bytes += static_cast<int64_t>(req.size());
+      ++requests;
+      sent += n * p.items_per_unit;
+      absl::Status st = (*e)->ExportEncoded(std::move(req));
+      if (!st.ok()) std::fprintf(stderr, "tracewire: %s\n", std::string(st.message()).c_str());
+    };
+    if (f.rate > 0 && f.duration > 0) {
+      // Steady load: a tick every 100 ms, bounded by --duration.
+      const absl::Time start = absl::Now();
+      const absl::Time end = start + absl::Milliseconds(static_cast<int64_t>(f.duration * 1000));
+      double owed = 0;
+      uint64_t seed = 1;
+      for (absl::Time tick = start; tick < end; tick += absl::Milliseconds(100)) {
+        absl::SleepFor(tick - absl::Now());
+        owed += f.rate / 10;
+        while (owed >= 1) {
+          const int n = static_cast<int>(std::min<double>(owed, f.batch));
+          send_some(n, seed++);
+          owed -= n;
+        }
+      }
+    } else {
+      uint64_t seed = 1000;
+      for (int done = 0; done < p.count;) {
+        const int n = std::min(f.batch, p.count - done);
+        send_some(n, seed++);
+        done += n;
+      }
+    }
+    absl::Status st =
+        (*e)->Shutdown(absl::Now() + absl::Milliseconds(static_cast<int64_t>(f.max_wait * 1000)));
+    const ExporterStats s = (*e)->Stats();
+    const int64_t rejected = s.dropped_items.at("rejected");
+    const int64_t dropped = s.dropped_total() - rejected;
+    std::printf("%s: sent %lld %s in %lld requests (%lld bytes%s) to %s: delivered %lld",
+                p.name, static_cast<long long>(sent), p.item, static_cast<long long>(requests),
+                static_cast<long long>(bytes), o->compression == "gzip" ? ", gzip" : "",
+                o->endpoint.c_str(), static_cast<long long>(s.exported_items));
+    if (rejected > 0 || !s.last_rejected_message.empty()) {
+      std::printf(", partial_success rejected=%lld error_message=\"%s\"",
+                  static_cast<long long>(rejected), s.last_rejected_message.c_str());
+    }
+    if (s.retries > 0) std::printf(", %lld retries", static_cast<long long>(s.retries));
+    if (dropped > 0) {
+      std::printf(", FAILED: %lld dropped (", static_cast<long long>(dropped));
+      bool first = true;
+      for (const auto& [reason, n] : s.dropped_items) {
+        if (n == 0 || reason == "rejected") continue;
+        std::printf("%s%s=%lld", first ? "" : " ", reason.c_str(), static_cast<long long>(n));
+        first = false;
+      }
+      std::printf(")%s%s", s.last_error.empty() ? "" : ", last error ", s.last_error.c_str());
+    }
+    std::printf("\n");
+    if (dropped > 0 || !st.ok()) failed = true;
+    total_sent += sent;
+    total_delivered += s.exported_items;
+    total_retries += s.retries;
+    total_dropped += dropped;
+    total_rejected += rejected;
+  }
+  std::printf("sent=%lld delivered=%lld rejected=%lld retried=%lld dropped=%lld\n",
+              static_cast<long long>(total_sent), static_cast<long long>(total_delivered),
+              static_cast<long long>(total_rejected), static_cast<long long>(total_retries),
+              static_cast<long long>(total_dropped));
+  return failed ? 1 : 0;
 }
 
 }  // namespace
@@ -172,7 +179,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   SendFlags f;
   CLI::App* send = app.add_subcommand("send", "send synthetic telemetry of every kind");
-  send->add_option("--endpoint", f.endpoint, "http://HOST:PORT or https://HOST:PORT");
+  send->add_option("--endpoint", f.endpoint,
+                   "http://HOST:PORT or https://HOST:PORT (default: OTEL_EXPORTER_OTLP_ENDPOINT "
+                   "or http://localhost:4317)");
   send->add_option("--traces", f.traces, "spans to send");
   send->add_option("--metrics", f.metrics, "metrics to send (2 data points each)");
   send->add_option("--logs", f.logs, "log records to send");
@@ -183,7 +192,11 @@ int main(int argc, char** argv) {
   send->add_option("--ca", f.ca, "CA certificate (PEM) to verify the server; implies TLS");
   send->add_option("--client-cert", f.client_cert, "client certificate (PEM) for mTLS");
   send->add_option("--client-key", f.client_key, "client private key (PEM) for mTLS");
-  send->add_option("--timeout", f.timeout_s, "seconds per request (default 10)");
+  send->add_option("--timeout", f.timeout_s, "seconds per attempt (default 10)");
+  send->add_option("--rate", f.rate, "steady load: items per second per signal");
+  send->add_option("--duration", f.duration, "steady load: seconds");
+  send->add_option("--max-wait", f.max_wait,
+                   "seconds to wait at the end for delivery and retries (default 30)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -197,5 +210,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tracewire: --client-cert and --client-key go together\n");
     return 2;
   }
+  if ((f.rate > 0) != (f.duration > 0)) {
+    std::fprintf(stderr, "tracewire: --rate and --duration go together\n");
+    return 2;
+  }
+  if (f.rate > 0 && f.traces + f.metrics + f.logs == 0) f.traces = 1;  // steady load of spans
   return Send(f);
 }

@@ -43,6 +43,8 @@ struct ExporterStats {
   int64_t request_duration_sum_ns = 0;
   std::map<std::string, int64_t> failed_attempts;  // by gRPC code name
   std::map<std::string, int64_t> dropped_items;    // by reason (queue_full, ...)
+  std::string last_rejected_message;  // the latest partial_success error_message
+  std::string last_error;             // the latest failed attempt's status
   std::string breaker_state;  // closed | open | half-open
   int64_t breaker_transitions = 0;
 

@@ -192,6 +192,8 @@ ExportPipeline::Outcome ExportPipeline::SendWithRetry(PipelineRequest&& req) {
       const int code = static_cast<int>(r.status.code());
       if (!r.status.ok() && code > 0 && code < 17) {
         failed_attempts_[code].fetch_add(1, std::memory_order_relaxed);
+        absl::MutexLock lock(&mu_);
+        last_error_ = absl::StrCat(kCodeNames[code], ": ", r.status.message());
       }
       const RetryAction action =
           DecideRetry(r.status.code(), r.retry_delay.has_value(), part.units);
@@ -201,6 +203,10 @@ ExportPipeline::Outcome ExportPipeline::SendWithRetry(PipelineRequest&& req) {
         exported_requests_.fetch_add(1, std::memory_order_relaxed);
         if (rejected > 0 || !r.rejected_message.empty()) {
           Drop(rejected, DropReason::kRejected);
+          {
+            absl::MutexLock lock(&mu_);
+            last_rejected_message_ = r.rejected_message;
+          }
           LogRateLimited(absl::StrCat("receiver rejected ", rejected, " items: ",
                                       r.rejected_message));
         }
@@ -327,6 +333,8 @@ ExporterStats ExportPipeline::Stats() {
   absl::MutexLock lock(&mu_);
   s.queued_items = queued_items_;
   s.queued_bytes = queued_bytes_;
+  s.last_rejected_message = last_rejected_message_;
+  s.last_error = last_error_;
   return s;
 }
 

@@ -93,6 +93,8 @@ class ExportPipeline {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t seed_ ABSL_GUARDED_BY(mu_);
   int64_t last_log_s_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string last_rejected_message_ ABSL_GUARDED_BY(mu_);
+  std::string last_error_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> workers_;
 
   // Statistics: relaxed atomics, they order nothing.
