@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -54,6 +55,20 @@ struct ExporterStats {
     return n;
   }
 };
+
+// One self-observability data point, named as the OpenTelemetry semantic
+// conventions for SDK self-observability say (otel.sdk.exporter.*), plus the
+// seed documents' grpc.client.* names. Ready for the metrics SDK to export.
+struct SelfMetricPoint {
+  std::string name;
+  std::string unit;
+  std::map<std::string, std::string> attributes;
+  double value = 0;
+  bool monotonic = true;  // a counter; false: a gauge / up-down counter
+};
+
+// The points for `stats` of an exporter of `signal`.
+std::vector<SelfMetricPoint> ExporterSelfMetrics(ExportSignal signal, const ExporterStats& stats);
 
 class OtlpExporter {
  public:

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "exporter/spill_buffer.h"
+#include "tracewire/otlp_exporter.h"
 #include "testing/test_env.h"
 
 namespace tracewire::exporter {
@@ -113,3 +114,37 @@ TEST(SpillBuffer, KeepsOrderBoundsSizeAndSurvivesReopen) {
 
 }  // namespace
 }  // namespace tracewire::exporter
+
+namespace tracewire {
+namespace {
+
+TEST(ExporterSelfMetrics, SemanticConventionNames) {
+  ExporterStats s;
+  s.exported_items = 10;
+  s.dropped_items["queue_full"] = 2;
+  s.failed_attempts["UNAVAILABLE"] = 3;
+  s.request_duration_count = 4;
+  s.breaker_state = "closed";
+  auto points = ExporterSelfMetrics(ExportSignal::kTraces, s);
+  auto find = [&](const std::string& name, const std::string& k = "",
+                  const std::string& v = "") -> const SelfMetricPoint* {
+    for (const auto& p : points) {
+      if (p.name == name && (k.empty() || (p.attributes.count(k) && p.attributes.at(k) == v))) {
+        return &p;
+      }
+    }
+    return nullptr;
+  };
+  ASSERT_TRUE(find("otel.sdk.exporter.span.exported"));
+  EXPECT_EQ(find("otel.sdk.exporter.span.exported")->value, 10);
+  ASSERT_TRUE(find("otel.sdk.exporter.span.exported", "error.type", "queue_full"));
+  EXPECT_EQ(find("otel.sdk.exporter.span.exported", "error.type", "queue_full")->value, 2);
+  ASSERT_TRUE(find("grpc.client.errors.total", "rpc.grpc.status_code", "UNAVAILABLE"));
+  EXPECT_EQ(find("grpc.client.requests.total")->value, 4);
+  EXPECT_TRUE(find("otel.sdk.exporter.span.inflight"));
+  auto logs = ExporterSelfMetrics(ExportSignal::kLogs, s);
+  EXPECT_EQ(logs[0].name, "otel.sdk.exporter.log.exported");
+}
+
+}  // namespace
+}  // namespace tracewire
