@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "tracewire/otlp_exporter_options.h"
+#include "tracewire/telemetry_data.h"
 
 namespace tracewire {
 
@@ -83,6 +85,14 @@ class OtlpExporter {
   // InvalidArgument when the bytes are not a request.
   [[nodiscard]] absl::Status ExportEncoded(std::string request);
 
+  // Encodes and hands over telemetry of this exporter's signal, grouped by
+  // resource and scope, in requests of at most max_request_bytes.
+  // InvalidArgument for another signal's items; ResourceExhausted when (some
+  // of) it was dropped because the queue is full.
+  [[nodiscard]] absl::Status ExportSpans(std::span<const ScopedItems<SpanData>> groups);
+  [[nodiscard]] absl::Status ExportMetrics(std::span<const ScopedItems<MetricData>> groups);
+  [[nodiscard]] absl::Status ExportLogs(std::span<const ScopedItems<LogRecordData>> groups);
+
   [[nodiscard]] absl::Status ForceFlush(absl::Time deadline);
   [[nodiscard]] absl::Status Shutdown(absl::Time deadline);
 
@@ -94,6 +104,10 @@ class OtlpExporter {
 
  private:
   OtlpExporter() = default;
+  template <typename Item, typename SplitFn, typename EncodeFn>
+  absl::Status ExportTyped(ExportSignal want, std::span<const ScopedItems<Item>> groups,
+                           SplitFn split, EncodeFn encode);
+  int64_t max_request_bytes_ = 0;
   ExportSignal signal_ = ExportSignal::kTraces;
   exporter::GrpcTransport* transport_ = nullptr;  // owned by pipeline_
   std::unique_ptr<exporter::ExportPipeline> pipeline_;

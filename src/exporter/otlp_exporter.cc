@@ -2,6 +2,7 @@
 
 #include "exporter/export_pipeline.h"
 #include "exporter/grpc_transport.h"
+#include "wire/otlp_encoder.h"
 #include "wire/otlp_split.h"
 
 namespace tracewire {
@@ -22,6 +23,7 @@ absl::StatusOr<std::unique_ptr<OtlpExporter>> OtlpExporter::Create(
   if (!transport.ok()) return transport.status();
   std::unique_ptr<OtlpExporter> e(new OtlpExporter());
   e->signal_ = signal;
+  e->max_request_bytes_ = options.max_request_bytes;
   e->transport_ = transport->get();
   e->pipeline_ = std::make_unique<exporter::ExportPipeline>(
       options, std::move(*transport), common::RealClock::Get(),
@@ -41,6 +43,63 @@ absl::Status OtlpExporter::ExportEncoded(std::string request) {
   if (!counts.ok()) return counts.status();
   if (counts->units == 0) return absl::OkStatus();  // Nothing to send.
   return pipeline_->Enqueue({signal, std::move(request), counts->items, counts->units});
+}
+
+template <typename Item, typename SplitFn, typename EncodeFn>
+absl::Status OtlpExporter::ExportTyped(ExportSignal want,
+                                       std::span<const ScopedItems<Item>> groups, SplitFn split,
+                                       EncodeFn encode) {
+  if (want != signal_) {
+    return absl::InvalidArgumentError("items of another signal than this exporter's");
+  }
+  absl::Status result;
+  for (auto& part : split(groups, static_cast<size_t>(max_request_bytes_))) {
+    exporter::PipelineRequest req;
+    req.signal = static_cast<wire::Signal>(signal_);
+    req.bytes.reserve(part.encoded_size);
+    encode(std::span<const ScopedItems<Item>>(part.groups), &req.bytes);
+    for (const auto& g : part.groups) req.units += static_cast<int64_t>(g.items.size());
+    req.items = req.units;
+    if constexpr (std::is_same_v<Item, MetricData>) {
+      req.items = 0;
+      for (const auto& g : part.groups) {
+        for (const MetricData* m : g.items) {
+          std::visit([&req](const auto& d) { req.items += d.data_points.size(); }, m->data);
+        }
+      }
+    }
+    if (req.units == 0) continue;
+    absl::Status st = pipeline_->Enqueue(std::move(req));
+    if (!st.ok()) result = st;
+  }
+  return result;
+}
+
+absl::Status OtlpExporter::ExportSpans(std::span<const ScopedItems<SpanData>> groups) {
+  return ExportTyped(
+      ExportSignal::kTraces, groups,
+      [](auto g, size_t max) { return wire::SplitTracesRequest(g, max); },
+      [](std::span<const ScopedItems<SpanData>> g, std::string* out) {
+        wire::EncodeTracesRequest(g, out);
+      });
+}
+
+absl::Status OtlpExporter::ExportMetrics(std::span<const ScopedItems<MetricData>> groups) {
+  return ExportTyped(
+      ExportSignal::kMetrics, groups,
+      [](auto g, size_t max) { return wire::SplitMetricsRequest(g, max); },
+      [](std::span<const ScopedItems<MetricData>> g, std::string* out) {
+        wire::EncodeMetricsRequest(g, out);
+      });
+}
+
+absl::Status OtlpExporter::ExportLogs(std::span<const ScopedItems<LogRecordData>> groups) {
+  return ExportTyped(
+      ExportSignal::kLogs, groups,
+      [](auto g, size_t max) { return wire::SplitLogsRequest(g, max); },
+      [](std::span<const ScopedItems<LogRecordData>> g, std::string* out) {
+        wire::EncodeLogsRequest(g, out);
+      });
 }
 
 absl::Status OtlpExporter::ForceFlush(absl::Time deadline) {

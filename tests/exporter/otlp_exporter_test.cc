@@ -214,3 +214,80 @@ TEST(OtlpExporterE2E, ReceiverRestartedDuringASteadyRunLosesNothing) {
 
 }  // namespace
 }  // namespace tracewire
+
+namespace tracewire {
+namespace {
+
+TEST(OtlpExporterE2E, TypedSpansMetricsAndLogsArriveIntact) {
+  RunningDaemon d;
+  d.Start(DaemonConfig{});
+  OtlpExporterOptions o;
+  o.endpoint = "http://" + d.daemon->address();
+  o.max_request_bytes = 4096;  // force several requests
+  Resource res{{{"service.name", "typed"}}, 0, ""};
+  InstrumentationScope scope{"scope-a", "1.2", {}, 0, ""};
+  std::vector<SpanData> spans(40);
+  for (size_t i = 0; i < spans.size(); ++i) {
+    SpanData& s = spans[i];
+    s.trace_id.fill(static_cast<uint8_t>(i + 1));
+    s.span_id.fill(static_cast<uint8_t>(i + 1));
+    s.name = "span-" + std::to_string(i);
+    s.kind = SpanKind::kClient;
+    s.start_time_unix_nano = 1000 + i;
+    s.end_time_unix_nano = 2000 + i;
+    s.attributes = {{"i", static_cast<int64_t>(i)}, {"b", Bytes{"\x01\x02"}},
+                    {"arr", AnyValue::Array{AnyValue("x"), AnyValue(1.5)}}};
+    s.status_code = StatusCode::kError;
+    s.status_message = "boom";
+  }
+  ScopedItems<SpanData> g{&res, &scope, {}};
+  for (const auto& s : spans) g.items.push_back(&s);
+  auto traces = OtlpExporter::Create(ExportSignal::kTraces, o);
+  ASSERT_TRUE(traces.ok());
+  ASSERT_TRUE((*traces)->ExportSpans(std::span(&g, 1)).ok());
+  EXPECT_EQ((*traces)->ExportLogs({}).code(), absl::StatusCode::kInvalidArgument);
+
+  MetricData m{"requests", "count", "1", Sum{{NumberDataPoint{{}, 1, 2, int64_t{7}}},
+                                             AggregationTemporality::kDelta, true}, {}};
+  ScopedItems<MetricData> mg{&res, &scope, {&m}};
+  auto metrics = OtlpExporter::Create(ExportSignal::kMetrics, o);
+  ASSERT_TRUE((*metrics)->ExportMetrics(std::span(&mg, 1)).ok());
+
+  LogRecordData l;
+  l.time_unix_nano = 5;
+  l.body = AnyValue(AnyValue::KvList{{"k", "v"}});
+  l.severity_number = 9;
+  ScopedItems<LogRecordData> lg{&res, &scope, {&l}};
+  auto logs = OtlpExporter::Create(ExportSignal::kLogs, o);
+  ASSERT_TRUE((*logs)->ExportLogs(std::span(&lg, 1)).ok());
+
+  for (auto* e : {traces->get(), metrics->get(), logs->get()}) {
+    ASSERT_TRUE(e->Shutdown(absl::Now() + absl::Seconds(10)).ok());
+  }
+  EXPECT_EQ((*traces)->Stats().exported_items, 40);
+  EXPECT_GT((*traces)->Stats().exported_requests, 1);
+  EXPECT_EQ((*metrics)->Stats().exported_items, 1);
+  d.Stop();
+  auto lines = testing::ReadJsonLines(d.dir + "/traces.jsonl");
+  EXPECT_EQ(testing::CountItems(lines, "traces"), 40);
+  const auto& first = lines[0]["resourceSpans"][0];
+  EXPECT_EQ(first["resource"]["attributes"][0]["value"]["stringValue"], "typed");
+  EXPECT_EQ(first["scopeSpans"][0]["scope"]["name"], "scope-a");
+  const auto& s0 = first["scopeSpans"][0]["spans"][0];
+  EXPECT_EQ(s0["name"], "span-0");
+  EXPECT_EQ(s0["traceId"], "01010101010101010101010101010101");
+  EXPECT_EQ(s0["kind"], 3);
+  EXPECT_EQ(s0["status"]["code"], 2);
+  EXPECT_EQ(s0["attributes"][1]["value"]["bytesValue"], "AQI=");
+  auto mlines = testing::ReadJsonLines(d.dir + "/metrics.jsonl");
+  EXPECT_EQ(mlines[0]["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0]["sum"]["dataPoints"]
+                 [0]["asInt"],
+            "7");
+  auto llines = testing::ReadJsonLines(d.dir + "/logs.jsonl");
+  EXPECT_EQ(llines[0]["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0]["body"]["kvlistValue"]
+                  ["values"][0]["key"],
+            "k");
+}
+
+}  // namespace
+}  // namespace tracewire
