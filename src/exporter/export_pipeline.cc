@@ -245,11 +245,15 @@ ExportPipeline::Outcome ExportPipeline::SendWithRetry(PipelineRequest&& req) {
                                     "): ", r.status.message()));
         break;
       }
-      retries_.fetch_add(1, std::memory_order_relaxed);
-      if (!clock_->SleepFor(delay, cancel_)) {
+      if (!draining_.HasBeenNotified()) {
+        // A shutdown that begins during this wait ends it: retry at once.
+        clock_->SleepFor(delay, draining_);
+      } else if (!clock_->SleepFor(delay, cancel_)) {
+        // Draining, the wait runs until the shutdown deadline at most.
         Drop(part.items, DropReason::kShutdown);
         break;
       }
+      retries_.fetch_add(1, std::memory_order_relaxed);
     }
   }
   return outcome;
@@ -286,6 +290,7 @@ absl::Status ExportPipeline::Shutdown(absl::Time deadline) {
     absl::MutexLock lock(&mu_);
     if (stopping_ && workers_.empty()) return absl::OkStatus();
     stopping_ = true;
+    if (!draining_.HasBeenNotified()) draining_.Notify();
     auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return queue_.empty() && busy_ == 0;
     };

@@ -10,8 +10,10 @@
 // It works on encoded requests, so SDK batches and forwarded bytes share it.
 //
 // Lifecycle: Start() starts the workers; Shutdown(deadline) stops taking
-// requests, lets the queue drain until the deadline, then cancels backoff
-// waits and calls in flight, counts what is left as dropped and joins.
+// requests and ends backoff waits at once (a request waiting to be retried is
+// retried right away; later waits end at the deadline), lets the queue drain
+// until the deadline, then cancels the calls in flight, counts what is left
+// as dropped and joins.
 // Thread-safe.
 
 #include <atomic>
@@ -82,7 +84,8 @@ class ExportPipeline {
   common::Clock* const clock_;
   CircuitBreaker breaker_;
   std::unique_ptr<SpillBuffer> spill_;
-  absl::Notification cancel_;  // ends backoff waits at shutdown
+  absl::Notification draining_;  // shutdown began: backoff waits end at once
+  absl::Notification cancel_;    // the shutdown deadline passed: stop sending
 
   absl::Mutex mu_;
   std::deque<PipelineRequest> queue_ ABSL_GUARDED_BY(mu_);

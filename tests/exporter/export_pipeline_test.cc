@@ -293,3 +293,31 @@ TEST(ExportPipelineShutdown, UnreachableEndpointReturnsByTheDeadline) {
 
 }  // namespace
 }  // namespace tracewire::exporter
+
+namespace tracewire::exporter {
+namespace {
+
+TEST(ExportPipelineShutdown, BackoffWaitsEndAtOnce) {
+  testing::ScriptedReceiver server;
+  ASSERT_TRUE(server.Start());
+  server.Script(std::vector<testing::Reply>(10, testing::Reply{::grpc::StatusCode::UNAVAILABLE}));
+  OtlpExporterOptions o;
+  o.endpoint = server.endpoint();
+  o.retry.initial_backoff = absl::Seconds(60);  // far longer than the shutdown deadline
+  o.retry.max_backoff = absl::Seconds(60);
+  auto t = GrpcTransport::Create(o);
+  ASSERT_TRUE(t.ok());
+  ExportPipeline p(o, std::move(*t), common::RealClock::Get());
+  ASSERT_TRUE(p.Start().ok());
+  ASSERT_TRUE(p.Enqueue({wire::Signal::kTraces, tools::MakeStandardSpansRequest(3, 1), 3, 3}).ok());
+  for (int i = 0; i < 500 && server.call_count() == 0; ++i) absl::SleepFor(absl::Milliseconds(10));
+  // The 60 s wait ends when the shutdown begins: a second attempt goes out at
+  // once; the wait after it ends at the shutdown deadline.
+  EXPECT_EQ(p.Shutdown(absl::Now() + absl::Seconds(2)).code(),
+            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(server.call_count(), 2u);
+  EXPECT_EQ(p.Stats().dropped_items["shutdown"], 3);
+}
+
+}  // namespace
+}  // namespace tracewire::exporter
