@@ -1,0 +1,62 @@
+#pragma once
+// Context: what flows along a request inside a process: the active span's
+// SpanContext (or a remote parent's) and the baggage. Immutable value type.
+//
+// The current context is kept per thread on a stack (the one documented
+// thread_local of tracewire): Attach() pushes a context and returns a Scope
+// whose destruction pops it. For async code, pass Context values explicitly.
+
+#include <utility>
+
+#include "tracewire/baggage.h"
+#include "tracewire/span_context.h"
+
+namespace tracewire {
+
+class Context {
+ public:
+  Context() = default;
+
+  const SpanContext& span_context() const { return span_context_; }
+  const Baggage& baggage() const { return baggage_; }
+
+  Context WithSpanContext(SpanContext sc) const {
+    Context c = *this;
+    c.span_context_ = std::move(sc);
+    return c;
+  }
+  Context WithBaggage(Baggage b) const {
+    Context c = *this;
+    c.baggage_ = std::move(b);
+    return c;
+  }
+
+  // Restores the previous current context when destroyed. Move-only; must be
+  // destroyed on the thread that created it, in reverse order of creation.
+  class Scope {
+   public:
+    Scope(Scope&& o) noexcept : active_(std::exchange(o.active_, false)) {}
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+    Scope& operator=(Scope&&) = delete;
+    ~Scope();
+
+   private:
+    friend class Context;
+    Scope() = default;
+    bool active_ = true;
+  };
+
+  // Makes this the current context of the calling thread until the Scope ends.
+  [[nodiscard]] Scope Attach() const;
+  // The calling thread's current context (empty when none is attached).
+  static const Context& Current();
+
+  bool operator==(const Context&) const = default;
+
+ private:
+  SpanContext span_context_;
+  Baggage baggage_;
+};
+
+}  // namespace tracewire

@@ -1,0 +1,34 @@
+#pragma once
+// One-call set-up from the standard OpenTelemetry environment variables, the
+// way users of the other OpenTelemetry SDKs expect:
+//
+//   auto sdk = tracewire::InitFromEnv();
+//   if (!sdk.ok()) { /* the status names the variable and the value */ }
+//   tracewire::Tracer* tracer = sdk->tracer_provider->GetTracer("app");
+//   ...
+//   sdk->Shutdown(absl::Now() + absl::Seconds(5));
+//
+// Reads OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER(_ARG),
+// OTEL_PROPAGATORS, OTEL_BSP_*, OTEL_SPAN_*/OTEL_ATTRIBUTE_* limits,
+// OTEL_TRACES_EXPORTER (otlp | console | none) and OTEL_EXPORTER_OTLP_*.
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "tracewire/propagation.h"
+#include "tracewire/trace.h"
+
+namespace tracewire {
+
+struct Sdk {
+  std::unique_ptr<TracerProvider> tracer_provider;
+  std::unique_ptr<TextMapPropagator> propagator;
+
+  [[nodiscard]] absl::Status Shutdown(absl::Time deadline) {
+    return tracer_provider ? tracer_provider->Shutdown(deadline) : absl::OkStatus();
+  }
+};
+
+absl::StatusOr<Sdk> InitFromEnv();
+
+}  // namespace tracewire

@@ -1,0 +1,252 @@
+#pragma once
+// The tracing API and SDK: TracerProvider -> Tracer -> Span.
+//
+//   auto provider = tracewire::TracerProvider::Create(options);
+//   tracewire::Tracer* tracer = (*provider)->GetTracer("my.library", "1.0");
+//   tracewire::Span span = tracer->StartSpan("GET /users", {.kind = SpanKind::kServer});
+//   span.SetAttribute("http.route", "/users");
+//   span.End();
+//
+// Thread safety: TracerProvider and Tracer are thread-safe. A Span is
+// thread-compatible: one thread at a time may use it (hand it over with
+// std::move). Ending a span takes no lock: it hands the span to the
+// processors, which in the batch processor is a lock-free queue push.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "tracewire/context.h"
+#include "tracewire/sampler.h"
+#include "tracewire/telemetry_data.h"
+
+namespace tracewire {
+
+namespace sdk {
+struct RecordedSpan;
+class ProviderState;
+}  // namespace sdk
+
+// Limits on what one span keeps; what is over a limit is dropped and counted
+// in the span's dropped_*_count fields.
+struct SpanLimits {
+  uint32_t attribute_count = 128;
+  uint32_t attribute_value_length = UINT32_MAX;  // strings are truncated to this
+  uint32_t event_count = 128;
+  uint32_t link_count = 128;
+  uint32_t attributes_per_event = 128;
+  uint32_t attributes_per_link = 128;
+  // From OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT, OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+  // OTEL_SPAN_EVENT_COUNT_LIMIT, OTEL_SPAN_LINK_COUNT_LIMIT,
+  // OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT, OTEL_LINK_ATTRIBUTE_COUNT_LIMIT and the
+  // general OTEL_ATTRIBUTE_{COUNT,VALUE_LENGTH}_LIMIT.
+  static absl::StatusOr<SpanLimits> FromEnv();
+};
+
+// A finished span as processors and exporters see it. Shared by reference
+// count; the storage is recycled when the last SpanRef goes away.
+class SpanRef {
+ public:
+  SpanRef() = default;
+  explicit SpanRef(sdk::RecordedSpan* s);  // takes one reference
+  SpanRef(const SpanRef& o);
+  SpanRef(SpanRef&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  SpanRef& operator=(SpanRef o) noexcept {
+    std::swap(s_, o.s_);
+    return *this;
+  }
+  ~SpanRef();
+
+  const SpanData& data() const;
+  const Resource& resource() const;
+  const InstrumentationScope& scope() const;
+  explicit operator bool() const { return s_ != nullptr; }
+  sdk::RecordedSpan* get() const { return s_; }
+
+ private:
+  sdk::RecordedSpan* s_ = nullptr;
+};
+
+class SpanExporter {
+ public:
+  virtual ~SpanExporter() = default;
+  // Called by one processor thread at a time.
+  [[nodiscard]] virtual absl::Status Export(std::span<const SpanRef> spans) = 0;
+  [[nodiscard]] virtual absl::Status ForceFlush(absl::Time deadline) { return absl::OkStatus(); }
+  [[nodiscard]] virtual absl::Status Shutdown(absl::Time deadline) { return absl::OkStatus(); }
+};
+
+class SpanProcessor {
+ public:
+  virtual ~SpanProcessor() = default;
+  virtual void OnStart(SpanData& span, const Context& parent) {}
+  // Called on the thread that ends the span; must not block.
+  virtual void OnEnd(SpanRef span) = 0;
+  [[nodiscard]] virtual absl::Status ForceFlush(absl::Time deadline) = 0;
+  [[nodiscard]] virtual absl::Status Shutdown(absl::Time deadline) = 0;
+};
+
+// Exports each span as it ends, on the ending thread (tests, debugging).
+std::unique_ptr<SpanProcessor> MakeSimpleSpanProcessor(std::unique_ptr<SpanExporter> exporter);
+
+struct BatchSpanProcessorOptions {
+  int64_t max_queue_size = 2048;
+  int64_t max_export_batch_size = 512;
+  absl::Duration schedule_delay = absl::Milliseconds(5000);
+  absl::Duration export_timeout = absl::Milliseconds(30000);
+  // From OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+  // OTEL_BSP_SCHEDULE_DELAY and OTEL_BSP_EXPORT_TIMEOUT (milliseconds).
+  static absl::StatusOr<BatchSpanProcessorOptions> FromEnv();
+};
+
+struct BatchSpanProcessorStats {
+  int64_t processed = 0;          // spans handed to the exporter
+  int64_t dropped_queue_full = 0;  // otel.sdk.processor.span.processed{error.type=queue_full}
+  int64_t export_failures = 0;     // spans in batches the exporter failed
+  int64_t queue_size = 0;
+  int64_t queue_capacity = 0;
+};
+
+// Queues ended spans (lock-free; full: drop and count) and exports them in
+// batches of at most max_export_batch_size from its own thread, when a batch
+// is full or the schedule delay has passed; ForceFlush and Shutdown export in
+// batches too. The span-end path takes no lock and wakes the thread once per
+// batch, not per span.
+class BatchSpanProcessor : public SpanProcessor {
+ public:
+  // Starts the export thread.
+  static std::unique_ptr<BatchSpanProcessor> Create(std::unique_ptr<SpanExporter> exporter,
+                                                    BatchSpanProcessorOptions options = {});
+  ~BatchSpanProcessor() override;
+  void OnEnd(SpanRef span) override;
+  absl::Status ForceFlush(absl::Time deadline) override;
+  // Exports what is queued, by the deadline; a hung exporter cannot hold it
+  // past the deadline.
+  absl::Status Shutdown(absl::Time deadline) override;
+  BatchSpanProcessorStats Stats() const;
+
+  struct Impl;
+
+ private:
+  explicit BatchSpanProcessor(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<Impl> impl_;
+};
+
+class IdGenerator {
+ public:
+  virtual ~IdGenerator() = default;
+  virtual TraceId NewTraceId() = 0;  // must be thread-safe
+  virtual SpanId NewSpanId() = 0;
+};
+// Random ids from a per-generator xoshiro generator, seeded from the OS.
+std::unique_ptr<IdGenerator> MakeRandomIdGenerator();
+
+struct StartSpanOptions {
+  SpanKind kind = SpanKind::kInternal;
+  // The parent: when unset, the calling thread's current context.
+  std::optional<Context> parent;
+  Attributes attributes;
+  std::vector<SpanLink> links;
+  uint64_t start_time_unix_nano = 0;  // 0: now
+};
+
+class Span {
+ public:
+  Span() = default;  // a non-recording span with an invalid context
+  Span(Span&& o) noexcept;
+  Span& operator=(Span&& o) noexcept;
+  Span(const Span&) = delete;
+  Span& operator=(const Span&) = delete;
+  ~Span();  // ends the span if it was not ended
+
+  void SetAttribute(std::string_view key, AnyValue value);
+  void AddEvent(std::string_view name, Attributes attributes = {}, uint64_t time_unix_nano = 0);
+  void AddLink(const SpanContext& context, Attributes attributes = {});
+  void SetStatus(StatusCode code, std::string_view description = {});
+  // Adds an "exception" event with exception.type, exception.message and
+  // exception.stacktrace (when given), as the semantic conventions say.
+  void RecordException(std::string_view type, std::string_view message,
+                       std::string_view stacktrace = {});
+  void UpdateName(std::string_view name);
+  void End(uint64_t end_time_unix_nano = 0);
+
+  bool IsRecording() const { return rec_ != nullptr; }
+  const SpanContext& GetContext() const { return context_; }
+  // The current context with this span as the active one.
+  Context ContextWithSpan(const Context& base = Context::Current()) const {
+    return base.WithSpanContext(context_);
+  }
+
+ private:
+  friend class Tracer;
+  Span(sdk::RecordedSpan* rec, SpanContext ctx) : rec_(rec), context_(std::move(ctx)) {}
+  sdk::RecordedSpan* rec_ = nullptr;
+  SpanContext context_;
+};
+
+class Tracer {
+ public:
+  Span StartSpan(std::string_view name, const StartSpanOptions& options = {});
+  const InstrumentationScope& scope() const { return scope_; }
+
+ private:
+  friend class sdk::ProviderState;
+  friend Tracer* NoopTracer();
+  Tracer(sdk::ProviderState* p, InstrumentationScope scope) : provider_(p), scope_(std::move(scope)) {}
+  sdk::ProviderState* provider_;
+  const InstrumentationScope scope_;
+};
+
+// Starts a span and makes it the current one until it goes out of scope,
+// then ends it.
+class ScopedSpan {
+ public:
+  ScopedSpan(Tracer& tracer, std::string_view name, const StartSpanOptions& options = {})
+      : span_(tracer.StartSpan(name, options)), scope_(span_.ContextWithSpan().Attach()) {}
+  Span& operator*() { return span_; }
+  Span* operator->() { return &span_; }
+
+ private:
+  Span span_;
+  Context::Scope scope_;
+};
+
+struct TracerProviderOptions {
+  Resource resource;  // merged over the SDK's telemetry.sdk.* attributes
+  std::shared_ptr<Sampler> sampler = MakeParentBasedSampler(MakeAlwaysOnSampler());
+  std::vector<std::unique_ptr<SpanProcessor>> processors;
+  std::unique_ptr<IdGenerator> id_generator;  // default: random
+  SpanLimits limits;
+};
+
+class TracerProvider {
+ public:
+  static absl::StatusOr<std::unique_ptr<TracerProvider>> Create(TracerProviderOptions options);
+  ~TracerProvider();  // shuts down with a 5 s deadline if not shut down
+
+  // The tracer of an instrumentation scope; the same pointer for the same
+  // scope, valid as long as the provider.
+  Tracer* GetTracer(std::string_view name, std::string_view version = {},
+                    std::string_view schema_url = {}, Attributes attributes = {});
+
+  [[nodiscard]] absl::Status ForceFlush(absl::Time deadline);
+  [[nodiscard]] absl::Status Shutdown(absl::Time deadline);
+  const Resource& resource() const;
+
+ private:
+  explicit TracerProvider(std::unique_ptr<sdk::ProviderState> state);
+  std::unique_ptr<sdk::ProviderState> state_;
+};
+
+// A tracer that records nothing: the cost of tracing when it is off.
+Tracer* NoopTracer();
+
+}  // namespace tracewire

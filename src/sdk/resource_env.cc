@@ -1,0 +1,86 @@
+#include "sdk/resource_env.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace tracewire::sdk {
+namespace {
+
+int Hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool PercentDecode(absl::string_view in, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out->push_back(in[i]);
+      continue;
+    }
+    if (i + 2 >= in.size() || Hex(in[i + 1]) < 0 || Hex(in[i + 2]) < 0) return false;
+    out->push_back(static_cast<char>(Hex(in[i + 1]) * 16 + Hex(in[i + 2])));
+    i += 2;
+  }
+  return true;
+}
+
+void Put(Attributes* attrs, const std::string& key, AnyValue v) {
+  for (auto& kv : *attrs) {
+    if (kv.key == key) {
+      kv.value = std::move(v);
+      return;
+    }
+  }
+  attrs->push_back({key, std::move(v)});
+}
+
+}  // namespace
+
+Resource SdkResource() {
+  Resource r;
+  r.attributes = {{"telemetry.sdk.name", "tracewire"},
+                  {"telemetry.sdk.language", "cpp"},
+                  {"telemetry.sdk.version", "0.1.0"},
+                  {"service.name", "unknown_service"}};
+  return r;
+}
+
+Resource MergeResources(const Resource& old_resource, const Resource& updating) {
+  Resource r = old_resource;
+  for (const auto& kv : updating.attributes) Put(&r.attributes, kv.key, kv.value);
+  r.dropped_attributes_count += updating.dropped_attributes_count;
+  if (r.schema_url.empty()) {
+    r.schema_url = updating.schema_url;
+  } else if (!updating.schema_url.empty() && updating.schema_url != r.schema_url) {
+    r.schema_url.clear();  // conflicting schema URLs: the specification leaves it empty
+  }
+  return r;
+}
+
+absl::StatusOr<Resource> ResourceFromEnv(const std::function<const char*(const char*)>& getenv) {
+  Resource r;
+  if (const char* v = getenv("OTEL_RESOURCE_ATTRIBUTES")) {
+    for (absl::string_view pair : absl::StrSplit(v, ',', absl::SkipWhitespace())) {
+      const size_t eq = pair.find('=');
+      std::string value;
+      const std::string key(absl::StripAsciiWhitespace(pair.substr(0, eq)));
+      if (eq == absl::string_view::npos || key.empty() ||
+          !PercentDecode(absl::StripAsciiWhitespace(pair.substr(eq + 1)), &value)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("OTEL_RESOURCE_ATTRIBUTES: '", v, "' is not key=value,... (",
+                         std::string(pair), ")"));
+      }
+      Put(&r.attributes, key, value);
+    }
+  }
+  if (const char* v = getenv("OTEL_SERVICE_NAME"); v && *v) {
+    Put(&r.attributes, "service.name", std::string(v));  // wins over the attributes
+  }
+  return r;
+}
+
+}  // namespace tracewire::sdk

@@ -1,0 +1,180 @@
+// Span exporters and the simple processor: in-memory (tests), stream
+// (debugging) and OTLP/gRPC (through tracewire::OtlpExporter).
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "tracewire/span_exporters.h"
+#include "wire/otlp_encoder.h"
+
+namespace tracewire {
+namespace {
+
+class SimpleSpanProcessor : public SpanProcessor {
+ public:
+  explicit SimpleSpanProcessor(std::unique_ptr<SpanExporter> e) : exporter_(std::move(e)) {}
+  void OnEnd(SpanRef span) override {
+    absl::MutexLock l(&mu_);  // Exporters are called one at a time.
+    if (shut_down_) return;
+    (void)exporter_->Export(std::span<const SpanRef>(&span, 1));
+  }
+  absl::Status ForceFlush(absl::Time deadline) override { return exporter_->ForceFlush(deadline); }
+  absl::Status Shutdown(absl::Time deadline) override {
+    {
+      absl::MutexLock l(&mu_);
+      if (shut_down_) return absl::OkStatus();
+      shut_down_ = true;
+    }
+    return exporter_->Shutdown(deadline);
+  }
+
+ private:
+  absl::Mutex mu_;
+  const std::unique_ptr<SpanExporter> exporter_;
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+std::string Hex(const uint8_t* p, size_t n) {
+  std::string s;
+  for (size_t i = 0; i < n; ++i) absl::StrAppendFormat(&s, "%02x", p[i]);
+  return s;
+}
+
+std::string ValueText(const AnyValue& v) {
+  struct V {
+    std::string operator()(std::monostate) const { return "null"; }
+    std::string operator()(const std::string& s) const { return absl::StrCat("\"", s, "\""); }
+    std::string operator()(bool b) const { return b ? "true" : "false"; }
+    std::string operator()(int64_t i) const { return absl::StrCat(i); }
+    std::string operator()(double d) const { return absl::StrFormat("%g", d); }
+    std::string operator()(const AnyValue::Array& a) const {
+      std::string s = "[";
+      for (size_t i = 0; i < a.size(); ++i) absl::StrAppend(&s, i ? ", " : "", ValueText(a[i]));
+      return s + "]";
+    }
+    std::string operator()(const AnyValue::KvList& kv) const {
+      std::string s = "{";
+      for (size_t i = 0; i < kv.size(); ++i) {
+        absl::StrAppend(&s, i ? ", " : "", kv[i].key, ": ", ValueText(kv[i].value));
+      }
+      return s + "}";
+    }
+    std::string operator()(const Bytes& b) const {
+      return absl::StrCat("0x", Hex(reinterpret_cast<const uint8_t*>(b.data.data()), b.data.size()));
+    }
+  };
+  return std::visit(V{}, v.value);
+}
+
+class StreamSpanExporter : public SpanExporter {
+ public:
+  explicit StreamSpanExporter(std::FILE* out) : out_(out) {}
+  absl::Status Export(std::span<const SpanRef> spans) override {
+    static const char* const kKinds[] = {"UNSPECIFIED", "INTERNAL", "SERVER",
+                                         "CLIENT",      "PRODUCER", "CONSUMER"};
+    static const char* const kStatus[] = {"UNSET", "OK", "ERROR"};
+    for (const SpanRef& r : spans) {
+      const SpanData& d = r.data();
+      std::string s = absl::StrFormat(
+          "span %s trace=%s id=%s parent=%s kind=%s scope=%s duration_us=%d status=%s%s\n",
+          d.name, Hex(d.trace_id.data(), 16), Hex(d.span_id.data(), 8),
+          d.parent_span_id ? Hex(d.parent_span_id->data(), 8) : "-",
+          kKinds[static_cast<int>(d.kind)], r.scope().name,
+          (d.end_time_unix_nano - d.start_time_unix_nano) / 1000,
+          kStatus[static_cast<int>(d.status_code)],
+          d.status_message.empty() ? "" : " (" + d.status_message + ")");
+      for (const auto& kv : d.attributes) {
+        absl::StrAppend(&s, "  ", kv.key, " = ", ValueText(kv.value), "\n");
+      }
+      for (const auto& e : d.events) absl::StrAppend(&s, "  event ", e.name, "\n");
+      for (const auto& l : d.links) {
+        absl::StrAppend(&s, "  link ", Hex(l.trace_id.data(), 16), "/", Hex(l.span_id.data(), 8),
+                        "\n");
+      }
+      std::fputs(s.c_str(), out_);
+    }
+    std::fflush(out_);
+    return absl::OkStatus();
+  }
+
+ private:
+  std::FILE* out_;
+};
+
+class OtlpSpanExporter : public SpanExporter {
+ public:
+  explicit OtlpSpanExporter(std::unique_ptr<OtlpExporter> e) : exporter_(std::move(e)) {}
+  absl::Status Export(std::span<const SpanRef> spans) override {
+    // Group by (resource, scope); spans of one provider share the resource.
+    groups_.clear();
+    for (const SpanRef& r : spans) {
+      const Resource* res = &r.resource();
+      const InstrumentationScope* scope = &r.scope();
+      ScopedItems<SpanData>* g = nullptr;
+      for (auto& x : groups_) {
+        if (x.resource == res && x.scope == scope) {
+          g = &x;
+          break;
+        }
+      }
+      if (g == nullptr) g = &groups_.emplace_back(ScopedItems<SpanData>{res, scope, {}});
+      g->items.push_back(&r.data());
+    }
+    return exporter_->ExportSpans(groups_);
+  }
+  absl::Status ForceFlush(absl::Time deadline) override { return exporter_->ForceFlush(deadline); }
+  absl::Status Shutdown(absl::Time deadline) override { return exporter_->Shutdown(deadline); }
+
+ private:
+  std::unique_ptr<OtlpExporter> exporter_;
+  std::vector<ScopedItems<SpanData>> groups_;  // reused between batches
+};
+
+}  // namespace
+
+std::unique_ptr<SpanProcessor> MakeSimpleSpanProcessor(std::unique_ptr<SpanExporter> exporter) {
+  return std::make_unique<SimpleSpanProcessor>(std::move(exporter));
+}
+
+absl::Status InMemorySpanExporter::Export(std::span<const SpanRef> spans) {
+  absl::MutexLock l(&mu_);
+  for (const SpanRef& r : spans) {
+    FinishedSpan f;
+    f.data = r.data();
+    f.resource = r.resource();
+    f.scope = r.scope();
+    spans_.push_back(std::move(f));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<InMemorySpanExporter::FinishedSpan> InMemorySpanExporter::spans() const {
+  absl::MutexLock l(&mu_);
+  return spans_;
+}
+
+void InMemorySpanExporter::Clear() {
+  absl::MutexLock l(&mu_);
+  spans_.clear();
+}
+
+std::unique_ptr<SpanExporter> MakeStreamSpanExporter(std::FILE* out) {
+  return std::make_unique<StreamSpanExporter>(out);
+}
+
+absl::StatusOr<std::unique_ptr<SpanExporter>> MakeOtlpSpanExporter(
+    const OtlpExporterOptions& options) {
+  auto e = OtlpExporter::Create(ExportSignal::kTraces, options);
+  if (!e.ok()) return e.status();
+  return std::unique_ptr<SpanExporter>(new OtlpSpanExporter(std::move(*e)));
+}
+
+std::unique_ptr<SpanExporter> MakeNoopSpanExporter() {
+  struct Noop : SpanExporter {
+    absl::Status Export(std::span<const SpanRef>) override { return absl::OkStatus(); }
+  };
+  return std::make_unique<Noop>();
+}
+
+}  // namespace tracewire

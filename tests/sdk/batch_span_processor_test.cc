@@ -1,0 +1,153 @@
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "tracewire/trace.h"
+
+namespace tracewire {
+namespace {
+
+// Records batch sizes; can be made to hang until released.
+class RecordingExporter : public SpanExporter {
+ public:
+  absl::Status Export(std::span<const SpanRef> spans) override {
+    if (hang_) release_.WaitForNotification();
+    absl::MutexLock l(&mu_);
+    batches_.push_back(spans.size());
+    for (const auto& s : spans) names_.push_back(s.data().name);
+    return absl::OkStatus();
+  }
+  std::vector<size_t> batches() {
+    absl::MutexLock l(&mu_);
+    return batches_;
+  }
+  size_t total() {
+    absl::MutexLock l(&mu_);
+    size_t n = 0;
+    for (size_t b : batches_) n += b;
+    return n;
+  }
+  bool hang_ = false;
+  absl::Notification release_;
+
+ private:
+  absl::Mutex mu_;
+  std::vector<size_t> batches_;
+  std::vector<std::string> names_;
+};
+
+struct Pipeline {
+  RecordingExporter* exporter;
+  BatchSpanProcessor* bsp;
+  std::unique_ptr<TracerProvider> provider;
+  Tracer* tracer;
+};
+
+Pipeline Make(BatchSpanProcessorOptions o, bool hang = false) {
+  auto e = std::make_unique<RecordingExporter>();
+  e->hang_ = hang;
+  Pipeline s;
+  s.exporter = e.get();
+  auto p = BatchSpanProcessor::Create(std::move(e), o);
+  s.bsp = p.get();
+  TracerProviderOptions po;
+  po.processors.push_back(std::move(p));
+  s.provider = std::move(*TracerProvider::Create(std::move(po)));
+  s.tracer = s.provider->GetTracer("bsp");
+  return s;
+}
+
+TEST(BatchSpanProcessor, ExportsFullBatchesWithoutWaitingForTheDelay) {
+  BatchSpanProcessorOptions o;
+  o.max_queue_size = 2048;
+  o.max_export_batch_size = 100;
+  o.schedule_delay = absl::Hours(1);  // only full batches can trigger an export
+  Pipeline s = Make(o);
+  for (int i = 0; i < 350; ++i) s.tracer->StartSpan("x").End();
+  for (int i = 0; i < 500 && s.exporter->total() < 300; ++i) absl::SleepFor(absl::Milliseconds(10));
+  auto b = s.exporter->batches();
+  ASSERT_GE(b.size(), 3u);
+  for (size_t n : b) EXPECT_EQ(n, 100u);  // never a partial batch before the delay
+  ASSERT_TRUE(s.provider->ForceFlush(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_EQ(s.exporter->total(), 350u);
+  EXPECT_EQ(s.exporter->batches().back(), 50u);
+  EXPECT_EQ(s.bsp->Stats().processed, 350);
+}
+
+TEST(BatchSpanProcessor, ScheduleDelayExportsAPartialBatch) {
+  BatchSpanProcessorOptions o;
+  o.schedule_delay = absl::Milliseconds(50);
+  Pipeline s = Make(o);
+  for (int i = 0; i < 7; ++i) s.tracer->StartSpan("x").End();
+  for (int i = 0; i < 500 && s.exporter->total() < 7; ++i) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(s.exporter->total(), 7u);
+}
+
+TEST(BatchSpanProcessor, ForceFlushExportsInBatchesOfTheBatchSize) {
+  BatchSpanProcessorOptions o;
+  o.max_queue_size = 65536;
+  o.max_export_batch_size = 512;
+  o.schedule_delay = absl::Hours(1);
+  Pipeline s = Make(o, /*hang=*/true);
+  // The exporter is stuck on the first full batch while 5,000 spans queue up.
+  for (int i = 0; i < 5000; ++i) s.tracer->StartSpan("x").End();
+  s.exporter->release_.Notify();
+  ASSERT_TRUE(s.provider->ForceFlush(absl::Now() + absl::Seconds(20)).ok());
+  EXPECT_EQ(s.exporter->total(), 5000u);
+  for (size_t n : s.exporter->batches()) EXPECT_LE(n, 512u);
+  EXPECT_EQ(s.bsp->Stats().dropped_queue_full, 0);
+}
+
+TEST(BatchSpanProcessor, FullQueueDropsNewSpansAndCountsExactly) {
+  BatchSpanProcessorOptions o;
+  o.max_queue_size = 64;
+  o.max_export_batch_size = 64;
+  o.schedule_delay = absl::Hours(1);
+  Pipeline s = Make(o, /*hang=*/true);
+  // The first full batch goes to the hung exporter, then the queue fills.
+  for (int i = 0; i < 64; ++i) s.tracer->StartSpan("x").End();
+  for (int i = 0; i < 500 && s.bsp->Stats().queue_size > 0; ++i) absl::SleepFor(absl::Milliseconds(5));
+  for (int i = 0; i < 100; ++i) s.tracer->StartSpan("y").End();
+  BatchSpanProcessorStats st = s.bsp->Stats();
+  EXPECT_EQ(st.queue_size, 64);
+  EXPECT_EQ(st.dropped_queue_full, 36);
+  s.exporter->release_.Notify();
+  ASSERT_TRUE(s.provider->Shutdown(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_EQ(s.exporter->total(), 128u);
+  EXPECT_EQ(s.bsp->Stats().processed + s.bsp->Stats().dropped_queue_full, 164);
+}
+
+TEST(BatchSpanProcessor, ShutdownReturnsByTheDeadlineWithAHungExporter) {
+  BatchSpanProcessorOptions o;
+  o.max_export_batch_size = 10;
+  Pipeline s = Make(o, /*hang=*/true);
+  for (int i = 0; i < 25; ++i) s.tracer->StartSpan("x").End();
+  absl::Status st = s.provider->Shutdown(absl::Now() + absl::Milliseconds(200));
+  EXPECT_EQ(st.code(), absl::StatusCode::kDeadlineExceeded);
+  s.exporter->release_.Notify();  // let the worker finish after the test
+  absl::SleepFor(absl::Milliseconds(50));
+}
+
+TEST(BatchSpanProcessor, TwoThreadsAtFullSpeedDropNothingWithTheDefaultQueue) {
+  Pipeline s = Make(BatchSpanProcessorOptions{});
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&s] {
+      for (int i = 0; i < 50000; ++i) {
+        Span span = s.tracer->StartSpan("GET /api/users", {.kind = SpanKind::kServer});
+        span.SetAttribute("http.method", "GET");
+        span.End();
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_TRUE(s.provider->Shutdown(absl::Now() + absl::Seconds(20)).ok());
+  const BatchSpanProcessorStats st = s.bsp->Stats();
+  EXPECT_EQ(st.processed + st.dropped_queue_full, 100000);  // every span accounted for
+  EXPECT_EQ(s.exporter->total(), static_cast<size_t>(st.processed));
+}
+
+}  // namespace
+}  // namespace tracewire

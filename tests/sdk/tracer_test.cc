@@ -1,0 +1,229 @@
+#include "tracewire/trace.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+#include "tracewire/span_exporters.h"
+
+namespace tracewire {
+namespace {
+
+// A provider with a simple processor into an in-memory exporter.
+struct Harness {
+  InMemorySpanExporter* exporter = nullptr;
+  std::unique_ptr<TracerProvider> provider;
+
+  explicit Harness(TracerProviderOptions o = {}) {
+    auto e = std::make_unique<InMemorySpanExporter>();
+    exporter = e.get();
+    o.processors.push_back(MakeSimpleSpanProcessor(std::move(e)));
+    provider = std::move(*TracerProvider::Create(std::move(o)));
+  }
+  std::vector<InMemorySpanExporter::FinishedSpan> spans() { return exporter->spans(); }
+};
+
+TEST(Tracer, RecordsEveryField) {
+  TracerProviderOptions o;
+  o.resource.attributes = {{"service.name", "svc"}};
+  Harness h(std::move(o));
+  Tracer* t = h.provider->GetTracer("lib", "1.0", "https://schema", {{"scope.attr", true}});
+  EXPECT_EQ(t, h.provider->GetTracer("lib", "1.0", "https://schema", {{"scope.attr", true}}));
+  SpanContext linked;
+  linked.trace_id.fill(7);
+  linked.span_id.fill(8);
+  StartSpanOptions so;
+  so.kind = SpanKind::kServer;
+  so.attributes = {{"start.attr", int64_t{1}}};
+  so.start_time_unix_nano = 1000;
+  Span span = t->StartSpan("first", so);
+  ASSERT_TRUE(span.IsRecording());
+  span.SetAttribute("s", "v");
+  span.SetAttribute("i", int64_t{42});
+  span.SetAttribute("d", 0.5);
+  span.SetAttribute("b", true);
+  span.SetAttribute("bytes", Bytes{std::string("\x00\x01", 2)});
+  span.SetAttribute("arr", AnyValue::Array{AnyValue("a"), AnyValue(int64_t{2})});
+  span.SetAttribute("s", "replaced");
+  span.AddEvent("evt", {{"k", "v"}}, 1500);
+  span.AddLink(linked, {{"l", "x"}});
+  span.RecordException("std::runtime_error", "boom", "frame0\nframe1");
+  span.UpdateName("renamed");
+  span.SetStatus(StatusCode::kError, "bad");
+  span.End(2000);
+  span.End(3000);  // a second End does nothing
+  auto spans = h.spans();
+  ASSERT_EQ(spans.size(), 1u);
+  const SpanData& d = spans[0].data;
+  EXPECT_EQ(d.name, "renamed");
+  EXPECT_EQ(d.kind, SpanKind::kServer);
+  EXPECT_EQ(d.start_time_unix_nano, 1000u);
+  EXPECT_EQ(d.end_time_unix_nano, 2000u);
+  ASSERT_EQ(d.attributes.size(), 7u);
+  EXPECT_EQ(d.attributes[0], (KeyValue{"start.attr", int64_t{1}}));
+  EXPECT_EQ(d.attributes[1], (KeyValue{"s", "replaced"}));
+  EXPECT_EQ(d.attributes[5], (KeyValue{"bytes", Bytes{std::string("\x00\x01", 2)}}) );
+  ASSERT_EQ(d.events.size(), 2u);
+  EXPECT_EQ(d.events[0].name, "evt");
+  EXPECT_EQ(d.events[0].time_unix_nano, 1500u);
+  EXPECT_EQ(d.events[1].name, "exception");
+  EXPECT_EQ(d.events[1].attributes,
+            (Attributes{{"exception.type", "std::runtime_error"},
+                        {"exception.message", "boom"},
+                        {"exception.stacktrace", "frame0\nframe1"}}));
+  ASSERT_EQ(d.links.size(), 1u);
+  EXPECT_EQ(d.links[0].trace_id, linked.trace_id);
+  EXPECT_EQ(d.status_code, StatusCode::kError);
+  EXPECT_EQ(d.status_message, "bad");
+  EXPECT_FALSE(d.parent_span_id.has_value());
+  EXPECT_EQ(d.flags & 0xff, kTraceFlagSampled);
+  EXPECT_EQ(spans[0].scope.name, "lib");
+  EXPECT_EQ(spans[0].scope.schema_url, "https://schema");
+  bool has_service = false, has_sdk = false;
+  for (const auto& kv : spans[0].resource.attributes) {
+    has_service |= kv == KeyValue{"service.name", "svc"};
+    has_sdk |= kv == KeyValue{"telemetry.sdk.name", "tracewire"};
+  }
+  EXPECT_TRUE(has_service);
+  EXPECT_TRUE(has_sdk);
+}
+
+TEST(Tracer, ParentAndChildThroughTheCurrentContext) {
+  Harness h;
+  Tracer* t = h.provider->GetTracer("lib");
+  SpanContext parent_ctx;
+  {
+    ScopedSpan parent(*t, "parent");
+    parent_ctx = parent->GetContext();
+    Span child = t->StartSpan("child");
+    EXPECT_EQ(child.GetContext().trace_id, parent_ctx.trace_id);
+    child.End();
+    // Explicit parent for async code:
+    StartSpanOptions o;
+    o.parent = Context().WithSpanContext(parent_ctx);
+    std::thread([&] { t->StartSpan("async", o).End(); }).join();
+  }
+  Span root = t->StartSpan("after");  // the scope ended: a new root
+  EXPECT_NE(root.GetContext().trace_id, parent_ctx.trace_id);
+  root.End();
+  auto spans = h.spans();
+  ASSERT_EQ(spans.size(), 4u);
+  EXPECT_EQ(spans[0].data.name, "child");
+  EXPECT_EQ(spans[0].data.parent_span_id, parent_ctx.span_id);
+  EXPECT_EQ(spans[1].data.name, "async");
+  EXPECT_EQ(spans[1].data.parent_span_id, parent_ctx.span_id);
+  EXPECT_EQ(spans[2].data.name, "parent");
+  EXPECT_FALSE(spans[3].data.parent_span_id.has_value());
+}
+
+TEST(Tracer, RemoteParentKeepsTraceStateAndFlags) {
+  Harness h;
+  SpanContext remote;
+  remote.trace_id.fill(0xab);
+  remote.span_id.fill(0xcd);
+  remote.trace_flags = kTraceFlagSampled;
+  remote.trace_state = "vendor=1";
+  remote.is_remote = true;
+  StartSpanOptions o;
+  o.parent = Context().WithSpanContext(remote);
+  Span s = h.provider->GetTracer("x")->StartSpan("server", o);
+  EXPECT_EQ(s.GetContext().trace_state, "vendor=1");
+  s.End();
+  auto spans = h.spans();
+  ASSERT_EQ(spans.size(), 1u);
+  const SpanData& d = spans[0].data;
+  EXPECT_EQ(d.trace_id, remote.trace_id);
+  EXPECT_EQ(d.trace_state, "vendor=1");
+  EXPECT_EQ(d.flags, 0x301u);  // sampled, has-is-remote, is-remote
+}
+
+TEST(Tracer, SamplerDecidesRecording) {
+  TracerProviderOptions o;
+  o.sampler = MakeAlwaysOffSampler();
+  Harness h(std::move(o));
+  Span s = h.provider->GetTracer("x")->StartSpan("dropped");
+  EXPECT_FALSE(s.IsRecording());
+  EXPECT_TRUE(s.GetContext().IsValid());  // still propagates
+  EXPECT_FALSE(s.GetContext().IsSampled());
+  s.SetAttribute("ignored", 1);
+  s.End();
+  EXPECT_TRUE(h.spans().empty());
+}
+
+TEST(Tracer, LimitsDropAndCount) {
+  TracerProviderOptions o;
+  o.limits.attribute_count = 2;
+  o.limits.attribute_value_length = 4;
+  o.limits.event_count = 1;
+  o.limits.link_count = 1;
+  o.limits.attributes_per_event = 1;
+  o.limits.attributes_per_link = 0;
+  Harness h(std::move(o));
+  Span s = h.provider->GetTracer("x")->StartSpan("limited");
+  s.SetAttribute("a", "0123456789");
+  s.SetAttribute("b", AnyValue::Array{AnyValue("abcdefgh")});
+  s.SetAttribute("c", 1);
+  s.SetAttribute("d", 2);
+  s.AddEvent("e1", {{"x", 1}, {"y", 2}});
+  s.AddEvent("e2");
+  SpanContext lc;
+  lc.trace_id.fill(1);
+  lc.span_id.fill(1);
+  s.AddLink(lc, {{"z", 1}});
+  s.AddLink(lc);
+  s.End();
+  auto spans = h.spans();
+  ASSERT_EQ(spans.size(), 1u);
+  const SpanData& d = spans[0].data;
+  EXPECT_EQ(d.attributes.size(), 2u);
+  EXPECT_EQ(d.attributes[0], (KeyValue{"a", "0123"}));
+  EXPECT_EQ(d.attributes[1], (KeyValue{"b", AnyValue::Array{AnyValue("abcd")}}));
+  EXPECT_EQ(d.dropped_attributes_count, 2u);
+  EXPECT_EQ(d.events.size(), 1u);
+  EXPECT_EQ(d.dropped_events_count, 1u);
+  EXPECT_EQ(d.events[0].dropped_attributes_count, 1u);
+  EXPECT_EQ(d.links.size(), 1u);
+  EXPECT_EQ(d.dropped_links_count, 1u);
+  EXPECT_EQ(d.links[0].dropped_attributes_count, 1u);
+}
+
+TEST(Tracer, StatusOkIsFinal) {
+  Harness h;
+  Span s = h.provider->GetTracer("x")->StartSpan("st");
+  s.SetStatus(StatusCode::kOk, "ignored description");
+  s.SetStatus(StatusCode::kError, "too late");
+  s.End();
+  EXPECT_EQ(h.spans()[0].data.status_code, StatusCode::kOk);
+  EXPECT_EQ(h.spans()[0].data.status_message, "");
+}
+
+TEST(Tracer, NoopTracerAndShutdownProviderRecordNothing) {
+  Span s = NoopTracer()->StartSpan("nothing");
+  EXPECT_FALSE(s.IsRecording());
+  EXPECT_FALSE(s.GetContext().IsValid());
+  Harness h;
+  ASSERT_TRUE(h.provider->Shutdown(absl::Now() + absl::Seconds(1)).ok());
+  EXPECT_FALSE(h.provider->GetTracer("x")->StartSpan("late").IsRecording());
+}
+
+TEST(Tracer, SpansFromManyThreadsHaveUniqueIds) {
+  Harness h;
+  Tracer* t = h.provider->GetTracer("x");
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([t] {
+      for (int j = 0; j < 500; ++j) t->StartSpan("s").End();
+    });
+  }
+  for (auto& th : threads) th.join();
+  auto spans = h.spans();
+  ASSERT_EQ(spans.size(), 2000u);
+  std::set<SpanId> ids;
+  for (const auto& s : spans) ids.insert(s.data.span_id);
+  EXPECT_EQ(ids.size(), 2000u);
+}
+
+}  // namespace
+}  // namespace tracewire
