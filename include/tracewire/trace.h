@@ -168,6 +168,16 @@ class Span {
   ~Span();  // ends the span if it was not ended
 
   void SetAttribute(std::string_view key, AnyValue value);
+  // Overloads for the common scalar types: they reuse the span's storage and
+  // allocate nothing in the common case.
+  void SetAttribute(std::string_view key, std::string_view value);
+  void SetAttribute(std::string_view key, const char* value) {
+    SetAttribute(key, std::string_view(value));
+  }
+  void SetAttribute(std::string_view key, int64_t value);
+  void SetAttribute(std::string_view key, int value) { SetAttribute(key, int64_t{value}); }
+  void SetAttribute(std::string_view key, double value);
+  void SetAttribute(std::string_view key, bool value);
   void AddEvent(std::string_view name, Attributes attributes = {}, uint64_t time_unix_nano = 0);
   void AddLink(const SpanContext& context, Attributes attributes = {});
   void SetStatus(StatusCode code, std::string_view description = {});

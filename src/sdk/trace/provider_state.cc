@@ -49,15 +49,18 @@ RecordedSpan* ProviderState::Acquire() {
   if (!pool_.TryPop(&s)) s = new RecordedSpan();
   s->provider = this;
   s->ended = false;
+  s->attr_count = 0;
+  s->event_count = 0;
   s->refs.store(0, std::memory_order_relaxed);
   return s;
 }
 
 void ProviderState::Release(RecordedSpan* s) {
-  // Keep the vectors' capacity for the next span; drop their elements.
+  // Keep attribute and event elements (and their strings' capacity) for the
+  // next span; see RecordedSpan.
   SpanData& d = s->data;
-  d.attributes.clear();
-  d.events.clear();
+  s->attr_count = 0;
+  s->event_count = 0;
   d.links.clear();
   d.trace_state.clear();
   d.parent_span_id.reset();

@@ -25,6 +25,11 @@ struct RecordedSpan {
   ProviderState* provider = nullptr;
   std::atomic<int32_t> refs{0};  // SpanRefs alive; acq_rel on release
   bool ended = false;
+  // While recording, data.attributes and data.events keep the elements of
+  // earlier spans for reuse; only the first attr_count / event_count are
+  // this span's. End() trims them to size.
+  uint32_t attr_count = 0;
+  uint32_t event_count = 0;
 };
 
 class ProviderState {

@@ -8,22 +8,6 @@ namespace {
 
 uint64_t NowNanos() { return static_cast<uint64_t>(absl::GetCurrentTimeNanos()); }
 
-void AddAttributeLimited(Attributes* attrs, uint32_t* dropped, uint32_t count_limit,
-                         uint32_t length_limit, std::string_view key, AnyValue value) {
-  if (length_limit != UINT32_MAX) sdk::TruncateValue(&value, length_limit);
-  for (auto& kv : *attrs) {  // Setting a key again replaces its value.
-    if (kv.key == key) {
-      kv.value = std::move(value);
-      return;
-    }
-  }
-  if (attrs->size() >= count_limit) {
-    ++*dropped;
-    return;
-  }
-  attrs->push_back(KeyValue{std::string(key), std::move(value)});
-}
-
 // Applies a count limit to a list given at once.
 void LimitAttributes(Attributes* attrs, uint32_t* dropped, uint32_t count_limit,
                      uint32_t length_limit) {
@@ -73,24 +57,76 @@ Span& Span::operator=(Span&& o) noexcept {
 
 Span::~Span() { End(); }
 
+namespace {
+
+// Finds the slot for `key` among the span's attributes, reusing a stored
+// element past attr_count when there is one. Null when over the limit.
+KeyValue* AttributeSlot(sdk::RecordedSpan* r, std::string_view key) {
+  SpanData& d = r->data;
+  for (uint32_t i = 0; i < r->attr_count; ++i) {
+    if (d.attributes[i].key == key) return &d.attributes[i];  // replaces the value
+  }
+  if (r->attr_count >= r->provider->limits().attribute_count) {
+    ++d.dropped_attributes_count;
+    return nullptr;
+  }
+  if (r->attr_count == d.attributes.size()) d.attributes.emplace_back();
+  KeyValue* kv = &d.attributes[r->attr_count++];
+  kv->key.assign(key.data(), key.size());
+  return kv;
+}
+
+}  // namespace
+
 void Span::SetAttribute(std::string_view key, AnyValue value) {
   if (!rec_) return;
-  const SpanLimits& l = rec_->provider->limits();
-  AddAttributeLimited(&rec_->data.attributes, &rec_->data.dropped_attributes_count,
-                      l.attribute_count, l.attribute_value_length, key, std::move(value));
+  const uint32_t length_limit = rec_->provider->limits().attribute_value_length;
+  if (length_limit != UINT32_MAX) sdk::TruncateValue(&value, length_limit);
+  if (KeyValue* kv = AttributeSlot(rec_, key)) kv->value = std::move(value);
+}
+
+void Span::SetAttribute(std::string_view key, std::string_view value) {
+  if (!rec_) return;
+  const uint32_t length_limit = rec_->provider->limits().attribute_value_length;
+  if (value.size() > length_limit) value = value.substr(0, length_limit);
+  KeyValue* kv = AttributeSlot(rec_, key);
+  if (kv == nullptr) return;
+  if (auto* s = std::get_if<std::string>(&kv->value.value)) {
+    s->assign(value.data(), value.size());  // reuses the string's capacity
+  } else {
+    kv->value.value.emplace<std::string>(value);
+  }
+}
+
+void Span::SetAttribute(std::string_view key, int64_t value) {
+  if (!rec_) return;
+  if (KeyValue* kv = AttributeSlot(rec_, key)) kv->value.value = value;
+}
+
+void Span::SetAttribute(std::string_view key, double value) {
+  if (!rec_) return;
+  if (KeyValue* kv = AttributeSlot(rec_, key)) kv->value.value = value;
+}
+
+void Span::SetAttribute(std::string_view key, bool value) {
+  if (!rec_) return;
+  if (KeyValue* kv = AttributeSlot(rec_, key)) kv->value.value = value;
 }
 
 void Span::AddEvent(std::string_view name, Attributes attributes, uint64_t time_unix_nano) {
   if (!rec_) return;
   const SpanLimits& l = rec_->provider->limits();
-  if (rec_->data.events.size() >= l.event_count) {
-    ++rec_->data.dropped_events_count;
+  SpanData& d = rec_->data;
+  if (rec_->event_count >= l.event_count) {
+    ++d.dropped_events_count;
     return;
   }
-  SpanEvent& e = rec_->data.events.emplace_back();
+  if (rec_->event_count == d.events.size()) d.events.emplace_back();
+  SpanEvent& e = d.events[rec_->event_count++];
   e.time_unix_nano = time_unix_nano ? time_unix_nano : NowNanos();
-  e.name = std::string(name);
+  e.name.assign(name.data(), name.size());
   e.attributes = std::move(attributes);
+  e.dropped_attributes_count = 0;
   LimitAttributes(&e.attributes, &e.dropped_attributes_count, l.attributes_per_event,
                   l.attribute_value_length);
 }
@@ -142,6 +178,8 @@ void Span::End(uint64_t end_time_unix_nano) {
     r->data.end_time_unix_nano = r->data.start_time_unix_nano;
   }
   r->ended = true;
+  r->data.attributes.resize(r->attr_count);
+  r->data.events.resize(r->event_count);
   SpanRef ref(r);
   const auto& procs = r->provider->processors();
   if (!(context_.trace_flags & kTraceFlagSampled)) return;  // recorded, not exported
@@ -176,12 +214,9 @@ Span Tracer::StartSpan(std::string_view name, const StartSpanOptions& options) {
   d.kind = options.kind;
   d.start_time_unix_nano = options.start_time_unix_nano ? options.start_time_unix_nano : NowNanos();
   d.end_time_unix_nano = 0;
-  const SpanLimits& l = provider_->limits();
-  d.attributes = options.attributes;
-  for (auto& kv : sr.attributes) d.attributes.push_back(std::move(kv));
-  LimitAttributes(&d.attributes, &d.dropped_attributes_count, l.attribute_count,
-                  l.attribute_value_length);
   Span span(r, std::move(ctx));
+  for (const auto& kv : options.attributes) span.SetAttribute(kv.key, kv.value);
+  for (auto& kv : sr.attributes) span.SetAttribute(kv.key, std::move(kv.value));
   for (const auto& link : options.links) {
     SpanContext lc;
     lc.trace_id = link.trace_id;
