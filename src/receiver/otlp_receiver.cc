@@ -212,7 +212,9 @@ absl::Status OtlpReceiver::Shutdown(absl::Time deadline) {
     pipeline::Batch batch;
     batch.signal = signal;
     batch.items = accepted;
-    batch.bytes = read->rejected > 0 ? std::move(read->filtered) : std::string(bytes);
+    // `filtered` is set whenever an item was left out, even one with no data
+    // points (a metric without data), so it decides, not the count.
+    batch.bytes = !read->filtered.empty() ? std::move(read->filtered) : std::string(bytes);
     absl::Status st = sink_->Offer(std::move(batch));
     if (!st.ok()) {
       return refuse(StatusWithRetryInfo(::grpc::StatusCode::UNAVAILABLE,

@@ -70,9 +70,17 @@ double AsDouble(uint64_t bits) {
   return d;
 }
 
+// True for kinds that libprotobuf stores in 32 bits: of a varint, only the
+// low 32 bits count.
+bool Is32Bit(FieldKind kind) {
+  return kind == FieldKind::kInt32 || kind == FieldKind::kUint32 || kind == FieldKind::kSint32 ||
+         kind == FieldKind::kEnum || kind == FieldKind::kFixed32;
+}
+
 // True when a singular field without presence holds its default value.
 bool IsDefault(const FieldDesc& fd, const Field& f) {
   if (f.type == WireType::kLen) return f.bytes.empty();
+  if (Is32Bit(fd.kind)) return static_cast<uint32_t>(f.value) == 0;
   return f.value == 0;  // 0, false, 0.0 (positive zero) and enum 0.
 }
 
@@ -149,9 +157,11 @@ bool JsonWriter::AppendValue(const FieldDesc& fd, const Field& f, int depth, std
     case FieldKind::kFixed64:
       AppendInt(f.value, true, out);
       return true;
-    case FieldKind::kSint32:
-      AppendInt(static_cast<int32_t>(ZigZagDecode64(f.value)), false, out);
+    case FieldKind::kSint32: {
+      const uint32_t n = static_cast<uint32_t>(f.value);  // libprotobuf decodes the low 32 bits
+      AppendInt(static_cast<int32_t>((n >> 1) ^ (~(n & 1) + 1)), false, out);
       return true;
+    }
     case FieldKind::kSint64:
       AppendInt(ZigZagDecode64(f.value), true, out);
       return true;
@@ -226,12 +236,34 @@ bool JsonWriter::AppendMessage(std::string_view bytes, const MessageDesc& desc, 
       if (open) out->push_back(']');
       continue;
     }
+    // As libprotobuf parses: the last occurrence of a scalar wins; the
+    // occurrences of a message merge (their bytes concatenated parse as the
+    // merged message); setting another member of a oneof clears this one.
+    const std::vector<Field>& fields = scratch_[depth];
     const Field* last = nullptr;
-    for (const Field& f : scratch_[depth]) {
-      if (f.number == fd.number) last = &f;
+    size_t run_start = 0;  // the first occurrence that still counts
+    size_t occurrences = 0;
+    for (size_t i = 0; i < fields.size(); ++i) {
+      if (fields[i].number == fd.number) {
+        if (occurrences++ == 0) run_start = i;
+        last = &fields[i];
+      } else if (fd.oneof != 0) {
+        const FieldDesc* other = desc.Find(fields[i].number);
+        if (other != nullptr && other->oneof == fd.oneof) {
+          last = nullptr;
+          occurrences = 0;
+        }
+      }
     }
     if (last == nullptr || (!fd.has_presence && IsDefault(fd, *last))) continue;
-    const Field f = *last;
+    Field f = *last;
+    std::string merged;
+    if (fd.kind == FieldKind::kMessage && occurrences > 1) {
+      for (size_t i = run_start; i < fields.size(); ++i) {
+        if (fields[i].number == fd.number) merged.append(fields[i].bytes);
+      }
+      f.bytes = merged;
+    }
     if (!first) out->push_back(',');
     first = false;
     out->push_back('"');

@@ -79,8 +79,9 @@ struct ReadResult {
   int64_t scopes = 0;
   // Names the first few problems and where they are; empty when none.
   std::string error_message;
-  // When rejected > 0: the request without the rejected items. Otherwise empty
-  // (the input bytes are the accepted request).
+  // When some item was invalid (even one counting no items, such as a metric
+  // without data points): the request without the invalid items. Otherwise
+  // empty (the input bytes are the accepted request).
   std::string filtered;
 };
 

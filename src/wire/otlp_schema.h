@@ -41,6 +41,9 @@ struct FieldDesc {
   bool repeated;
   bool has_presence;  // oneof members, `optional` scalars and singular messages
   const MessageDesc* message;  // kMessage only
+  // Members of a (real) oneof share this 1-based number; 0 for other fields.
+  // Setting one member clears the others.
+  uint8_t oneof = 0;
 };
 
 struct MessageDesc {

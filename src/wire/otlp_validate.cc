@@ -3,8 +3,33 @@
 #include "wire/utf8.h"
 
 namespace tracewire::wire {
+namespace {
+
+// How deep groups nest inside a group body (whose structure ProtoReader has
+// checked already): 0 when it holds no groups.
+int GroupNesting(std::string_view body) {
+  int deepest = 0;
+  ProtoReader r(body);
+  Field f;
+  while (r.Next(&f)) {
+    if (f.type == WireType::kStartGroup) {
+      const int n = 1 + GroupNesting(f.bytes);
+      if (n > deepest) deepest = n;
+    }
+  }
+  return deepest;
+}
+
+// libprotobuf counts groups (always unknown fields in OTLP) against the same
+// recursion limit as nested messages.
+bool GroupDepthOk(const Field& f, int depth) {
+  return depth + 1 + GroupNesting(f.bytes) <= kMaxNestingDepth;
+}
+
+}  // namespace
 
 bool ValidateField(const MessageDesc& desc, const Field& f, int depth) {
+  if (f.type == WireType::kStartGroup) return GroupDepthOk(f, depth);
   const FieldDesc* fd = desc.Find(f.number);
   if (fd == nullptr || f.type != WireType::kLen) return true;  // Unknown or scalar: read already.
   switch (fd->kind) {
@@ -39,7 +64,10 @@ bool ValidateKeyValue(std::string_view bytes, int depth) {
   ProtoReader r(bytes);
   Field f;
   while (r.Next(&f)) {
-    if (f.type != WireType::kLen) continue;
+    if (f.type != WireType::kLen) {
+      if (f.type == WireType::kStartGroup && !GroupDepthOk(f, depth)) return false;
+      continue;
+    }
     if (f.number == 1) {
       if (!IsValidUtf8(f.bytes)) return false;
     } else if (f.number == 2) {
@@ -54,7 +82,10 @@ bool ValidateAnyValue(std::string_view bytes, int depth) {
   ProtoReader r(bytes);
   Field f;
   while (r.Next(&f)) {
-    if (f.type != WireType::kLen) continue;
+    if (f.type != WireType::kLen) {
+      if (f.type == WireType::kStartGroup && !GroupDepthOk(f, depth)) return false;
+      continue;
+    }
     switch (f.number) {
       case 1:  // string_value
         if (!IsValidUtf8(f.bytes)) return false;

@@ -6,6 +6,11 @@
 // varint, a length past the end, an invalid wire type or field number 0 stops
 // the walk and sets an error.
 //
+// It accepts exactly what libprotobuf's parser accepts: tags and lengths are
+// varints of at most 5 bytes (a tag keeps its low 32 bits, as libprotobuf
+// does), values up to 10 bytes; groups nest at most kMaxGroupDepth deep and
+// each end-group tag must match its start.
+//
 // Thread-compatible: one reader per thread; the buffer must outlive it.
 
 #include <cstddef>
@@ -44,10 +49,10 @@ class ProtoReader {
   bool Next(Field* f) {
     if (p_ >= end_ || !ok_) return false;
     f->begin = p_;
-    uint64_t tag;
-    if (!ReadVarint(&tag) || tag > 0xFFFFFFFFu) return Fail();
-    f->number = static_cast<uint32_t>(tag >> 3);
-    const uint32_t wt = static_cast<uint32_t>(tag & 7);
+    uint32_t tag;
+    if (!ReadTag(&tag)) return Fail();
+    f->number = tag >> 3;
+    const uint32_t wt = tag & 7;
     if (f->number == 0) return Fail();
     f->type = static_cast<WireType>(wt);
     switch (wt) {
@@ -69,7 +74,7 @@ class ProtoReader {
       }
       case 2: {
         uint64_t len;
-        if (!ReadVarint(&len) || len > static_cast<uint64_t>(end_ - p_)) return Fail();
+        if (!ReadLength(&len) || len > static_cast<uint64_t>(end_ - p_)) return Fail();
         f->bytes = std::string_view(p_, static_cast<size_t>(len));
         p_ += len;
         break;
@@ -84,6 +89,9 @@ class ProtoReader {
     return true;
   }
 
+  // Groups nest at most this deep (libprotobuf's recursion limit).
+  static constexpr int kMaxGroupDepth = 100;
+
   bool ok() const { return ok_; }
   bool at_end() const { return p_ >= end_; }
   const char* position() const { return p_; }
@@ -91,9 +99,15 @@ class ProtoReader {
   // Decodes a varint from [*p, end). Advances *p. Returns false if truncated
   // or longer than 10 bytes.
   static bool DecodeVarint(const char** p, const char* end, uint64_t* out) {
+    return DecodeVarintOfAtMost(10, p, end, out);
+  }
+
+ private:
+  static bool DecodeVarintOfAtMost(int max_bytes, const char** p, const char* end,
+                                   uint64_t* out) {
     uint64_t result = 0;
     const char* q = *p;
-    for (int shift = 0; shift < 70; shift += 7) {
+    for (int shift = 0; shift < 7 * max_bytes; shift += 7) {
       if (q >= end) return false;
       const uint8_t b = static_cast<uint8_t>(*q++);
       result |= static_cast<uint64_t>(b & 0x7F) << shift;
@@ -106,7 +120,6 @@ class ProtoReader {
     return false;
   }
 
- private:
   bool ReadVarint(uint64_t* out) {
     if (p_ < end_ && static_cast<uint8_t>(*p_) < 0x80) {  // One-byte fast path.
       *out = static_cast<uint8_t>(*p_++);
@@ -115,15 +128,39 @@ class ProtoReader {
     return DecodeVarint(&p_, end_, out);
   }
 
+  // libprotobuf reads a tag as a varint of at most 5 bytes and keeps its low
+  // 32 bits.
+  bool ReadTag(uint32_t* out) {
+    if (p_ < end_ && static_cast<uint8_t>(*p_) < 0x80) {
+      *out = static_cast<uint8_t>(*p_++);
+      return true;
+    }
+    uint64_t v;
+    if (!DecodeVarintOfAtMost(5, &p_, end_, &v)) return false;
+    *out = static_cast<uint32_t>(v);
+    return true;
+  }
+
+  // libprotobuf reads a length as a varint of at most 5 bytes.
+  bool ReadLength(uint64_t* out) {
+    if (p_ < end_ && static_cast<uint8_t>(*p_) < 0x80) {
+      *out = static_cast<uint8_t>(*p_++);
+      return true;
+    }
+    return DecodeVarintOfAtMost(5, &p_, end_, out);
+  }
+
   bool SkipGroup(uint32_t number, Field* f) {
     const char* body = p_;
-    int depth = 1;
+    uint32_t open[kMaxGroupDepth];  // field numbers of the groups not yet closed
+    int depth = 0;
+    open[depth++] = number;
     while (p_ < end_) {
       const char* before = p_;
-      uint64_t tag;
-      if (!ReadVarint(&tag) || tag > 0xFFFFFFFFu) return false;
+      uint32_t tag;
+      if (!ReadTag(&tag)) return false;
       const uint32_t wt = tag & 7;
-      const uint32_t num = static_cast<uint32_t>(tag >> 3);
+      const uint32_t num = tag >> 3;
       if (num == 0) return false;
       uint64_t v;
       switch (wt) {
@@ -139,16 +176,16 @@ class ProtoReader {
           p_ += 4;
           break;
         case 2:
-          if (!ReadVarint(&v) || v > static_cast<uint64_t>(end_ - p_)) return false;
+          if (!ReadLength(&v) || v > static_cast<uint64_t>(end_ - p_)) return false;
           p_ += v;
           break;
         case 3:
-          ++depth;
-          if (depth > 64) return false;
+          if (depth == kMaxGroupDepth) return false;
+          open[depth++] = num;
           break;
         case 4:
-          if (--depth == 0) {
-            if (num != number) return false;
+          if (open[--depth] != num) return false;
+          if (depth == 0) {
             f->bytes = std::string_view(body, static_cast<size_t>(before - body));
             return true;
           }

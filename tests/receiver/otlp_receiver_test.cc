@@ -156,6 +156,25 @@ TEST_F(DaemonFixture, InvalidMetricsAndLogsAreCountedPerSignal) {
   EXPECT_EQ(FileItems("logs"), 3);
 }
 
+TEST_F(DaemonFixture, MetricWithoutDataIsReportedAndNotKept) {
+  StartDaemon(DaemonConfig{});
+  cm::ExportMetricsServiceRequest req;
+  ASSERT_TRUE(req.ParseFromString(tools::MakeMetricsRequest(2, {})));
+  auto* empty = req.mutable_resource_metrics(0)->mutable_scope_metrics(0)->add_metrics();
+  empty->set_name("no.data");
+  CallResult r = Send(tools::kMetricsExportMethod, req.SerializeAsString());
+  ASSERT_TRUE(r.status.ok()) << r.status.error_message();
+  cm::ExportMetricsServiceResponse resp;
+  ASSERT_TRUE(resp.ParseFromString(r.response));
+  EXPECT_EQ(resp.partial_success().rejected_data_points(), 0);  // it had no points
+  EXPECT_NE(resp.partial_success().error_message().find("\"no.data\" has no data field"),
+            std::string::npos);
+  Stop();
+  const auto lines = ReadJsonLines(dir_ + "/data/metrics.jsonl");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["resourceMetrics"][0]["scopeMetrics"][0]["metrics"].size(), 2u);
+}
+
 TEST_F(DaemonFixture, MalformedBytesAreInvalidArgument) {
   StartDaemon(DaemonConfig{});
   for (const std::string bad : {std::string("\xff\xff\xff", 3), std::string("\x0a\x10\x01", 3),
