@@ -199,10 +199,9 @@ class B3Propagator final : public TextMapPropagator {
   // Both formats are read, so all their headers are listed; the injected
   // format comes first.
   std::vector<std::string> Fields() const override {
-    std::vector<std::string> multi = {
-        std::string(kTraceIdKey.lower), std::string(kSpanIdKey.lower),
-        std::string(kParentSpanIdKey.lower), std::string(kSampledKey.lower),
-        std::string(kFlagsKey.lower)};
+    std::vector<std::string> multi = {std::string(kTraceIdKey.lower), std::string(kSpanIdKey.lower),
+                                      std::string(kParentSpanIdKey.lower),
+                                      std::string(kSampledKey.lower), std::string(kFlagsKey.lower)};
     std::vector<std::string> fields;
     if (single_header_) fields.emplace_back(kB3.lower);
     fields.insert(fields.end(), multi.begin(), multi.end());

@@ -55,7 +55,9 @@ class CompositePropagator final : public TextMapPropagator {
   const std::vector<std::unique_ptr<TextMapPropagator>> propagators_;
 };
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
@@ -103,9 +105,9 @@ absl::StatusOr<std::unique_ptr<TextMapPropagator>> MakePropagatorsFromEnvValue(
     } else if (name == "b3multi") {
       propagators.push_back(MakeB3Propagator(/*single_header=*/false));
     } else if (name != "none") {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "OTEL_PROPAGATORS: unknown propagator '", absl::string_view(item.data(), item.size()),
-          "'"));
+      return absl::InvalidArgumentError(absl::StrCat("OTEL_PROPAGATORS: unknown propagator '",
+                                                     absl::string_view(item.data(), item.size()),
+                                                     "'"));
     }
     names.push_back(std::move(name));
   }

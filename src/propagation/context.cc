@@ -12,9 +12,9 @@
 // the calling thread next attaches a context or ends a Scope. Callers that
 // keep the context longer copy it.
 
-#include <vector>
-
 #include "tracewire/context.h"
+
+#include <vector>
 
 namespace tracewire {
 namespace {
