@@ -27,9 +27,8 @@ unit: build
 
 asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTRACEWIRE_ASAN=ON
-	cmake --build $(ASAN_BUILD) -j$(JOBS) --target tracewire_tests
-	ASAN_OPTIONS=detect_leaks=1 $(ASAN_BUILD)/bin/tracewire_tests \
-	  --gtest_filter='ProtoReader*:OtlpReader*:OtlpJson*:Utf8*:FileWriter*:DaemonConfig*'
+	cmake --build $(ASAN_BUILD) -j$(JOBS) --target tracewire_wire_tests
+	ASAN_OPTIONS=detect_leaks=1 $(ASAN_BUILD)/bin/tracewire_wire_tests
 
 interop: build
 	bash tests/interop/run.sh $(BUILD)/bin
