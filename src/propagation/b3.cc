@@ -30,10 +30,15 @@
 #include <string_view>
 #include <vector>
 
+#include "propagation/text_util.h"
 #include "tracewire/propagation.h"
 
 namespace tracewire {
 namespace {
+
+using propagation::IsOws;
+using propagation::LowerHexValue;
+using propagation::TrimOws;
 
 struct Key {
   std::string_view lower;
@@ -50,20 +55,6 @@ constexpr Key kFlagsKey = {"x-b3-flags", "X-B3-Flags"};
 std::optional<std::string_view> Get(const TextMapCarrier& carrier, const Key& key) {
   if (std::optional<std::string_view> v = carrier.Get(key.lower)) return v;
   return carrier.Get(key.canonical);
-}
-
-bool IsOws(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view TrimOws(std::string_view s) {
-  while (!s.empty() && IsOws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsOws(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-int LowerHexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
 }
 
 // Parses s.size()/2 bytes of lowercase hex into the tail of `out` (so a

@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "propagation/text_util.h"
 #include "tracewire/propagation.h"
 
 namespace tracewire {
@@ -38,13 +39,8 @@ constexpr std::string_view kBaggageHeader = "baggage";
 constexpr size_t kMaxMembers = 180;
 constexpr size_t kMaxBytes = 8192;
 
-bool IsOws(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view TrimOws(std::string_view s) {
-  while (!s.empty() && IsOws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsOws(s.back())) s.remove_suffix(1);
-  return s;
-}
+using propagation::IsOws;
+using propagation::TrimOws;
 
 // tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
 //         "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA

@@ -28,10 +28,15 @@
 #include <string_view>
 #include <vector>
 
+#include "propagation/text_util.h"
 #include "tracewire/propagation.h"
 
 namespace tracewire {
 namespace {
+
+using propagation::IsOws;
+using propagation::LowerHexValue;
+using propagation::TrimOws;
 
 constexpr std::string_view kTraceParent = "traceparent";
 constexpr std::string_view kTraceState = "tracestate";
@@ -42,21 +47,6 @@ constexpr size_t kMaxSimpleKeySize = 256;
 constexpr size_t kMaxTenantIdSize = 241;
 constexpr size_t kMaxSystemIdSize = 14;
 constexpr size_t kMaxValueSize = 256;
-
-bool IsOws(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view TrimOws(std::string_view s) {
-  while (!s.empty() && IsOws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsOws(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-// Lowercase hex digit value, or -1 (uppercase is invalid in traceparent).
-int LowerHexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
 
 // Parses exactly 2*N lowercase hex digits into `out`.
 template <size_t N>
