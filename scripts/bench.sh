@@ -14,7 +14,9 @@
 #   scripts/bench.sh BINDIR
 #
 # Environment: SECONDS_PER_RUN (10), RUNS (3), STREAMS (4), PACED_RATE
-# (10000), PACED_RUNS (1), OUT (a file to keep the raw result lines in).
+# (10000), PACED_RUNS (1), OUT (a file to keep the raw result lines in),
+# WAIT_IDLE_S (0: before each run, wait at most this long for the machine to
+# be idle, under 10% busy over 2 s; for shared machines).
 # Loopback only; every step is bounded by a timeout.
 set -euo pipefail
 
@@ -46,6 +48,9 @@ trap cleanup EXIT
 # start_receiver CONFIG: starts it on 127.0.0.1:0; sets RPID and RADDR.
 start_receiver() {
   local cfg=$1 out="$WORK/$1.out" err="$WORK/$1.err" prefix cmd
+  # The files of an earlier run must go first: the receiver's shell truncates
+  # them only once it runs, and the old listening line would name a dead port.
+  rm -f "$out" "$err"
   rm -rf "$WORK/data"
   case $cfg in
     tw-none)
@@ -96,6 +101,21 @@ stop_receiver() {
   rm -rf "$WORK/data"
 }
 
+# wait_idle: see WAIT_IDLE_S.
+wait_idle() {
+  [ "${WAIT_IDLE_S:-0}" -gt 0 ] || return 0
+  local deadline=$((SECONDS + WAIT_IDLE_S)) u1 n1 s1 i1 w1 q1 sq1 st1 u2 n2 s2 i2 w2 q2 sq2 st2 busy idle
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    read -r _ u1 n1 s1 i1 w1 q1 sq1 st1 _ </proc/stat
+    sleep 2
+    read -r _ u2 n2 s2 i2 w2 q2 sq2 st2 _ </proc/stat
+    busy=$(((u2 + n2 + s2 + q2 + sq2 + st2) - (u1 + n1 + s1 + q1 + sq1 + st1)))
+    idle=$(((i2 + w2) - (i1 + w1)))
+    [ $((busy * 10)) -lt $((busy + idle)) ] && return 0
+  done
+  echo "bench.sh: the machine is still busy after ${WAIT_IDLE_S}s; running anyway" >&2
+}
+
 # run_one CONFIG RUN [extra tracewire-bench flags...]: one measurement, with a
 # fresh receiver; tried a second time (new receiver) if it produced no result.
 run_one() {
@@ -103,6 +123,7 @@ run_one() {
   shift 2
   local attempt line
   for attempt in 1 2; do
+    wait_idle
     start_receiver "${cfg#paced-}"
     local cmd=("$BIN/tracewire-bench" --scenario receive --endpoint "$RADDR" --streams "$STREAMS"
       --seconds "$SECONDS_PER_RUN" --spans-per-request 512 --receiver-pid "$RPID" "$@")
@@ -124,7 +145,7 @@ run_one() {
 }
 
 echo "== machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
-echo "== $RUNS runs x ${SECONDS_PER_RUN}s per configuration, $STREAMS streams, 512 spans/request"
+echo "== $RUNS runs x ${SECONDS_PER_RUN}s per configuration, $STREAMS streams, 512 spans/request, WAIT_IDLE_S=${WAIT_IDLE_S:-0}"
 for run in $(seq 1 "$RUNS"); do
   for cfg in tw-none tw-file baseline baseline-arena; do
     run_one "$cfg" "$run"

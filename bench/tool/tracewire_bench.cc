@@ -39,6 +39,7 @@
 // VmHWM (peak since the receiver started) at the end of the window.
 // Exit status: 0 when some spans were accepted, 1 otherwise, 2 on bad flags.
 
+#include "sdk_scenarios.h"
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -206,14 +207,8 @@ class Generator {
     return cv_.wait_for(l, grace, [&] { return outstanding_ == 0; });
   }
 
-  // True once the request budget (--max-requests) is spent and every call
-  // has completed.
-  bool Exhausted() {
-    std::lock_guard<std::mutex> l(mu_);
-    return budget_spent_ && outstanding_ == 0;
-  }
-
-  // Waits until `until` or until Exhausted().
+  // Waits until `until`, or until the request budget (--max-requests) is spent
+  // and every call has completed.
   void WaitUntil(Clock::time_point until) {
     std::unique_lock<std::mutex> l(mu_);
     cv_.wait_until(l, until, [&] { return budget_spent_ && outstanding_ == 0; });
@@ -222,11 +217,6 @@ class Generator {
   Counters& counters() { return counters_; }
 
  private:
-  bool Stopping() {
-    std::lock_guard<std::mutex> l(mu_);
-    return stopping_;
-  }
-
   // Reserves one call of the budget; counts it outstanding.
   bool TakeBudget() {
     std::lock_guard<std::mutex> l(mu_);
@@ -558,7 +548,14 @@ int RunReceive(const Flags& f) {
 int main(int argc, char** argv) {
   CLI::App app{"tracewire-bench: load generator for the WORKLOAD.md scenarios"};
   Flags f;
-  app.add_option("--scenario", f.scenario, "scenario to run: receive")->required();
+  app.add_option("--scenario", f.scenario, "scenario to run: receive, encode, send, sdk, export")
+      ->required();
+  tracewire::bench::ScenarioArgs sa;
+  app.add_option("--threads", sa.threads, "application threads (sdk, export)")
+      ->check(CLI::Range(1, 64));
+  app.add_option("--queue-size", sa.queue_size, "batch processor queue (sdk, export)");
+  app.add_option("--batch-size", sa.batch_size, "batch processor batch (sdk, export)");
+  app.add_flag("--prebuilt", sa.prebuilt, "send: prebuilt bytes instead of encoding");
   app.add_option("--endpoint", f.endpoint, "HOST:PORT of the receiver under test");
   app.add_option("--streams", f.streams, "concurrent streams (one connection each)")
       ->check(CLI::Range(1, 1024));
@@ -591,7 +588,18 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   if (f.scenario != "receive") {
-    std::fprintf(stderr, "tracewire-bench: unknown scenario '%s' (known: receive)\n",
+    if (f.endpoint.rfind("http://", 0) == 0) f.endpoint = f.endpoint.substr(7);
+    sa.endpoint = f.endpoint;
+    sa.seconds = f.seconds;
+    sa.gzip = f.gzip;
+    sa.rate = f.rate;
+    if (f.scenario == "encode") return tracewire::bench::RunEncodeScenario(sa);
+    if (f.scenario == "send") return tracewire::bench::RunSendScenario(sa);
+    if (f.scenario == "sdk") return tracewire::bench::RunSdkScenario(sa);
+    if (f.scenario == "export") return tracewire::bench::RunExportScenario(sa);
+    std::fprintf(stderr,
+                 "tracewire-bench: unknown scenario '%s' (known: receive, encode, send, sdk, "
+                 "export)\n",
                  f.scenario.c_str());
     return 2;
   }

@@ -121,7 +121,7 @@ void BatchSpanProcessor::OnEnd(SpanRef span) {
   }
   s->refs.fetch_add(1, std::memory_order_relaxed);  // the queue's reference
   m.enqueued.fetch_add(1, std::memory_order_relaxed);
-  if (n == m.options.max_export_batch_size) {  // Wake the worker once per batch.
+  if (n % m.options.max_export_batch_size == 0) {  // Wake the worker once per batch.
     absl::MutexLock l(&m.mu);
     m.wake.Signal();
   }
