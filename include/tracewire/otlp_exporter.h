@@ -39,6 +39,7 @@ struct ExporterStats {
   int64_t queued_items = 0;
   int64_t queued_bytes = 0;
   int64_t bytes_sent = 0;         // request bytes handed to gRPC (before compression)
+  int64_t bytes_sent_compressed = 0;  // after compression (count_compressed_bytes)
   int64_t spilled_items = 0;      // written to the spill buffer
   int64_t replayed_items = 0;     // taken back from it
   int64_t spill_bytes = 0;        // on disk now

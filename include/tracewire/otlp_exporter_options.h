@@ -50,6 +50,11 @@ struct OtlpExporterOptions {
   std::map<std::string, std::string> headers;  // extra metadata, keys lowercase
   absl::Duration timeout = absl::Seconds(10);  // per attempt
   std::string compression = "none";             // none | gzip | deflate
+  // gRPC compresses inside the library and reports no compressed size; with
+  // this set the exporter compresses each request a second time, the way
+  // gRPC does (zlib, default level), to count the bytes after compression.
+  // Costs CPU: off by default.
+  bool count_compressed_bytes = false;
 
   // TLS: CA bundle to verify the server (empty: system roots), and a client
   // certificate and key for mTLS. `insecure` forces plaintext for a

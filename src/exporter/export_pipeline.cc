@@ -189,6 +189,7 @@ ExportPipeline::Outcome ExportPipeline::SendWithRetry(PipelineRequest&& req) {
       duration_count_.fetch_add(1, std::memory_order_relaxed);
       in_flight_.fetch_sub(1, std::memory_order_relaxed);
       bytes_sent_.fetch_add(static_cast<int64_t>(part.bytes.size()), std::memory_order_relaxed);
+      bytes_compressed_.fetch_add(r.compressed_bytes, std::memory_order_relaxed);
       const int code = static_cast<int>(r.status.code());
       if (!r.status.ok() && code > 0 && code < 17) {
         failed_attempts_[code].fetch_add(1, std::memory_order_relaxed);
@@ -322,6 +323,7 @@ ExporterStats ExportPipeline::Stats() {
   s.retries = load(retries_);
   s.in_flight = load(in_flight_);
   s.bytes_sent = load(bytes_sent_);
+  s.bytes_sent_compressed = load(bytes_compressed_);
   s.spilled_items = load(spilled_items_);
   s.replayed_items = load(replayed_items_);
   s.request_duration_count = load(duration_count_);

@@ -102,7 +102,7 @@ class ExportPipeline {
 
   // Statistics: relaxed atomics, they order nothing.
   std::atomic<int64_t> exported_items_{0}, exported_requests_{0}, retries_{0}, in_flight_{0};
-  std::atomic<int64_t> bytes_sent_{0}, spilled_items_{0}, replayed_items_{0};
+  std::atomic<int64_t> bytes_sent_{0}, bytes_compressed_{0}, spilled_items_{0}, replayed_items_{0};
   std::atomic<int64_t> duration_count_{0}, duration_sum_ns_{0};
   std::atomic<int64_t> failed_attempts_[17] = {};
   std::atomic<int64_t> dropped_[kDropReasonCount] = {};

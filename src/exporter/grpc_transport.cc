@@ -11,6 +11,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "wire/proto_reader.h"
+#include "zlib.h"
 
 namespace tracewire::exporter {
 namespace {
@@ -175,6 +176,9 @@ SendResult GrpcTransport::Send(wire::Signal signal, const std::string& request,
   std::string response;
   SendResult result = Call(kMethods[static_cast<int>(signal)], request, deadline, &response);
   if (result.status.ok()) ParsePartialSuccess(response, &result.rejected, &result.rejected_message);
+  if (options_.count_compressed_bytes && options_.compression != "none") {
+    result.compressed_bytes = CompressedSize(request, options_.compression == "gzip");
+  }
   return result;
 }
 
@@ -224,6 +228,28 @@ SendResult GrpcTransport::Call(const std::string& method, const std::string& req
     response->assign(reinterpret_cast<const char*>(out.begin()), out.size());
   }
   return result;
+}
+
+int64_t CompressedSize(const std::string& data, bool gzip) {
+  // The parameters gRPC's message compression uses (message_compress.cc).
+  z_stream zs{};
+  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 | (gzip ? 16 : 0), 8,
+                   Z_DEFAULT_STRATEGY) != Z_OK) {
+    return 0;
+  }
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  unsigned char buf[16384];
+  int64_t total = 0;
+  int r;
+  do {
+    zs.next_out = buf;
+    zs.avail_out = sizeof buf;
+    r = deflate(&zs, Z_FINISH);
+    total += static_cast<int64_t>(sizeof buf - zs.avail_out);
+  } while (r == Z_OK);
+  deflateEnd(&zs);
+  return r == Z_STREAM_END ? total : 0;
 }
 
 std::optional<absl::Duration> ParseRetryInfo(const std::string& details) {

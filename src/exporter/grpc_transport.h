@@ -65,6 +65,9 @@ class GrpcTransport : public Transport {
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
 };
 
+// The size of `data` compressed as gRPC compresses a message (gzip or zlib).
+int64_t CompressedSize(const std::string& data, bool gzip);
+
 // Reads the RetryInfo delay from serialized google.rpc.Status details.
 std::optional<absl::Duration> ParseRetryInfo(const std::string& status_details);
 // Reads partial_success from a serialized Export*ServiceResponse.

@@ -43,6 +43,8 @@ std::vector<SelfMetricPoint> ExporterSelfMetrics(ExportSignal signal, const Expo
                  true});
   out.push_back({"tracewire.exporter.bytes_sent", "By", with("compression", "before"),
                  static_cast<double>(s.bytes_sent), true});
+  out.push_back({"tracewire.exporter.bytes_sent", "By", with("compression", "after"),
+                 static_cast<double>(s.bytes_sent_compressed), true});
   out.push_back({"tracewire.exporter.queue.items", unit, base,
                  static_cast<double>(s.queued_items), false});
   out.push_back({"tracewire.exporter.breaker.open", "1", with("state", s.breaker_state),

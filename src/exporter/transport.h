@@ -20,6 +20,7 @@ struct SendResult {
   std::optional<absl::Duration> retry_delay;  // google.rpc.RetryInfo, if sent
   int64_t rejected = 0;                       // partial_success count
   std::string rejected_message;               // partial_success error_message
+  int64_t compressed_bytes = 0;  // the request's size after compression, when counted
 };
 
 class Transport {

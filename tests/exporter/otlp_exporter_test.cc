@@ -58,6 +58,7 @@ TEST(OtlpExporterE2E, TlsWithBearerTokenAndGzipReachTracewired) {
   o.ca_file = certs.ca;
   o.bearer_token = "tok-1";
   o.compression = "gzip";
+  o.count_compressed_bytes = true;
   auto e = MakeExporter(o);
   ASSERT_TRUE(e);
   ASSERT_TRUE(e->ExportEncoded(tools::MakeStandardSpansRequest(512, 1)).ok());
@@ -66,6 +67,10 @@ TEST(OtlpExporterE2E, TlsWithBearerTokenAndGzipReachTracewired) {
   EXPECT_EQ(e->Stats().exported_items, 612);
   const auto& m = d.daemon->metrics().signals[0];
   EXPECT_LT(m.wire_bytes.load() * 3, m.decompressed_bytes.load()) << "gzip was not on the wire";
+  // Both sides count: the exporter before and after compression, the receiver
+  // on the wire and after inflating.
+  EXPECT_EQ(e->Stats().bytes_sent, m.decompressed_bytes.load());
+  EXPECT_EQ(e->Stats().bytes_sent_compressed, m.wire_bytes.load());
   d.Stop();
   EXPECT_EQ(d.Spans(), 612);
 }
