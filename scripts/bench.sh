@@ -7,9 +7,10 @@
 #   baseline-arena  the same, parsing into a protobuf Arena (the tuned way)
 # each started afresh on 127.0.0.1:0 for every run, the configurations
 # interleaved run by run so that the machine's noise spreads over all of them;
-# then paced runs at PACED_RATE spans/s against tw-none (and tw-file and the
-# baseline) for the RSS figure. Prints every result line and a summary: medians, spread
-# ((max-min)/median) and the ratios tracewired/baseline.
+# then paced runs at PACED_RATE spans/s against tw-none, tw-file and the
+# baseline for the RSS figure. Prints every command and result line, then a
+# summary: medians, spread ((max-min)/median) and the ratios
+# tracewired/baseline of the same invocation. BENCHMARKS.md reads the figures.
 #
 #   scripts/bench.sh BINDIR
 #
@@ -26,6 +27,9 @@ RUNS=${RUNS:-3}
 STREAMS=${STREAMS:-4}
 PACED_RATE=${PACED_RATE:-10000}
 PACED_RUNS=${PACED_RUNS:-1}
+for v in SECONDS_PER_RUN RUNS STREAMS PACED_RATE PACED_RUNS; do
+  case ${!v} in '' | *[!0-9]*) echo "bench.sh: $v must be a whole number" >&2; exit 2 ;; esac
+done
 
 for b in tracewired tracewire-bench tracewire-baseline-receiver; do
   [ -x "$BIN/$b" ] || { echo "bench.sh: $BIN/$b not built" >&2; exit 2; }
@@ -221,5 +225,6 @@ summary() {
 }
 echo
 echo "== summary (medians; spread = (max-min)/median; rx = receiver; RSS spread = min-max;"
+echo "   errors = failed calls, for tw-file UNAVAILABLE from the full sink queue (backpressure);"
 echo "   other CPU s = CPU used during the window by neither the receiver nor the generator)"
 summary

@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "tracewire/otlp_exporter_options.h"
+#include "tracewire/self_metric.h"
 #include "tracewire/telemetry_data.h"
 
 namespace tracewire {
@@ -57,17 +58,6 @@ struct ExporterStats {
     for (const auto& [k, v] : dropped_items) n += v;
     return n;
   }
-};
-
-// One self-observability data point, named as the OpenTelemetry semantic
-// conventions for SDK self-observability say (otel.sdk.exporter.*), plus the
-// seed documents' grpc.client.* names. Ready for the metrics SDK to export.
-struct SelfMetricPoint {
-  std::string name;
-  std::string unit;
-  std::map<std::string, std::string> attributes;
-  double value = 0;
-  bool monotonic = true;  // a counter; false: a gauge / up-down counter
 };
 
 // The points for `stats` of an exporter of `signal`.

@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "tracewire/context.h"
+#include "tracewire/self_metric.h"
 #include "tracewire/sampler.h"
 #include "tracewire/telemetry_data.h"
 
@@ -114,6 +115,10 @@ struct BatchSpanProcessorStats {
   int64_t queue_size = 0;
   int64_t queue_capacity = 0;
 };
+
+// The statistics as semantic-convention points
+// (otel.sdk.processor.span.processed{error.type=queue_full}, queue size and capacity).
+std::vector<SelfMetricPoint> BatchSpanProcessorSelfMetrics(const BatchSpanProcessorStats& stats);
 
 // Queues ended spans (lock-free; full: drop and count) and exports them in
 // batches of at most max_export_batch_size from its own thread, when a batch

@@ -227,3 +227,57 @@ TEST(Tracer, SpansFromManyThreadsHaveUniqueIds) {
 
 }  // namespace
 }  // namespace tracewire
+
+namespace tracewire {
+namespace {
+
+class CountingProcessor : public SpanProcessor {
+ public:
+  void OnEnd(SpanRef span) override { ++ended; }
+  absl::Status ForceFlush(absl::Time) override { return absl::OkStatus(); }
+  absl::Status Shutdown(absl::Time) override { return absl::OkStatus(); }
+  int ended = 0;
+};
+
+class RecordOnlySampler : public Sampler {
+ public:
+  SamplingResult ShouldSample(const SpanContext&, const TraceId&, std::string_view, SpanKind,
+                              const Attributes&) const override {
+    return {SamplingDecision::kRecordOnly, {{"sampler.attr", true}}};
+  }
+  std::string Description() const override { return "RecordOnly"; }
+};
+
+TEST(Tracer, RecordOnlySpansReachOnEndButAreNotExported) {
+  auto exporter = std::make_unique<InMemorySpanExporter>();
+  InMemorySpanExporter* mem = exporter.get();
+  auto counting = std::make_unique<CountingProcessor>();
+  CountingProcessor* count = counting.get();
+  TracerProviderOptions o;
+  o.sampler = std::make_shared<RecordOnlySampler>();
+  o.processors.push_back(std::move(counting));
+  o.processors.push_back(MakeSimpleSpanProcessor(std::move(exporter)));
+  auto provider = std::move(*TracerProvider::Create(std::move(o)));
+  Span s = provider->GetTracer("x")->StartSpan("recorded");
+  EXPECT_TRUE(s.IsRecording());
+  EXPECT_FALSE(s.GetContext().IsSampled());
+  s.End();
+  EXPECT_EQ(count->ended, 1);
+  EXPECT_TRUE(mem->spans().empty());
+}
+
+TEST(BatchSpanProcessorSelfMetrics, SemanticConventionNames) {
+  BatchSpanProcessorStats st;
+  st.processed = 10;
+  st.dropped_queue_full = 3;
+  st.queue_capacity = 2048;
+  auto points = BatchSpanProcessorSelfMetrics(st);
+  ASSERT_EQ(points.size(), 4u);
+  EXPECT_EQ(points[1].name, "otel.sdk.processor.span.processed");
+  EXPECT_EQ(points[1].attributes.at("error.type"), "queue_full");
+  EXPECT_EQ(points[1].value, 3);
+  EXPECT_EQ(points[3].value, 2048);
+}
+
+}  // namespace
+}  // namespace tracewire

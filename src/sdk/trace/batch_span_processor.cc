@@ -107,6 +107,7 @@ BatchSpanProcessor::~BatchSpanProcessor() { (void)Shutdown(absl::Now() + absl::S
 
 void BatchSpanProcessor::OnEnd(SpanRef span) {
   Impl& m = *impl_;
+  if (!(span.data().flags & kTraceFlagSampled)) return;  // recorded only: not exported
   if (m.closed.load(std::memory_order_acquire)) {
     m.dropped.fetch_add(1, std::memory_order_relaxed);
     return;
@@ -161,6 +162,25 @@ absl::Status BatchSpanProcessor::Shutdown(absl::Time deadline) {
     }
   }
   return m.exporter->Shutdown(deadline);
+}
+
+std::vector<SelfMetricPoint> BatchSpanProcessorSelfMetrics(const BatchSpanProcessorStats& s) {
+  const std::map<std::string, std::string> base = {
+      {"otel.component.type", "batching_span_processor"}};
+  auto with_error = [&base](const char* e) {
+    auto m = base;
+    m["error.type"] = e;
+    return m;
+  };
+  return {
+      {"otel.sdk.processor.span.processed", "{span}", base, static_cast<double>(s.processed)},
+      {"otel.sdk.processor.span.processed", "{span}", with_error("queue_full"),
+       static_cast<double>(s.dropped_queue_full)},
+      {"otel.sdk.processor.span.queue.size", "{span}", base, static_cast<double>(s.queue_size),
+       false},
+      {"otel.sdk.processor.span.queue.capacity", "{span}", base,
+       static_cast<double>(s.queue_capacity), false},
+  };
 }
 
 BatchSpanProcessorStats BatchSpanProcessor::Stats() const {

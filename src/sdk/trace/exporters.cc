@@ -15,6 +15,7 @@ class SimpleSpanProcessor : public SpanProcessor {
  public:
   explicit SimpleSpanProcessor(std::unique_ptr<SpanExporter> e) : exporter_(std::move(e)) {}
   void OnEnd(SpanRef span) override {
+    if (!(span.data().flags & kTraceFlagSampled)) return;  // recorded only: not exported
     absl::MutexLock l(&mu_);  // Exporters are called one at a time.
     if (shut_down_) return;
     (void)exporter_->Export(std::span<const SpanRef>(&span, 1));

@@ -181,8 +181,9 @@ void Span::End(uint64_t end_time_unix_nano) {
   r->data.attributes.resize(r->attr_count);
   r->data.events.resize(r->event_count);
   SpanRef ref(r);
+  // Every recording span reaches OnEnd; processors that export skip the ones
+  // not sampled (RecordOnly).
   const auto& procs = r->provider->processors();
-  if (!(context_.trace_flags & kTraceFlagSampled)) return;  // recorded, not exported
   for (size_t i = 0; i + 1 < procs.size(); ++i) procs[i]->OnEnd(ref);
   if (!procs.empty()) procs.back()->OnEnd(std::move(ref));
 }

@@ -1,0 +1,20 @@
+#pragma once
+// One self-observability data point, named as the OpenTelemetry semantic
+// conventions for SDK self-observability say (otel.sdk.*), plus the seed
+// documents' grpc.client.* names. Ready for the metrics SDK to export.
+// A value type: thread-compatible.
+
+#include <map>
+#include <string>
+
+namespace tracewire {
+
+struct SelfMetricPoint {
+  std::string name;
+  std::string unit;
+  std::map<std::string, std::string> attributes;
+  double value = 0;
+  bool monotonic = true;  // a counter; false: a gauge / up-down counter
+};
+
+}  // namespace tracewire
