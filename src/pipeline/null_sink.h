@@ -11,6 +11,7 @@ class NullSink : public Sink {
   absl::Status Start() override { return absl::OkStatus(); }
   absl::Status Offer(Batch&& batch) override { return absl::OkStatus(); }
   absl::Status Shutdown(absl::Time deadline) override { return absl::OkStatus(); }
+  bool KeepsBytes() const override { return false; }
 };
 
 }  // namespace tracewire::pipeline

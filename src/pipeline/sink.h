@@ -24,6 +24,10 @@ class Sink {
   // Writes out what was taken; returns DeadlineExceeded if it could not.
   [[nodiscard]] virtual absl::Status Shutdown(absl::Time deadline) = 0;
 
+  // False for a sink that keeps nothing: the receiver then hands it an empty
+  // batch (items counted, bytes not copied).
+  virtual bool KeepsBytes() const { return true; }
+
   // Queue gauges for self-telemetry (0 for sinks without a queue).
   virtual int64_t QueuedBatches() const { return 0; }
   virtual int64_t QueuedBytes() const { return 0; }

@@ -214,7 +214,9 @@ absl::Status OtlpReceiver::Shutdown(absl::Time deadline) {
     batch.items = accepted;
     // `filtered` is set whenever an item was left out, even one with no data
     // points (a metric without data), so it decides, not the count.
-    batch.bytes = !read->filtered.empty() ? std::move(read->filtered) : std::string(bytes);
+    if (sink_->KeepsBytes()) {
+      batch.bytes = !read->filtered.empty() ? std::move(read->filtered) : std::string(bytes);
+    }
     absl::Status st = sink_->Offer(std::move(batch));
     if (!st.ok()) {
       return refuse(StatusWithRetryInfo(::grpc::StatusCode::UNAVAILABLE,
