@@ -3,6 +3,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/fork_handlers.h"
 #include "common/mpmc_queue.h"
 #include "sdk/trace/provider_state.h"
 
@@ -86,6 +87,29 @@ struct BatchSpanProcessor::Impl {
     }
   }
 
+  // fork(): the child inherits the queue but not the worker. It drops the
+  // parent's spans (the parent exports them) and starts a worker of its own.
+  int fork_id = 0;
+
+  void ChildAfterFork(const std::shared_ptr<Impl>& self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    sdk::RecordedSpan* s;
+    int64_t n = 0;
+    while (queue.TryPop(&s)) {
+      s->refs.fetch_sub(1, std::memory_order_relaxed);  // the queue's reference
+      ++n;
+    }
+    size.store(0, std::memory_order_relaxed);
+    enqueued.store(0, std::memory_order_relaxed);
+    done.store(0, std::memory_order_relaxed);
+    processed.store(0, std::memory_order_relaxed);
+    dropped.store(0, std::memory_order_relaxed);
+    failed.store(0, std::memory_order_relaxed);
+    flush_target = 0;
+    const bool was_stopped = stop;
+    mu.Unlock();  // taken in prepare
+    if (!was_stopped) std::thread([self] { self->Run(); }).detach();
+  }
+
   bool FlushPending() {
     absl::MutexLock l(&mu);
     return flush_target > done.load(std::memory_order_relaxed) &&
@@ -100,10 +124,21 @@ std::unique_ptr<BatchSpanProcessor> BatchSpanProcessor::Create(
       std::clamp<int64_t>(options.max_export_batch_size, 1, options.max_queue_size);
   auto impl = std::make_shared<Impl>(std::move(exporter), options);
   std::thread([impl] { impl->Run(); }).detach();  // Lifetime: shares impl; ends at Shutdown.
+  std::weak_ptr<Impl> weak = impl;
+  Impl* raw = impl.get();
+  impl->fork_id = common::RegisterForkHandler(
+      {[raw]() ABSL_NO_THREAD_SAFETY_ANALYSIS { raw->mu.Lock(); },
+       [raw]() ABSL_NO_THREAD_SAFETY_ANALYSIS { raw->mu.Unlock(); },
+       [raw, weak] {
+         if (auto self = weak.lock()) raw->ChildAfterFork(self);
+       }});
   return std::unique_ptr<BatchSpanProcessor>(new BatchSpanProcessor(impl));
 }
 
-BatchSpanProcessor::~BatchSpanProcessor() { (void)Shutdown(absl::Now() + absl::Seconds(5)); }
+BatchSpanProcessor::~BatchSpanProcessor() {
+  common::UnregisterForkHandler(impl_->fork_id);
+  (void)Shutdown(absl::Now() + absl::Seconds(5));
+}
 
 void BatchSpanProcessor::OnEnd(SpanRef span) {
   Impl& m = *impl_;
