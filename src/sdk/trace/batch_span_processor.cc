@@ -165,6 +165,7 @@ void BatchSpanProcessor::OnEnd(SpanRef span) {
 
 absl::Status BatchSpanProcessor::ForceFlush(absl::Time deadline) {
   Impl& m = *impl_;
+  {
   absl::MutexLock l(&m.mu);
   if (m.finished) return absl::OkStatus();
   // Everything handed over before this call, including a batch in export now.
@@ -178,7 +179,9 @@ absl::Status BatchSpanProcessor::ForceFlush(absl::Time deadline) {
       }
     }
   }
-  return absl::OkStatus();
+  }
+  // Then the exporter's own buffers (the OTLP exporter queues requests).
+  return m.exporter->ForceFlush(deadline);
 }
 
 absl::Status BatchSpanProcessor::Shutdown(absl::Time deadline) {
