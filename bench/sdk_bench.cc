@@ -4,6 +4,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "standard_span.h"
 #include "tracewire/span_exporters.h"
 #include "tracewire/trace.h"
 
@@ -23,21 +24,7 @@ tracewire::TracerProvider* Provider() {
 
 void BM_StandardSpan(benchmark::State& state) {
   tracewire::Tracer* tracer = Provider()->GetTracer("bench", "1.0");
-  for (auto _ : state) {
-    tracewire::Span span =
-        tracer->StartSpan("GET /api/users", {.kind = tracewire::SpanKind::kServer});
-    span.SetAttribute("http.method", "GET");
-    span.SetAttribute("http.route", "/api/users");
-    span.SetAttribute("http.target", "/api/users?id=42");
-    span.SetAttribute("net.peer.name", "10.0.0.1");
-    span.SetAttribute("http.status_code", int64_t{200});
-    span.SetAttribute("http.response_content_length", int64_t{1234});
-    span.SetAttribute("duration_ratio", 0.75);
-    span.SetAttribute("cache.hit", true);
-    span.AddEvent("cache lookup", {{"cache.key", "user:42"}});
-    span.SetStatus(tracewire::StatusCode::kOk);
-    span.End();
-  }
+  for (auto _ : state) tracewire::bench::EmitStandardSpan(tracer);
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_StandardSpan)->Threads(1)->Threads(2)->UseRealTime();

@@ -1,5 +1,7 @@
 #include "sdk_scenarios.h"
 
+#include "../standard_span.h"
+
 #include <sys/resource.h>
 
 #include <atomic>
@@ -64,21 +66,6 @@ SpanData StandardSpan(uint64_t i) {
 
 Resource BenchResource() { return Resource{{{"service.name", "bench"}, {"service.version", "1.0"}}, 0, ""}; }
 InstrumentationScope BenchScope() { return InstrumentationScope{"bench", "1.0", {}, 0, ""}; }
-
-void EmitStandardSpan(Tracer* tracer) {
-  Span span = tracer->StartSpan("GET /api/users", {.kind = SpanKind::kServer});
-  span.SetAttribute("http.method", "GET");
-  span.SetAttribute("http.route", "/api/users");
-  span.SetAttribute("http.target", "/api/users?id=42");
-  span.SetAttribute("net.peer.name", "10.0.0.1");
-  span.SetAttribute("http.status_code", int64_t{200});
-  span.SetAttribute("http.response_content_length", int64_t{1234});
-  span.SetAttribute("duration_ratio", 0.75);
-  span.SetAttribute("cache.hit", true);
-  span.AddEvent("cache lookup", {{"cache.key", "user:42"}});
-  span.SetStatus(StatusCode::kOk);
-  span.End();
-}
 
 }  // namespace
 
@@ -241,19 +228,28 @@ int64_t Drive(TracerProvider* provider, const ScenarioArgs& a, double* elapsed) 
   return created.load();
 }
 
-}  // namespace
-
-int RunSdkScenario(const ScenarioArgs& a) {
+// A provider with one batch processor (the scenario's queue and batch sizes)
+// in front of `exporter`; *bsp is set to that processor.
+std::unique_ptr<TracerProvider> MakeProvider(const ScenarioArgs& a,
+                                             std::unique_ptr<SpanExporter> exporter,
+                                             BatchSpanProcessor** bsp) {
   BatchSpanProcessorOptions bo;
   bo.max_queue_size = a.queue_size;
   bo.max_export_batch_size = a.batch_size;
-  auto bsp = BatchSpanProcessor::Create(MakeNoopSpanExporter(), bo);
-  BatchSpanProcessor* raw = bsp.get();
+  auto p = BatchSpanProcessor::Create(std::move(exporter), bo);
+  *bsp = p.get();
   TracerProviderOptions po;
   po.resource = BenchResource();
   po.sampler = MakeAlwaysOnSampler();
-  po.processors.push_back(std::move(bsp));
-  auto provider = std::move(*TracerProvider::Create(std::move(po)));
+  po.processors.push_back(std::move(p));
+  return std::move(*TracerProvider::Create(std::move(po)));
+}
+
+}  // namespace
+
+int RunSdkScenario(const ScenarioArgs& a) {
+  BatchSpanProcessor* raw;
+  auto provider = MakeProvider(a, MakeNoopSpanExporter(), &raw);
   const double c0 = CpuSeconds();
   double secs = 0;
   const int64_t created = Drive(provider.get(), a, &secs);
@@ -282,16 +278,8 @@ int RunExportScenario(const ScenarioArgs& a) {
                  std::string(exporter.status().message()).c_str());
     return 2;
   }
-  BatchSpanProcessorOptions bo;
-  bo.max_queue_size = a.queue_size;
-  bo.max_export_batch_size = a.batch_size;
-  auto bsp = BatchSpanProcessor::Create(std::move(*exporter), bo);
-  BatchSpanProcessor* raw = bsp.get();
-  TracerProviderOptions po;
-  po.resource = BenchResource();
-  po.sampler = MakeAlwaysOnSampler();
-  po.processors.push_back(std::move(bsp));
-  auto provider = std::move(*TracerProvider::Create(std::move(po)));
+  BatchSpanProcessor* raw;
+  auto provider = MakeProvider(a, std::move(*exporter), &raw);
   const double c0 = CpuSeconds();
   double secs = 0;
   const int64_t created = Drive(provider.get(), a, &secs);
