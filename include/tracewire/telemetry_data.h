@@ -31,16 +31,17 @@ struct AnyValue {
   using KvList = std::vector<KeyValue>;
   std::variant<std::monostate, std::string, bool, int64_t, double, Array, KvList, Bytes> value;
 
-  AnyValue() = default;
-  AnyValue(std::string s) : value(std::move(s)) {}
-  AnyValue(const char* s) : value(std::string(s)) {}
-  AnyValue(bool b) : value(b) {}
-  AnyValue(int v) : value(static_cast<int64_t>(v)) {}
-  AnyValue(int64_t v) : value(v) {}
-  AnyValue(double d) : value(d) {}
-  AnyValue(Array a) : value(std::move(a)) {}
-  AnyValue(KvList kv) : value(std::move(kv)) {}
-  AnyValue(Bytes b) : value(std::move(b)) {}
+  // Defined below, once KeyValue is complete (clang needs it for the variant).
+  AnyValue();
+  AnyValue(std::string s);
+  AnyValue(const char* s);
+  AnyValue(bool b);
+  AnyValue(int v);
+  AnyValue(int64_t v);
+  AnyValue(double d);
+  AnyValue(Array a);
+  AnyValue(KvList kv);
+  AnyValue(Bytes b);
 
   bool operator==(const AnyValue&) const;
 };
@@ -51,6 +52,16 @@ struct KeyValue {
   bool operator==(const KeyValue&) const = default;
 };
 
+inline AnyValue::AnyValue() = default;
+inline AnyValue::AnyValue(std::string s) : value(std::move(s)) {}
+inline AnyValue::AnyValue(const char* s) : value(std::string(s)) {}
+inline AnyValue::AnyValue(bool b) : value(b) {}
+inline AnyValue::AnyValue(int v) : value(static_cast<int64_t>(v)) {}
+inline AnyValue::AnyValue(int64_t v) : value(v) {}
+inline AnyValue::AnyValue(double d) : value(d) {}
+inline AnyValue::AnyValue(Array a) : value(std::move(a)) {}
+inline AnyValue::AnyValue(KvList kv) : value(std::move(kv)) {}
+inline AnyValue::AnyValue(Bytes b) : value(std::move(b)) {}
 inline bool AnyValue::operator==(const AnyValue& o) const { return value == o.value; }
 
 using Attributes = std::vector<KeyValue>;
