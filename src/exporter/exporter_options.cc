@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/text.h"
 #include "tracewire/otlp_exporter_options.h"
 
 namespace tracewire {
@@ -14,29 +15,6 @@ namespace {
 
 absl::Status BadEnv(const std::string& var, const std::string& value, const std::string& why) {
   return absl::InvalidArgumentError(absl::StrCat(var, ": '", value, "' ", why));
-}
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool PercentDecode(const std::string& in, std::string* out) {
-  out->clear();
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out->push_back(in[i]);
-      continue;
-    }
-    if (i + 2 >= in.size()) return false;
-    const int hi = HexDigit(in[i + 1]), lo = HexDigit(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    out->push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return true;
 }
 
 const char* SignalWord(ExportSignal s) {
@@ -105,7 +83,7 @@ absl::StatusOr<OtlpExporterOptions> OtlpExporterOptions::FromEnv(
       std::string raw(absl::StripAsciiWhitespace(pair.substr(eq + 1)));
       std::string decoded;
       if (key.empty()) return BadEnv(var, value, "has an empty header name");
-      if (!PercentDecode(raw, &decoded)) {
+      if (!common::PercentDecode(raw, &decoded)) {
         return BadEnv(var, value, "has a bad percent-encoding");
       }
       o.headers[absl::AsciiStrToLower(key)] = decoded;
@@ -152,13 +130,15 @@ absl::Status OtlpExporterOptions::Validate() const {
   if (max_request_bytes < 1024) return bad("max_request_bytes", "must be at least 1024");
   if (retry.initial_backoff <= absl::ZeroDuration() || retry.multiplier < 1.0 ||
       retry.max_backoff < retry.initial_backoff || retry.jitter < 0 || retry.jitter >= 1) {
-    return bad("retry", "needs initial_backoff > 0, multiplier >= 1, max >= initial, "
-                        "0 <= jitter < 1");
+    return bad("retry",
+               "needs initial_backoff > 0, multiplier >= 1, max >= initial, "
+               "0 <= jitter < 1");
   }
   if (breaker.consecutive_failures < 1 || breaker.half_open_probes < 1 ||
       breaker.failure_ratio <= 0 || breaker.failure_ratio > 1) {
-    return bad("breaker", "needs consecutive_failures >= 1, half_open_probes >= 1, "
-                          "0 < failure_ratio <= 1");
+    return bad("breaker",
+               "needs consecutive_failures >= 1, half_open_probes >= 1, "
+               "0 < failure_ratio <= 1");
   }
   for (const auto& [k, v] : headers) {
     if (k.empty() || absl::AsciiStrToLower(k) != k) {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
+#include "common/text.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "wire/proto_reader.h"
@@ -21,15 +22,6 @@ const char* const kMethods[] = {
     "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
     "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
 };
-
-absl::Status ReadFile(const std::string& what, const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat(what, ": cannot read '", path, "'"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return absl::OkStatus();
-}
 
 bool IsIpLiteral(const std::string& hostport, bool* v6) {
   if (!hostport.empty() && hostport[0] == '[') {
@@ -85,10 +77,10 @@ absl::StatusOr<ParsedEndpoint> ParseEndpoint(const std::string& endpoint, bool i
   bool v6 = false, first_v6 = false;
   for (size_t i = 0; i < hosts.size(); ++i) {
     if (!IsIpLiteral(hosts[i], &v6) || (i > 0 && v6 != first_v6)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "endpoint '", endpoint,
-          "': several endpoints must all be IPv4 or all IPv6 literals (for a name, "
-          "give one DNS name with several addresses)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("endpoint '", endpoint,
+                       "': several endpoints must all be IPv4 or all IPv6 literals (for a name, "
+                       "give one DNS name with several addresses)"));
     }
     if (i == 0) first_v6 = v6;
   }
@@ -109,12 +101,14 @@ absl::StatusOr<std::shared_ptr<::grpc::Channel>> ChannelPool::Get(const OtlpExpo
   if (ep->tls) {
     ::grpc::SslCredentialsOptions ssl;
     if (!o.ca_file.empty()) {
-      absl::Status st = ReadFile("ca_file", o.ca_file, &ssl.pem_root_certs);
+      absl::Status st = common::ReadWholeFile("ca_file", o.ca_file, &ssl.pem_root_certs);
       if (!st.ok()) return st;
     }
     if (!o.client_cert_file.empty()) {
-      absl::Status st = ReadFile("client_cert_file", o.client_cert_file, &ssl.pem_cert_chain);
-      if (st.ok()) st = ReadFile("client_key_file", o.client_key_file, &ssl.pem_private_key);
+      absl::Status st =
+          common::ReadWholeFile("client_cert_file", o.client_cert_file, &ssl.pem_cert_chain);
+      if (st.ok())
+        st = common::ReadWholeFile("client_key_file", o.client_key_file, &ssl.pem_private_key);
       if (!st.ok()) return st;
     }
     absl::StrAppend(&key, "|", o.ca_file, "|", o.client_cert_file, "|", o.client_key_file);
@@ -131,7 +125,8 @@ absl::StatusOr<std::shared_ptr<::grpc::Channel>> ChannelPool::Get(const OtlpExpo
   }
   ::grpc::ChannelArguments args;
   args.SetLoadBalancingPolicyName("round_robin");
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(absl::ToInt64Milliseconds(o.keepalive_time)));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS,
+              static_cast<int>(absl::ToInt64Milliseconds(o.keepalive_time)));
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
               static_cast<int>(absl::ToInt64Milliseconds(o.keepalive_timeout)));
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, o.keepalive_without_calls ? 1 : 0);
@@ -207,18 +202,17 @@ SendResult GrpcTransport::Call(const std::string& method, const std::string& req
   ::grpc::ByteBuffer resp;
   ::grpc::Status status;
   absl::Notification done;
-  stub_->UnaryCall(&ctx, method, ::grpc::StubOptions(), &req, &resp,
-                   [&](::grpc::Status st) {
-                     status = std::move(st);
-                     done.Notify();
-                   });
+  stub_->UnaryCall(&ctx, method, ::grpc::StubOptions(), &req, &resp, [&](::grpc::Status st) {
+    status = std::move(st);
+    done.Notify();
+  });
   done.WaitForNotification();
   {
     absl::MutexLock lock(&mu_);
     active_.erase(&ctx);
   }
-  result.status = absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                               status.error_message());
+  result.status =
+      absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
   if (!status.ok()) {
     result.retry_delay = ParseRetryInfo(status.error_details());
     return result;
@@ -299,7 +293,8 @@ void ParsePartialSuccess(const std::string& response, int64_t* rejected, std::st
     ProtoReader ps(f.bytes);
     Field pf;
     while (ps.Next(&pf)) {
-      if (pf.number == 1 && pf.type == WireType::kVarint) *rejected = static_cast<int64_t>(pf.value);
+      if (pf.number == 1 && pf.type == WireType::kVarint)
+        *rejected = static_cast<int64_t>(pf.value);
       if (pf.number == 2 && pf.type == WireType::kLen) message->assign(pf.bytes);
     }
   }

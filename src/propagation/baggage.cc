@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/text.h"
 #include "propagation/text_util.h"
 #include "tracewire/propagation.h"
 
@@ -68,13 +69,6 @@ bool AllBaggageOctets(std::string_view s) {
     if (!IsBaggageOctet(static_cast<unsigned char>(c))) return false;
   }
   return true;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 // Appends `bytes` to `out`, replacing each maximal ill-formed UTF-8 subpart
@@ -124,22 +118,10 @@ void AppendSanitizedUtf8(std::string_view bytes, std::string& out) {
 }
 
 // Percent-decodes a value; nullopt on a '%' not followed by two hex digits
-// (a bare '%' must itself have been encoded).
+// (a bare '%' must itself have been encoded). Invalid UTF-8 becomes U+FFFD.
 std::optional<std::string> PercentDecode(std::string_view s) {
   std::string bytes;
-  bytes.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      bytes.push_back(s[i]);
-      continue;
-    }
-    if (i + 2 >= s.size()) return std::nullopt;
-    const int hi = HexValue(s[i + 1]);
-    const int lo = HexValue(s[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    bytes.push_back(static_cast<char>(hi << 4 | lo));
-    i += 2;
-  }
+  if (!common::PercentDecode(s, &bytes)) return std::nullopt;
   std::string out;
   out.reserve(bytes.size());
   AppendSanitizedUtf8(bytes, out);

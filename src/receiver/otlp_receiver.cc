@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/text.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
@@ -39,14 +40,12 @@ class ExportService final : public Base {
   OtlpReceiver* receiver_;
 };
 
-using TraceExport =
-    ExportService<otlp_trace::TraceService::WithRawCallbackMethod_Export<
-                      otlp_trace::TraceService::Service>,
-                  wire::Signal::kTraces>;
-using MetricsExport =
-    ExportService<otlp_metrics::MetricsService::WithRawCallbackMethod_Export<
-                      otlp_metrics::MetricsService::Service>,
-                  wire::Signal::kMetrics>;
+using TraceExport = ExportService<
+    otlp_trace::TraceService::WithRawCallbackMethod_Export<otlp_trace::TraceService::Service>,
+    wire::Signal::kTraces>;
+using MetricsExport = ExportService<otlp_metrics::MetricsService::WithRawCallbackMethod_Export<
+                                        otlp_metrics::MetricsService::Service>,
+                                    wire::Signal::kMetrics>;
 using LogsExport = ExportService<
     otlp_logs::LogsService::WithRawCallbackMethod_Export<otlp_logs::LogsService::Service>,
     wire::Signal::kLogs>;
@@ -56,15 +55,6 @@ const char* const kServiceNames[] = {
     "opentelemetry.proto.collector.metrics.v1.MetricsService",
     "opentelemetry.proto.collector.logs.v1.LogsService",
 };
-
-absl::Status ReadFile(const std::string& key, const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat(key, ": cannot read '", path, "'"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return absl::OkStatus();
-}
 
 std::string_view MetadataValue(const ::grpc::CallbackServerContext* ctx, const char* key) {
   const auto& md = ctx->client_metadata();
@@ -111,13 +101,13 @@ absl::Status OtlpReceiver::Start() {
   if (!options_.tls_cert_file.empty()) {
     ::grpc::SslServerCredentialsOptions ssl;
     ::grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
-    st = ReadFile("receiver.tls.cert_file", options_.tls_cert_file, &pair.cert_chain);
-    if (st.ok()) st = ReadFile("receiver.tls.key_file", options_.tls_key_file, &pair.private_key);
+    st = common::ReadWholeFile("receiver.tls.cert_file", options_.tls_cert_file, &pair.cert_chain);
+    if (st.ok())
+      st = common::ReadWholeFile("receiver.tls.key_file", options_.tls_key_file, &pair.private_key);
     if (st.ok() && !options_.tls_client_ca_file.empty()) {
-      st = ReadFile("receiver.tls.client_ca_file", options_.tls_client_ca_file,
-                    &ssl.pem_root_certs);
-      ssl.client_certificate_request =
-          GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+      st = common::ReadWholeFile("receiver.tls.client_ca_file", options_.tls_client_ca_file,
+                                 &ssl.pem_root_certs);
+      ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
     }
     if (!st.ok()) return st;
     ssl.pem_key_cert_pairs.push_back(std::move(pair));
@@ -158,8 +148,7 @@ absl::Status OtlpReceiver::Shutdown(absl::Time deadline) {
   return absl::OkStatus();
 }
 
-::grpc::Status OtlpReceiver::HandleExport(wire::Signal signal,
-                                          ::grpc::CallbackServerContext* ctx,
+::grpc::Status OtlpReceiver::HandleExport(wire::Signal signal, ::grpc::CallbackServerContext* ctx,
                                           const ::grpc::ByteBuffer* request,
                                           ::grpc::ByteBuffer* response) {
   common::SignalCounters& c = metrics_->signals[static_cast<int>(signal)];
@@ -194,18 +183,17 @@ absl::Status OtlpReceiver::Shutdown(absl::Time deadline) {
     if (st.ok()) {
       bytes = inflated;
     } else if (st.code() == absl::StatusCode::kResourceExhausted || IsGzip(bytes)) {
-      return refuse(::grpc::Status(static_cast<::grpc::StatusCode>(st.code()),
-                                   std::string(st.message())),
-                    0);
+      return refuse(
+          ::grpc::Status(static_cast<::grpc::StatusCode>(st.code()), std::string(st.message())), 0);
     }
   }
   common::SignalCounters::Add(c.decompressed_bytes, static_cast<int64_t>(bytes.size()));
 
   absl::StatusOr<wire::ReadResult> read = wire::ReadExportRequest(signal, bytes);
   if (!read.ok()) {
-    return refuse(::grpc::Status(::grpc::StatusCode::INVALID_ARGUMENT,
-                                 std::string(read.status().message())),
-                  0);
+    return refuse(
+        ::grpc::Status(::grpc::StatusCode::INVALID_ARGUMENT, std::string(read.status().message())),
+        0);
   }
   const int64_t accepted = read->items - read->rejected;
   if (accepted > 0) {

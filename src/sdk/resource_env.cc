@@ -3,30 +3,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/text.h"
 
 namespace tracewire::sdk {
 namespace {
-
-int Hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool PercentDecode(absl::string_view in, std::string* out) {
-  out->clear();
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out->push_back(in[i]);
-      continue;
-    }
-    if (i + 2 >= in.size() || Hex(in[i + 1]) < 0 || Hex(in[i + 2]) < 0) return false;
-    out->push_back(static_cast<char>(Hex(in[i + 1]) * 16 + Hex(in[i + 2])));
-    i += 2;
-  }
-  return true;
-}
 
 void Put(Attributes* attrs, const std::string& key, AnyValue v) {
   for (auto& kv : *attrs) {
@@ -69,10 +49,10 @@ absl::StatusOr<Resource> ResourceFromEnv(const std::function<const char*(const c
       std::string value;
       const std::string key(absl::StripAsciiWhitespace(pair.substr(0, eq)));
       if (eq == absl::string_view::npos || key.empty() ||
-          !PercentDecode(absl::StripAsciiWhitespace(pair.substr(eq + 1)), &value)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("OTEL_RESOURCE_ATTRIBUTES: '", v, "' is not key=value,... (",
-                         std::string(pair), ")"));
+          !common::PercentDecode(std::string(absl::StripAsciiWhitespace(pair.substr(eq + 1))),
+                                 &value)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "OTEL_RESOURCE_ATTRIBUTES: '", v, "' is not key=value,... (", std::string(pair), ")"));
       }
       Put(&r.attributes, key, value);
     }
