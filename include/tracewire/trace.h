@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <span>
@@ -71,6 +72,14 @@ class SpanRef {
   const InstrumentationScope& scope() const;
   explicit operator bool() const { return s_ != nullptr; }
   sdk::RecordedSpan* get() const { return s_; }
+  // For processors that queue raw pointers: release() gives up this
+  // reference without dropping it, Adopt() takes one back without adding one.
+  [[nodiscard]] sdk::RecordedSpan* release() { return std::exchange(s_, nullptr); }
+  static SpanRef Adopt(sdk::RecordedSpan* s) {
+    SpanRef r;
+    r.s_ = s;
+    return r;
+  }
 
  private:
   sdk::RecordedSpan* s_ = nullptr;
@@ -154,6 +163,37 @@ class IdGenerator {
 // Random ids from a per-generator xoshiro generator, seeded from the OS.
 std::unique_ptr<IdGenerator> MakeRandomIdGenerator();
 
+// An attribute borrowed for the length of one call that copies it at once
+// (Span::AddEvent): scalar values only, nothing allocated to pass it. For
+// arrays, byte strings or maps, pass an Attributes list instead.
+//   span.AddEvent("cache lookup", {{"cache.key", key}, {"cache.hit", true}});
+class AttributeView {
+ public:
+  enum class Type : uint8_t { kString, kBool, kInt, kDouble };
+  AttributeView(std::string_view key, std::string_view v) : key_(key), type_(Type::kString), s_(v) {}
+  AttributeView(std::string_view key, const char* v) : AttributeView(key, std::string_view(v)) {}
+  AttributeView(std::string_view key, const std::string& v)
+      : AttributeView(key, std::string_view(v)) {}
+  AttributeView(std::string_view key, bool v) : key_(key), type_(Type::kBool), i_(v) {}
+  AttributeView(std::string_view key, int v) : key_(key), type_(Type::kInt), i_(v) {}
+  AttributeView(std::string_view key, int64_t v) : key_(key), type_(Type::kInt), i_(v) {}
+  AttributeView(std::string_view key, double v) : key_(key), type_(Type::kDouble), d_(v) {}
+
+  std::string_view key() const { return key_; }
+  Type type() const { return type_; }
+  std::string_view string_value() const { return s_; }
+  bool bool_value() const { return i_ != 0; }
+  int64_t int_value() const { return i_; }
+  double double_value() const { return d_; }
+
+ private:
+  std::string_view key_;
+  Type type_;
+  std::string_view s_;
+  int64_t i_ = 0;
+  double d_ = 0;
+};
+
 struct StartSpanOptions {
   SpanKind kind = SpanKind::kInternal;
   // The parent: when unset, the calling thread's current context.
@@ -183,7 +223,12 @@ class Span {
   void SetAttribute(std::string_view key, int value) { SetAttribute(key, int64_t{value}); }
   void SetAttribute(std::string_view key, double value);
   void SetAttribute(std::string_view key, bool value);
-  void AddEvent(std::string_view name, Attributes attributes = {}, uint64_t time_unix_nano = 0);
+  // Events: the first form copies borrowed scalar attributes into storage the
+  // span reuses, and allocates nothing in the common case; the second takes
+  // any attribute values. time 0: now.
+  void AddEvent(std::string_view name, std::initializer_list<AttributeView> attributes = {},
+                uint64_t time_unix_nano = 0);
+  void AddEvent(std::string_view name, Attributes attributes, uint64_t time_unix_nano = 0);
   void AddLink(const SpanContext& context, Attributes attributes = {});
   void SetStatus(StatusCode code, std::string_view description = {});
   // Adds an "exception" event with exception.type, exception.message and
@@ -202,6 +247,8 @@ class Span {
 
  private:
   friend class Tracer;
+  void AddEventViews(std::string_view name, std::span<const AttributeView> attributes,
+                     uint64_t time_unix_nano);
   Span(sdk::RecordedSpan* rec, SpanContext ctx) : rec_(rec), context_(std::move(ctx)) {}
   sdk::RecordedSpan* rec_ = nullptr;
   SpanContext context_;

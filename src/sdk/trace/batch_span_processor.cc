@@ -1,3 +1,5 @@
+#include <sys/prctl.h>
+
 #include <cstdio>
 #include <thread>
 
@@ -14,11 +16,15 @@ namespace tracewire {
 // without touching freed memory.
 struct BatchSpanProcessor::Impl {
   Impl(std::unique_ptr<SpanExporter> e, BatchSpanProcessorOptions o)
-      : exporter(std::move(e)), options(o), queue(static_cast<size_t>(o.max_queue_size)) {}
+      : exporter(std::move(e)),
+        options(o),
+        queue(static_cast<size_t>(o.max_queue_size)),
+        high_water(std::max(o.max_export_batch_size, o.max_queue_size * 3 / 4)) {}
 
   const std::unique_ptr<SpanExporter> exporter;
   const BatchSpanProcessorOptions options;
   common::MpmcQueue<sdk::RecordedSpan*> queue;  // owns one reference per span
+  const int64_t high_water;  // OnEnd always wakes the worker at this size
   // Statistics and hand-off counters; relaxed unless noted.
   std::atomic<int64_t> size{0};  // spans in the queue (the limit is exact)
   std::atomic<int64_t> enqueued{0}, done{0}, dropped{0}, failed{0}, processed{0};
@@ -37,11 +43,10 @@ struct BatchSpanProcessor::Impl {
     sdk::RecordedSpan* s;
     while (static_cast<int64_t>(batch->size()) < options.max_export_batch_size &&
            queue.TryPop(&s)) {
-      size.fetch_sub(1, std::memory_order_relaxed);
-      SpanRef ref(s);  // adopt the queue's reference ...
-      s->refs.fetch_sub(1, std::memory_order_relaxed);  // ... which SpanRef(s) counted again
-      batch->push_back(std::move(ref));
+      batch->push_back(SpanRef::Adopt(s));  // the queue's reference
     }
+    // Once per batch rather than per span: `size` is OnEnd's cache line.
+    size.fetch_sub(static_cast<int64_t>(batch->size()), std::memory_order_relaxed);
     if (batch->empty()) return 0;
     const int64_t n = static_cast<int64_t>(batch->size());
     absl::Status st = exporter->Export(std::span<const SpanRef>(*batch));
@@ -51,20 +56,70 @@ struct BatchSpanProcessor::Impl {
     return n;
   }
 
+  // The worker is woken by its own timer while spans arrive fast, and by
+  // OnEnd's signal when they arrive slowly. A signal per batch costs the
+  // ending thread a futex wake (several µs on a VM), and the kernel then tends
+  // to run the woken worker on the ending thread's core. So while the arrival
+  // rate would fill a batch within kMaxPoll, the worker sleeps until the batch
+  // should be full and sets `polling`, and OnEnd signals only at the high
+  // water mark; otherwise it sleeps until the schedule delay and OnEnd wakes it
+  // when a batch is full.
+  static constexpr absl::Duration kMinPoll = absl::Microseconds(20);
+  static constexpr absl::Duration kMaxPoll = absl::Milliseconds(2);
+  std::atomic<bool> polling{false};  // seq_cst: pairs with `size` (OnEnd, WaitForWork)
+  absl::Time last_look ABSL_GUARDED_BY(mu);
+  int64_t last_enqueued ABSL_GUARDED_BY(mu) = 0;
+
+  bool Ready() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    return stop || flush_target > done.load(std::memory_order_relaxed) ||
+           size.load(std::memory_order_seq_cst) >= options.max_export_batch_size;
+  }
+
+  // Waits until a batch is full, a flush or stop is asked, or the schedule
+  // delay has passed.
+  void WaitForWork() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    const absl::Time delay_end = absl::Now() + options.schedule_delay;
+    for (;;) {
+      if (Ready()) break;
+      const absl::Time now = absl::Now();
+      if (now >= delay_end) break;
+      // When will a batch be full at the rate spans arrived since the last look?
+      const int64_t enqueued_now = enqueued.load(std::memory_order_relaxed);
+      const double seconds = absl::ToDoubleSeconds(now - last_look);
+      const double rate = seconds > 0 ? (enqueued_now - last_enqueued) / seconds : 0;
+      last_look = now;
+      last_enqueued = enqueued_now;
+      absl::Time until = delay_end;
+      if (rate > 0) {
+        const int64_t missing =
+            options.max_export_batch_size - size.load(std::memory_order_relaxed);
+        const absl::Duration fill = absl::Seconds(static_cast<double>(missing) / rate);
+        if (fill < kMaxPoll) until = std::min(delay_end, now + std::max(fill, kMinPoll));
+      }
+      const bool poll = until < delay_end;
+      polling.store(poll, std::memory_order_seq_cst);
+      // Look again after clearing the flag: a span that filled the batch
+      // before OnEnd saw the flag cleared did not signal.
+      if (!poll && Ready()) break;
+      wake.WaitWithDeadline(&mu, until);
+    }
+  }
+
   void Run() {
+    // Timed sleeps are short while spans arrive fast; ask the kernel not to
+    // stretch them (the default slack is 50 µs).
+    prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
     std::vector<SpanRef> batch;
     batch.reserve(static_cast<size_t>(options.max_export_batch_size));
+    {
+      absl::MutexLock l(&mu);
+      last_look = absl::Now();
+    }
     for (;;) {
       bool stopping;
       {
         absl::MutexLock l(&mu);
-        auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-          return stop || flush_target > done.load(std::memory_order_relaxed) ||
-                 size.load(std::memory_order_relaxed) >= options.max_export_batch_size;
-        };
-        const absl::Time until = absl::Now() + options.schedule_delay;
-        while (!ready() && wake.WaitWithDeadline(&mu, until) == false) {
-        }
+        WaitForWork();
         stopping = stop;
       }
       // Export whole batches while there are any; otherwise what is there.
@@ -105,6 +160,9 @@ struct BatchSpanProcessor::Impl {
     dropped.store(0, std::memory_order_relaxed);
     failed.store(0, std::memory_order_relaxed);
     flush_target = 0;
+    last_enqueued = 0;
+    last_look = absl::Now();
+    polling.store(false, std::memory_order_seq_cst);
     const bool was_stopped = stop;
     mu.Unlock();  // taken in prepare
     if (!was_stopped) std::thread([self] { self->Run(); }).detach();
@@ -148,16 +206,21 @@ void BatchSpanProcessor::OnEnd(SpanRef span) {
     return;
   }
   // Reserve a slot first, so the queue never holds more than max_queue_size.
-  const int64_t n = m.size.fetch_add(1, std::memory_order_relaxed) + 1;
+  // seq_cst: pairs with `polling` (Impl::WaitForWork).
+  const int64_t n = m.size.fetch_add(1, std::memory_order_seq_cst) + 1;
   sdk::RecordedSpan* s = span.get();
   if (n > m.options.max_queue_size || !m.queue.TryPush(s)) {
     m.size.fetch_sub(1, std::memory_order_relaxed);
     m.dropped.fetch_add(1, std::memory_order_relaxed);
     return;  // `span` releases its reference
   }
-  s->refs.fetch_add(1, std::memory_order_relaxed);  // the queue's reference
+  (void)span.release();  // the queue holds it now
   m.enqueued.fetch_add(1, std::memory_order_relaxed);
-  if (n % m.options.max_export_batch_size == 0) {  // Wake the worker once per batch.
+  // Wake the worker once per batch unless it is polling; at the high water
+  // mark in any case.
+  if ((n % m.options.max_export_batch_size == 0 &&
+       !m.polling.load(std::memory_order_seq_cst)) ||
+      n == m.high_water) {
     absl::MutexLock l(&m.mu);
     m.wake.Signal();
   }

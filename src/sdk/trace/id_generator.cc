@@ -1,26 +1,74 @@
+// The default id generator.
+//
+// Per-thread state (a documented thread_local, the second in tracewire after
+// the context stack in propagation/context.cc): every span start takes three
+// 64-bit values, and one shared atomic counter made those a contended cache
+// line as soon as two threads started spans. Each thread now runs splitmix64
+// over its own counter. A thread's counter starts at a random point drawn
+// once from the OS, and splitmix64 is a bijection of the counter, so a
+// thread never repeats an id; two threads collide only as two random 64-bit
+// values do. Ids need uniqueness, not secrecy. A forked child would inherit
+// the forking thread's counter and repeat the parent's ids, so a fork bumps a
+// generation number and each thread reseeds when it sees a new one.
+
 #include <atomic>
+#include <bit>
+#include <cstring>
 #include <random>
 
+#include "common/fork_handlers.h"
 #include "tracewire/trace.h"
 
 namespace tracewire {
 namespace {
 
-// splitmix64 over one shared atomic counter: lock-free, and every call mixes
-// a distinct counter value through a bijection, so ids never repeat within a
-// generator. Seeded from the OS. Ids need uniqueness, not secrecy.
+// Bumped in a forked child; relaxed: only the child's own threads read it
+// after the fork, and the fork itself orders the write before them.
+std::atomic<uint64_t> fork_generation{0};
+
+void WatchForks() {
+  static const int id = common::RegisterForkHandler(
+      {[] {}, [] {}, [] { fork_generation.fetch_add(1, std::memory_order_relaxed); }});
+  (void)id;
+}
+
+struct ThreadIdState {
+  uint64_t counter = 0;
+  uint64_t generation = ~uint64_t{0};  // never seeded yet
+  void Seed(uint64_t gen) {
+    std::random_device rd;
+    counter = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+    generation = gen;
+  }
+};
+
+uint64_t NextId() {
+  // Lives until the thread exits; no other thread reads or writes it.
+  thread_local ThreadIdState state;
+  const uint64_t gen = fork_generation.load(std::memory_order_relaxed);
+  if (state.generation != gen) [[unlikely]] state.Seed(gen);
+  uint64_t z = (state.counter += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// Big-endian, so an id's bytes read as the number (one byte swap).
+void Put(uint64_t v, uint8_t* out) {
+  static_assert(std::endian::native == std::endian::little);
+  v = __builtin_bswap64(v);
+  std::memcpy(out, &v, 8);
+}
+
 class RandomIdGenerator : public IdGenerator {
  public:
-  RandomIdGenerator() {
-    std::random_device rd;
-    state_.store((static_cast<uint64_t>(rd()) << 32) ^ rd(), std::memory_order_relaxed);
-  }
+  RandomIdGenerator() { WatchForks(); }
   TraceId NewTraceId() override {
     TraceId id;
     uint64_t a, b;
     do {
-      a = Next();
-      b = Next();
+      a = NextId();
+      b = NextId();
     } while ((a | b) == 0);
     Put(a, id.data());
     Put(b, id.data() + 8);
@@ -30,25 +78,11 @@ class RandomIdGenerator : public IdGenerator {
     SpanId id;
     uint64_t a;
     do {
-      a = Next();
+      a = NextId();
     } while (a == 0);
     Put(a, id.data());
     return id;
   }
-
- private:
-  static void Put(uint64_t v, uint8_t* out) {
-    for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(v >> (56 - 8 * i));
-  }
-  uint64_t Next() {
-    // relaxed: only uniqueness of the fetched values matters.
-    uint64_t z = state_.fetch_add(0x9E3779B97F4A7C15ull, std::memory_order_relaxed) +
-                 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  std::atomic<uint64_t> state_{0};
 };
 
 }  // namespace

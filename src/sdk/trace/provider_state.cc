@@ -47,27 +47,28 @@ Tracer* ProviderState::GetTracer(std::string_view name, std::string_view version
 RecordedSpan* ProviderState::Acquire() {
   RecordedSpan* s;
   if (!pool_.TryPop(&s)) s = new RecordedSpan();
+  // The span is reset here, on the thread that is about to fill it, rather
+  // than in Release on the export thread: the lines it writes stay in this
+  // core's cache. Attribute and event elements (and their strings' capacity)
+  // are kept for reuse; see RecordedSpan.
+  SpanData& d = s->data;
   s->provider = this;
   s->ended = false;
   s->attr_count = 0;
   s->event_count = 0;
+  s->key_bits = 0;
   s->refs.store(0, std::memory_order_relaxed);
+  if (!d.links.empty()) d.links.clear();
+  if (!d.trace_state.empty()) d.trace_state.clear();
+  d.parent_span_id.reset();
+  d.dropped_attributes_count = d.dropped_events_count = d.dropped_links_count = 0;
+  d.status_code = StatusCode::kUnset;
+  if (!d.status_message.empty()) d.status_message.clear();
+  d.flags = 0;
   return s;
 }
 
 void ProviderState::Release(RecordedSpan* s) {
-  // Keep attribute and event elements (and their strings' capacity) for the
-  // next span; see RecordedSpan.
-  SpanData& d = s->data;
-  s->attr_count = 0;
-  s->event_count = 0;
-  d.links.clear();
-  d.trace_state.clear();
-  d.parent_span_id.reset();
-  d.dropped_attributes_count = d.dropped_events_count = d.dropped_links_count = 0;
-  d.status_code = StatusCode::kUnset;
-  d.status_message.clear();
-  d.flags = 0;
   if (!pool_.TryPush(s)) delete s;
 }
 

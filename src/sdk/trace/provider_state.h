@@ -30,6 +30,7 @@ struct RecordedSpan {
   // this span's. End() trims them to size.
   uint32_t attr_count = 0;
   uint32_t event_count = 0;
+  uint64_t key_bits = 0;  // one bit per attribute key set (span.cc KeyBit)
 };
 
 class ProviderState {
