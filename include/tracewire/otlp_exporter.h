@@ -10,6 +10,14 @@
 //
 // Thread-safe. Export* never blocks (unless options.block_on_full is set).
 // Shutdown(deadline) always returns by the deadline.
+//
+// fork(): fork() waits for the exports in flight to end (up to 5 s). The
+// child gets a new engine and channel of its own, with none of the parent's
+// queued requests (the parent sends them), and exports as usual; the parent
+// goes on untouched. This needs gRPC's fork support, which the first exporter
+// turns on (GRPC_ENABLE_FORK_SUPPORT=1) unless the variable is set. gRPC reads
+// it at its first use, so a process that uses gRPC before creating an
+// exporter and wants to fork sets GRPC_ENABLE_FORK_SUPPORT=1 itself.
 
 #include <cstdint>
 #include <map>
@@ -95,13 +103,17 @@ class OtlpExporter {
 
  private:
   OtlpExporter() = default;
+  // Builds the transport and the engine and starts it.
+  absl::Status Build();
   template <typename Item, typename SplitFn, typename EncodeFn>
   absl::Status ExportTyped(ExportSignal want, std::span<const ScopedItems<Item>> groups,
                            SplitFn split, EncodeFn encode);
   int64_t max_request_bytes_ = 0;
   ExportSignal signal_ = ExportSignal::kTraces;
+  OtlpExporterOptions options_;
   exporter::GrpcTransport* transport_ = nullptr;  // owned by pipeline_
   std::unique_ptr<exporter::ExportPipeline> pipeline_;
+  int fork_handler_id_ = 0;
 };
 
 }  // namespace tracewire

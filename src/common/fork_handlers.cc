@@ -11,6 +11,7 @@ namespace {
 struct Registry {
   std::mutex mu;  // held from prepare until parent/child: a std::mutex, not absl's
   std::map<int, ForkHandler> handlers;
+  ForkHandler runtime;
   int next_id = 1;
 };
 
@@ -25,10 +26,12 @@ void Prepare() {
   for (auto& [id, h] : r.handlers) {
     if (h.prepare) h.prepare();
   }
+  if (r.runtime.prepare) r.runtime.prepare();
 }
 
 void Parent() {
   Registry& r = Get();
+  if (r.runtime.parent) r.runtime.parent();
   for (auto it = r.handlers.rbegin(); it != r.handlers.rend(); ++it) {
     if (it->second.parent) it->second.parent();
   }
@@ -37,17 +40,32 @@ void Parent() {
 
 void Child() {
   Registry& r = Get();
+  if (r.runtime.child) r.runtime.child();
   for (auto it = r.handlers.rbegin(); it != r.handlers.rend(); ++it) {
     if (it->second.child) it->second.child();
+  }
+  for (auto& [id, h] : r.handlers) {
+    if (h.restart) h.restart();
   }
   r.mu.unlock();
 }
 
-}  // namespace
-
-int RegisterForkHandler(ForkHandler handler) {
+void InstallOnce() {
   static std::once_flag once;
   std::call_once(once, [] { pthread_atfork(&Prepare, &Parent, &Child); });
+}
+
+}  // namespace
+
+void SetRuntimeForkHooks(ForkHandler hooks) {
+  InstallOnce();
+  Registry& r = Get();
+  std::lock_guard<std::mutex> l(r.mu);
+  r.runtime = std::move(hooks);
+}
+
+int RegisterForkHandler(ForkHandler handler) {
+  InstallOnce();
   Registry& r = Get();
   std::lock_guard<std::mutex> l(r.mu);
   const int id = r.next_id++;

@@ -1,9 +1,13 @@
 #pragma once
-// Components with threads register here to survive fork(): before the fork
-// each takes its locks (so no other thread holds them in the child), the
-// parent then releases them, and the child releases them, drops what it
-// inherited from the parent and restarts its threads. Handlers run in
-// registration order before the fork and in reverse order after it.
+// Components with threads register here to survive fork(). Before the fork
+// each takes its locks (so no other thread holds them in the child), in
+// registration order; the parent then releases them, in reverse order. In the
+// child, first every `child` handler runs (reverse order): it releases its
+// locks and drops what the child inherited but must not keep. Then, with no
+// lock held, every `restart` handler runs in registration order: it starts
+// threads or rebuilds parts. Components register when they are built, after
+// what they depend on (an exporter before the processor that feeds it), so
+// what is rebuilt first is what later ones use at once.
 //
 // Thread-safe. The one process-wide registry in tracewire.
 
@@ -15,7 +19,14 @@ struct ForkHandler {
   std::function<void()> prepare;  // in the parent, before fork
   std::function<void()> parent;   // in the parent, after fork
   std::function<void()> child;    // in the child, after fork
+  std::function<void()> restart;  // in the child, after every `child`
 };
+
+// The RPC runtime's own fork hooks (gRPC's), set once: they run innermost,
+// prepare after every handler's prepare, parent and child before every
+// handler's, so that our components quiesce before the runtime stops its
+// threads and the runtime is whole again before our components restart.
+void SetRuntimeForkHooks(ForkHandler hooks);
 
 // Returns an id for UnregisterForkHandler.
 int RegisterForkHandler(ForkHandler handler);

@@ -15,6 +15,11 @@
 // until the deadline, then cancels the calls in flight, counts what is left
 // as dropped and joins.
 // Thread-safe.
+//
+// fork(): a forked child does not use the parent's pipeline (its threads
+// are not there, and its mutexes may hold the parent's waiters); the owner
+// builds a new one (OtlpExporter). PrepareFork/AfterForkParent let the gRPC
+// calls in flight end before the fork, so that gRPC's own fork handlers run.
 
 #include <atomic>
 #include <cstdint>
@@ -64,6 +69,8 @@ class ExportPipeline {
   [[nodiscard]] absl::Status Shutdown(absl::Time deadline);
 
   ExporterStats Stats();
+  void PrepareFork() { transport_->PrepareFork(); }
+  void AfterForkParent() { transport_->AfterForkParent(); }
   CircuitBreaker& breaker() { return breaker_; }
   // Free room in the queue, for callers that apply backpressure upstream.
   bool HasRoom(int64_t bytes);
@@ -74,6 +81,7 @@ class ExportPipeline {
   };
 
   void WorkerLoop();
+
   void Process(PipelineRequest&& req);
   Outcome SendWithRetry(PipelineRequest&& req);
   void Drop(int64_t items, DropReason reason);

@@ -1,18 +1,26 @@
 #include "exporter/grpc_transport.h"
 
+#include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/notification.h"
+#include "common/fork_handlers.h"
 #include "common/text.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "wire/proto_reader.h"
 #include "zlib.h"
+
+// gRPC's fork handlers (src/core/lib/iomgr/fork_posix.h): exported by
+// libgrpc, declared in no public header. gRPC Python calls the same ones.
+void grpc_prefork();
+void grpc_postfork_parent();
+void grpc_postfork_child();
 
 namespace tracewire::exporter {
 namespace {
@@ -88,12 +96,41 @@ absl::StatusOr<ParsedEndpoint> ParseEndpoint(const std::string& endpoint, bool i
   return p;
 }
 
+void EnableGrpcForkSupportByDefault() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // gRPC reads the variable once, at its first use of any kind (even
+    // grpc_is_initialized()); if that was before us, this has no effect and
+    // the application sets the variable itself.
+    setenv("GRPC_ENABLE_FORK_SUPPORT", "1", /*overwrite=*/0);
+    const char* v = std::getenv("GRPC_ENABLE_FORK_SUPPORT");
+    const std::string on = v ? absl::AsciiStrToLower(v) : "";
+    if (on != "1" && on != "true") return;
+    // This gRPC build does not register its fork handlers itself (it was
+    // built without GRPC_POSIX_FORK_ALLOW_PTHREAD_ATFORK), so ours call them,
+    // innermost: after our calls in flight have ended, and before our
+    // components restart in the child.
+    common::SetRuntimeForkHooks({&grpc_prefork, &grpc_postfork_parent, &grpc_postfork_child});
+  });
+}
+
 ChannelPool& ChannelPool::Default() {
-  static ChannelPool* pool = new ChannelPool();  // Never destroyed: no static destructor work.
+  static ChannelPool* pool = [] {
+    auto* p = new ChannelPool();  // Never destroyed: no static destructor work.
+    common::RegisterForkHandler(
+        {[p]() ABSL_NO_THREAD_SAFETY_ANALYSIS { p->mu_.Lock(); },
+         [p]() ABSL_NO_THREAD_SAFETY_ANALYSIS { p->mu_.Unlock(); },
+         [p]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+           p->channels_.clear();  // weak references: the channels are left alone
+           p->mu_.Unlock();
+         }});
+    return p;
+  }();
   return *pool;
 }
 
 absl::StatusOr<std::shared_ptr<::grpc::Channel>> ChannelPool::Get(const OtlpExporterOptions& o) {
+  EnableGrpcForkSupportByDefault();  // before the credentials, which initialize gRPC
   absl::StatusOr<ParsedEndpoint> ep = ParseEndpoint(o.endpoint, o.insecure);
   if (!ep.ok()) return ep.status();
   std::shared_ptr<::grpc::ChannelCredentials> creds;
@@ -137,6 +174,9 @@ absl::StatusOr<std::shared_ptr<::grpc::Channel>> ChannelPool::Get(const OtlpExpo
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 1000);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 30000);
   args.SetUserAgentPrefix(o.user_agent);
+  // Channels are shared here already; a subchannel pool of its own keeps a
+  // channel built in a forked child off the parent's connections.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   auto ch = ::grpc::CreateCustomChannel(ep->target, creds, args);
   channels_[key] = ch;
   return ch;
@@ -146,8 +186,8 @@ absl::StatusOr<std::unique_ptr<GrpcTransport>> GrpcTransport::Create(
     const OtlpExporterOptions& options, ChannelPool* pool) {
   absl::Status st = options.Validate();
   if (!st.ok()) return st;
-  absl::StatusOr<std::shared_ptr<::grpc::Channel>> ch =
-      (pool ? pool : &ChannelPool::Default())->Get(options);
+  if (pool == nullptr) pool = &ChannelPool::Default();
+  absl::StatusOr<std::shared_ptr<::grpc::Channel>> ch = pool->Get(options);
   if (!ch.ok()) return ch.status();
   return std::unique_ptr<GrpcTransport>(new GrpcTransport(options, *ch));
 }
@@ -165,6 +205,24 @@ void GrpcTransport::CancelAll() {
   cancelled_ = true;
   for (auto* ctx : active_) ctx->TryCancel();
 }
+
+// No mutex is held across fork(): a forked child never touches this
+// transport again, and a lock the child's thread still held would stay in
+// abseil's lock-order graph. So calls and the fork meet on two atomics
+// (seq_cst, Dekker style): a call counts itself in, then looks at forking_;
+// PrepareFork sets forking_, then waits for the count to reach zero.
+void GrpcTransport::PrepareFork() {
+  forking_.store(true, std::memory_order_seq_cst);
+  // gRPC's own fork handlers only run when no thread is inside a gRPC call,
+  // so let the calls in flight end first. They are bounded by their
+  // deadline; past this wait the fork goes on and gRPC skips its handlers.
+  const absl::Time until = absl::Now() + absl::Seconds(5);
+  while (calls_.load(std::memory_order_seq_cst) > 0 && absl::Now() < until) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+}
+
+void GrpcTransport::AfterForkParent() { forking_.store(false, std::memory_order_seq_cst); }
 
 SendResult GrpcTransport::Send(wire::Signal signal, const std::string& request,
                                absl::Time deadline) {
@@ -189,6 +247,16 @@ SendResult GrpcTransport::Call(const std::string& method, const std::string& req
       options_.bearer_token_source ? options_.bearer_token_source() : options_.bearer_token;
   if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
   if (!options_.api_key.empty()) ctx.AddMetadata("x-api-key", options_.api_key);
+  for (;;) {  // Wait out a fork in progress (PrepareFork).
+    calls_.fetch_add(1, std::memory_order_seq_cst);
+    if (!forking_.load(std::memory_order_seq_cst)) break;
+    calls_.fetch_sub(1, std::memory_order_seq_cst);
+    while (forking_.load(std::memory_order_seq_cst)) absl::SleepFor(absl::Milliseconds(1));
+  }
+  struct CountOut {
+    std::atomic<int>* calls;
+    ~CountOut() { calls->fetch_sub(1, std::memory_order_seq_cst); }
+  } count_out{&calls_};
   {
     absl::MutexLock lock(&mu_);
     if (cancelled_) {
@@ -201,12 +269,20 @@ SendResult GrpcTransport::Call(const std::string& method, const std::string& req
   ::grpc::ByteBuffer req(&slice, 1);
   ::grpc::ByteBuffer resp;
   ::grpc::Status status;
-  absl::Notification done;
-  stub_->UnaryCall(&ctx, method, ::grpc::StubOptions(), &req, &resp, [&](::grpc::Status st) {
-    status = std::move(st);
-    done.Notify();
-  });
-  done.WaitForNotification();
+  // This thread drives the call's completion queue (see the header).
+  ::grpc::CompletionQueue cq;
+  std::unique_ptr<::grpc::GenericClientAsyncResponseReader> call =
+      stub_->PrepareUnaryCall(&ctx, method, req, &cq);
+  call->StartCall();
+  call->Finish(&resp, &status, &cq);
+  void* tag = nullptr;
+  bool ok = false;
+  if (!cq.Next(&tag, &ok) || !ok) {
+    status = ::grpc::Status(::grpc::StatusCode::INTERNAL, "the call's completion queue failed");
+  }
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
   {
     absl::MutexLock lock(&mu_);
     active_.erase(&ctx);

@@ -3,7 +3,12 @@
 // a channel shared by every exporter with the same endpoint and credentials
 // (ChannelPool), with per-attempt deadline, headers, credentials and
 // compression. Thread-safe.
+//
+// Each call runs on a completion queue that the calling thread drives, not on
+// gRPC's callback threads: those do not run in a forked child, and a call
+// made there must still complete.
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <set>
@@ -28,7 +33,9 @@ struct ParsedEndpoint {
 };
 absl::StatusOr<ParsedEndpoint> ParseEndpoint(const std::string& endpoint, bool insecure);
 
-// Channels shared per endpoint and credentials. Thread-safe.
+// Channels shared per endpoint and credentials. Thread-safe. A forked child
+// starts with an empty Default() pool: the parent's channels (and their
+// connections) are the parent's.
 class ChannelPool {
  public:
   static ChannelPool& Default();
@@ -51,6 +58,8 @@ class GrpcTransport : public Transport {
   SendResult Call(const std::string& method, const std::string& request, absl::Time deadline,
                   std::string* response);
   void CancelAll() override;
+  void PrepareFork() override;
+  void AfterForkParent() override;
 
   std::shared_ptr<::grpc::Channel> channel() const { return channel_; }
 
@@ -58,12 +67,21 @@ class GrpcTransport : public Transport {
   GrpcTransport(const OtlpExporterOptions& options, std::shared_ptr<::grpc::Channel> channel);
 
   const OtlpExporterOptions options_;
-  std::shared_ptr<::grpc::Channel> channel_;
-  std::unique_ptr<::grpc::GenericStub> stub_;
   absl::Mutex mu_;
+  const std::shared_ptr<::grpc::Channel> channel_;
+  const std::unique_ptr<::grpc::GenericStub> stub_;
   std::set<::grpc::ClientContext*> active_ ABSL_GUARDED_BY(mu_);
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<bool> forking_{false};  // no call starts while set (PrepareFork)
+  std::atomic<int> calls_{0};         // calls counted in; seq_cst with forking_
 };
+
+// Sets GRPC_ENABLE_FORK_SUPPORT=1 unless the variable is set already (to 0 to
+// opt out), so that gRPC gives a forked child fresh polling state and
+// threads, and runs gRPC's fork handlers from ours. Called before the first
+// channel is built; gRPC reads the variable at its first use, so a process
+// that used gRPC before sets the variable itself.
+void EnableGrpcForkSupportByDefault();
 
 // The size of `data` compressed as gRPC compresses a message (gzip or zlib).
 int64_t CompressedSize(const std::string& data, bool gzip);

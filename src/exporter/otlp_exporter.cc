@@ -1,5 +1,8 @@
 #include "tracewire/otlp_exporter.h"
 
+#include <cstdio>
+
+#include "common/fork_handlers.h"
 #include "exporter/export_pipeline.h"
 #include "exporter/grpc_transport.h"
 #include "wire/otlp_encoder.h"
@@ -18,22 +21,45 @@ const char* const kServiceNames[] = {
 
 absl::StatusOr<std::unique_ptr<OtlpExporter>> OtlpExporter::Create(
     ExportSignal signal, const OtlpExporterOptions& options) {
-  absl::StatusOr<std::unique_ptr<exporter::GrpcTransport>> transport =
-      exporter::GrpcTransport::Create(options);
-  if (!transport.ok()) return transport.status();
   std::unique_ptr<OtlpExporter> e(new OtlpExporter());
   e->signal_ = signal;
   e->max_request_bytes_ = options.max_request_bytes;
-  e->transport_ = transport->get();
-  e->pipeline_ = std::make_unique<exporter::ExportPipeline>(
-      options, std::move(*transport), common::RealClock::Get(),
-      static_cast<uint64_t>(absl::ToUnixNanos(absl::Now())));
-  absl::Status st = e->pipeline_->Start();
+  e->options_ = options;
+  absl::Status st = e->Build();
   if (!st.ok()) return st;
+  // fork(): before it, let the calls in flight end (gRPC's own fork handlers
+  // run only when no thread is inside gRPC). In the child, the parent's engine
+  // is left as it is, never used and never destroyed: its threads are not
+  // there, its mutexes may hold the parent's waiters, and its channel's
+  // connections are the parent's. The child gets a new engine and channel and
+  // none of the parent's queued requests (the parent sends those).
+  OtlpExporter* raw = e.get();
+  e->fork_handler_id_ = common::RegisterForkHandler(
+      {[raw] { raw->pipeline_->PrepareFork(); }, [raw] { raw->pipeline_->AfterForkParent(); },
+       nullptr, [raw] {
+         (void)raw->pipeline_.release();  // Lifetime: leaked on purpose (see above).
+         absl::Status rebuilt = raw->Build();
+         if (!rebuilt.ok()) {
+           std::fprintf(stderr, "tracewire exporter: after fork: %s\n",
+                        std::string(rebuilt.message()).c_str());
+         }
+       }});
   return e;
 }
 
+absl::Status OtlpExporter::Build() {
+  absl::StatusOr<std::unique_ptr<exporter::GrpcTransport>> transport =
+      exporter::GrpcTransport::Create(options_);
+  if (!transport.ok()) return transport.status();
+  transport_ = transport->get();
+  pipeline_ = std::make_unique<exporter::ExportPipeline>(
+      options_, std::move(*transport), common::RealClock::Get(),
+      static_cast<uint64_t>(absl::ToUnixNanos(absl::Now())));
+  return pipeline_->Start();
+}
+
 OtlpExporter::~OtlpExporter() {
+  if (fork_handler_id_ != 0) common::UnregisterForkHandler(fork_handler_id_);
   if (pipeline_) (void)pipeline_->Shutdown(absl::Now());
 }
 

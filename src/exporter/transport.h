@@ -29,6 +29,12 @@ class Transport {
   virtual SendResult Send(wire::Signal signal, const std::string& request, absl::Time deadline) = 0;
   // Cancels the calls in flight (shutdown past its deadline). Later sends fail.
   virtual void CancelAll() = 0;
+
+  // fork(), in the parent: PrepareFork before it lets the sends in flight end
+  // and holds new ones back until AfterForkParent. A forked child does not use
+  // the parent's transport at all; its owner builds a new one.
+  virtual void PrepareFork() {}
+  virtual void AfterForkParent() {}
 };
 
 }  // namespace tracewire::exporter

@@ -1,6 +1,7 @@
 #include <sys/prctl.h>
 
 #include <cstdio>
+#include <new>
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
@@ -146,7 +147,7 @@ struct BatchSpanProcessor::Impl {
   // parent's spans (the parent exports them) and starts a worker of its own.
   int fork_id = 0;
 
-  void ChildAfterFork(const std::shared_ptr<Impl>& self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  void ChildAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     sdk::RecordedSpan* s;
     int64_t n = 0;
     while (queue.TryPop(&s)) {
@@ -163,8 +164,20 @@ struct BatchSpanProcessor::Impl {
     last_enqueued = 0;
     last_look = absl::Now();
     polling.store(false, std::memory_order_seq_cst);
-    const bool was_stopped = stop;
+    // The parent's threads that waited on these (the worker, a flushing
+    // caller) are queued in them but do not exist here, and a Signal could
+    // pick one of them. Start both afresh (nothing to release in them).
+    new (&wake) absl::CondVar();
+    new (&progress) absl::CondVar();
     mu.Unlock();  // taken in prepare
+  }
+
+  void RestartAfterFork(const std::shared_ptr<Impl>& self) {
+    bool was_stopped;
+    {
+      absl::MutexLock l(&mu);
+      was_stopped = stop;
+    }
     if (!was_stopped) std::thread([self] { self->Run(); }).detach();
   }
 
@@ -188,7 +201,10 @@ std::unique_ptr<BatchSpanProcessor> BatchSpanProcessor::Create(
       {[raw]() ABSL_NO_THREAD_SAFETY_ANALYSIS { raw->mu.Lock(); },
        [raw]() ABSL_NO_THREAD_SAFETY_ANALYSIS { raw->mu.Unlock(); },
        [raw, weak] {
-         if (auto self = weak.lock()) raw->ChildAfterFork(self);
+         if (auto self = weak.lock()) raw->ChildAfterFork();
+       },
+       [raw, weak] {
+         if (auto self = weak.lock()) raw->RestartAfterFork(self);
        }});
   return std::unique_ptr<BatchSpanProcessor>(new BatchSpanProcessor(impl));
 }
