@@ -264,6 +264,47 @@ int RunSdkScenario(const ScenarioArgs& a) {
   return 0;
 }
 
+// Memory per queued span: RSS (VmRSS) grows by this much per standard span
+// that sits in the batch processor's queue. The queue (--queue-size) is
+// filled to one short of a batch that equals it, with a schedule delay of an
+// hour, so nothing leaves it while RSS is read.
+int RunMemoryScenario(const ScenarioArgs& a) {
+  auto rss_bytes = [] {
+    long long kb = -1;
+    if (FILE* f = std::fopen("/proc/self/status", "r")) {
+      char line[256];
+      while (std::fgets(line, sizeof line, f)) {
+        if (std::sscanf(line, "VmRSS: %lld kB", &kb) == 1) break;
+      }
+      std::fclose(f);
+    }
+    return kb * 1024.0;
+  };
+  BatchSpanProcessorOptions bo;
+  bo.max_queue_size = a.queue_size;
+  bo.max_export_batch_size = a.queue_size;
+  bo.schedule_delay = absl::Hours(1);
+  auto bsp = BatchSpanProcessor::Create(MakeNoopSpanExporter(), bo);
+  BatchSpanProcessor* raw = bsp.get();
+  TracerProviderOptions po;
+  po.resource = BenchResource();
+  po.sampler = MakeAlwaysOnSampler();
+  po.processors.push_back(std::move(bsp));
+  auto provider = std::move(*TracerProvider::Create(std::move(po)));
+  Tracer* tracer = provider->GetTracer("bench", "1.0");
+  EmitStandardSpan(tracer);  // first-use allocations (thread state, tracer) before the baseline
+  const int64_t queued = a.queue_size - 2;
+  const double before = rss_bytes();
+  for (int64_t i = 0; i < queued; ++i) EmitStandardSpan(tracer);
+  const double after = rss_bytes();
+  const int64_t in_queue = raw->Stats().queue_size;
+  (void)provider->Shutdown(absl::Now() + absl::Seconds(10));
+  std::printf("scenario=memory queued=%lld bytes_per_queued_span=%.0f rss_mib=%.1f\n",
+              static_cast<long long>(in_queue), (after - before) / std::max<int64_t>(1, in_queue),
+              after / (1 << 20));
+  return in_queue == queued + 1 ? 0 : 1;
+}
+
 int RunExportScenario(const ScenarioArgs& a) {
   if (a.endpoint.empty()) {
     std::fprintf(stderr, "tracewire-bench: --scenario export needs --endpoint\n");

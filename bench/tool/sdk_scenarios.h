@@ -23,5 +23,6 @@ int RunEncodeScenario(const ScenarioArgs& args);
 int RunSendScenario(const ScenarioArgs& args);
 int RunSdkScenario(const ScenarioArgs& args);
 int RunExportScenario(const ScenarioArgs& args);
+int RunMemoryScenario(const ScenarioArgs& args);
 
 }  // namespace tracewire::bench

@@ -548,7 +548,7 @@ int RunReceive(const Flags& f) {
 int main(int argc, char** argv) {
   CLI::App app{"tracewire-bench: load generator for the WORKLOAD.md scenarios"};
   Flags f;
-  app.add_option("--scenario", f.scenario, "scenario to run: receive, encode, send, sdk, export")
+  app.add_option("--scenario", f.scenario, "scenario to run: receive, encode, send, sdk, export, memory")
       ->required();
   tracewire::bench::ScenarioArgs sa;
   app.add_option("--threads", sa.threads, "application threads (sdk, export)")
@@ -597,9 +597,10 @@ int main(int argc, char** argv) {
     if (f.scenario == "send") return tracewire::bench::RunSendScenario(sa);
     if (f.scenario == "sdk") return tracewire::bench::RunSdkScenario(sa);
     if (f.scenario == "export") return tracewire::bench::RunExportScenario(sa);
+    if (f.scenario == "memory") return tracewire::bench::RunMemoryScenario(sa);
     std::fprintf(stderr,
                  "tracewire-bench: unknown scenario '%s' (known: receive, encode, send, sdk, "
-                 "export)\n",
+                 "export, memory)\n",
                  f.scenario.c_str());
     return 2;
   }

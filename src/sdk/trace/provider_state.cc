@@ -1,5 +1,7 @@
 #include "sdk/trace/provider_state.h"
 
+#include <sched.h>
+
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -8,7 +10,7 @@
 namespace tracewire::sdk {
 namespace {
 
-constexpr size_t kPoolSize = 8192;
+constexpr size_t kPoolSizePerShard = 2048;
 
 }  // namespace
 
@@ -17,12 +19,15 @@ ProviderState::ProviderState(TracerProviderOptions options)
       sampler_(options.sampler ? std::move(options.sampler) : MakeAlwaysOnSampler()),
       processors_(std::move(options.processors)),
       ids_(options.id_generator ? std::move(options.id_generator) : MakeRandomIdGenerator()),
-      limits_(options.limits),
-      pool_(kPoolSize) {}
+      limits_(options.limits) {
+  for (auto& p : pools_) p = std::make_unique<common::MpmcQueue<RecordedSpan*>>(kPoolSizePerShard);
+}
 
 ProviderState::~ProviderState() {
   RecordedSpan* s;
-  while (pool_.TryPop(&s)) delete s;
+  for (auto& p : pools_) {
+    while (p->TryPop(&s)) delete s;
+  }
 }
 
 Tracer* ProviderState::GetTracer(std::string_view name, std::string_view version,
@@ -45,8 +50,13 @@ Tracer* ProviderState::GetTracer(std::string_view name, std::string_view version
 }
 
 RecordedSpan* ProviderState::Acquire() {
+  const int cpu = sched_getcpu();  // glibc reads it from rseq: no system call
+  const uint32_t shard = static_cast<uint32_t>(cpu < 0 ? 0 : cpu) % kPoolShards;
   RecordedSpan* s;
-  if (!pool_.TryPop(&s)) s = new RecordedSpan();
+  if (!pools_[shard]->TryPop(&s)) {
+    s = new RecordedSpan();
+    s->pool_shard = shard;
+  }
   // The span is reset here, on the thread that is about to fill it, rather
   // than in Release on the export thread: the lines it writes stay in this
   // core's cache. Attribute and event elements (and their strings' capacity)
@@ -69,7 +79,7 @@ RecordedSpan* ProviderState::Acquire() {
 }
 
 void ProviderState::Release(RecordedSpan* s) {
-  if (!pool_.TryPush(s)) delete s;
+  if (!pools_[s->pool_shard]->TryPush(s)) delete s;
 }
 
 absl::Status ProviderState::ForceFlush(absl::Time deadline) {

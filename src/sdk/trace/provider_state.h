@@ -31,6 +31,7 @@ struct RecordedSpan {
   uint32_t attr_count = 0;
   uint32_t event_count = 0;
   uint64_t key_bits = 0;  // one bit per attribute key set (span.cc KeyBit)
+  uint32_t pool_shard = 0;  // the pool it returns to
 };
 
 class ProviderState {
@@ -59,7 +60,12 @@ class ProviderState {
   std::vector<std::unique_ptr<SpanProcessor>> processors_;
   std::unique_ptr<IdGenerator> ids_;
   SpanLimits limits_;
-  common::MpmcQueue<RecordedSpan*> pool_;
+  // Free spans, one pool per CPU (modulo kPoolShards): threads on different
+  // CPUs take spans from different pools, so starting spans on two threads
+  // does not contend on one queue's cache lines. A span returns to the pool
+  // it came from.
+  static constexpr size_t kPoolShards = 4;
+  std::unique_ptr<common::MpmcQueue<RecordedSpan*>> pools_[kPoolShards];
   std::atomic<bool> shut_down_{false};  // release/acquire: a flag read by span ends
   absl::Mutex mu_;
   std::deque<std::unique_ptr<Tracer>> tracers_ ABSL_GUARDED_BY(mu_);
