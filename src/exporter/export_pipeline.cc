@@ -305,7 +305,6 @@ absl::Status ExportPipeline::Shutdown(absl::Time deadline) {
   transport_->CancelAll();
   for (auto& w : workers_) w.join();
   workers_.clear();
-
   // Requests still queued if the workers ended first.
   absl::MutexLock lock(&mu_);
   int64_t lost = 0;
