@@ -78,22 +78,36 @@ absl::Status OtlpExporter::ExportTyped(ExportSignal want,
   if (want != signal_) {
     return absl::InvalidArgumentError("items of another signal than this exporter's");
   }
-  absl::Status result;
-  for (auto& part : split(groups, static_cast<size_t>(max_request_bytes_))) {
+  const auto make_request = [this, &encode](std::span<const ScopedItems<Item>> part,
+                                            size_t reserve) {
     exporter::PipelineRequest req;
     req.signal = static_cast<wire::Signal>(signal_);
-    req.bytes.reserve(part.encoded_size);
-    encode(std::span<const ScopedItems<Item>>(part.groups), &req.bytes);
-    for (const auto& g : part.groups) req.units += static_cast<int64_t>(g.items.size());
+    req.bytes.reserve(reserve);
+    encode(part, &req.bytes);
+    for (const auto& g : part) req.units += static_cast<int64_t>(g.items.size());
     req.items = req.units;
     if constexpr (std::is_same_v<Item, MetricData>) {
       req.items = 0;
-      for (const auto& g : part.groups) {
+      for (const auto& g : part) {
         for (const MetricData* m : g.items) {
           std::visit([&req](const auto& d) { req.items += d.data_points.size(); }, m->data);
         }
       }
     }
+    return req;
+  };
+  // The common case: the whole batch fits in one request. Encoding it sizes
+  // every item once; splitting first would size every item a second time.
+  {
+    exporter::PipelineRequest whole = make_request(groups, 0);
+    if (static_cast<int64_t>(whole.bytes.size()) <= max_request_bytes_) {
+      if (whole.units == 0) return absl::OkStatus();
+      return pipeline_->Enqueue(std::move(whole));
+    }
+  }
+  absl::Status result;
+  for (auto& part : split(groups, static_cast<size_t>(max_request_bytes_))) {
+    exporter::PipelineRequest req = make_request(part.groups, part.encoded_size);
     if (req.units == 0) continue;
     absl::Status st = pipeline_->Enqueue(std::move(req));
     if (!st.ok()) result = st;
