@@ -189,6 +189,58 @@ TEST(Tracer, LimitsDropAndCount) {
   EXPECT_EQ(d.links[0].dropped_attributes_count, 1u);
 }
 
+// Span storage is pooled and reused, and unchanged keys and values are not
+// copied again: a span must hold exactly what was set on it, nothing of the
+// span that used the storage before.
+TEST(Tracer, ReusedSpanStorageKeepsNothingOfTheLastSpan) {
+  Harness h;
+  Tracer* t = h.provider->GetTracer("x");
+  SpanContext lc;
+  lc.trace_id.fill(1);
+  lc.span_id.fill(1);
+  for (int round = 0; round < 3; ++round) {
+    Span a = t->StartSpan("a");
+    a.SetAttribute("k1", "a value longer than the short-string buffer");
+    a.SetAttribute("k2", 5);
+    a.SetAttribute("ab", 1);
+    a.SetAttribute("cb", 2);  // same length and last byte as "ab": same key bit
+    a.SetAttribute("ab", 3);  // replaces
+    a.AddEvent("e", {{"x", "1"}, {"y", 2}});
+    a.AddEvent("f");
+    a.AddLink(lc);
+    a.SetStatus(StatusCode::kError, "bad");
+    a.End();
+    Span b = t->StartSpan("b");
+    b.SetAttribute("k2", "now a string");
+    b.AddEvent("e", {{"x", "2"}});
+    b.End();
+  }
+  const auto spans = h.spans();
+  ASSERT_EQ(spans.size(), 6u);
+  for (size_t i = 0; i < spans.size(); i += 2) {
+    const SpanData& a = spans[i].data;
+    EXPECT_EQ(a.attributes, (Attributes{{"k1", "a value longer than the short-string buffer"},
+                                        {"k2", 5},
+                                        {"ab", 3},
+                                        {"cb", 2}}));
+    ASSERT_EQ(a.events.size(), 2u);
+    EXPECT_EQ(a.events[0].attributes, (Attributes{{"x", "1"}, {"y", 2}}));
+    EXPECT_TRUE(a.events[1].attributes.empty());
+    EXPECT_EQ(a.links.size(), 1u);
+    EXPECT_EQ(a.status_code, StatusCode::kError);
+    const SpanData& b = spans[i + 1].data;
+    EXPECT_EQ(b.name, "b");
+    EXPECT_EQ(b.attributes, (Attributes{{"k2", "now a string"}}));
+    ASSERT_EQ(b.events.size(), 1u);
+    EXPECT_EQ(b.events[0].name, "e");
+    EXPECT_EQ(b.events[0].attributes, (Attributes{{"x", "2"}}));
+    EXPECT_TRUE(b.links.empty());
+    EXPECT_EQ(b.status_code, StatusCode::kUnset);
+    EXPECT_EQ(b.status_message, "");
+    EXPECT_EQ(b.dropped_attributes_count + b.dropped_events_count + b.dropped_links_count, 0u);
+  }
+}
+
 TEST(Tracer, StatusOkIsFinal) {
   Harness h;
   Span s = h.provider->GetTracer("x")->StartSpan("st");
