@@ -1,5 +1,7 @@
 #include "sdk_scenarios.h"
 
+#include "proc_sample.h"
+
 #include "../standard_span.h"
 
 #include <sys/resource.h>
@@ -228,14 +230,19 @@ int64_t Drive(TracerProvider* provider, const ScenarioArgs& a, double* elapsed) 
   return created.load();
 }
 
-// A provider with one batch processor (the scenario's queue and batch sizes)
-// in front of `exporter`; *bsp is set to that processor.
-std::unique_ptr<TracerProvider> MakeProvider(const ScenarioArgs& a,
-                                             std::unique_ptr<SpanExporter> exporter,
-                                             BatchSpanProcessor** bsp) {
+// The batch processor options of the scenario (its queue and batch sizes).
+BatchSpanProcessorOptions BspOptions(const ScenarioArgs& a) {
   BatchSpanProcessorOptions bo;
   bo.max_queue_size = a.queue_size;
   bo.max_export_batch_size = a.batch_size;
+  return bo;
+}
+
+// A provider with one batch processor in front of `exporter`; *bsp is set to
+// that processor.
+std::unique_ptr<TracerProvider> MakeProvider(const BatchSpanProcessorOptions& bo,
+                                             std::unique_ptr<SpanExporter> exporter,
+                                             BatchSpanProcessor** bsp) {
   auto p = BatchSpanProcessor::Create(std::move(exporter), bo);
   *bsp = p.get();
   TracerProviderOptions po;
@@ -249,7 +256,7 @@ std::unique_ptr<TracerProvider> MakeProvider(const ScenarioArgs& a,
 
 int RunSdkScenario(const ScenarioArgs& a) {
   BatchSpanProcessor* raw;
-  auto provider = MakeProvider(a, MakeNoopSpanExporter(), &raw);
+  auto provider = MakeProvider(BspOptions(a), MakeNoopSpanExporter(), &raw);
   const double c0 = CpuSeconds();
   double secs = 0;
   const int64_t created = Drive(provider.get(), a, &secs);
@@ -269,39 +276,22 @@ int RunSdkScenario(const ScenarioArgs& a) {
 // filled to one short of a batch that equals it, with a schedule delay of an
 // hour, so nothing leaves it while RSS is read.
 int RunMemoryScenario(const ScenarioArgs& a) {
-  auto rss_bytes = [] {
-    long long kb = -1;
-    if (FILE* f = std::fopen("/proc/self/status", "r")) {
-      char line[256];
-      while (std::fgets(line, sizeof line, f)) {
-        if (std::sscanf(line, "VmRSS: %lld kB", &kb) == 1) break;
-      }
-      std::fclose(f);
-    }
-    return kb * 1024.0;
-  };
-  BatchSpanProcessorOptions bo;
-  bo.max_queue_size = a.queue_size;
+  BatchSpanProcessorOptions bo = BspOptions(a);
   bo.max_export_batch_size = a.queue_size;
   bo.schedule_delay = absl::Hours(1);
-  auto bsp = BatchSpanProcessor::Create(MakeNoopSpanExporter(), bo);
-  BatchSpanProcessor* raw = bsp.get();
-  TracerProviderOptions po;
-  po.resource = BenchResource();
-  po.sampler = MakeAlwaysOnSampler();
-  po.processors.push_back(std::move(bsp));
-  auto provider = std::move(*TracerProvider::Create(std::move(po)));
+  BatchSpanProcessor* raw;
+  auto provider = MakeProvider(bo, MakeNoopSpanExporter(), &raw);
   Tracer* tracer = provider->GetTracer("bench", "1.0");
   EmitStandardSpan(tracer);  // first-use allocations (thread state, tracer) before the baseline
   const int64_t queued = a.queue_size - 2;
-  const double before = rss_bytes();
+  const double before = SampleProc(getpid()).rss_mib;
   for (int64_t i = 0; i < queued; ++i) EmitStandardSpan(tracer);
-  const double after = rss_bytes();
+  const double after = SampleProc(getpid()).rss_mib;
   const int64_t in_queue = raw->Stats().queue_size;
   (void)provider->Shutdown(absl::Now() + absl::Seconds(10));
   std::printf("scenario=memory queued=%lld bytes_per_queued_span=%.0f rss_mib=%.1f\n",
-              static_cast<long long>(in_queue), (after - before) / std::max<int64_t>(1, in_queue),
-              after / (1 << 20));
+              static_cast<long long>(in_queue),
+              (after - before) * (1 << 20) / std::max<int64_t>(1, in_queue), after);
   return in_queue == queued + 1 ? 0 : 1;
 }
 
@@ -320,7 +310,7 @@ int RunExportScenario(const ScenarioArgs& a) {
     return 2;
   }
   BatchSpanProcessor* raw;
-  auto provider = MakeProvider(a, std::move(*exporter), &raw);
+  auto provider = MakeProvider(BspOptions(a), std::move(*exporter), &raw);
   const double c0 = CpuSeconds();
   double secs = 0;
   const int64_t created = Drive(provider.get(), a, &secs);

@@ -1,6 +1,6 @@
 #pragma once
 // The exporter- and SDK-side scenarios of shared/bench/WORKLOAD.md for
-// tracewire-bench: encode, send, sdk and export. Each prints progress lines
+// tracewire-bench: encode, send, sdk, export and memory. Each prints progress lines
 // and ends with one line of key=value figures.
 
 #include <cstdint>

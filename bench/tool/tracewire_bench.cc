@@ -39,6 +39,7 @@
 // VmHWM (peak since the receiver started) at the end of the window.
 // Exit status: 0 when some spans were accepted, 1 otherwise, 2 on bad flags.
 
+#include "proc_sample.h"
 #include "sdk_scenarios.h"
 #include <sys/resource.h>
 #include <unistd.h>
@@ -85,40 +86,8 @@ struct Flags {
 
 // ---- /proc sampling ----------------------------------------------------------
 
-struct ProcSample {
-  bool ok = false;
-  double cpu_s = 0;     // utime + stime
-  double rss_mib = 0;   // VmRSS
-  double hwm_mib = 0;   // VmHWM
-};
-
-ProcSample SampleProc(int pid) {
-  ProcSample s;
-  if (pid <= 0) return s;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!stat || !std::getline(stat, line)) return s;
-  // The command name (field 2) may hold spaces: fields resume after the last ')'.
-  size_t close = line.rfind(')');
-  if (close == std::string::npos) return s;
-  std::istringstream rest(line.substr(close + 2));
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  // After ')': field 3 (state) is index 0; utime is field 14, stime field 15.
-  for (int i = 3; i <= 15 && (rest >> field); ++i) {
-    if (i == 14) utime = std::stoull(field);
-    if (i == 15) stime = std::stoull(field);
-  }
-  s.cpu_s = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  while (std::getline(status, line)) {
-    long long kb = 0;
-    if (std::sscanf(line.c_str(), "VmRSS: %lld kB", &kb) == 1) s.rss_mib = kb / 1024.0;
-    if (std::sscanf(line.c_str(), "VmHWM: %lld kB", &kb) == 1) s.hwm_mib = kb / 1024.0;
-  }
-  s.ok = true;
-  return s;
-}
+using tracewire::bench::ProcSample;
+using tracewire::bench::SampleProc;
 
 // Busy (non-idle, non-iowait) CPU seconds of the whole machine, all cores.
 double MachineBusyCpuSeconds() {
