@@ -149,10 +149,8 @@ struct BatchSpanProcessor::Impl {
 
   void ChildAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     sdk::RecordedSpan* s;
-    int64_t n = 0;
     while (queue.TryPop(&s)) {
       s->refs.fetch_sub(1, std::memory_order_relaxed);  // the queue's reference
-      ++n;
     }
     size.store(0, std::memory_order_relaxed);
     enqueued.store(0, std::memory_order_relaxed);

@@ -109,8 +109,6 @@ void AssignBytes(std::string* stored, std::string_view s) {
   if (!SameBytes(*stored, s)) stored->assign(s.data(), s.size());
 }
 
-void AssignKey(std::string* stored, std::string_view key) { AssignBytes(stored, key); }
-
 void AssignString(AnyValue* v, std::string_view s) {
   if (auto* str = std::get_if<std::string>(&v->value)) {
     AssignBytes(str, s);  // reuses the string's capacity
@@ -120,7 +118,7 @@ void AssignString(AnyValue* v, std::string_view s) {
 }
 
 void AssignView(KeyValue* kv, const AttributeView& a, uint32_t length_limit) {
-  AssignKey(&kv->key, a.key());
+  AssignBytes(&kv->key, a.key());
   switch (a.type()) {
     case AttributeView::Type::kString: {
       std::string_view v = a.string_value();
@@ -156,7 +154,7 @@ KeyValue* AttributeSlot(sdk::RecordedSpan* r, std::string_view key) {
   r->key_bits |= bit;
   if (r->attr_count == d.attributes.size()) d.attributes.emplace_back();
   KeyValue* kv = &d.attributes[r->attr_count++];
-  AssignKey(&kv->key, key);
+  AssignBytes(&kv->key, key);
   return kv;
 }
 
@@ -170,7 +168,7 @@ SpanEvent* EventSlot(sdk::RecordedSpan* r, std::string_view name, uint64_t time_
   if (r->event_count == d.events.size()) d.events.emplace_back();
   SpanEvent* e = &d.events[r->event_count++];
   e->time_unix_nano = time_unix_nano ? time_unix_nano : NowNanos();
-  AssignKey(&e->name, name);
+  AssignBytes(&e->name, name);
   e->dropped_attributes_count = 0;
   return e;
 }
