@@ -33,9 +33,13 @@
 namespace tracewire {
 
 namespace sdk {
+struct ActiveSpan;
 struct RecordedSpan;
 class ProviderState;
 }  // namespace sdk
+
+class Span;
+class Tracer;
 
 // Limits on what one span keeps; what is over a limit is dropped and counted
 // in the span's dropped_*_count fields.
@@ -54,7 +58,9 @@ struct SpanLimits {
 };
 
 // A finished span as processors and exporters see it. Shared by reference
-// count; the storage is recycled when the last SpanRef goes away.
+// count; the storage is freed when the last SpanRef goes away. The span is
+// stored compactly; data() decodes it into a SpanData the first time it is
+// called (thread-safe) and keeps that until the storage is freed.
 class SpanRef {
  public:
   SpanRef() = default;
@@ -68,6 +74,9 @@ class SpanRef {
   ~SpanRef();
 
   const SpanData& data() const;
+  // W3C trace flags (bits 0-7) and the OTLP is-remote bits (8-9), without
+  // decoding the span.
+  uint32_t flags() const;
   const Resource& resource() const;
   const InstrumentationScope& scope() const;
   explicit operator bool() const { return s_ != nullptr; }
@@ -97,7 +106,8 @@ class SpanExporter {
 class SpanProcessor {
  public:
   virtual ~SpanProcessor() = default;
-  virtual void OnStart(SpanData& span, const Context& parent) {}
+  // The span has started: a processor may set attributes on it.
+  virtual void OnStart(Span& span, const Context& parent) {}
   // Called on the thread that ends the span; must not block.
   virtual void OnEnd(SpanRef span) = 0;
   [[nodiscard]] virtual absl::Status ForceFlush(absl::Time deadline) = 0;
@@ -249,8 +259,8 @@ class Span {
   friend class Tracer;
   void AddEventViews(std::string_view name, std::span<const AttributeView> attributes,
                      uint64_t time_unix_nano);
-  Span(sdk::RecordedSpan* rec, SpanContext ctx) : rec_(rec), context_(std::move(ctx)) {}
-  sdk::RecordedSpan* rec_ = nullptr;
+  Span(sdk::ActiveSpan* rec, SpanContext ctx) : rec_(rec), context_(std::move(ctx)) {}
+  sdk::ActiveSpan* rec_ = nullptr;
   SpanContext context_;
 };
 
@@ -261,6 +271,7 @@ class Tracer {
 
  private:
   friend class sdk::ProviderState;
+  friend class SpanRef;
   friend Tracer* NoopTracer();
   Tracer(sdk::ProviderState* p, InstrumentationScope scope) : provider_(p), scope_(std::move(scope)) {}
   sdk::ProviderState* provider_;

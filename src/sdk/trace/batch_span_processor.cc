@@ -149,9 +149,7 @@ struct BatchSpanProcessor::Impl {
 
   void ChildAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     sdk::RecordedSpan* s;
-    while (queue.TryPop(&s)) {
-      s->refs.fetch_sub(1, std::memory_order_relaxed);  // the queue's reference
-    }
+    while (queue.TryPop(&s)) (void)SpanRef::Adopt(s);  // drops the queue's reference
     size.store(0, std::memory_order_relaxed);
     enqueued.store(0, std::memory_order_relaxed);
     done.store(0, std::memory_order_relaxed);
@@ -214,7 +212,7 @@ BatchSpanProcessor::~BatchSpanProcessor() {
 
 void BatchSpanProcessor::OnEnd(SpanRef span) {
   Impl& m = *impl_;
-  if (!(span.data().flags & kTraceFlagSampled)) return;  // recorded only: not exported
+  if (!(span.flags() & kTraceFlagSampled)) return;  // recorded only: not exported
   if (m.closed.load(std::memory_order_acquire)) {
     m.dropped.fetch_add(1, std::memory_order_relaxed);
     return;

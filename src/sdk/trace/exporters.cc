@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "sdk/trace/span_record.h"
 #include "tracewire/span_exporters.h"
 #include "wire/otlp_encoder.h"
 
@@ -15,7 +16,7 @@ class SimpleSpanProcessor : public SpanProcessor {
  public:
   explicit SimpleSpanProcessor(std::unique_ptr<SpanExporter> e) : exporter_(std::move(e)) {}
   void OnEnd(SpanRef span) override {
-    if (!(span.data().flags & kTraceFlagSampled)) return;  // recorded only: not exported
+    if (!(span.flags() & kTraceFlagSampled)) return;  // recorded only: not exported
     absl::MutexLock l(&mu_);  // Exporters are called one at a time.
     if (shut_down_) return;
     (void)exporter_->Export(std::span<const SpanRef>(&span, 1));
@@ -107,9 +108,13 @@ class OtlpSpanExporter : public SpanExporter {
  public:
   explicit OtlpSpanExporter(std::unique_ptr<OtlpExporter> e) : exporter_(std::move(e)) {}
   absl::Status Export(std::span<const SpanRef> spans) override {
-    // Group by (resource, scope); spans of one provider share the resource.
+    // Decode into storage reused from batch to batch (no allocation once
+    // warm), then group by (resource, scope); spans of one provider share
+    // the resource.
+    if (decoded_.size() < spans.size()) decoded_.resize(spans.size());
     groups_.clear();
-    for (const SpanRef& r : spans) {
+    for (size_t i = 0; i < spans.size(); ++i) {
+      const SpanRef& r = spans[i];
       const Resource* res = &r.resource();
       const InstrumentationScope* scope = &r.scope();
       ScopedItems<SpanData>* g = nullptr;
@@ -120,7 +125,8 @@ class OtlpSpanExporter : public SpanExporter {
         }
       }
       if (g == nullptr) g = &groups_.emplace_back(ScopedItems<SpanData>{res, scope, {}});
-      g->items.push_back(&r.data());
+      sdk::Materialize(*r.get(), &decoded_[i]);
+      g->items.push_back(&decoded_[i]);
     }
     return exporter_->ExportSpans(groups_);
   }
@@ -130,6 +136,7 @@ class OtlpSpanExporter : public SpanExporter {
  private:
   std::unique_ptr<OtlpExporter> exporter_;
   std::vector<ScopedItems<SpanData>> groups_;  // reused between batches
+  std::vector<SpanData> decoded_;
 };
 
 }  // namespace

@@ -1,0 +1,455 @@
+// Span storage: the compact encoding, per-thread ActiveSpans and chunks.
+//
+// Two documented thread_locals (STYLE.md): the free list of ActiveSpans and
+// the current chunk. Both are the ending or starting thread's own; nothing
+// else reads them, and each frees what it holds when its thread exits.
+
+#include "sdk/trace/span_record.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "common/mpmc_queue.h"
+#include "sdk/trace/string_table.h"
+
+namespace tracewire::sdk {
+
+// ---- ByteBuf -----------------------------------------------------------------
+
+void ByteBuf::Grow(size_t need) {
+  size_t cap = std::max<size_t>(64, cap_ * 2);
+  while (cap < need) cap *= 2;
+  char* p = static_cast<char*>(std::realloc(p_, cap));
+  if (p == nullptr) std::abort();  // out of memory, as operator new would
+  p_ = p;
+  cap_ = cap;
+}
+
+void ByteBuf::Replace(size_t pos, size_t len, const char* d, size_t n) {
+  const size_t tail = size_ - pos - len;
+  if (n > len) Reserve(n - len);
+  std::memmove(p_ + pos + n, p_ + pos + len, tail);
+  std::memcpy(p_ + pos, d, n);
+  size_ = pos + n + tail;
+}
+
+// ---- Writers -------------------------------------------------------------
+
+void PutStr(ByteBuf* b, std::string_view s) {
+  char* w = b->Reserve(kMaxVarint + s.size());
+  w = PutVarint(w, s.size());
+  if (!s.empty()) std::memcpy(w, s.data(), s.size());
+  b->Commit(w + s.size());
+}
+
+void PutKeyRef(ByteBuf* b, uint32_t id, std::string_view key) {
+  if (id != 0) {
+    char* w = b->Reserve(kMaxVarint);
+    b->Commit(PutVarint(w, id));
+    return;
+  }
+  char* w = b->Reserve(1);
+  *w = 0;
+  b->Commit(w + 1);
+  PutStr(b, key);
+}
+
+namespace {
+
+void PutTag(ByteBuf* b, uint8_t tag) {
+  char* w = b->Reserve(1);
+  *w = static_cast<char>(tag);
+  b->Commit(w + 1);
+}
+
+void PutTagVarint(ByteBuf* b, uint8_t tag, uint64_t v) {
+  char* w = b->Reserve(1 + kMaxVarint);
+  *w++ = static_cast<char>(tag);
+  b->Commit(PutVarint(w, v));
+}
+
+}  // namespace
+
+void PutValue(ByteBuf* b, const AnyValue& v, uint32_t length_limit) {
+  switch (v.value.index()) {
+    case 0:
+      PutTag(b, kTagEmpty);
+      return;
+    case 1: {
+      std::string_view s = std::get<std::string>(v.value);
+      PutTag(b, kTagString);
+      PutStr(b, s.substr(0, std::min<size_t>(s.size(), length_limit)));
+      return;
+    }
+    case 2:
+      PutTag(b, std::get<bool>(v.value) ? kTagTrue : kTagFalse);
+      return;
+    case 3:
+      PutTagVarint(b, kTagInt, ZigZag(std::get<int64_t>(v.value)));
+      return;
+    case 4: {
+      char* w = b->Reserve(9);
+      *w = static_cast<char>(kTagDouble);
+      const double d = std::get<double>(v.value);
+      std::memcpy(w + 1, &d, 8);
+      b->Commit(w + 9);
+      return;
+    }
+    case 5: {
+      const auto& a = std::get<AnyValue::Array>(v.value);
+      PutTagVarint(b, kTagArray, a.size());
+      for (const AnyValue& e : a) PutValue(b, e, length_limit);
+      return;
+    }
+    case 6: {
+      const auto& kv = std::get<AnyValue::KvList>(v.value);
+      PutTagVarint(b, kTagKvList, kv.size());
+      for (const KeyValue& e : kv) {
+        PutKeyRef(b, 0, e.key);
+        PutValue(b, e.value, length_limit);
+      }
+      return;
+    }
+    case 7:
+      PutTag(b, kTagBytes);
+      PutStr(b, std::get<Bytes>(v.value).data);
+      return;
+  }
+}
+
+void PutAttributes(ByteBuf* b, const Attributes& attrs, uint32_t count, uint32_t length_limit) {
+  for (uint32_t i = 0; i < count; ++i) {
+    PutKeyRef(b, StringTable::Intern(attrs[i].key), attrs[i].key);
+    PutValue(b, attrs[i].value, length_limit);
+  }
+}
+
+// ---- RecordReader ----------------------------------------------------------
+
+uint64_t RecordReader::Varint() {
+  uint64_t v = 0;
+  for (int shift = 0;; shift += 7) {
+    const uint8_t c = static_cast<uint8_t>(*p_++);
+    v |= static_cast<uint64_t>(c & 0x7f) << shift;
+    if (c < 0x80) return v;
+  }
+}
+
+std::string_view RecordReader::Str() {
+  const size_t n = Varint();
+  return std::string_view(Raw(n), n);
+}
+
+std::string_view RecordReader::KeyRef() {
+  const uint64_t id = Varint();
+  return id != 0 ? StringTable::Get(static_cast<uint32_t>(id)) : Str();
+}
+
+void RecordReader::Value(AnyValue* out) {
+  const uint8_t tag = static_cast<uint8_t>(*p_++);
+  switch (tag) {
+    case kTagString: {
+      std::string_view s = Str();
+      if (auto* str = std::get_if<std::string>(&out->value)) {
+        str->assign(s.data(), s.size());
+      } else {
+        out->value.emplace<std::string>(s);
+      }
+      return;
+    }
+    case kTagFalse:
+      out->value = false;
+      return;
+    case kTagTrue:
+      out->value = true;
+      return;
+    case kTagInt:
+      out->value = UnZigZag(Varint());
+      return;
+    case kTagDouble: {
+      double d;
+      std::memcpy(&d, Raw(8), 8);
+      out->value = d;
+      return;
+    }
+    case kTagBytes:
+      out->value = Bytes{std::string(Str())};
+      return;
+    case kTagArray: {
+      AnyValue::Array a(Varint());
+      for (AnyValue& e : a) Value(&e);
+      out->value = std::move(a);
+      return;
+    }
+    case kTagKvList: {
+      AnyValue::KvList kv(Varint());
+      for (KeyValue& e : kv) {
+        e.key = std::string(KeyRef());
+        Value(&e.value);
+      }
+      out->value = std::move(kv);
+      return;
+    }
+    default:
+      out->value = std::monostate();
+      return;
+  }
+}
+
+void RecordReader::SkipValue() {
+  const uint8_t tag = static_cast<uint8_t>(*p_++);
+  switch (tag) {
+    case kTagString:
+    case kTagBytes:
+      (void)Str();
+      return;
+    case kTagInt:
+      (void)Varint();
+      return;
+    case kTagDouble:
+      p_ += 8;
+      return;
+    case kTagArray:
+      for (uint64_t n = Varint(); n > 0; --n) SkipValue();
+      return;
+    case kTagKvList:
+      for (uint64_t n = Varint(); n > 0; --n) {
+        (void)KeyRef();
+        SkipValue();
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+void RecordReader::Attributes(uint64_t count, tracewire::Attributes* out) {
+  out->resize(count);
+  for (KeyValue& kv : *out) {
+    std::string_view k = KeyRef();
+    kv.key.assign(k.data(), k.size());
+    Value(&kv.value);
+  }
+}
+
+// ---- ActiveSpan free list ------------------------------------------------
+
+namespace {
+
+struct FreeSpans {
+  static constexpr size_t kMax = 16;  // more than a thread nests, usually
+  std::vector<ActiveSpan*> spans;
+  ~FreeSpans() {
+    for (ActiveSpan* a : spans) delete a;
+  }
+};
+thread_local FreeSpans free_spans;
+
+}  // namespace
+
+ActiveSpan* ActiveSpan::Acquire() {
+  auto& v = free_spans.spans;
+  if (v.empty()) return new ActiveSpan();
+  ActiveSpan* a = v.back();
+  v.pop_back();
+  return a;
+}
+
+void ActiveSpan::Recycle(ActiveSpan* a) {
+  a->trace_state.Clear();
+  a->status_message.Clear();
+  a->attrs.Clear();
+  a->events.Clear();
+  a->links.Clear();
+  a->attr_count = a->dropped_attrs = 0;
+  a->event_count = a->dropped_events = 0;
+  a->link_count = a->dropped_links = 0;
+  a->key_bits[0] = a->key_bits[1] = 0;
+  a->status = StatusCode::kUnset;
+  auto& v = free_spans.spans;
+  if (v.size() < FreeSpans::kMax) {
+    v.push_back(a);
+  } else {
+    delete a;
+  }
+}
+
+// ---- Chunks --------------------------------------------------------------
+
+namespace {
+
+constexpr size_t kChunkSize = 64 << 10;  // also the alignment
+// `live` holds this bias while the chunk's thread still writes into it.
+constexpr int64_t kOpenBias = int64_t{1} << 40;
+
+struct alignas(16) Chunk {
+  std::atomic<int64_t> live;  // records not yet released, plus kOpenBias while open
+  size_t size;                // bytes, this header included
+};
+
+// Freed chunks wait here for reuse, up to kSpareChunks (4 MiB): freeing
+// and allocating 64 KiB blocks in turn made the allocator return the pages
+// to the kernel and fault them in again, at a page fault per 20 spans.
+constexpr size_t kSpareChunks = 64;
+common::MpmcQueue<void*>& SpareChunks() {
+  static auto* q = new common::MpmcQueue<void*>(kSpareChunks);  // never destroyed
+  return *q;
+}
+
+Chunk* NewChunk(size_t size, int64_t live) {
+  void* p = nullptr;
+  if (size != kChunkSize || !SpareChunks().TryPop(&p)) {
+    p = std::aligned_alloc(kChunkSize, size);
+    if (p == nullptr) std::abort();
+  }
+  return new (p) Chunk{{live}, size};
+}
+
+// `size`: kChunkSize, or more for a chunk that holds one big span.
+void FreeChunk(Chunk* c, size_t size) {
+  if (size != kChunkSize || !SpareChunks().TryPush(c)) std::free(c);
+}
+
+Chunk* ChunkOf(const RecordedSpan* r) {
+  return reinterpret_cast<Chunk*>(reinterpret_cast<uintptr_t>(r) & ~(kChunkSize - 1));
+}
+
+struct Arena {
+  Chunk* chunk = nullptr;
+  size_t used = 0;
+  int64_t records = 0;
+
+  void Close() {
+    if (chunk == nullptr) return;
+    const int64_t drop = kOpenBias - records;
+    if (chunk->live.fetch_sub(drop, std::memory_order_acq_rel) == drop) FreeChunk(chunk, chunk->size);
+    chunk = nullptr;
+  }
+  ~Arena() { Close(); }
+
+  void* Alloc(size_t n) {
+    n = (n + 7) & ~size_t{7};
+    if (sizeof(Chunk) + n > kChunkSize) {
+      // A span too big for a chunk gets a chunk of its own.
+      const size_t size = (sizeof(Chunk) + n + kChunkSize - 1) & ~(kChunkSize - 1);
+      return NewChunk(size, 1) + 1;
+    }
+    if (chunk == nullptr || used + n > kChunkSize) {
+      Close();
+      chunk = NewChunk(kChunkSize, kOpenBias);
+      used = sizeof(Chunk);
+      records = 0;
+    }
+    void* p = reinterpret_cast<char*>(chunk) + used;
+    used += n;
+    ++records;
+    return p;
+  }
+};
+thread_local Arena arena;
+
+size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+void RecordedSpan::Release(RecordedSpan* r) {
+  if (SpanData* d = r->materialized.load(std::memory_order_acquire)) delete d;
+  Chunk* c = ChunkOf(r);
+  r->~RecordedSpan();
+  if (c->live.fetch_sub(1, std::memory_order_acq_rel) == 1) FreeChunk(c, c->size);
+}
+
+RecordedSpan* Seal(const ActiveSpan& a, uint64_t end_time) {
+  const size_t counts = VarintSize(a.dropped_attrs) + VarintSize(a.attr_count) +
+                        VarintSize(a.dropped_events) + VarintSize(a.event_count) +
+                        VarintSize(a.dropped_links) + VarintSize(a.link_count);
+  const size_t body = a.name.size() + VarintSize(a.trace_state.size()) + a.trace_state.size() +
+                      VarintSize(a.status_message.size()) + a.status_message.size() + counts +
+                      a.attrs.size() + a.events.size() + a.links.size();
+  void* mem = arena.Alloc(sizeof(RecordedSpan) + body);
+  auto* r = new (mem) RecordedSpan();
+  r->body_size = static_cast<uint32_t>(body);
+  r->tracer = a.tracer;
+  r->trace_id = a.trace_id;
+  r->span_id = a.span_id;
+  r->parent_span_id = a.parent_span_id;
+  r->has_parent = a.has_parent;
+  r->start_time_unix_nano = a.start_time_unix_nano;
+  r->end_time_unix_nano = end_time;
+  r->flags = static_cast<uint16_t>(a.flags);
+  r->kind = a.kind;
+  r->status = a.status;
+  char* w = reinterpret_cast<char*>(r + 1);
+  auto copy = [&w](const ByteBuf& b) {
+    if (b.size()) std::memcpy(w, b.data(), b.size());
+    w += b.size();
+  };
+  copy(a.name);
+  w = PutVarint(w, a.trace_state.size());
+  copy(a.trace_state);
+  w = PutVarint(w, a.status_message.size());
+  copy(a.status_message);
+  w = PutVarint(w, a.dropped_attrs);
+  w = PutVarint(w, a.attr_count);
+  copy(a.attrs);
+  w = PutVarint(w, a.dropped_events);
+  w = PutVarint(w, a.event_count);
+  copy(a.events);
+  w = PutVarint(w, a.dropped_links);
+  w = PutVarint(w, a.link_count);
+  copy(a.links);
+  return r;
+}
+
+void Materialize(const RecordedSpan& r, SpanData* out) {
+  out->trace_id = r.trace_id;
+  out->span_id = r.span_id;
+  if (r.has_parent) {
+    out->parent_span_id = r.parent_span_id;
+  } else {
+    out->parent_span_id.reset();
+  }
+  out->flags = r.flags;
+  out->kind = r.kind;
+  out->start_time_unix_nano = r.start_time_unix_nano;
+  out->end_time_unix_nano = r.end_time_unix_nano;
+  out->status_code = r.status;
+  RecordReader rd(r.body(), r.body() + r.body_size);
+  std::string_view name = rd.KeyRef();
+  out->name.assign(name.data(), name.size());
+  std::string_view ts = rd.Str();
+  out->trace_state.assign(ts.data(), ts.size());
+  std::string_view msg = rd.Str();
+  out->status_message.assign(msg.data(), msg.size());
+  out->dropped_attributes_count = static_cast<uint32_t>(rd.Varint());
+  rd.Attributes(rd.Varint(), &out->attributes);
+  out->dropped_events_count = static_cast<uint32_t>(rd.Varint());
+  out->events.resize(rd.Varint());
+  for (SpanEvent& e : out->events) {
+    e.time_unix_nano = r.start_time_unix_nano + static_cast<uint64_t>(UnZigZag(rd.Varint()));
+    std::string_view en = rd.KeyRef();
+    e.name.assign(en.data(), en.size());
+    e.dropped_attributes_count = static_cast<uint32_t>(rd.Varint());
+    rd.Attributes(rd.Varint(), &e.attributes);
+  }
+  out->dropped_links_count = static_cast<uint32_t>(rd.Varint());
+  out->links.resize(rd.Varint());
+  for (SpanLink& k : out->links) {
+    std::memcpy(k.trace_id.data(), rd.Raw(16), 16);
+    std::memcpy(k.span_id.data(), rd.Raw(8), 8);
+    k.flags = static_cast<uint32_t>(rd.Varint());
+    std::string_view lts = rd.Str();
+    k.trace_state.assign(lts.data(), lts.size());
+    k.dropped_attributes_count = static_cast<uint32_t>(rd.Varint());
+    rd.Attributes(rd.Varint(), &k.attributes);
+  }
+}
+
+}  // namespace tracewire::sdk

@@ -1,0 +1,197 @@
+#pragma once
+// How the SDK stores spans.
+//
+// While a span records, its attributes, events and links are written into
+// an ActiveSpan: flat byte buffers in a compact encoding (below) with keys
+// and names as StringTable ids. ActiveSpans are few and reused per thread,
+// so they stay in the recording core's cache.
+//
+// End() seals the span into a RecordedSpan: a fixed header followed by the
+// body bytes, appended to the ending thread's current chunk (64 KiB, found
+// from a record's address). The ActiveSpan is reused at once; the record is
+// what processors queue. A chunk is freed when its thread has moved on from
+// it and every record in it has been released, so the memory a queued span
+// costs is its record (about 180 bytes for the standard span).
+//
+// Compact encoding (all integers are LEB128 varints unless noted):
+//   str      = len, bytes
+//   keyref   = id (1 and up: a StringTable id) | 0, str
+//   value    = tag, payload: kEmpty | kString str | kFalse | kTrue |
+//              kInt zigzag | kDouble 8 bytes | kBytes str |
+//              kArray count, value... | kKvList count, (keyref value)...
+//   attr     = keyref value
+//   event    = zigzag(time - span start), keyref name, dropped, count, attr...
+//   link     = trace id (16 bytes), span id (8 bytes), flags, str trace_state,
+//              dropped, count, attr...
+//   body     = keyref name, str trace_state, str status_message,
+//              dropped, count, attr..., dropped, count, event...,
+//              dropped, count, link...
+//
+// Thread safety: an ActiveSpan belongs to the one thread that holds its
+// Span. A RecordedSpan is immutable once sealed, except `refs` and
+// `materialized`, which are atomic; any thread may release it.
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+
+#include "tracewire/telemetry_data.h"
+
+namespace tracewire {
+class Tracer;
+}
+
+namespace tracewire::sdk {
+
+class ProviderState;
+
+// A growable byte buffer that keeps its capacity when cleared.
+class ByteBuf {
+ public:
+  ByteBuf() = default;
+  ByteBuf(const ByteBuf&) = delete;
+  ByteBuf& operator=(const ByteBuf&) = delete;
+  ~ByteBuf() { std::free(p_); }
+
+  // A pointer to write up to n bytes at the end; Commit(end) adopts them.
+  char* Reserve(size_t n) {
+    if (size_ + n > cap_) Grow(size_ + n);
+    return p_ + size_;
+  }
+  void Commit(char* end) { size_ = static_cast<size_t>(end - p_); }
+  void Append(const void* d, size_t n) {
+    char* w = Reserve(n);
+    if (n) std::memcpy(w, d, n);
+    size_ += n;
+  }
+  // Replaces [pos, pos + len) with n bytes from d.
+  void Replace(size_t pos, size_t len, const char* d, size_t n);
+  void Clear() { size_ = 0; }
+  const char* data() const { return p_; }
+  size_t size() const { return size_; }
+
+ private:
+  void Grow(size_t need);
+  char* p_ = nullptr;
+  size_t size_ = 0;
+  size_t cap_ = 0;
+};
+
+enum ValueTag : uint8_t {
+  kTagEmpty = 0,
+  kTagString = 1,
+  kTagFalse = 2,
+  kTagTrue = 3,
+  kTagInt = 4,
+  kTagDouble = 5,
+  kTagBytes = 6,
+  kTagArray = 7,
+  kTagKvList = 8,
+};
+
+inline char* PutVarint(char* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+constexpr size_t kMaxVarint = 10;
+inline uint64_t ZigZag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+inline int64_t UnZigZag(uint64_t v) {
+  return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+}
+
+// Writers. `length_limit` truncates strings (also inside arrays and maps).
+void PutStr(ByteBuf* b, std::string_view s);
+// Writes the key as `id` when id != 0, else as its bytes.
+void PutKeyRef(ByteBuf* b, uint32_t id, std::string_view key);
+void PutValue(ByteBuf* b, const AnyValue& v, uint32_t length_limit);
+void PutAttributes(ByteBuf* b, const Attributes& attrs, uint32_t count, uint32_t length_limit);
+
+// Sequential reader over bytes written by the writers above.
+class RecordReader {
+ public:
+  RecordReader(const char* p, const char* end) : p_(p), end_(end) {}
+  uint64_t Varint();
+  std::string_view Str();
+  std::string_view KeyRef();
+  const char* Raw(size_t n) {
+    const char* r = p_;
+    p_ += n;
+    return r;
+  }
+  void Value(AnyValue* out);
+  void SkipValue();
+  void Attributes(uint64_t count, tracewire::Attributes* out);
+  const char* pos() const { return p_; }
+  bool done() const { return p_ >= end_; }
+
+ private:
+  const char* p_;
+  const char* end_;
+};
+
+// The span being recorded.
+struct ActiveSpan {
+  const Tracer* tracer = nullptr;
+  ProviderState* provider = nullptr;
+  TraceId trace_id{};
+  SpanId span_id{};
+  SpanId parent_span_id{};
+  bool has_parent = false;
+  SpanKind kind = SpanKind::kInternal;
+  StatusCode status = StatusCode::kUnset;
+  uint32_t flags = 0;
+  uint64_t start_time_unix_nano = 0;
+  ByteBuf name;  // a keyref
+  ByteBuf trace_state;
+  ByteBuf status_message;
+  ByteBuf attrs;
+  ByteBuf events;
+  ByteBuf links;
+  uint32_t attr_count = 0, dropped_attrs = 0;
+  uint32_t event_count = 0, dropped_events = 0;
+  uint32_t link_count = 0, dropped_links = 0;
+  uint64_t key_bits[2] = {0, 0};  // one bit per attribute key (span.cc KeyBit)
+
+  // A cleared span from this thread's free list (or a new one).
+  static ActiveSpan* Acquire();
+  // Back to this thread's free list.
+  static void Recycle(ActiveSpan* a);
+};
+
+// A finished span: this header, then the body.
+struct RecordedSpan {
+  std::atomic<int32_t> refs{1};  // SpanRefs alive; acq_rel on release
+  uint32_t body_size = 0;
+  const Tracer* tracer = nullptr;
+  std::atomic<SpanData*> materialized{nullptr};  // SpanRef::data(), made once
+  TraceId trace_id{};
+  SpanId span_id{};
+  SpanId parent_span_id{};
+  uint64_t start_time_unix_nano = 0;
+  uint64_t end_time_unix_nano = 0;
+  uint16_t flags = 0;
+  SpanKind kind = SpanKind::kInternal;
+  StatusCode status = StatusCode::kUnset;
+  bool has_parent = false;
+
+  const char* body() const { return reinterpret_cast<const char*>(this + 1); }
+  // Called by the last SpanRef.
+  static void Release(RecordedSpan* r);
+};
+
+// Seals `a` (ended at `end_time`) into a record in this thread's chunk; the
+// record holds one reference.
+RecordedSpan* Seal(const ActiveSpan& a, uint64_t end_time);
+
+// Decodes a record into *out, reusing out's storage.
+void Materialize(const RecordedSpan& r, SpanData* out);
+
+}  // namespace tracewire::sdk
