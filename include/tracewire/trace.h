@@ -229,6 +229,9 @@ class Span {
   void SetAttribute(std::string_view key, const char* value) {
     SetAttribute(key, std::string_view(value));
   }
+  void SetAttribute(std::string_view key, const std::string& value) {
+    SetAttribute(key, std::string_view(value));
+  }
   void SetAttribute(std::string_view key, int64_t value);
   void SetAttribute(std::string_view key, int value) { SetAttribute(key, int64_t{value}); }
   void SetAttribute(std::string_view key, double value);

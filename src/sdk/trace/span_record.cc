@@ -296,7 +296,10 @@ common::MpmcQueue<void*>& SpareChunks() {
   return *q;
 }
 
+std::atomic<int64_t> chunks_in_use{0};  // relaxed: a statistic
+
 Chunk* NewChunk(size_t size, int64_t live) {
+  chunks_in_use.fetch_add(1, std::memory_order_relaxed);
   void* p = nullptr;
   if (size != kChunkSize || !SpareChunks().TryPop(&p)) {
     p = std::aligned_alloc(kChunkSize, size);
@@ -307,6 +310,7 @@ Chunk* NewChunk(size_t size, int64_t live) {
 
 // `size`: kChunkSize, or more for a chunk that holds one big span.
 void FreeChunk(Chunk* c, size_t size) {
+  chunks_in_use.fetch_sub(1, std::memory_order_relaxed);
   if (size != kChunkSize || !SpareChunks().TryPush(c)) std::free(c);
 }
 
@@ -358,6 +362,8 @@ size_t VarintSize(uint64_t v) {
 }
 
 }  // namespace
+
+int64_t ChunksInUse() { return chunks_in_use.load(std::memory_order_relaxed); }
 
 void RecordedSpan::Release(RecordedSpan* r) {
   if (SpanData* d = r->materialized.load(std::memory_order_acquire)) delete d;

@@ -194,4 +194,9 @@ RecordedSpan* Seal(const ActiveSpan& a, uint64_t end_time);
 // Decodes a record into *out, reusing out's storage.
 void Materialize(const RecordedSpan& r, SpanData* out);
 
+// Chunks allocated and not yet freed or set aside for reuse: one per thread
+// that has ended a span and is alive, plus those that still hold a record
+// somebody references.
+int64_t ChunksInUse();
+
 }  // namespace tracewire::sdk

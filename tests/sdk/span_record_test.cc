@@ -1,0 +1,200 @@
+// Span storage: interned strings, the compact records and their chunks.
+
+#include "sdk/trace/span_record.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sdk/trace/string_table.h"
+#include "tracewire/span_exporters.h"
+#include "tracewire/trace.h"
+
+namespace tracewire {
+namespace {
+
+using sdk::StringTable;
+
+TEST(StringTable, SameBytesSameIdWhereverTheyLive) {
+  const std::string a = "string.table.key";
+  const std::string b = a;  // other storage
+  const uint32_t id = StringTable::Intern(a);
+  ASSERT_NE(id, 0u);
+  EXPECT_EQ(StringTable::Intern(b), id);
+  EXPECT_EQ(StringTable::Intern("string.table.key"), id);
+  EXPECT_EQ(StringTable::Get(id), "string.table.key");
+}
+
+TEST(StringTable, ReusedBufferWithNewBytesGetsItsOwnId) {
+  // The per-thread cache is keyed by address: the same buffer with other
+  // contents must not get the old id.
+  char buf[16] = "first.value";
+  const uint32_t first = StringTable::Intern(std::string_view(buf, 11));
+  std::memcpy(buf, "other.value", 11);
+  const uint32_t other = StringTable::Intern(std::string_view(buf, 11));
+  EXPECT_NE(first, other);
+  EXPECT_EQ(StringTable::Get(first), "first.value");
+  EXPECT_EQ(StringTable::Get(other), "other.value");
+}
+
+TEST(StringTable, TooLongIsNotInterned) {
+  EXPECT_EQ(StringTable::Intern(std::string(StringTable::kMaxLength + 1, 'k')), 0u);
+  EXPECT_NE(StringTable::Intern(std::string(StringTable::kMaxLength, 'k')), 0u);
+}
+
+struct Harness {
+  InMemorySpanExporter* exporter = nullptr;
+  std::unique_ptr<TracerProvider> provider;
+  Harness() {
+    auto e = std::make_unique<InMemorySpanExporter>();
+    exporter = e.get();
+    TracerProviderOptions o;
+    o.processors.push_back(MakeSimpleSpanProcessor(std::move(e)));
+    provider = std::move(*TracerProvider::Create(std::move(o)));
+  }
+};
+
+TEST(SpanRecord, KeysAndNamesTooLongToInternAreKeptWhole) {
+  Harness h;
+  const std::string long_key(300, 'a');
+  const std::string long_name(200, 'n');
+  Span s = h.provider->GetTracer("x")->StartSpan(long_name);
+  s.SetAttribute(long_key, "one");
+  s.SetAttribute("short", 1);
+  s.SetAttribute(long_key, "replaced, and longer than before");
+  s.AddEvent(long_name, {{long_key, 2.5}});
+  s.End();
+  const auto spans = h.exporter->spans();
+  ASSERT_EQ(spans.size(), 1u);
+  const SpanData& d = spans[0].data;
+  EXPECT_EQ(d.name, long_name);
+  EXPECT_EQ(d.attributes, (Attributes{{long_key, "replaced, and longer than before"}, {"short", 1}}));
+  ASSERT_EQ(d.events.size(), 1u);
+  EXPECT_EQ(d.events[0].name, long_name);
+  EXPECT_EQ(d.events[0].attributes, (Attributes{{long_key, 2.5}}));
+}
+
+TEST(SpanRecord, EveryValueTypeRoundTrips) {
+  Harness h;
+  Span s = h.provider->GetTracer("x")->StartSpan("types");
+  const Attributes want = {
+      {"empty", AnyValue()},
+      {"str", "s"},
+      {"t", true},
+      {"f", false},
+      {"neg", int64_t{-1234567890123}},
+      {"max", int64_t{INT64_MAX}},
+      {"min", int64_t{INT64_MIN}},
+      {"dbl", -0.125},
+      {"bytes", Bytes{std::string("\0\xff", 2)}},
+      {"arr", AnyValue::Array{AnyValue("x"), AnyValue(int64_t{1}), AnyValue(AnyValue::Array{})}},
+      {"map", AnyValue::KvList{{"inner", AnyValue::KvList{{"deep", true}}}, {"n", 2.0}}},
+  };
+  for (const auto& kv : want) s.SetAttribute(kv.key, kv.value);
+  s.End();
+  const auto spans = h.exporter->spans();
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0].data.attributes, want);
+}
+
+TEST(SpanRecord, SpanBiggerThanAChunkRoundTrips) {
+  Harness h;
+  Tracer* t = h.provider->GetTracer("x");
+  const std::string big(200 << 10, 'v');  // over the 64 KiB chunk
+  for (int i = 0; i < 3; ++i) {
+    Span small = t->StartSpan("small");
+    small.SetAttribute("i", i);
+    small.End();
+    Span s = t->StartSpan("big");
+    s.SetAttribute("big", big);
+    s.End();
+  }
+  const auto spans = h.exporter->spans();
+  ASSERT_EQ(spans.size(), 6u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(spans[2 * i].data.attributes, (Attributes{{"i", i}}));
+    ASSERT_EQ(spans[2 * i + 1].data.attributes.size(), 1u);
+    EXPECT_EQ(std::get<std::string>(spans[2 * i + 1].data.attributes[0].value.value), big);
+  }
+}
+
+// Records live in chunks that are freed once their thread has moved on and
+// every record in them is released: nothing is kept after a thread that
+// ended many spans exits and the spans are exported.
+TEST(SpanRecord, ChunksAreFreedWhenTheirSpansAreReleased) {
+  auto bsp_exporter = std::make_unique<InMemorySpanExporter>();
+  InMemorySpanExporter* exported = bsp_exporter.get();
+  BatchSpanProcessorOptions bo;
+  bo.max_queue_size = 20000;
+  bo.schedule_delay = absl::Hours(1);  // spans stay queued until the flush
+  TracerProviderOptions o;
+  o.processors.push_back(BatchSpanProcessor::Create(std::move(bsp_exporter), bo));
+  auto provider = std::move(*TracerProvider::Create(std::move(o)));
+  Tracer* t = provider->GetTracer("x");
+  const int64_t before = sdk::ChunksInUse();
+  std::thread th([t] {
+    for (int i = 0; i < 10000; ++i) {
+      Span s = t->StartSpan("s");
+      s.SetAttribute("value", "some bytes to fill the chunks faster");
+      s.End();
+    }
+  });
+  th.join();
+  // 10,000 records of ~100 bytes: several chunks, all still referenced.
+  EXPECT_GT(sdk::ChunksInUse(), before + 5);
+  ASSERT_TRUE(provider->ForceFlush(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_EQ(exported->spans().size(), 10000u);
+  EXPECT_EQ(sdk::ChunksInUse(), before);
+}
+
+TEST(SpanRecord, DataIsDecodedOnceForEveryThread) {
+  struct Keep : SpanProcessor {
+    std::vector<SpanRef> kept;
+    void OnEnd(SpanRef span) override { kept.push_back(std::move(span)); }
+    absl::Status ForceFlush(absl::Time) override { return absl::OkStatus(); }
+    absl::Status Shutdown(absl::Time) override { return absl::OkStatus(); }
+  };
+  auto keep = std::make_unique<Keep>();
+  Keep* k = keep.get();
+  TracerProviderOptions o;
+  o.processors.push_back(std::move(keep));
+  auto provider = std::move(*TracerProvider::Create(std::move(o)));
+  Span s = provider->GetTracer("x")->StartSpan("shared");
+  s.SetAttribute("a", 1);
+  s.End();
+  ASSERT_EQ(k->kept.size(), 1u);
+  const SpanData* seen[4] = {};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i, ref = k->kept[0]] { seen[i] = &ref.data(); });
+  }
+  for (auto& th : threads) th.join();
+  for (const SpanData* d : seen) {
+    EXPECT_EQ(d, seen[0]);
+    EXPECT_EQ(d->name, "shared");
+  }
+  EXPECT_EQ(k->kept[0].flags() & kTraceFlagSampled, kTraceFlagSampled);
+}
+
+TEST(SpanRecord, OnStartCanSetAttributes) {
+  struct Tagger : SpanProcessor {
+    void OnStart(Span& span, const Context&) override { span.SetAttribute("tagged.by", "onstart"); }
+    void OnEnd(SpanRef) override {}
+    absl::Status ForceFlush(absl::Time) override { return absl::OkStatus(); }
+    absl::Status Shutdown(absl::Time) override { return absl::OkStatus(); }
+  };
+  auto e = std::make_unique<InMemorySpanExporter>();
+  InMemorySpanExporter* exported = e.get();
+  TracerProviderOptions o;
+  o.processors.push_back(std::make_unique<Tagger>());
+  o.processors.push_back(MakeSimpleSpanProcessor(std::move(e)));
+  auto provider = std::move(*TracerProvider::Create(std::move(o)));
+  provider->GetTracer("x")->StartSpan("s").End();
+  ASSERT_EQ(exported->spans().size(), 1u);
+  EXPECT_EQ(exported->spans()[0].data.attributes, (Attributes{{"tagged.by", "onstart"}}));
+}
+
+}  // namespace
+}  // namespace tracewire
