@@ -89,6 +89,8 @@ class OtlpExporter {
   // InvalidArgument for another signal's items; ResourceExhausted when (some
   // of) it was dropped because the queue is full.
   [[nodiscard]] absl::Status ExportSpans(std::span<const ScopedItems<SpanData>> groups);
+  // Spans whose Span messages the caller encoded (the SDK's batch path).
+  [[nodiscard]] absl::Status ExportSpans(std::span<const ScopedItems<EncodedSpan>> groups);
   [[nodiscard]] absl::Status ExportMetrics(std::span<const ScopedItems<MetricData>> groups);
   [[nodiscard]] absl::Status ExportLogs(std::span<const ScopedItems<LogRecordData>> groups);
 

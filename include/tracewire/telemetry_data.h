@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -124,6 +125,13 @@ struct SpanData {
   uint32_t dropped_links_count = 0;
   StatusCode status_code = StatusCode::kUnset;
   std::string status_message;
+};
+
+// A Span message encoded already, without field tag or length (the SDK
+// encodes its span records straight to this); requests wrap these bytes as
+// they are.
+struct EncodedSpan {
+  std::string_view message;
 };
 
 enum class AggregationTemporality : uint8_t { kUnspecified = 0, kDelta = 1, kCumulative = 2 };

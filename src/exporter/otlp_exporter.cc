@@ -124,6 +124,15 @@ absl::Status OtlpExporter::ExportSpans(std::span<const ScopedItems<SpanData>> gr
       });
 }
 
+absl::Status OtlpExporter::ExportSpans(std::span<const ScopedItems<EncodedSpan>> groups) {
+  return ExportTyped(
+      ExportSignal::kTraces, groups,
+      [](auto g, size_t max) { return wire::SplitTracesRequest(g, max); },
+      [](std::span<const ScopedItems<EncodedSpan>> g, std::string* out) {
+        wire::EncodeTracesRequest(g, out);
+      });
+}
+
 absl::Status OtlpExporter::ExportMetrics(std::span<const ScopedItems<MetricData>> groups) {
   return ExportTyped(
       ExportSignal::kMetrics, groups,

@@ -813,6 +813,17 @@ struct SpanTraits {
   }
   static char* Put(char* p, const SpanData& s, SizeReader& rd) { return PutSpan(p, s, rd); }
 };
+struct EncodedSpanTraits {
+  using Item = EncodedSpan;
+  template <class Rec>
+  static size_t Size(const EncodedSpan& s, Rec& rec) {
+    rec.Set(rec.Reserve(), s.message.size());  // PutRequest takes each item's size
+    return s.message.size();
+  }
+  static char* Put(char* p, const EncodedSpan& s, SizeReader&) {
+    return PutRaw(p, s.message.data(), s.message.size());
+  }
+};
 struct MetricTraits {
   using Item = MetricData;
   template <class Rec>
@@ -1078,6 +1089,9 @@ std::vector<RequestSplit<typename Traits::Item>> SplitGroups(
 void EncodeTracesRequest(std::span<const ScopedItems<SpanData>> groups, std::string* out) {
   EncodeRequest<SpanTraits>(groups, out);
 }
+void EncodeTracesRequest(std::span<const ScopedItems<EncodedSpan>> groups, std::string* out) {
+  EncodeRequest<EncodedSpanTraits>(groups, out);
+}
 void EncodeMetricsRequest(std::span<const ScopedItems<MetricData>> groups, std::string* out) {
   EncodeRequest<MetricTraits>(groups, out);
 }
@@ -1113,6 +1127,10 @@ size_t LengthDelimitedFieldSize(size_t message_size) { return LdSize(message_siz
 std::vector<RequestSplit<SpanData>> SplitTracesRequest(
     std::span<const ScopedItems<SpanData>> groups, size_t max_request_bytes) {
   return SplitGroups<SpanTraits>(groups, max_request_bytes);
+}
+std::vector<RequestSplit<EncodedSpan>> SplitTracesRequest(
+    std::span<const ScopedItems<EncodedSpan>> groups, size_t max_request_bytes) {
+  return SplitGroups<EncodedSpanTraits>(groups, max_request_bytes);
 }
 std::vector<RequestSplit<MetricData>> SplitMetricsRequest(
     std::span<const ScopedItems<MetricData>> groups, size_t max_request_bytes) {

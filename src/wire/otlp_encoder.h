@@ -39,6 +39,7 @@
 #include <cstddef>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tracewire/telemetry_data.h"
@@ -47,6 +48,7 @@ namespace tracewire::wire {
 
 // Each appends one request to *out (nothing when there are no items).
 void EncodeTracesRequest(std::span<const ScopedItems<SpanData>> groups, std::string* out);
+void EncodeTracesRequest(std::span<const ScopedItems<EncodedSpan>> groups, std::string* out);
 void EncodeMetricsRequest(std::span<const ScopedItems<MetricData>> groups, std::string* out);
 void EncodeLogsRequest(std::span<const ScopedItems<LogRecordData>> groups, std::string* out);
 
@@ -84,6 +86,8 @@ struct RequestSplit {
 // resource and scope wrappers it repeats. No items: no requests.
 std::vector<RequestSplit<SpanData>> SplitTracesRequest(
     std::span<const ScopedItems<SpanData>> groups, size_t max_request_bytes);
+std::vector<RequestSplit<EncodedSpan>> SplitTracesRequest(
+    std::span<const ScopedItems<EncodedSpan>> groups, size_t max_request_bytes);
 std::vector<RequestSplit<MetricData>> SplitMetricsRequest(
     std::span<const ScopedItems<MetricData>> groups, size_t max_request_bytes);
 std::vector<RequestSplit<LogRecordData>> SplitLogsRequest(

@@ -8,7 +8,9 @@
 #include <thread>
 #include <vector>
 
+#include "sdk/trace/record_encoder.h"
 #include "sdk/trace/string_table.h"
+#include "wire/otlp_encoder.h"
 #include "tracewire/span_exporters.h"
 #include "tracewire/trace.h"
 
@@ -194,6 +196,135 @@ TEST(SpanRecord, OnStartCanSetAttributes) {
   provider->GetTracer("x")->StartSpan("s").End();
   ASSERT_EQ(exported->spans().size(), 1u);
   EXPECT_EQ(exported->spans()[0].data.attributes, (Attributes{{"tagged.by", "onstart"}}));
+}
+
+// The OTLP exporter encodes records straight to Span messages: the bytes must
+// be those of the decoded span through the SpanData encoder, for every field.
+TEST(SpanRecord, EncodesTheSameBytesAsTheDecodedSpan) {
+  struct Keep : SpanProcessor {
+    std::vector<SpanRef> kept;
+    void OnEnd(SpanRef span) override { kept.push_back(std::move(span)); }
+    absl::Status ForceFlush(absl::Time) override { return absl::OkStatus(); }
+    absl::Status Shutdown(absl::Time) override { return absl::OkStatus(); }
+  };
+  auto keep = std::make_unique<Keep>();
+  Keep* k = keep.get();
+  TracerProviderOptions o;
+  o.resource.attributes = {{"service.name", "enc"}};
+  o.limits.attribute_count = 12;
+  o.limits.event_count = 2;
+  o.limits.link_count = 1;
+  o.processors.push_back(std::move(keep));
+  auto provider = std::move(*TracerProvider::Create(std::move(o)));
+  Tracer* t = provider->GetTracer("scope", "2.0", "https://schema", {{"scope.attr", 1}});
+
+  SpanContext remote;
+  remote.trace_id.fill(3);
+  remote.span_id.fill(4);
+  remote.trace_flags = kTraceFlagSampled;
+  remote.is_remote = true;
+  remote.trace_state = "vendor=value";
+  StartSpanOptions so;
+  so.kind = SpanKind::kClient;
+  so.parent = Context().WithSpanContext(remote);
+  so.attributes = {{"start", "attr"}};
+  so.start_time_unix_nano = 1'700'000'000'000'000'000;
+  Span full = t->StartSpan("full", so);
+  full.SetAttribute("str", std::string(300, 'x'));  // a two-byte length
+  full.SetAttribute("neg", int64_t{-5});
+  full.SetAttribute("dbl", 0.0);
+  full.SetAttribute("f", false);
+  full.SetAttribute("empty", AnyValue());
+  full.SetAttribute("", "empty key");
+  full.SetAttribute("bytes", Bytes{std::string("\0\1", 2)});
+  full.SetAttribute("arr", AnyValue::Array{AnyValue("a"), AnyValue(AnyValue::Array{AnyValue(1)}),
+                                          AnyValue(AnyValue::KvList{{"k", 2.5}})});
+  full.SetAttribute("map", AnyValue::KvList{{"inner", AnyValue::Array{}}, {"b", true}});
+  for (int i = 0; i < 5; ++i) full.SetAttribute("over" + std::to_string(i), i);  // some dropped
+  full.AddEvent("early", {{"k", "v"}}, so.start_time_unix_nano - 10);  // before the start
+  full.AddEvent("ev", Attributes{{"list", AnyValue::Array{AnyValue("x")}}});
+  full.AddEvent("dropped");
+  SpanContext link;
+  link.trace_id.fill(9);
+  link.span_id.fill(8);
+  link.trace_state = "a=b";
+  full.AddLink(link, {{"l", "x"}, {"m", AnyValue::KvList{}}});
+  full.AddLink(link);  // dropped
+  full.SetStatus(StatusCode::kError, "broken");
+  full.End(so.start_time_unix_nano + 1000);
+
+  Span bare = t->StartSpan("");  // root, no attributes, unset status
+  bare.End();
+  Span ok = t->StartSpan("ok");
+  ok.SetStatus(StatusCode::kOk);
+  ok.End();
+
+  ASSERT_EQ(k->kept.size(), 3u);
+  sdk::RecordEncoder encoder;
+  for (const SpanRef& r : k->kept) {
+    std::string message;
+    encoder.Append(*r.get(), &message);
+    const EncodedSpan encoded{message};
+    const ScopedItems<EncodedSpan> ours{&r.resource(), &r.scope(), {&encoded}};
+    const ScopedItems<SpanData> theirs{&r.resource(), &r.scope(), {&r.data()}};
+    std::string a, b;
+    wire::EncodeTracesRequest(std::span(&ours, 1), &a);
+    wire::EncodeTracesRequest(std::span(&theirs, 1), &b);
+    EXPECT_EQ(a, b) << r.data().name;
+    EXPECT_EQ(message.size(), wire::EncodedSpanSize(r.data()));
+  }
+  const SpanData& d = k->kept[0].data();
+  EXPECT_EQ(d.dropped_attributes_count, 3u);
+  EXPECT_EQ(d.dropped_events_count, 1u);
+  EXPECT_EQ(d.dropped_links_count, 1u);
+  EXPECT_EQ(d.events[0].time_unix_nano, so.start_time_unix_nano - 10);
+}
+
+// Requests over the size limit split at the same spans either way.
+TEST(SpanRecord, EncodedSpansSplitLikeTheDecodedOnes) {
+  struct Keep : SpanProcessor {
+    std::vector<SpanRef> kept;
+    void OnEnd(SpanRef span) override { kept.push_back(std::move(span)); }
+    absl::Status ForceFlush(absl::Time) override { return absl::OkStatus(); }
+    absl::Status Shutdown(absl::Time) override { return absl::OkStatus(); }
+  };
+  auto keep = std::make_unique<Keep>();
+  Keep* k = keep.get();
+  TracerProviderOptions o;
+  o.processors.push_back(std::move(keep));
+  auto provider = std::move(*TracerProvider::Create(std::move(o)));
+  Tracer* a = provider->GetTracer("a");
+  Tracer* b = provider->GetTracer("b");
+  for (int i = 0; i < 60; ++i) {
+    Span s = (i % 3 ? a : b)->StartSpan("span");
+    s.SetAttribute("i", i);
+    s.SetAttribute("pad", std::string(static_cast<size_t>(i * 7), 'p'));
+    s.End();
+  }
+  sdk::RecordEncoder encoder;
+  std::vector<std::string> messages(k->kept.size());
+  std::vector<EncodedSpan> encoded(k->kept.size());
+  std::vector<ScopedItems<EncodedSpan>> ours;
+  std::vector<ScopedItems<SpanData>> theirs;
+  for (size_t i = 0; i < k->kept.size(); ++i) {
+    const SpanRef& r = k->kept[i];
+    encoder.Append(*r.get(), &messages[i]);
+    encoded[i].message = messages[i];
+    ours.push_back({&r.resource(), &r.scope(), {&encoded[i]}});
+    theirs.push_back({&r.resource(), &r.scope(), {&r.data()}});
+  }
+  const auto ours_split = wire::SplitTracesRequest(std::span<const ScopedItems<EncodedSpan>>(ours), 2000);
+  const auto theirs_split = wire::SplitTracesRequest(std::span<const ScopedItems<SpanData>>(theirs), 2000);
+  ASSERT_GT(theirs_split.size(), 3u);
+  ASSERT_EQ(ours_split.size(), theirs_split.size());
+  for (size_t i = 0; i < ours_split.size(); ++i) {
+    std::string x, y;
+    wire::EncodeTracesRequest(ours_split[i].groups, &x);
+    wire::EncodeTracesRequest(theirs_split[i].groups, &y);
+    EXPECT_EQ(x, y) << "request " << i;
+    EXPECT_EQ(x.size(), ours_split[i].encoded_size);
+    EXPECT_LE(x.size(), 2000u);
+  }
 }
 
 }  // namespace

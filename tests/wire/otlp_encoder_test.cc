@@ -666,7 +666,8 @@ TEST(OtlpEncoder, AppendsToOutput) {
 TEST(OtlpEncoder, NoItemsIsEmptyRequest) {
   const Resource resource = MakeResource("svc");
   std::string out;
-  EncodeTracesRequest({}, &out);
+  EncodeTracesRequest(std::span<const ScopedItems<SpanData>>(), &out);
+  EncodeTracesRequest(std::span<const ScopedItems<EncodedSpan>>(), &out);
   EXPECT_EQ(out, "");
   const std::vector<ScopedItems<SpanData>> empty_groups = {{&resource, nullptr, {}},
                                                            {nullptr, nullptr, {}}};

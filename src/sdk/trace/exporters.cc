@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "sdk/trace/record_encoder.h"
 #include "sdk/trace/span_record.h"
 #include "tracewire/span_exporters.h"
 #include "wire/otlp_encoder.h"
@@ -108,25 +109,32 @@ class OtlpSpanExporter : public SpanExporter {
  public:
   explicit OtlpSpanExporter(std::unique_ptr<OtlpExporter> e) : exporter_(std::move(e)) {}
   absl::Status Export(std::span<const SpanRef> spans) override {
-    // Decode into storage reused from batch to batch (no allocation once
-    // warm), then group by (resource, scope); spans of one provider share
-    // the resource.
-    if (decoded_.size() < spans.size()) decoded_.resize(spans.size());
+    // Each span's record is encoded straight to its Span message, into one
+    // buffer reused from batch to batch; then the messages are grouped by
+    // (resource, scope), as spans of one provider share the resource.
+    buffer_.clear();
+    ends_.clear();
+    for (const SpanRef& r : spans) {
+      encoder_.Append(*r.get(), &buffer_);
+      ends_.push_back(buffer_.size());
+    }
+    messages_.resize(spans.size());
     groups_.clear();
+    size_t begin = 0;
     for (size_t i = 0; i < spans.size(); ++i) {
-      const SpanRef& r = spans[i];
-      const Resource* res = &r.resource();
-      const InstrumentationScope* scope = &r.scope();
-      ScopedItems<SpanData>* g = nullptr;
+      messages_[i].message = std::string_view(buffer_.data() + begin, ends_[i] - begin);
+      begin = ends_[i];
+      const Resource* res = &spans[i].resource();
+      const InstrumentationScope* scope = &spans[i].scope();
+      ScopedItems<EncodedSpan>* g = nullptr;
       for (auto& x : groups_) {
         if (x.resource == res && x.scope == scope) {
           g = &x;
           break;
         }
       }
-      if (g == nullptr) g = &groups_.emplace_back(ScopedItems<SpanData>{res, scope, {}});
-      sdk::Materialize(*r.get(), &decoded_[i]);
-      g->items.push_back(&decoded_[i]);
+      if (g == nullptr) g = &groups_.emplace_back(ScopedItems<EncodedSpan>{res, scope, {}});
+      g->items.push_back(&messages_[i]);
     }
     return exporter_->ExportSpans(groups_);
   }
@@ -135,8 +143,12 @@ class OtlpSpanExporter : public SpanExporter {
 
  private:
   std::unique_ptr<OtlpExporter> exporter_;
-  std::vector<ScopedItems<SpanData>> groups_;  // reused between batches
-  std::vector<SpanData> decoded_;
+  // Reused between batches.
+  sdk::RecordEncoder encoder_;
+  std::string buffer_;
+  std::vector<size_t> ends_;
+  std::vector<EncodedSpan> messages_;
+  std::vector<ScopedItems<EncodedSpan>> groups_;
 };
 
 }  // namespace

@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <cstring>
-#include <ctime>
 
+#include "absl/time/clock.h"
 #include "sdk/trace/provider_state.h"
 #include "sdk/trace/string_table.h"
 
@@ -18,14 +18,9 @@ using sdk::ActiveSpan;
 using sdk::ByteBuf;
 using sdk::StringTable;
 
-// Wall-clock time: clock_gettime through the vDSO. absl::GetCurrentTimeNanos
-// measured twice as slow here (50 against 24 ns a call), and a span reads the
-// clock at least twice.
-uint64_t NowNanos() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
-}
+// absl's clock (a calibrated cycle counter) measured cheaper in the span
+// path than clock_gettime through the vDSO, though not in a loop of its own.
+uint64_t NowNanos() { return static_cast<uint64_t>(absl::GetCurrentTimeNanos()); }
 
 uint64_t Load64(const char* p) {
   uint64_t v;
