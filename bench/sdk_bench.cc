@@ -4,9 +4,14 @@
 
 #include <benchmark/benchmark.h>
 
+#include <string>
+#include <vector>
+
+#include "sdk/trace/record_encoder.h"
 #include "standard_span.h"
 #include "tracewire/span_exporters.h"
 #include "tracewire/trace.h"
+#include "wire/otlp_encoder.h"
 
 namespace {
 
@@ -39,6 +44,76 @@ void BM_NoopTracerSpan(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_NoopTracerSpan);
+
+// 512 standard spans, ended and kept as the batch processor keeps them.
+struct KeptBatch : tracewire::SpanProcessor {
+  std::vector<tracewire::SpanRef> kept;
+  void OnEnd(tracewire::SpanRef span) override { kept.push_back(std::move(span)); }
+  absl::Status ForceFlush(absl::Time) override { return absl::OkStatus(); }
+  absl::Status Shutdown(absl::Time) override { return absl::OkStatus(); }
+};
+
+const std::vector<tracewire::SpanRef>& Batch() {
+  static KeptBatch* keep = [] {
+    auto k = std::make_unique<KeptBatch>();
+    KeptBatch* raw = k.get();
+    tracewire::TracerProviderOptions o;
+    o.resource.attributes = {{"service.name", "bench"}, {"service.version", "1.0"}};
+    o.processors.push_back(std::move(k));
+    tracewire::Tracer* t = tracewire::TracerProvider::Create(std::move(o))->release()->GetTracer(
+        "bench", "1.0");
+    for (int i = 0; i < 512; ++i) tracewire::bench::EmitStandardSpan(t);
+    return raw;
+  }();
+  return keep->kept;
+}
+
+// What the OTLP span exporter does per batch: each record to its Span
+// message, then the request around them.
+void BM_EncodeRecords(benchmark::State& state) {
+  const auto& batch = Batch();
+  tracewire::sdk::RecordEncoder encoder;
+  tracewire::sdk::ByteBuf buf;
+  std::vector<tracewire::EncodedSpan> messages(batch.size());
+  std::vector<size_t> ends;
+  std::string request;
+  for (auto _ : state) {
+    buf.Clear();
+    ends.clear();
+    for (const auto& r : batch) {
+      encoder.Append(*r.get(), &buf);
+      ends.push_back(buf.size());
+    }
+    tracewire::ScopedItems<tracewire::EncodedSpan> g{&batch[0].resource(), &batch[0].scope(), {}};
+    size_t begin = 0;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      messages[i].message = std::string_view(buf.data() + begin, ends[i] - begin);
+      begin = ends[i];
+      g.items.push_back(&messages[i]);
+    }
+    request.clear();
+    tracewire::wire::EncodeTracesRequest(std::span(&g, 1), &request);
+    benchmark::DoNotOptimize(request.data());
+  }
+  state.SetItemsProcessed(state.iterations() * batch.size());
+}
+BENCHMARK(BM_EncodeRecords);
+
+// The same spans as SpanData (decoded once, outside the loop) through the
+// SpanData encoder: the baseline the record encoder is held to.
+void BM_EncodeDecodedSpans(benchmark::State& state) {
+  const auto& batch = Batch();
+  tracewire::ScopedItems<tracewire::SpanData> g{&batch[0].resource(), &batch[0].scope(), {}};
+  for (const auto& r : batch) g.items.push_back(&r.data());
+  std::string request;
+  for (auto _ : state) {
+    request.clear();
+    tracewire::wire::EncodeTracesRequest(std::span(&g, 1), &request);
+    benchmark::DoNotOptimize(request.data());
+  }
+  state.SetItemsProcessed(state.iterations() * batch.size());
+}
+BENCHMARK(BM_EncodeDecodedSpans);
 
 }  // namespace
 

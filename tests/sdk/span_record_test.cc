@@ -262,8 +262,9 @@ TEST(SpanRecord, EncodesTheSameBytesAsTheDecodedSpan) {
   ASSERT_EQ(k->kept.size(), 3u);
   sdk::RecordEncoder encoder;
   for (const SpanRef& r : k->kept) {
-    std::string message;
-    encoder.Append(*r.get(), &message);
+    sdk::ByteBuf buf;
+    encoder.Append(*r.get(), &buf);
+    const std::string message(buf.data(), buf.size());
     const EncodedSpan encoded{message};
     const ScopedItems<EncodedSpan> ours{&r.resource(), &r.scope(), {&encoded}};
     const ScopedItems<SpanData> theirs{&r.resource(), &r.scope(), {&r.data()}};
@@ -308,7 +309,9 @@ TEST(SpanRecord, EncodedSpansSplitLikeTheDecodedOnes) {
   std::vector<ScopedItems<SpanData>> theirs;
   for (size_t i = 0; i < k->kept.size(); ++i) {
     const SpanRef& r = k->kept[i];
-    encoder.Append(*r.get(), &messages[i]);
+    sdk::ByteBuf buf;
+    encoder.Append(*r.get(), &buf);
+    messages[i].assign(buf.data(), buf.size());
     encoded[i].message = messages[i];
     ours.push_back({&r.resource(), &r.scope(), {&encoded[i]}});
     theirs.push_back({&r.resource(), &r.scope(), {&r.data()}});

@@ -112,7 +112,7 @@ class OtlpSpanExporter : public SpanExporter {
     // Each span's record is encoded straight to its Span message, into one
     // buffer reused from batch to batch; then the messages are grouped by
     // (resource, scope), as spans of one provider share the resource.
-    buffer_.clear();
+    buffer_.Clear();
     ends_.clear();
     for (const SpanRef& r : spans) {
       encoder_.Append(*r.get(), &buffer_);
@@ -145,7 +145,7 @@ class OtlpSpanExporter : public SpanExporter {
   std::unique_ptr<OtlpExporter> exporter_;
   // Reused between batches.
   sdk::RecordEncoder encoder_;
-  std::string buffer_;
+  sdk::ByteBuf buffer_;
   std::vector<size_t> ends_;
   std::vector<EncodedSpan> messages_;
   std::vector<ScopedItems<EncodedSpan>> groups_;

@@ -4,11 +4,9 @@
 // wire::EncodeTracesRequest writes for the decoded span (sdk::Materialize):
 // the same fields, in the same order, with the same omissions.
 //
-// Thread-compatible: a RecordEncoder reuses its buffers between calls.
+// Stateless: thread-safe.
 
 #include <cstdint>
-#include <string>
-#include <vector>
 
 #include "sdk/trace/span_record.h"
 
@@ -17,10 +15,7 @@ namespace tracewire::sdk {
 class RecordEncoder {
  public:
   // Appends the Span message of `r` to *out.
-  void Append(const RecordedSpan& r, std::string* out);
-
- private:
-  std::vector<uint32_t> sizes_;  // nested message sizes, in pre-order
+  void Append(const RecordedSpan& r, ByteBuf* out);
 };
 
 }  // namespace tracewire::sdk

@@ -126,23 +126,13 @@ void PutAttributes(ByteBuf* b, const Attributes& attrs, uint32_t count, uint32_t
 
 // ---- RecordReader ----------------------------------------------------------
 
-uint64_t RecordReader::Varint() {
+uint64_t RecordReader::VarintSlow() {
   uint64_t v = 0;
   for (int shift = 0;; shift += 7) {
     const uint8_t c = static_cast<uint8_t>(*p_++);
     v |= static_cast<uint64_t>(c & 0x7f) << shift;
     if (c < 0x80) return v;
   }
-}
-
-std::string_view RecordReader::Str() {
-  const size_t n = Varint();
-  return std::string_view(Raw(n), n);
-}
-
-std::string_view RecordReader::KeyRef() {
-  const uint64_t id = Varint();
-  return id != 0 ? StringTable::Get(static_cast<uint32_t>(id)) : Str();
 }
 
 void RecordReader::Value(AnyValue* out) {

@@ -37,6 +37,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "sdk/trace/string_table.h"
 #include "tracewire/telemetry_data.h"
 
 namespace tracewire {
@@ -70,6 +71,7 @@ class ByteBuf {
   void Replace(size_t pos, size_t len, const char* d, size_t n);
   void Clear() { size_ = 0; }
   const char* data() const { return p_; }
+  char* mutable_data() { return p_; }
   size_t size() const { return size_; }
 
  private:
@@ -118,9 +120,22 @@ void PutAttributes(ByteBuf* b, const Attributes& attrs, uint32_t count, uint32_t
 class RecordReader {
  public:
   RecordReader(const char* p, const char* end) : p_(p), end_(end) {}
-  uint64_t Varint();
-  std::string_view Str();
-  std::string_view KeyRef();
+  uint64_t Varint() {
+    const uint8_t c = static_cast<uint8_t>(*p_);
+    if (c < 0x80) {
+      ++p_;
+      return c;
+    }
+    return VarintSlow();
+  }
+  std::string_view Str() {
+    const size_t n = Varint();
+    return std::string_view(Raw(n), n);
+  }
+  std::string_view KeyRef() {
+    const uint64_t id = Varint();
+    return id != 0 ? StringTable::Get(static_cast<uint32_t>(id)) : Str();
+  }
   const char* Raw(size_t n) {
     const char* r = p_;
     p_ += n;
@@ -133,6 +148,7 @@ class RecordReader {
   bool done() const { return p_ >= end_; }
 
  private:
+  uint64_t VarintSlow();
   const char* p_;
   const char* end_;
 };

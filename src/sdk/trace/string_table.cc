@@ -9,6 +9,13 @@
 #include "common/fork_handlers.h"
 
 namespace tracewire::sdk {
+
+std::string_view* StringTable::strings_ = nullptr;
+
+struct StringTableState {
+  static void Publish(std::string_view* strings) { StringTable::strings_ = strings; }
+};
+
 namespace {
 
 // The shared table. Ids index `strings`, which is allocated whole once and
@@ -22,6 +29,7 @@ struct Table {
   std::atomic<bool> full{false};  // relaxed: only spares a lookup that would fail
 
   Table() {
+    StringTableState::Publish(strings.get());
     // No thread may hold `mu` in a child of fork().
     common::RegisterForkHandler({[this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { mu.Lock(); },
                                  [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { mu.Unlock(); },
@@ -92,6 +100,5 @@ uint32_t StringTable::Intern(std::string_view s) {
   return id;
 }
 
-std::string_view StringTable::Get(uint32_t id) { return TheTable().strings[id]; }
 
 }  // namespace tracewire::sdk

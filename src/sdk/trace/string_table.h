@@ -27,7 +27,11 @@ class StringTable {
   static uint32_t Intern(std::string_view s);
   // The string of an id that Intern returned (happens-before: the id came
   // from Intern on this thread or was passed from it through a release).
-  static std::string_view Get(uint32_t id);
+  static std::string_view Get(uint32_t id) { return strings_[id]; }
+
+ private:
+  friend struct StringTableState;
+  static std::string_view* strings_;  // set once, before the first id is handed out
 };
 
 }  // namespace tracewire::sdk
