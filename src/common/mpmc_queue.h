@@ -1,8 +1,9 @@
 #pragma once
 // A bounded lock-free multi-producer multi-consumer queue (Dmitry Vyukov's
 // design): each cell carries a sequence number that tells producers and
-// consumers whose turn it is. Capacity is a power of two. No allocation after
-// construction.
+// consumers whose turn it is. The capacity is exact (at least 2): a queue
+// made for 2000 holds 2000, so a caller's limit needs no counter of its own.
+// No allocation after construction.
 //
 // Thread-safe; T must be cheap to move (pointers).
 
@@ -15,20 +16,25 @@ namespace tracewire::common {
 template <typename T>
 class MpmcQueue {
  public:
-  explicit MpmcQueue(size_t min_capacity) {
-    size_t cap = 2;
-    while (cap < min_capacity) cap <<= 1;
-    mask_ = cap - 1;
-    cells_ = std::make_unique<Cell[]>(cap);
-    for (size_t i = 0; i < cap; ++i) cells_[i].seq.store(i, std::memory_order_relaxed);
+  // Capacities below 2 are raised to 2 (the sequence numbers need two cells).
+  explicit MpmcQueue(size_t capacity)
+      : cap_(capacity < 2 ? 2 : capacity), pow2_((cap_ & (cap_ - 1)) == 0) {
+    cells_ = std::make_unique<Cell[]>(cap_);
+    for (size_t i = 0; i < cap_; ++i) cells_[i].seq.store(i, std::memory_order_relaxed);
   }
 
-  size_t capacity() const { return mask_ + 1; }
+  size_t capacity() const { return cap_; }
 
   bool TryPush(T v) {
+    size_t pos;
+    return TryPush(std::move(v), &pos);
+  }
+
+  // Also tells the position the value took: pushes before it, ever.
+  bool TryPush(T v, size_t* pushed_at) {
     size_t pos = tail_.load(std::memory_order_relaxed);
     for (;;) {
-      Cell& c = cells_[pos & mask_];
+      Cell& c = cells_[Index(pos)];
       // acquire: see the consumer's release of this cell before reusing it.
       const size_t seq = c.seq.load(std::memory_order_acquire);
       const intptr_t dif = static_cast<intptr_t>(seq) - static_cast<intptr_t>(pos);
@@ -36,6 +42,7 @@ class MpmcQueue {
         if (tail_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
           c.value = std::move(v);
           c.seq.store(pos + 1, std::memory_order_release);  // publish the value
+          *pushed_at = pos;
           return true;
         }
       } else if (dif < 0) {
@@ -49,13 +56,13 @@ class MpmcQueue {
   bool TryPop(T* out) {
     size_t pos = head_.load(std::memory_order_relaxed);
     for (;;) {
-      Cell& c = cells_[pos & mask_];
+      Cell& c = cells_[Index(pos)];
       const size_t seq = c.seq.load(std::memory_order_acquire);  // see the value
       const intptr_t dif = static_cast<intptr_t>(seq) - static_cast<intptr_t>(pos + 1);
       if (dif == 0) {
         if (head_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
           *out = std::move(c.value);
-          c.seq.store(pos + mask_ + 1, std::memory_order_release);  // free the cell
+          c.seq.store(pos + cap_, std::memory_order_release);  // free the cell
           return true;
         }
       } else if (dif < 0) {
@@ -66,6 +73,13 @@ class MpmcQueue {
     }
   }
 
+  // Values popped, ever.
+  size_t popped() const { return head_.load(std::memory_order_relaxed); }
+
+  // Values pushed (positions claimed), ever. A position claimed is published
+  // moments later: a consumer that waits for `pushed()` values gets them.
+  size_t pushed() const { return tail_.load(std::memory_order_acquire); }
+
   // Approximate when other threads are pushing or popping.
   size_t SizeApprox() const {
     const size_t t = tail_.load(std::memory_order_relaxed);
@@ -74,12 +88,15 @@ class MpmcQueue {
   }
 
  private:
+  size_t Index(size_t pos) const { return pow2_ ? pos & (cap_ - 1) : pos % cap_; }
+
   struct Cell {
     std::atomic<size_t> seq;
     T value;
   };
+  const size_t cap_;
+  const bool pow2_;  // a mask instead of a division
   std::unique_ptr<Cell[]> cells_;
-  size_t mask_ = 0;
   alignas(64) std::atomic<size_t> tail_{0};
   alignas(64) std::atomic<size_t> head_{0};
 };

@@ -24,11 +24,17 @@ struct BatchSpanProcessor::Impl {
 
   const std::unique_ptr<SpanExporter> exporter;
   const BatchSpanProcessorOptions options;
-  common::MpmcQueue<sdk::RecordedSpan*> queue;  // owns one reference per span
+  // Owns one reference per span. Its capacity is max_queue_size exactly, and
+  // its push and pop counts are the processor's: OnEnd touches no shared
+  // counter of its own (two threads ending spans would fight over its line).
+  common::MpmcQueue<sdk::RecordedSpan*> queue;
   const int64_t high_water;  // OnEnd always wakes the worker at this size
-  // Statistics and hand-off counters; relaxed unless noted.
-  std::atomic<int64_t> size{0};  // spans in the queue (the limit is exact)
-  std::atomic<int64_t> enqueued{0}, done{0}, dropped{0}, failed{0}, processed{0};
+  // Statistics and hand-off counters; relaxed unless noted. `done` counts
+  // like queue.pushed(): spans exported since the start.
+  std::atomic<int64_t> done{0}, dropped{0}, failed{0}, processed{0};
+
+  int64_t QueueSize() const { return static_cast<int64_t>(queue.SizeApprox()); }
+  int64_t Pushed() const { return static_cast<int64_t>(queue.pushed()); }
   std::atomic<bool> closed{false};  // shut down: OnEnd drops (release/acquire)
 
   absl::Mutex mu;
@@ -46,8 +52,6 @@ struct BatchSpanProcessor::Impl {
            queue.TryPop(&s)) {
       batch->push_back(SpanRef::Adopt(s));  // the queue's reference
     }
-    // Once per batch rather than per span: `size` is OnEnd's cache line.
-    size.fetch_sub(static_cast<int64_t>(batch->size()), std::memory_order_relaxed);
     if (batch->empty()) return 0;
     const int64_t n = static_cast<int64_t>(batch->size());
     absl::Status st = exporter->Export(std::span<const SpanRef>(*batch));
@@ -67,13 +71,14 @@ struct BatchSpanProcessor::Impl {
   // when a batch is full.
   static constexpr absl::Duration kMinPoll = absl::Microseconds(20);
   static constexpr absl::Duration kMaxPoll = absl::Milliseconds(2);
-  std::atomic<bool> polling{false};  // seq_cst: pairs with `size` (OnEnd, WaitForWork)
+  // seq_cst, with fences: pairs with the queue's tail (OnEnd, WaitForWork).
+  std::atomic<bool> polling{false};
   absl::Time last_look ABSL_GUARDED_BY(mu);
   int64_t last_enqueued ABSL_GUARDED_BY(mu) = 0;
 
   bool Ready() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     return stop || flush_target > done.load(std::memory_order_relaxed) ||
-           size.load(std::memory_order_seq_cst) >= options.max_export_batch_size;
+           QueueSize() >= options.max_export_batch_size;
   }
 
   // Waits until a batch is full, a flush or stop is asked, or the schedule
@@ -85,7 +90,7 @@ struct BatchSpanProcessor::Impl {
       const absl::Time now = absl::Now();
       if (now >= delay_end) break;
       // When will a batch be full at the rate spans arrived since the last look?
-      const int64_t enqueued_now = enqueued.load(std::memory_order_relaxed);
+      const int64_t enqueued_now = Pushed();
       const double seconds = absl::ToDoubleSeconds(now - last_look);
       const double rate = seconds > 0 ? (enqueued_now - last_enqueued) / seconds : 0;
       last_look = now;
@@ -93,12 +98,13 @@ struct BatchSpanProcessor::Impl {
       absl::Time until = delay_end;
       if (rate > 0) {
         const int64_t missing =
-            options.max_export_batch_size - size.load(std::memory_order_relaxed);
+            options.max_export_batch_size - QueueSize();
         const absl::Duration fill = absl::Seconds(static_cast<double>(missing) / rate);
         if (fill < kMaxPoll) until = std::min(delay_end, now + std::max(fill, kMinPoll));
       }
       const bool poll = until < delay_end;
       polling.store(poll, std::memory_order_seq_cst);
+      std::atomic_thread_fence(std::memory_order_seq_cst);  // then read the queue's tail
       // Look again after clearing the flag: a span that filled the batch
       // before OnEnd saw the flag cleared did not signal.
       if (!poll && Ready()) break;
@@ -132,7 +138,7 @@ struct BatchSpanProcessor::Impl {
           progress.SignalAll();
         }
         if (n == 0) break;
-      } while (size.load(std::memory_order_relaxed) >= options.max_export_batch_size ||
+      } while (QueueSize() >= options.max_export_batch_size ||
                stopping || FlushPending());
       if (stopping) {
         absl::MutexLock l(&mu);
@@ -150,14 +156,12 @@ struct BatchSpanProcessor::Impl {
   void ChildAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     sdk::RecordedSpan* s;
     while (queue.TryPop(&s)) (void)SpanRef::Adopt(s);  // drops the queue's reference
-    size.store(0, std::memory_order_relaxed);
-    enqueued.store(0, std::memory_order_relaxed);
-    done.store(0, std::memory_order_relaxed);
+    done.store(Pushed(), std::memory_order_relaxed);  // nothing left to export
     processed.store(0, std::memory_order_relaxed);
     dropped.store(0, std::memory_order_relaxed);
     failed.store(0, std::memory_order_relaxed);
     flush_target = 0;
-    last_enqueued = 0;
+    last_enqueued = Pushed();
     last_look = absl::Now();
     polling.store(false, std::memory_order_seq_cst);
     // The parent's threads that waited on these (the worker, a flushing
@@ -180,13 +184,13 @@ struct BatchSpanProcessor::Impl {
   bool FlushPending() {
     absl::MutexLock l(&mu);
     return flush_target > done.load(std::memory_order_relaxed) &&
-           size.load(std::memory_order_relaxed) > 0;
+           QueueSize() > 0;
   }
 };
 
 std::unique_ptr<BatchSpanProcessor> BatchSpanProcessor::Create(
     std::unique_ptr<SpanExporter> exporter, BatchSpanProcessorOptions options) {
-  options.max_queue_size = std::max<int64_t>(1, options.max_queue_size);
+  options.max_queue_size = std::max<int64_t>(2, options.max_queue_size);
   options.max_export_batch_size =
       std::clamp<int64_t>(options.max_export_batch_size, 1, options.max_queue_size);
   auto impl = std::make_shared<Impl>(std::move(exporter), options);
@@ -212,27 +216,27 @@ BatchSpanProcessor::~BatchSpanProcessor() {
 
 void BatchSpanProcessor::OnEnd(SpanRef span) {
   Impl& m = *impl_;
-  if (!(span.flags() & kTraceFlagSampled)) return;  // recorded only: not exported
+  if (!(span.get()->flags & kTraceFlagSampled)) return;  // recorded only: not exported
   if (m.closed.load(std::memory_order_acquire)) {
     m.dropped.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  // Reserve a slot first, so the queue never holds more than max_queue_size.
-  // seq_cst: pairs with `polling` (Impl::WaitForWork).
-  const int64_t n = m.size.fetch_add(1, std::memory_order_seq_cst) + 1;
   sdk::RecordedSpan* s = span.get();
-  if (n > m.options.max_queue_size || !m.queue.TryPush(s)) {
-    m.size.fetch_sub(1, std::memory_order_relaxed);
+  size_t pos;
+  if (!m.queue.TryPush(s, &pos)) {  // full: the queue holds max_queue_size
     m.dropped.fetch_add(1, std::memory_order_relaxed);
     return;  // `span` releases its reference
   }
   (void)span.release();  // the queue holds it now
-  m.enqueued.fetch_add(1, std::memory_order_relaxed);
+  // The queue's size as of this push (the worker may have popped since).
+  const size_t popped = m.queue.popped();
+  const int64_t n = pos + 1 > popped ? static_cast<int64_t>(pos + 1 - popped) : 0;
   // Wake the worker once per batch unless it is polling; at the high water
   // mark in any case.
-  if ((n % m.options.max_export_batch_size == 0 &&
-       !m.polling.load(std::memory_order_seq_cst)) ||
-      n == m.high_water) {
+  const bool batch_boundary = n > 0 && n % m.options.max_export_batch_size == 0;
+  if (!batch_boundary && n != m.high_water) return;
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with `polling`
+  if ((batch_boundary && !m.polling.load(std::memory_order_relaxed)) || n == m.high_water) {
     absl::MutexLock l(&m.mu);
     m.wake.Signal();
   }
@@ -244,7 +248,7 @@ absl::Status BatchSpanProcessor::ForceFlush(absl::Time deadline) {
   absl::MutexLock l(&m.mu);
   if (m.finished) return absl::OkStatus();
   // Everything handed over before this call, including a batch in export now.
-  const int64_t target = m.enqueued.load(std::memory_order_relaxed);
+  const int64_t target = m.Pushed();
   m.flush_target = std::max(m.flush_target, target);
   m.wake.Signal();
   while (m.done.load(std::memory_order_relaxed) < target && !m.finished) {
@@ -302,7 +306,7 @@ BatchSpanProcessorStats BatchSpanProcessor::Stats() const {
   s.processed = m.processed.load(std::memory_order_relaxed);
   s.dropped_queue_full = m.dropped.load(std::memory_order_relaxed);
   s.export_failures = m.failed.load(std::memory_order_relaxed);
-  s.queue_size = m.size.load(std::memory_order_relaxed);
+  s.queue_size = m.QueueSize();
   s.queue_capacity = m.options.max_queue_size;
   return s;
 }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "absl/base/attributes.h"
 #include "absl/time/clock.h"
 #include "sdk/trace/provider_state.h"
 #include "sdk/trace/string_table.h"
@@ -96,22 +97,35 @@ char* PutKeyAt(char* w, uint32_t id, std::string_view key) {
 // `max_value` bytes; it returns the end): appended when the key is new,
 // replaced in place when it was set before; dropped (and counted) over the
 // count limit. One reservation and one commit for the key and the value.
+//
+// The rare paths (a key set before, the count limit) are out of line, so the
+// common one keeps a small frame.
 template <typename Put>
-void SetAttr(ActiveSpan* a, std::string_view key, size_t max_value, const Put& put) {
-  const uint32_t id = StringTable::Intern(key);
-  const KeyBit kb = KeyBitOf(id, key);
-  if (a->key_bits[kb.word] & kb.bit) [[unlikely]] {
+ABSL_ATTRIBUTE_NOINLINE bool SetAttrRare(ActiveSpan* a, std::string_view key, size_t max_value,
+                                         const Put& put, bool maybe_set) {
+  if (maybe_set) {
     size_t pos, len;
     if (FindAttribute(*a, key, &pos, &len)) {
       ByteBuf value;
       value.Commit(put(value.Reserve(max_value)));
       a->attrs.Replace(pos, len, value.data(), value.size());
-      return;
+      return true;
     }
   }
   if (a->attr_count >= a->provider->limits().attribute_count) {
     ++a->dropped_attrs;
-    return;
+    return true;
+  }
+  return false;  // a new key, under the limit
+}
+
+template <typename Put>
+void SetAttr(ActiveSpan* a, std::string_view key, size_t max_value, const Put& put) {
+  const uint32_t id = StringTable::Intern(key);
+  const KeyBit kb = KeyBitOf(id, key);
+  const bool maybe_set = (a->key_bits[kb.word] & kb.bit) != 0;
+  if (maybe_set || a->attr_count >= a->provider->limits().attribute_count) [[unlikely]] {
+    if (SetAttrRare(a, key, max_value, put, maybe_set)) return;
   }
   a->key_bits[kb.word] |= kb.bit;
   ++a->attr_count;

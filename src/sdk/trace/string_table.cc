@@ -1,9 +1,12 @@
 #include "sdk/trace/string_table.h"
 
+#include <link.h>
+
 #include <cstring>
 #include <memory>
 #include <mutex>
 
+#include "absl/base/attributes.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "common/fork_handlers.h"
@@ -60,11 +63,47 @@ Table& TheTable() {
   return *t;
 }
 
+// The read-only segments of the main program: string literals live there,
+// and their bytes cannot change while the process runs (the program is never
+// unmapped). A cache hit on such an address needs no byte compare.
+struct ReadOnlyRanges {
+  uintptr_t lo[4] = {}, hi[4] = {};
+  int n = 0;
+  ReadOnlyRanges() {
+    dl_iterate_phdr(
+        [](dl_phdr_info* info, size_t, void* data) {
+          auto* self = static_cast<ReadOnlyRanges*>(data);
+          for (int i = 0; i < info->dlpi_phnum && self->n < 4; ++i) {
+            const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+            if (ph.p_type != PT_LOAD || (ph.p_flags & PF_W)) continue;
+            self->lo[self->n] = info->dlpi_addr + ph.p_vaddr;
+            self->hi[self->n] = self->lo[self->n] + ph.p_memsz;
+            ++self->n;
+          }
+          return 1;  // the first object is the main program
+        },
+        this);
+  }
+  bool Contains(const char* p, size_t len) const {
+    const auto a = reinterpret_cast<uintptr_t>(p);
+    for (int i = 0; i < n; ++i) {
+      if (a >= lo[i] && a + len <= hi[i]) return true;
+    }
+    return false;
+  }
+};
+
+const ReadOnlyRanges& ProgramReadOnly() {
+  static const ReadOnlyRanges* r = new ReadOnlyRanges();
+  return *r;
+}
+
 // The per-thread cache: direct-mapped by address and length.
 struct CacheEntry {
   const char* ptr = nullptr;
   uint32_t len = 0;
   uint32_t id = 0;
+  bool immutable = false;  // ptr is in the program's read-only segments
   std::string_view interned;
 };
 constexpr size_t kCacheSize = 256;
@@ -84,21 +123,42 @@ bool SameBytes(const char* p, const char* q, size_t n) {
 
 }  // namespace
 
-uint32_t StringTable::Intern(std::string_view s) {
-  if (s.size() > kMaxLength) return 0;
-  const uintptr_t a = reinterpret_cast<uintptr_t>(s.data());
-  CacheEntry& e = cache[((a >> 3) ^ (a >> 11) ^ (s.size() * 0x9e37)) & (kCacheSize - 1)];
-  if (e.ptr == s.data() && e.len == s.size() && SameBytes(e.interned.data(), s.data(), s.size())) {
-    return e.id;
-  }
+namespace {
+
+// The cache missed: the shared table, then the cache entry.
+ABSL_ATTRIBUTE_NOINLINE uint32_t InternSlow(std::string_view s, CacheEntry& e) {
   Table& t = TheTable();
   // A full table takes nothing more; strings it holds that miss the cache
   // are stored as bytes (no lock on the span path once the table is full).
   if (t.full.load(std::memory_order_relaxed)) return 0;
   const uint32_t id = t.Lookup(s);
-  if (id != 0) e = {s.data(), static_cast<uint32_t>(s.size()), id, t.strings[id]};
+  if (id != 0) {
+    e = {s.data(), static_cast<uint32_t>(s.size()), id,
+         ProgramReadOnly().Contains(s.data(), s.size()), t.strings[id]};
+  }
   return id;
 }
 
+// The cache entry is for this address and length, but the bytes there may
+// have changed since.
+ABSL_ATTRIBUTE_NOINLINE uint32_t CompareOrSlow(std::string_view s, CacheEntry& e) {
+  if (SameBytes(e.interned.data(), s.data(), s.size())) return e.id;
+  return InternSlow(s, e);
+}
+
+}  // namespace
+
+// Only tail calls leave the common path (a literal seen before), so it needs
+// no stack frame.
+uint32_t StringTable::Intern(std::string_view s) {
+  if (s.size() > kMaxLength) return 0;
+  const uintptr_t a = reinterpret_cast<uintptr_t>(s.data());
+  CacheEntry& e = cache[((a >> 3) ^ (a >> 11) ^ (s.size() * 0x9e37)) & (kCacheSize - 1)];
+  if (e.ptr == s.data() && e.len == s.size()) {
+    if (e.immutable) return e.id;
+    return CompareOrSlow(s, e);
+  }
+  return InternSlow(s, e);
+}
 
 }  // namespace tracewire::sdk

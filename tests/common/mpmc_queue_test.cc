@@ -1,0 +1,67 @@
+#include "common/mpmc_queue.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+#include <vector>
+
+namespace tracewire::common {
+namespace {
+
+TEST(MpmcQueue, CapacityIsExactEvenWhenNotAPowerOfTwo) {
+  MpmcQueue<int> q(5);
+  EXPECT_EQ(q.capacity(), 5u);
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(q.TryPush(i)) << i;
+  EXPECT_FALSE(q.TryPush(5));
+  int v;
+  for (int lap = 0; lap < 3; ++lap) {  // wraps around several times
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_TRUE(q.TryPop(&v));
+      EXPECT_EQ(v, lap * 5 + i);
+    }
+    EXPECT_FALSE(q.TryPop(&v));
+    for (int i = 0; i < 5; ++i) EXPECT_TRUE(q.TryPush((lap + 1) * 5 + i));
+    EXPECT_FALSE(q.TryPush(-1));
+  }
+  EXPECT_EQ(q.pushed(), 20u);
+  EXPECT_EQ(q.popped(), 15u);
+  EXPECT_EQ(q.SizeApprox(), 5u);
+}
+
+TEST(MpmcQueue, TooSmallCapacityIsTwo) {
+  MpmcQueue<int> q(1);
+  EXPECT_EQ(q.capacity(), 2u);
+  EXPECT_TRUE(q.TryPush(1));
+  EXPECT_TRUE(q.TryPush(2));
+  EXPECT_FALSE(q.TryPush(3));
+}
+
+TEST(MpmcQueue, PushPositionsAreDistinctAcrossThreads) {
+  MpmcQueue<int> q(1000);
+  std::vector<std::atomic<int>> seen(3000);
+  std::vector<std::thread> producers;
+  for (int t = 0; t < 3; ++t) {
+    producers.emplace_back([&, t] {
+      for (int i = 0; i < 1000; ++i) {
+        size_t pos;
+        while (!q.TryPush(t * 1000 + i, &pos)) std::this_thread::yield();
+        seen[pos].fetch_add(1);
+      }
+    });
+  }
+  std::vector<int> got;
+  while (got.size() < 3000) {
+    int v;
+    if (q.TryPop(&v)) got.push_back(v);
+  }
+  for (auto& p : producers) p.join();
+  for (const auto& s : seen) EXPECT_EQ(s.load(), 1);
+  std::sort(got.begin(), got.end());
+  for (int i = 0; i < 3000; ++i) ASSERT_EQ(got[i], i);
+  EXPECT_EQ(q.pushed(), 3000u);
+}
+
+}  // namespace
+}  // namespace tracewire::common
