@@ -18,7 +18,7 @@ build: configure
 	cmake --build $(BUILD) -j$(JOBS)
 
 # Everything: unit and integration tests, the JS SDK interop test, and the
-# wire-layer tests again under AddressSanitizer.
+# wire-layer and SDK span-storage tests again under AddressSanitizer.
 test: build asan
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 900
 
@@ -27,8 +27,9 @@ unit: build
 
 asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTRACEWIRE_ASAN=ON
-	cmake --build $(ASAN_BUILD) -j$(JOBS) --target tracewire_wire_tests
+	cmake --build $(ASAN_BUILD) -j$(JOBS) --target tracewire_wire_tests tracewire_sdk_tests
 	ASAN_OPTIONS=detect_leaks=1 $(ASAN_BUILD)/bin/tracewire_wire_tests
+	ASAN_OPTIONS=detect_leaks=1 $(ASAN_BUILD)/bin/tracewire_sdk_tests
 
 interop: build
 	bash tests/interop/run.sh $(BUILD)/bin

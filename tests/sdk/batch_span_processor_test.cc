@@ -119,6 +119,24 @@ TEST(BatchSpanProcessor, FullQueueDropsNewSpansAndCountsExactly) {
   EXPECT_EQ(s.bsp->Stats().processed + s.bsp->Stats().dropped_queue_full, 164);
 }
 
+TEST(BatchSpanProcessor, QueueLimitIsExactWhenNotAPowerOfTwo) {
+  BatchSpanProcessorOptions o;
+  o.max_queue_size = 50;
+  o.max_export_batch_size = 50;
+  o.schedule_delay = absl::Hours(1);
+  Pipeline s = Make(o, /*hang=*/true);
+  for (int i = 0; i < 50; ++i) s.tracer->StartSpan("x").End();
+  for (int i = 0; i < 500 && s.bsp->Stats().queue_size > 0; ++i) absl::SleepFor(absl::Milliseconds(5));
+  for (int i = 0; i < 80; ++i) s.tracer->StartSpan("y").End();
+  BatchSpanProcessorStats st = s.bsp->Stats();
+  EXPECT_EQ(st.queue_size, 50);
+  EXPECT_EQ(st.queue_capacity, 50);
+  EXPECT_EQ(st.dropped_queue_full, 30);
+  s.exporter->release_.Notify();
+  ASSERT_TRUE(s.provider->Shutdown(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_EQ(s.exporter->total(), 100u);
+}
+
 TEST(BatchSpanProcessor, ShutdownReturnsByTheDeadlineWithAHungExporter) {
   BatchSpanProcessorOptions o;
   o.max_export_batch_size = 10;
@@ -130,7 +148,7 @@ TEST(BatchSpanProcessor, ShutdownReturnsByTheDeadlineWithAHungExporter) {
   absl::SleepFor(absl::Milliseconds(50));
 }
 
-TEST(BatchSpanProcessor, TwoThreadsAtFullSpeedDropNothingWithTheDefaultQueue) {
+TEST(BatchSpanProcessor, TwoThreadsAtFullSpeedAccountForEverySpan) {
   Pipeline s = Make(BatchSpanProcessorOptions{});
   std::vector<std::thread> threads;
   for (int t = 0; t < 2; ++t) {
