@@ -1,85 +1,35 @@
 #include "sdk/trace/record_encoder.h"
 
-#include <bit>
 #include <cstring>
 
-#include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
+#include "wire/wire_primitives.h"
 
 namespace tracewire::sdk {
 namespace {
 
 // Field tags (all fields used here are numbered below 16, except Span.flags).
-constexpr uint8_t Tag(uint32_t field, uint32_t wire_type) {
+constexpr uint8_t Tag(uint32_t field, wire::TagType wire_type) {
   return static_cast<uint8_t>(field << 3 | wire_type);
 }
-constexpr uint32_t kVarint = 0, kI64 = 1, kLen = 2, kI32 = 5;
+using wire::kI32;
+using wire::kI64;
+using wire::kLen;
+using wire::kVarint;
 
-// Forced inlining of the small helpers, as in wire/otlp_encoder.cc: at -O2
-// GCC otherwise leaves calls to some of them in the per-field loops.
-#define TW_INLINE ABSL_ATTRIBUTE_ALWAYS_INLINE inline
+using wire::Fixed64FieldSize;
+using wire::LdSize;
+using wire::PutBytesField;
+using wire::PutByte;
+using wire::PutFixed32;
+using wire::PutFixed64Field;
+using wire::PutLd;
+using wire::PutVarint;
+using wire::PutVarintField;
+using wire::VarintSize;
 
-// Most varints here are one byte: a predicted branch beats the arithmetic.
-TW_INLINE size_t VarintSize(uint64_t v) {
-  if (ABSL_PREDICT_TRUE(v < 0x80)) return 1;
-  return (static_cast<size_t>(std::bit_width(v)) * 9 + 64) / 64;
-}
-TW_INLINE size_t LdSize(size_t n) { return 1 + VarintSize(n) + n; }
-TW_INLINE size_t StrFieldSize(std::string_view s) { return s.empty() ? 0 : LdSize(s.size()); }
-TW_INLINE size_t VarintFieldSize(uint64_t v) { return v == 0 ? 0 : 1 + VarintSize(v); }
-TW_INLINE size_t Fixed64FieldSize(uint64_t v) { return v == 0 ? 0 : 9; }
-
-TW_INLINE char* PutByte(char* p, uint8_t b) {
-  *p = static_cast<char>(b);
-  return p + 1;
-}
-TW_INLINE char* PutVarint1(char* p, uint64_t v) {
-  if (ABSL_PREDICT_TRUE(v < 0x80)) return PutByte(p, static_cast<uint8_t>(v));
-  return PutVarint(p, v);
-}
-// Copies n bytes; keys and most values without a call to memcpy.
-TW_INLINE char* PutRaw(char* p, const char* src, size_t n) {
-  if (n <= 16) {
-    if (n >= 8) {
-      uint64_t a, b;
-      std::memcpy(&a, src, 8);
-      std::memcpy(&b, src + n - 8, 8);
-      std::memcpy(p, &a, 8);
-      std::memcpy(p + n - 8, &b, 8);
-    } else if (n >= 4) {
-      uint32_t a, b;
-      std::memcpy(&a, src, 4);
-      std::memcpy(&b, src + n - 4, 4);
-      std::memcpy(p, &a, 4);
-      std::memcpy(p + n - 4, &b, 4);
-    } else {
-      for (size_t i = 0; i < n; ++i) p[i] = src[i];
-    }
-  } else {
-    std::memcpy(p, src, n);
-  }
-  return p + n;
-}
-TW_INLINE char* PutLd(char* p, uint8_t tag, size_t n) { return PutVarint1(PutByte(p, tag), n); }
-TW_INLINE char* PutBytesField(char* p, uint8_t tag, const void* d, size_t n) {
-  return PutRaw(PutLd(p, tag, n), static_cast<const char*>(d), n);
-}
 TW_INLINE char* PutStrField(char* p, uint8_t tag, std::string_view s) {
-  return s.empty() ? p : PutBytesField(p, tag, s.data(), s.size());
-}
-TW_INLINE char* PutVarintField(char* p, uint8_t tag, uint64_t v) {
-  return v == 0 ? p : PutVarint1(PutByte(p, tag), v);
-}
-TW_INLINE char* PutFixed64(char* p, uint64_t v) {
-  std::memcpy(p, &v, 8);  // little-endian, as the wire format
-  return p + 8;
-}
-TW_INLINE char* PutFixed64Field(char* p, uint8_t tag, uint64_t v) {
-  return v == 0 ? p : PutFixed64(PutByte(p, tag), v);
-}
-TW_INLINE char* PutFixed32(char* p, uint32_t v) {
-  std::memcpy(p, &v, 4);
-  return p + 4;
+  return wire::PutStringField(p, tag, s);
 }
 
 TW_INLINE uint8_t TakeTag(RecordReader& rd) { return static_cast<uint8_t>(*rd.Raw(1)); }

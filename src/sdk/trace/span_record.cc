@@ -257,7 +257,13 @@ void ActiveSpan::Recycle(ActiveSpan* a) {
   a->key_bits[0] = a->key_bits[1] = 0;
   a->status = StatusCode::kUnset;
   auto& v = free_spans.spans;
-  if (v.size() < FreeSpans::kMax) {
+  // A span that grew big buffers (a large value) is not kept: the free list
+  // would hold that memory for the thread's lifetime.
+  constexpr size_t kMaxKept = 64 << 10;
+  const bool big = a->attrs.capacity() > kMaxKept || a->events.capacity() > kMaxKept ||
+                   a->links.capacity() > kMaxKept || a->name.capacity() > kMaxKept ||
+                   a->trace_state.capacity() > kMaxKept || a->status_message.capacity() > kMaxKept;
+  if (v.size() < FreeSpans::kMax && !big) {
     v.push_back(a);
   } else {
     delete a;

@@ -73,6 +73,7 @@ class ByteBuf {
   const char* data() const { return p_; }
   char* mutable_data() { return p_; }
   size_t size() const { return size_; }
+  size_t capacity() const { return cap_; }
 
  private:
   void Grow(size_t need);
