@@ -151,6 +151,47 @@ TEST(SpanRecord, ChunksAreFreedWhenTheirSpansAreReleased) {
   EXPECT_EQ(sdk::ChunksInUse(), before);
 }
 
+// The batch processor releases a batch at once; spans another processor
+// still holds must live on, and their chunks with them.
+TEST(SpanRecord, SpansHeldElsewhereOutliveTheBatch) {
+  struct Keep : SpanProcessor {
+    std::vector<SpanRef> kept;
+    void OnEnd(SpanRef span) override { kept.push_back(std::move(span)); }
+    absl::Status ForceFlush(absl::Time) override { return absl::OkStatus(); }
+    absl::Status Shutdown(absl::Time) override { return absl::OkStatus(); }
+  };
+  auto keep = std::make_unique<Keep>();
+  Keep* k = keep.get();
+  BatchSpanProcessorOptions bo;
+  bo.max_queue_size = 5000;
+  bo.max_export_batch_size = 100;
+  TracerProviderOptions o;
+  o.processors.push_back(BatchSpanProcessor::Create(MakeNoopSpanExporter(), bo));
+  o.processors.push_back(std::move(keep));
+  auto provider = std::move(*TracerProvider::Create(std::move(o)));
+  Tracer* t = provider->GetTracer("x");
+  const int64_t before = sdk::ChunksInUse();
+  std::thread th([t] {
+    for (int i = 0; i < 3000; ++i) {
+      Span s = t->StartSpan("held");
+      s.SetAttribute("i", i);
+      s.SetAttribute("pad", std::string(100, 'p'));
+      s.End();
+    }
+  });
+  th.join();
+  ASSERT_TRUE(provider->ForceFlush(absl::Now() + absl::Seconds(10)).ok());
+  ASSERT_EQ(k->kept.size(), 3000u);
+  EXPECT_GT(sdk::ChunksInUse(), before);  // the batches are gone, the spans are not
+  for (int i = 0; i < 3000; i += 97) {
+    const SpanData& d = k->kept[static_cast<size_t>(i)].data();
+    EXPECT_EQ(d.name, "held");
+    EXPECT_EQ(d.attributes[0], (KeyValue{"i", i}));
+  }
+  k->kept.clear();
+  EXPECT_EQ(sdk::ChunksInUse(), before);
+}
+
 TEST(SpanRecord, DataIsDecodedOnceForEveryThread) {
   struct Keep : SpanProcessor {
     std::vector<SpanRef> kept;

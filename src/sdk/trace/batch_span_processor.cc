@@ -57,7 +57,7 @@ struct BatchSpanProcessor::Impl {
     absl::Status st = exporter->Export(std::span<const SpanRef>(*batch));
     if (!st.ok()) failed.fetch_add(n, std::memory_order_relaxed);
     processed.fetch_add(n, std::memory_order_relaxed);
-    batch->clear();  // releases the spans to their pool
+    sdk::ReleaseAll(batch);  // frees the records
     return n;
   }
 

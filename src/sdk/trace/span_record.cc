@@ -361,6 +361,37 @@ size_t VarintSize(uint64_t v) {
 
 int64_t ChunksInUse() { return chunks_in_use.load(std::memory_order_relaxed); }
 
+void ReleaseAll(std::vector<SpanRef>* refs) {
+  Chunk* run = nullptr;  // the chunk of the records released last
+  int64_t run_count = 0;
+  auto flush = [&run, &run_count] {
+    if (run != nullptr && run->live.fetch_sub(run_count, std::memory_order_acq_rel) == run_count) {
+      FreeChunk(run, run->size);
+    }
+  };
+  for (SpanRef& ref : *refs) {
+    RecordedSpan* r = ref.release();
+    if (r == nullptr) continue;
+    // acquire: see the writes of owners that released before. Holding the
+    // only reference, nobody can add one: no atomic decrement needed.
+    if (r->refs.load(std::memory_order_acquire) != 1 &&
+        r->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) {
+      continue;  // others still hold it
+    }
+    if (SpanData* d = r->materialized.load(std::memory_order_acquire)) delete d;
+    Chunk* c = ChunkOf(r);
+    r->~RecordedSpan();
+    if (c != run) {
+      flush();
+      run = c;
+      run_count = 0;
+    }
+    ++run_count;
+  }
+  flush();
+  refs->clear();
+}
+
 void RecordedSpan::Release(RecordedSpan* r) {
   if (SpanData* d = r->materialized.load(std::memory_order_acquire)) delete d;
   Chunk* c = ChunkOf(r);

@@ -36,9 +36,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
+#include <vector>
 
 #include "sdk/trace/string_table.h"
 #include "tracewire/telemetry_data.h"
+#include "tracewire/trace.h"
 
 namespace tracewire {
 class Tracer;
@@ -203,6 +205,11 @@ struct RecordedSpan {
   // Called by the last SpanRef.
   static void Release(RecordedSpan* r);
 };
+
+// Releases the references `refs` hold (and empties it), as destroying them
+// would, with fewer atomic operations: a record the batch held alone needs
+// no atomic decrement, and records of one chunk are released from it at once.
+void ReleaseAll(std::vector<SpanRef>* refs);
 
 // Seals `a` (ended at `end_time`) into a record in this thread's chunk; the
 // record holds one reference.
