@@ -61,6 +61,10 @@ struct SpanLimits {
 // count; the storage is freed when the last SpanRef goes away. The span is
 // stored compactly; data() decodes it into a SpanData the first time it is
 // called (thread-safe) and keeps that until the storage is freed.
+// Spans are stored in 64 KiB blocks shared by the spans one thread ended
+// one after another, and a block is freed when all of its spans are: a
+// processor that keeps a few spans for long (sampling after the fact) should
+// keep copies of data(), not SpanRefs.
 class SpanRef {
  public:
   SpanRef() = default;

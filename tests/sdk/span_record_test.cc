@@ -192,6 +192,33 @@ TEST(SpanRecord, SpansHeldElsewhereOutliveTheBatch) {
   EXPECT_EQ(sdk::ChunksInUse(), before);
 }
 
+// A span may end in a thread_local's destructor, after the SDK's own
+// per-thread state was freed: it is still recorded, and nothing is kept.
+TEST(SpanRecord, SpanEndedWhileItsThreadExitsIsRecorded) {
+  Harness h;
+  Tracer* t = h.provider->GetTracer("x");
+  const int64_t before = sdk::ChunksInUse();
+  std::thread th([t] {
+    struct EndsAtExit {
+      Span span;
+      ~EndsAtExit() { span.End(); }
+    };
+    // Built before the thread's first span, so destroyed after the SDK's
+    // per-thread state (thread_locals go in reverse order of construction).
+    thread_local EndsAtExit holder;
+    holder.span = t->StartSpan("late");
+    holder.span.SetAttribute("k", "v");
+    t->StartSpan("early").End();
+  });
+  th.join();
+  const auto spans = h.exporter->spans();
+  ASSERT_EQ(spans.size(), 2u);
+  EXPECT_EQ(spans[0].data.name, "early");
+  EXPECT_EQ(spans[1].data.name, "late");
+  EXPECT_EQ(spans[1].data.attributes, (Attributes{{"k", "v"}}));
+  EXPECT_EQ(sdk::ChunksInUse(), before);
+}
+
 TEST(SpanRecord, DataIsDecodedOnceForEveryThread) {
   struct Keep : SpanProcessor {
     std::vector<SpanRef> kept;

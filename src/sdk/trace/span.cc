@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "sdk/trace/provider_state.h"
 #include "sdk/trace/string_table.h"
+#include "wire/wire_primitives.h"
 
 namespace tracewire {
 namespace {
@@ -89,8 +90,7 @@ char* PutKeyAt(char* w, uint32_t id, std::string_view key) {
   if (id != 0) return sdk::PutVarint(w, id);
   *w++ = 0;
   w = sdk::PutVarint(w, key.size());
-  std::memcpy(w, key.data(), key.size());
-  return w + key.size();
+  return wire::PutRaw(w, key.data(), key.size());
 }
 
 // Sets attribute `key` to the value that `put(char* w)` writes at w (at most
@@ -140,8 +140,7 @@ size_t MaxString(std::string_view v) { return 1 + sdk::kMaxVarint + v.size(); }
 char* PutStringAt(char* w, std::string_view v) {
   *w++ = static_cast<char>(sdk::kTagString);
   w = sdk::PutVarint(w, v.size());
-  std::memcpy(w, v.data(), v.size());
-  return w + v.size();
+  return wire::PutRaw(w, v.data(), v.size());  // short values without a memcpy call
 }
 
 char* PutIntAt(char* w, int64_t v) {

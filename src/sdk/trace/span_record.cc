@@ -1,8 +1,8 @@
 // Span storage: the compact encoding, per-thread ActiveSpans and chunks.
 //
-// Two documented thread_locals (STYLE.md): the free list of ActiveSpans and
-// the current chunk. Both are the ending or starting thread's own; nothing
-// else reads them, and each frees what it holds when its thread exits.
+// Documented thread_locals (STYLE.md): the free list of ActiveSpans and the
+// current chunk (ThreadSpanState), and the guard that frees them when the
+// thread exits. They are the thread's own; nothing else reads them.
 
 #include "sdk/trace/span_record.h"
 
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/mpmc_queue.h"
+#include "wire/wire_primitives.h"
 #include "sdk/trace/string_table.h"
 
 namespace tracewire::sdk {
@@ -38,8 +39,7 @@ void ByteBuf::Replace(size_t pos, size_t len, const char* d, size_t n) {
 void PutStr(ByteBuf* b, std::string_view s) {
   char* w = b->Reserve(kMaxVarint + s.size());
   w = PutVarint(w, s.size());
-  if (!s.empty()) std::memcpy(w, s.data(), s.size());
-  b->Commit(w + s.size());
+  b->Commit(wire::PutRaw(w, s.data(), s.size()));
 }
 
 void PutKeyRef(ByteBuf* b, uint32_t id, std::string_view key) {
@@ -226,23 +226,43 @@ void RecordReader::Attributes(uint64_t count, tracewire::Attributes* out) {
 
 namespace {
 
-struct FreeSpans {
-  static constexpr size_t kMax = 16;  // more than a thread nests, usually
-  std::vector<ActiveSpan*> spans;
-  ~FreeSpans() {
-    for (ActiveSpan* a : spans) delete a;
+// Per-thread state, trivially destructible so that it stays usable while the
+// thread's other thread_locals are destroyed (a span may end in one of their
+// destructors). ThreadExit frees what it holds and marks it exited; after
+// that, nothing more is kept.
+struct Chunk;
+struct ThreadSpanState {
+  static constexpr int kMaxFree = 16;  // more than a thread nests, usually
+  ActiveSpan* free[kMaxFree] = {};
+  int free_count = 0;
+  bool exited = false;
+  Chunk* chunk = nullptr;  // the chunk records are appended to
+  size_t used = 0;         // bytes of it in use
+  int64_t records = 0;     // records put in it
+};
+thread_local constinit ThreadSpanState tls;
+
+void CloseChunk();
+
+struct ThreadExit {
+  void Touch() {}
+  ~ThreadExit() {
+    for (int i = 0; i < tls.free_count; ++i) delete tls.free[i];
+    tls.free_count = 0;
+    CloseChunk();
+    tls.exited = true;
   }
 };
-thread_local FreeSpans free_spans;
+thread_local ThreadExit thread_exit;  // built on first use; its destructor runs at thread exit
 
 }  // namespace
 
 ActiveSpan* ActiveSpan::Acquire() {
-  auto& v = free_spans.spans;
-  if (v.empty()) return new ActiveSpan();
-  ActiveSpan* a = v.back();
-  v.pop_back();
-  return a;
+  if (tls.free_count == 0) {
+    if (!tls.exited) thread_exit.Touch();  // registers the cleanup
+    return new ActiveSpan();
+  }
+  return tls.free[--tls.free_count];
 }
 
 void ActiveSpan::Recycle(ActiveSpan* a) {
@@ -256,15 +276,14 @@ void ActiveSpan::Recycle(ActiveSpan* a) {
   a->link_count = a->dropped_links = 0;
   a->key_bits[0] = a->key_bits[1] = 0;
   a->status = StatusCode::kUnset;
-  auto& v = free_spans.spans;
   // A span that grew big buffers (a large value) is not kept: the free list
   // would hold that memory for the thread's lifetime.
   constexpr size_t kMaxKept = 64 << 10;
   const bool big = a->attrs.capacity() > kMaxKept || a->events.capacity() > kMaxKept ||
                    a->links.capacity() > kMaxKept || a->name.capacity() > kMaxKept ||
                    a->trace_state.capacity() > kMaxKept || a->status_message.capacity() > kMaxKept;
-  if (v.size() < FreeSpans::kMax && !big) {
-    v.push_back(a);
+  if (tls.free_count < ThreadSpanState::kMaxFree && !big && !tls.exited) {
+    tls.free[tls.free_count++] = a;
   } else {
     delete a;
   }
@@ -314,48 +333,37 @@ Chunk* ChunkOf(const RecordedSpan* r) {
   return reinterpret_cast<Chunk*>(reinterpret_cast<uintptr_t>(r) & ~(kChunkSize - 1));
 }
 
-struct Arena {
-  Chunk* chunk = nullptr;
-  size_t used = 0;
-  int64_t records = 0;
-
-  void Close() {
-    if (chunk == nullptr) return;
-    const int64_t drop = kOpenBias - records;
-    if (chunk->live.fetch_sub(drop, std::memory_order_acq_rel) == drop) FreeChunk(chunk, chunk->size);
-    chunk = nullptr;
-  }
-  ~Arena() { Close(); }
-
-  void* Alloc(size_t n) {
-    n = (n + 7) & ~size_t{7};
-    if (sizeof(Chunk) + n > kChunkSize) {
-      // A span too big for a chunk gets a chunk of its own.
-      const size_t size = (sizeof(Chunk) + n + kChunkSize - 1) & ~(kChunkSize - 1);
-      return NewChunk(size, 1) + 1;
-    }
-    if (chunk == nullptr || used + n > kChunkSize) {
-      Close();
-      chunk = NewChunk(kChunkSize, kOpenBias);
-      used = sizeof(Chunk);
-      records = 0;
-    }
-    void* p = reinterpret_cast<char*>(chunk) + used;
-    used += n;
-    ++records;
-    return p;
-  }
-};
-thread_local Arena arena;
-
-size_t VarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
+void CloseChunk() {
+  Chunk* c = tls.chunk;
+  if (c == nullptr) return;
+  const int64_t drop = kOpenBias - tls.records;
+  if (c->live.fetch_sub(drop, std::memory_order_acq_rel) == drop) FreeChunk(c, c->size);
+  tls.chunk = nullptr;
 }
+
+// Room for a record of n bytes in this thread's chunk.
+void* AllocRecord(size_t n) {
+  n = (n + 7) & ~size_t{7};
+  if (sizeof(Chunk) + n > kChunkSize || tls.exited) {
+    // A span too big for a chunk, or ended while its thread exits, gets a
+    // chunk of its own.
+    const size_t size = (sizeof(Chunk) + n + kChunkSize - 1) & ~(kChunkSize - 1);
+    return NewChunk(size, 1) + 1;
+  }
+  if (tls.chunk == nullptr || tls.used + n > kChunkSize) {
+    CloseChunk();
+    thread_exit.Touch();  // closes the last chunk when the thread exits
+    tls.chunk = NewChunk(kChunkSize, kOpenBias);
+    tls.used = sizeof(Chunk);
+    tls.records = 0;
+  }
+  void* p = reinterpret_cast<char*>(tls.chunk) + tls.used;
+  tls.used += n;
+  ++tls.records;
+  return p;
+}
+
+using wire::VarintSize;
 
 }  // namespace
 
@@ -406,7 +414,7 @@ RecordedSpan* Seal(const ActiveSpan& a, uint64_t end_time) {
   const size_t body = a.name.size() + VarintSize(a.trace_state.size()) + a.trace_state.size() +
                       VarintSize(a.status_message.size()) + a.status_message.size() + counts +
                       a.attrs.size() + a.events.size() + a.links.size();
-  void* mem = arena.Alloc(sizeof(RecordedSpan) + body);
+  void* mem = AllocRecord(sizeof(RecordedSpan) + body);
   auto* r = new (mem) RecordedSpan();
   r->body_size = static_cast<uint32_t>(body);
   r->tracer = a.tracer;
@@ -421,8 +429,7 @@ RecordedSpan* Seal(const ActiveSpan& a, uint64_t end_time) {
   r->status = a.status;
   char* w = reinterpret_cast<char*>(r + 1);
   auto copy = [&w](const ByteBuf& b) {
-    if (b.size()) std::memcpy(w, b.data(), b.size());
-    w += b.size();
+    w = wire::PutRaw(w, b.data(), b.size());
   };
   copy(a.name);
   w = PutVarint(w, a.trace_state.size());
