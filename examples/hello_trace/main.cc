@@ -1,8 +1,8 @@
 // hello_trace: the smallest tracewire program. Configure it the way every
 // OpenTelemetry SDK is configured:
 //
-//   OTEL_SERVICE_NAME=hello OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317 \
-//     build/bin/hello_trace
+//   OTEL_SERVICE_NAME=hello OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317
+//     build/bin/hello_trace   (both on one command line)
 //
 // (OTEL_TRACES_EXPORTER=console prints the spans instead of sending them.)
 
