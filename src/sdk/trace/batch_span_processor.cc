@@ -20,11 +20,7 @@ struct BatchSpanProcessor::Impl {
       : exporter(std::move(e)),
         options(o),
         queue(static_cast<size_t>(o.max_queue_size)),
-        high_water(std::max(o.max_export_batch_size, o.max_queue_size * 3 / 4)),
-        batch_mask((o.max_export_batch_size & (o.max_export_batch_size - 1)) == 0
-                       ? static_cast<uint64_t>(o.max_export_batch_size - 1)
-                       : 0),
-        level_check(LevelCheck(o.max_queue_size)) {}
+        high_water(std::max(o.max_export_batch_size, o.max_queue_size * 3 / 4)) {}
 
   const std::unique_ptr<SpanExporter> exporter;
   const BatchSpanProcessorOptions options;
@@ -33,19 +29,6 @@ struct BatchSpanProcessor::Impl {
   // counter of its own (two threads ending spans would fight over its line).
   common::MpmcQueue<sdk::RecordedSpan*> queue;
   const int64_t high_water;  // OnEnd always wakes the worker at this size
-  // OnEnd's arithmetic without divisions: the batch size as a mask when it
-  // is a power of two (else 0), and how often (a power of two) it reads the
-  // queue's level.
-  const uint64_t batch_mask;
-  const uint64_t level_check;
-  static bool IsMultiple(uint64_t n, uint64_t mask, int64_t d) {
-    return mask != 0 ? (n & mask) == 0 : n % static_cast<uint64_t>(d) == 0;
-  }
-  static uint64_t LevelCheck(int64_t queue_size) {
-    uint64_t every = 64;  // at most 1/32 of the queue between looks
-    while (every > 1 && static_cast<int64_t>(every) * 32 > queue_size) every >>= 1;
-    return every;
-  }
   // Statistics and hand-off counters; relaxed unless noted. `done` counts
   // like queue.pushed(): spans exported since the start.
   std::atomic<int64_t> done{0}, dropped{0}, failed{0}, processed{0};
@@ -245,21 +228,15 @@ void BatchSpanProcessor::OnEnd(SpanRef span) {
     return;  // `span` releases its reference
   }
   (void)span.release();  // the queue holds it now
-  // Wake the worker once per batch's worth of spans unless it is polling,
-  // and when the queue passes the high water mark in any case. The queue's
-  // level needs its head, a line the worker writes: it is read only every
-  // level_check spans.
-  const uint64_t pushed = pos + 1;
-  const bool batch_boundary = m.IsMultiple(pushed, m.batch_mask, m.options.max_export_batch_size);
-  const bool check_level = (pushed & (m.level_check - 1)) == 0;
-  if (!batch_boundary && !check_level) return;
-  bool high = false;
-  if (check_level) {
-    const size_t popped = m.queue.popped();
-    high = pushed > popped && static_cast<int64_t>(pushed - popped) >= m.high_water;
-  }
+  // The queue's size as of this push (the worker may have popped since).
+  const size_t popped = m.queue.popped();
+  const int64_t n = pos + 1 > popped ? static_cast<int64_t>(pos + 1 - popped) : 0;
+  // Wake the worker once per batch unless it is polling; at the high water
+  // mark in any case.
+  const bool batch_boundary = n > 0 && n % m.options.max_export_batch_size == 0;
+  if (!batch_boundary && n != m.high_water) return;
   std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with `polling`
-  if ((batch_boundary && !m.polling.load(std::memory_order_relaxed)) || high) {
+  if ((batch_boundary && !m.polling.load(std::memory_order_relaxed)) || n == m.high_water) {
     absl::MutexLock l(&m.mu);
     m.wake.Signal();
   }
