@@ -137,6 +137,22 @@ TEST(BatchSpanProcessor, QueueLimitIsExactWhenNotAPowerOfTwo) {
   EXPECT_EQ(s.exporter->total(), 100u);
 }
 
+// After a flush leaves the queue's level out of step with the count of
+// spans ever queued, a full batch must still wake the worker at once (not
+// at the 5 s schedule delay).
+TEST(BatchSpanProcessor, FullBatchWakesTheWorkerAfterAFlush) {
+  BatchSpanProcessorOptions o;
+  o.max_queue_size = 512;
+  o.max_export_batch_size = 512;
+  Pipeline s = Make(o);
+  for (int i = 0; i < 100; ++i) s.tracer->StartSpan("x").End();
+  ASSERT_TRUE(s.provider->ForceFlush(absl::Now() + absl::Seconds(5)).ok());
+  for (int i = 0; i < 512; ++i) s.tracer->StartSpan("y").End();
+  for (int i = 0; i < 200 && s.exporter->total() < 612; ++i) absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_EQ(s.exporter->total(), 612u);  // well before the schedule delay
+  EXPECT_EQ(s.bsp->Stats().dropped_queue_full, 0);
+}
+
 TEST(BatchSpanProcessor, ShutdownReturnsByTheDeadlineWithAHungExporter) {
   BatchSpanProcessorOptions o;
   o.max_export_batch_size = 10;

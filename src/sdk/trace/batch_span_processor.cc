@@ -137,7 +137,12 @@ struct BatchSpanProcessor::Impl {
           done.fetch_add(n, std::memory_order_relaxed);
           progress.SignalAll();
         }
-        if (n == 0) break;
+        if (n == 0) {
+          // A slot claimed but not yet filled (its producer was preempted)
+          // can hold a flush back: let the producer run.
+          std::this_thread::yield();
+          break;
+        }
       } while (QueueSize() >= options.max_export_batch_size ||
                stopping || FlushPending());
       if (stopping) {
@@ -224,7 +229,12 @@ void BatchSpanProcessor::OnEnd(SpanRef span) {
   sdk::RecordedSpan* s = span.get();
   size_t pos;
   if (!m.queue.TryPush(s, &pos)) {  // full: the queue holds max_queue_size
-    m.dropped.fetch_add(1, std::memory_order_relaxed);
+    // Make sure the worker knows (a wake-up may have been missed while the
+    // level was estimated), every 64th drop.
+    if (m.dropped.fetch_add(1, std::memory_order_relaxed) % 64 == 0) {
+      absl::MutexLock l(&m.mu);
+      m.wake.Signal();
+    }
     return;  // `span` releases its reference
   }
   (void)span.release();  // the queue holds it now

@@ -56,16 +56,18 @@ bool SameBytes(std::string_view a, std::string_view b) {
   return true;
 }
 
-// One bit of ActiveSpan::key_bits per attribute key: its string id, or for
-// a key stored as bytes its length and last byte. A clear bit proves the key
-// is new, so the common case skips the search for a duplicate.
+// One bit of ActiveSpan::key_bits per attribute key, from its length, first
+// and last bytes (never its id: a key may be stored by id once and as bytes
+// once, when the string table is full). A clear bit proves the key is new,
+// so the common case skips the search for a duplicate.
 struct KeyBit {
   int word;
   uint64_t bit;
 };
 KeyBit KeyBitOf(uint32_t id, std::string_view key) {
-  const size_t h = id != 0 ? id
-                           : key.size() * 7 + (key.empty() ? 0 : static_cast<unsigned char>(key.back()));
+  (void)id;  // the bytes, not the id: one key may come with and without an id
+  const size_t h = key.size() * 7 + (key.empty() ? 0 : static_cast<unsigned char>(key.back()) +
+                                                       static_cast<unsigned char>(key[0]) * 3);
   return {static_cast<int>((h >> 6) & 1), uint64_t{1} << (h & 63)};
 }
 
