@@ -46,6 +46,14 @@ TEST(StringTable, TooLongIsNotInterned) {
   EXPECT_NE(StringTable::Intern(std::string(StringTable::kMaxLength, 'k')), 0u);
 }
 
+// Keeps every span it is given, as a processor that holds SpanRefs would.
+struct Keep : SpanProcessor {
+  std::vector<SpanRef> kept;
+  void OnEnd(SpanRef span) override { kept.push_back(std::move(span)); }
+  absl::Status ForceFlush(absl::Time) override { return absl::OkStatus(); }
+  absl::Status Shutdown(absl::Time) override { return absl::OkStatus(); }
+};
+
 struct Harness {
   InMemorySpanExporter* exporter = nullptr;
   std::unique_ptr<TracerProvider> provider;
@@ -154,12 +162,6 @@ TEST(SpanRecord, ChunksAreFreedWhenTheirSpansAreReleased) {
 // The batch processor releases a batch at once; spans another processor
 // still holds must live on, and their chunks with them.
 TEST(SpanRecord, SpansHeldElsewhereOutliveTheBatch) {
-  struct Keep : SpanProcessor {
-    std::vector<SpanRef> kept;
-    void OnEnd(SpanRef span) override { kept.push_back(std::move(span)); }
-    absl::Status ForceFlush(absl::Time) override { return absl::OkStatus(); }
-    absl::Status Shutdown(absl::Time) override { return absl::OkStatus(); }
-  };
   auto keep = std::make_unique<Keep>();
   Keep* k = keep.get();
   BatchSpanProcessorOptions bo;
@@ -220,12 +222,6 @@ TEST(SpanRecord, SpanEndedWhileItsThreadExitsIsRecorded) {
 }
 
 TEST(SpanRecord, DataIsDecodedOnceForEveryThread) {
-  struct Keep : SpanProcessor {
-    std::vector<SpanRef> kept;
-    void OnEnd(SpanRef span) override { kept.push_back(std::move(span)); }
-    absl::Status ForceFlush(absl::Time) override { return absl::OkStatus(); }
-    absl::Status Shutdown(absl::Time) override { return absl::OkStatus(); }
-  };
   auto keep = std::make_unique<Keep>();
   Keep* k = keep.get();
   TracerProviderOptions o;
@@ -269,12 +265,6 @@ TEST(SpanRecord, OnStartCanSetAttributes) {
 // The OTLP exporter encodes records straight to Span messages: the bytes must
 // be those of the decoded span through the SpanData encoder, for every field.
 TEST(SpanRecord, EncodesTheSameBytesAsTheDecodedSpan) {
-  struct Keep : SpanProcessor {
-    std::vector<SpanRef> kept;
-    void OnEnd(SpanRef span) override { kept.push_back(std::move(span)); }
-    absl::Status ForceFlush(absl::Time) override { return absl::OkStatus(); }
-    absl::Status Shutdown(absl::Time) override { return absl::OkStatus(); }
-  };
   auto keep = std::make_unique<Keep>();
   Keep* k = keep.get();
   TracerProviderOptions o;
@@ -351,12 +341,6 @@ TEST(SpanRecord, EncodesTheSameBytesAsTheDecodedSpan) {
 
 // Requests over the size limit split at the same spans either way.
 TEST(SpanRecord, EncodedSpansSplitLikeTheDecodedOnes) {
-  struct Keep : SpanProcessor {
-    std::vector<SpanRef> kept;
-    void OnEnd(SpanRef span) override { kept.push_back(std::move(span)); }
-    absl::Status ForceFlush(absl::Time) override { return absl::OkStatus(); }
-    absl::Status Shutdown(absl::Time) override { return absl::OkStatus(); }
-  };
   auto keep = std::make_unique<Keep>();
   Keep* k = keep.get();
   TracerProviderOptions o;
