@@ -19,42 +19,15 @@ namespace {
 using sdk::ActiveSpan;
 using sdk::ByteBuf;
 using sdk::StringTable;
+using sdk::kMaxScalar;
+using sdk::PutBoolAt;
+using sdk::PutDoubleAt;
+using sdk::PutIntAt;
+using sdk::PutKeyAt;
 
 // absl's clock (a calibrated cycle counter) measured cheaper in the span
 // path than clock_gettime through the vDSO, though not in a loop of its own.
 uint64_t NowNanos() { return static_cast<uint64_t>(absl::GetCurrentTimeNanos()); }
-
-uint64_t Load64(const char* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
-uint32_t Load32(const char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
-
-// Byte equality, inline for the short keys spans hold: a call to memcmp
-// costs more than the compare itself.
-bool SameBytes(std::string_view a, std::string_view b) {
-  const size_t n = a.size();
-  if (n != b.size()) return false;
-  const char* p = a.data();
-  const char* q = b.data();
-  if (n > 32) return std::memcmp(p, q, n) == 0;
-  if (n >= 8) {
-    for (size_t i = 0; i + 8 <= n; i += 8) {
-      if (Load64(p + i) != Load64(q + i)) return false;
-    }
-    return Load64(p + n - 8) == Load64(q + n - 8);
-  }
-  if (n >= 4) return Load32(p) == Load32(q) && Load32(p + n - 4) == Load32(q + n - 4);
-  for (size_t i = 0; i < n; ++i) {
-    if (p[i] != q[i]) return false;
-  }
-  return true;
-}
 
 // One bit of ActiveSpan::key_bits per attribute key, from its length, first
 // and last bytes (never its id: a key may be stored by id once and as bytes
@@ -64,8 +37,7 @@ struct KeyBit {
   int word;
   uint64_t bit;
 };
-KeyBit KeyBitOf(uint32_t id, std::string_view key) {
-  (void)id;  // the bytes, not the id: one key may come with and without an id
+KeyBit KeyBitOf(std::string_view key) {
   const size_t h = key.size() * 7 + (key.empty() ? 0 : static_cast<unsigned char>(key.back()) +
                                                        static_cast<unsigned char>(key[0]) * 3);
   return {static_cast<int>((h >> 6) & 1), uint64_t{1} << (h & 63)};
@@ -78,21 +50,13 @@ bool FindAttribute(const ActiveSpan& a, std::string_view key, size_t* pos, size_
     std::string_view k = rd.KeyRef();
     const char* v = rd.pos();
     rd.SkipValue();
-    if (SameBytes(k, key)) {
+    if (k == key) {
       *pos = static_cast<size_t>(v - a.attrs.data());
       *len = static_cast<size_t>(rd.pos() - v);
       return true;
     }
   }
   return false;
-}
-
-// Writes the key of an attribute at w (as an id when it has one).
-char* PutKeyAt(char* w, uint32_t id, std::string_view key) {
-  if (id != 0) return sdk::PutVarint(w, id);
-  *w++ = 0;
-  w = sdk::PutVarint(w, key.size());
-  return wire::PutRaw(w, key.data(), key.size());
 }
 
 // Sets attribute `key` to the value that `put(char* w)` writes at w (at most
@@ -124,7 +88,7 @@ ABSL_ATTRIBUTE_NOINLINE bool SetAttrRare(ActiveSpan* a, std::string_view key, si
 template <typename Put>
 void SetAttr(ActiveSpan* a, std::string_view key, size_t max_value, const Put& put) {
   const uint32_t id = StringTable::Intern(key);
-  const KeyBit kb = KeyBitOf(id, key);
+  const KeyBit kb = KeyBitOf(key);
   const bool maybe_set = (a->key_bits[kb.word] & kb.bit) != 0;
   if (maybe_set || a->attr_count >= a->provider->limits().attribute_count) [[unlikely]] {
     if (SetAttrRare(a, key, max_value, put, maybe_set)) return;
@@ -135,31 +99,9 @@ void SetAttr(ActiveSpan* a, std::string_view key, size_t max_value, const Put& p
   a->attrs.Commit(put(PutKeyAt(w, id, key)));
 }
 
-// Value writers for SetAttr and for events, with their largest sizes.
-constexpr size_t kMaxScalar = 1 + sdk::kMaxVarint;
+// The largest size of a string value.
 size_t MaxString(std::string_view v) { return 1 + sdk::kMaxVarint + v.size(); }
-
-char* PutStringAt(char* w, std::string_view v) {
-  *w++ = static_cast<char>(sdk::kTagString);
-  w = sdk::PutVarint(w, v.size());
-  return wire::PutRaw(w, v.data(), v.size());  // short values without a memcpy call
-}
-
-char* PutIntAt(char* w, int64_t v) {
-  *w++ = static_cast<char>(sdk::kTagInt);
-  return sdk::PutVarint(w, sdk::ZigZag(v));
-}
-
-char* PutDoubleAt(char* w, double d) {
-  *w++ = static_cast<char>(sdk::kTagDouble);
-  std::memcpy(w, &d, 8);
-  return w + 8;
-}
-
-char* PutBoolAt(char* w, bool b) {
-  *w++ = static_cast<char>(b ? sdk::kTagTrue : sdk::kTagFalse);
-  return w;
-}
+char* PutStringAt(char* w, std::string_view v) { return sdk::PutStringAt(w, sdk::kTagString, v); }
 
 // An attribute given as a view, truncated to the length limit.
 void PutViewAttribute(ByteBuf* b, const AttributeView& v, uint32_t length_limit) {

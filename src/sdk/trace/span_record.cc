@@ -43,77 +43,56 @@ void PutStr(ByteBuf* b, std::string_view s) {
 }
 
 void PutKeyRef(ByteBuf* b, uint32_t id, std::string_view key) {
-  if (id != 0) {
-    char* w = b->Reserve(kMaxVarint);
-    b->Commit(PutVarint(w, id));
-    return;
-  }
-  char* w = b->Reserve(1);
-  *w = 0;
-  b->Commit(w + 1);
-  PutStr(b, key);
+  b->Commit(PutKeyAt(b->Reserve(1 + kMaxVarint + key.size()), id, key));
 }
-
-namespace {
-
-void PutTag(ByteBuf* b, uint8_t tag) {
-  char* w = b->Reserve(1);
-  *w = static_cast<char>(tag);
-  b->Commit(w + 1);
-}
-
-void PutTagVarint(ByteBuf* b, uint8_t tag, uint64_t v) {
-  char* w = b->Reserve(1 + kMaxVarint);
-  *w++ = static_cast<char>(tag);
-  b->Commit(PutVarint(w, v));
-}
-
-}  // namespace
 
 void PutValue(ByteBuf* b, const AnyValue& v, uint32_t length_limit) {
   switch (v.value.index()) {
-    case 0:
-      PutTag(b, kTagEmpty);
+    case 0: {
+      char* w = b->Reserve(1);
+      *w = static_cast<char>(kTagEmpty);
+      b->Commit(w + 1);
       return;
+    }
     case 1: {
       std::string_view s = std::get<std::string>(v.value);
-      PutTag(b, kTagString);
-      PutStr(b, s.substr(0, std::min<size_t>(s.size(), length_limit)));
+      s = s.substr(0, std::min<size_t>(s.size(), length_limit));
+      b->Commit(PutStringAt(b->Reserve(1 + kMaxVarint + s.size()), kTagString, s));
       return;
     }
     case 2:
-      PutTag(b, std::get<bool>(v.value) ? kTagTrue : kTagFalse);
+      b->Commit(PutBoolAt(b->Reserve(1), std::get<bool>(v.value)));
       return;
     case 3:
-      PutTagVarint(b, kTagInt, ZigZag(std::get<int64_t>(v.value)));
+      b->Commit(PutIntAt(b->Reserve(kMaxScalar), std::get<int64_t>(v.value)));
       return;
-    case 4: {
-      char* w = b->Reserve(9);
-      *w = static_cast<char>(kTagDouble);
-      const double d = std::get<double>(v.value);
-      std::memcpy(w + 1, &d, 8);
-      b->Commit(w + 9);
+    case 4:
+      b->Commit(PutDoubleAt(b->Reserve(9), std::get<double>(v.value)));
       return;
-    }
     case 5: {
       const auto& a = std::get<AnyValue::Array>(v.value);
-      PutTagVarint(b, kTagArray, a.size());
+      char* w = b->Reserve(kMaxScalar);
+      *w++ = static_cast<char>(kTagArray);
+      b->Commit(PutVarint(w, a.size()));
       for (const AnyValue& e : a) PutValue(b, e, length_limit);
       return;
     }
     case 6: {
       const auto& kv = std::get<AnyValue::KvList>(v.value);
-      PutTagVarint(b, kTagKvList, kv.size());
+      char* w = b->Reserve(kMaxScalar);
+      *w++ = static_cast<char>(kTagKvList);
+      b->Commit(PutVarint(w, kv.size()));
       for (const KeyValue& e : kv) {
         PutKeyRef(b, 0, e.key);
         PutValue(b, e.value, length_limit);
       }
       return;
     }
-    case 7:
-      PutTag(b, kTagBytes);
-      PutStr(b, std::get<Bytes>(v.value).data);
+    case 7: {
+      const std::string& d = std::get<Bytes>(v.value).data;
+      b->Commit(PutStringAt(b->Reserve(1 + kMaxVarint + d.size()), kTagBytes, d));
       return;
+    }
   }
 }
 
@@ -333,12 +312,24 @@ Chunk* ChunkOf(const RecordedSpan* r) {
   return reinterpret_cast<Chunk*>(reinterpret_cast<uintptr_t>(r) & ~(kChunkSize - 1));
 }
 
+// Takes n from a chunk's count; frees it when that was the last of it.
+void DropFromChunk(Chunk* c, int64_t n) {
+  if (c->live.fetch_sub(n, std::memory_order_acq_rel) == n) FreeChunk(c, c->size);
+}
+
 void CloseChunk() {
-  Chunk* c = tls.chunk;
-  if (c == nullptr) return;
-  const int64_t drop = kOpenBias - tls.records;
-  if (c->live.fetch_sub(drop, std::memory_order_acq_rel) == drop) FreeChunk(c, c->size);
+  if (tls.chunk == nullptr) return;
+  DropFromChunk(tls.chunk, kOpenBias - tls.records);
   tls.chunk = nullptr;
+}
+
+// Destroys a record whose last reference went; returns its chunk, which
+// the caller then drops it from.
+Chunk* Destroy(RecordedSpan* r) {
+  if (SpanData* d = r->materialized.load(std::memory_order_acquire)) delete d;
+  Chunk* c = ChunkOf(r);
+  r->~RecordedSpan();
+  return c;
 }
 
 // Room for a record of n bytes in this thread's chunk.
@@ -373,9 +364,7 @@ void ReleaseAll(std::vector<SpanRef>* refs) {
   Chunk* run = nullptr;  // the chunk of the records released last
   int64_t run_count = 0;
   auto flush = [&run, &run_count] {
-    if (run != nullptr && run->live.fetch_sub(run_count, std::memory_order_acq_rel) == run_count) {
-      FreeChunk(run, run->size);
-    }
+    if (run != nullptr) DropFromChunk(run, run_count);
   };
   for (SpanRef& ref : *refs) {
     RecordedSpan* r = ref.release();
@@ -386,9 +375,7 @@ void ReleaseAll(std::vector<SpanRef>* refs) {
         r->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) {
       continue;  // others still hold it
     }
-    if (SpanData* d = r->materialized.load(std::memory_order_acquire)) delete d;
-    Chunk* c = ChunkOf(r);
-    r->~RecordedSpan();
+    Chunk* c = Destroy(r);
     if (c != run) {
       flush();
       run = c;
@@ -400,12 +387,7 @@ void ReleaseAll(std::vector<SpanRef>* refs) {
   refs->clear();
 }
 
-void RecordedSpan::Release(RecordedSpan* r) {
-  if (SpanData* d = r->materialized.load(std::memory_order_acquire)) delete d;
-  Chunk* c = ChunkOf(r);
-  r->~RecordedSpan();
-  if (c->live.fetch_sub(1, std::memory_order_acq_rel) == 1) FreeChunk(c, c->size);
-}
+void RecordedSpan::Release(RecordedSpan* r) { DropFromChunk(Destroy(r), 1); }
 
 RecordedSpan* Seal(const ActiveSpan& a, uint64_t end_time) {
   const size_t counts = VarintSize(a.dropped_attrs) + VarintSize(a.attr_count) +

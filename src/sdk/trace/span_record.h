@@ -39,12 +39,9 @@
 #include <vector>
 
 #include "sdk/trace/string_table.h"
+#include "wire/wire_primitives.h"
 #include "tracewire/telemetry_data.h"
 #include "tracewire/trace.h"
-
-namespace tracewire {
-class Tracer;
-}
 
 namespace tracewire::sdk {
 
@@ -96,14 +93,7 @@ enum ValueTag : uint8_t {
   kTagKvList = 8,
 };
 
-inline char* PutVarint(char* p, uint64_t v) {
-  while (v >= 0x80) {
-    *p++ = static_cast<char>(v | 0x80);
-    v >>= 7;
-  }
-  *p++ = static_cast<char>(v);
-  return p;
-}
+using wire::PutVarint;
 constexpr size_t kMaxVarint = 10;
 inline uint64_t ZigZag(int64_t v) {
   return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
@@ -112,7 +102,38 @@ inline int64_t UnZigZag(uint64_t v) {
   return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
 }
 
-// Writers. `length_limit` truncates strings (also inside arrays and maps).
+// Writers at a pointer the caller reserved room at; each returns the end.
+// A key as `id` when id != 0, else as its bytes: at most
+// 1 + kMaxVarint + key.size() bytes.
+inline char* PutKeyAt(char* w, uint32_t id, std::string_view key) {
+  if (id != 0) return PutVarint(w, id);
+  *w++ = 0;
+  w = PutVarint(w, key.size());
+  return wire::PutRaw(w, key.data(), key.size());
+}
+// Scalar values: at most kMaxScalar bytes, a string 1 + kMaxVarint + size.
+constexpr size_t kMaxScalar = 1 + kMaxVarint;
+inline char* PutStringAt(char* w, uint8_t tag, std::string_view v) {
+  *w++ = static_cast<char>(tag);  // kTagString or kTagBytes
+  w = PutVarint(w, v.size());
+  return wire::PutRaw(w, v.data(), v.size());  // short values without a memcpy call
+}
+inline char* PutIntAt(char* w, int64_t v) {
+  *w++ = static_cast<char>(kTagInt);
+  return PutVarint(w, ZigZag(v));
+}
+inline char* PutDoubleAt(char* w, double d) {
+  *w++ = static_cast<char>(kTagDouble);
+  std::memcpy(w, &d, 8);
+  return w + 8;
+}
+inline char* PutBoolAt(char* w, bool b) {
+  *w++ = static_cast<char>(b ? kTagTrue : kTagFalse);
+  return w;
+}
+
+// Writers into a buffer. `length_limit` truncates strings (also inside
+// arrays and maps).
 void PutStr(ByteBuf* b, std::string_view s);
 // Writes the key as `id` when id != 0, else as its bytes.
 void PutKeyRef(ByteBuf* b, uint32_t id, std::string_view key);
