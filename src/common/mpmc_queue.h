@@ -73,6 +73,38 @@ class MpmcQueue {
     }
   }
 
+  // Pops up to `max` values into out[0..n) and returns n: one claim of the
+  // head for all of them (a consumer taking batches pays one atomic
+  // read-modify-write, not one per value). Takes only values already
+  // published, in order; stops at the first position not yet filled.
+  size_t TryPopBatch(T* out, size_t max) {
+    size_t pos = head_.load(std::memory_order_relaxed);
+    for (;;) {
+      size_t n = 0;
+      while (n < max) {
+        const size_t seq = cells_[Index(pos + n)].seq.load(std::memory_order_acquire);
+        if (seq != pos + n + 1) break;  // not yet filled (or another lap)
+        ++n;
+      }
+      if (n == 0) {
+        const size_t now = head_.load(std::memory_order_relaxed);
+        if (now == pos) return 0;  // empty, or the next value is not yet published
+        pos = now;
+        continue;
+      }
+      // The cells seen filled stay filled until a consumer claims them,
+      // which needs this head: claiming it claims all n.
+      if (head_.compare_exchange_weak(pos, pos + n, std::memory_order_relaxed)) {
+        for (size_t i = 0; i < n; ++i) {
+          Cell& c = cells_[Index(pos + i)];
+          out[i] = std::move(c.value);
+          c.seq.store(pos + i + cap_, std::memory_order_release);  // free the cell
+        }
+        return n;
+      }
+    }
+  }
+
   // Values popped, ever.
   size_t popped() const { return head_.load(std::memory_order_relaxed); }
 

@@ -63,5 +63,58 @@ TEST(MpmcQueue, PushPositionsAreDistinctAcrossThreads) {
   EXPECT_EQ(q.pushed(), 3000u);
 }
 
+TEST(MpmcQueue, BatchPopTakesWhatIsThereInOrderAcrossTheWrap) {
+  MpmcQueue<int> q(5);
+  int out[8];
+  EXPECT_EQ(q.TryPopBatch(out, 8), 0u);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(q.TryPush(i));
+  ASSERT_EQ(q.TryPopBatch(out, 2), 2u);  // at most `max`
+  EXPECT_EQ(out[0], 0);
+  EXPECT_EQ(out[1], 1);
+  for (int i = 3; i < 7; ++i) ASSERT_TRUE(q.TryPush(i));  // wraps: positions 3..6
+  EXPECT_FALSE(q.TryPush(7));                            // 5 held: full
+  ASSERT_EQ(q.TryPopBatch(out, 8), 5u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(out[i], 2 + i);
+  EXPECT_EQ(q.popped(), 7u);
+  EXPECT_EQ(q.SizeApprox(), 0u);
+  EXPECT_TRUE(q.TryPush(7));  // every cell freed
+}
+
+// Producers and two consumers, one popping singly and one in batches:
+// every value comes out exactly once.
+TEST(MpmcQueue, BatchAndSinglePopsShareTheQueue) {
+  constexpr int kPerProducer = 20000;
+  MpmcQueue<int> q(64);
+  std::vector<std::thread> producers;
+  for (int t = 0; t < 2; ++t) {
+    producers.emplace_back([&, t] {
+      for (int i = 0; i < kPerProducer; ++i) {
+        while (!q.TryPush(t * kPerProducer + i)) std::this_thread::yield();
+      }
+    });
+  }
+  std::vector<std::atomic<int>> seen(2 * kPerProducer);
+  std::atomic<int> total{0};
+  auto consume = [&](bool batch) {
+    int buf[16];
+    while (total.load() < 2 * kPerProducer) {
+      size_t n = 0;
+      if (batch) {
+        n = q.TryPopBatch(buf, 16);
+      } else if (q.TryPop(&buf[0])) {
+        n = 1;
+      }
+      for (size_t i = 0; i < n; ++i) seen[buf[i]].fetch_add(1);
+      total.fetch_add(static_cast<int>(n));
+      if (n == 0) std::this_thread::yield();
+    }
+  };
+  std::thread single(consume, false), batched(consume, true);
+  for (auto& p : producers) p.join();
+  single.join();
+  batched.join();
+  for (const auto& s : seen) ASSERT_EQ(s.load(), 1);
+}
+
 }  // namespace
 }  // namespace tracewire::common

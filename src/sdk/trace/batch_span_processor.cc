@@ -45,14 +45,20 @@ struct BatchSpanProcessor::Impl {
   bool finished ABSL_GUARDED_BY(mu) = false;
 
   // Exports up to one batch; returns how many spans it took.
-  int64_t ExportBatch(std::vector<SpanRef>* batch) {
+  // `raw` has room for a batch.
+  int64_t ExportBatch(std::vector<SpanRef>* batch, std::vector<sdk::RecordedSpan*>* raw) {
     batch->clear();
-    sdk::RecordedSpan* s;
-    while (static_cast<int64_t>(batch->size()) < options.max_export_batch_size &&
-           queue.TryPop(&s)) {
-      batch->push_back(SpanRef::Adopt(s));  // the queue's reference
+    const size_t max = static_cast<size_t>(options.max_export_batch_size);
+    size_t got = 0;
+    while (got < max) {
+      const size_t n = queue.TryPopBatch(raw->data() + got, max - got);
+      if (n == 0) break;
+      got += n;
     }
-    if (batch->empty()) return 0;
+    if (got == 0) return 0;
+    for (size_t i = 0; i < got; ++i) {
+      batch->push_back(SpanRef::Adopt((*raw)[i]));  // the queue's reference
+    }
     const int64_t n = static_cast<int64_t>(batch->size());
     absl::Status st = exporter->Export(std::span<const SpanRef>(*batch));
     if (!st.ok()) failed.fetch_add(n, std::memory_order_relaxed);
@@ -118,6 +124,7 @@ struct BatchSpanProcessor::Impl {
     prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
     std::vector<SpanRef> batch;
     batch.reserve(static_cast<size_t>(options.max_export_batch_size));
+    std::vector<sdk::RecordedSpan*> raw(static_cast<size_t>(options.max_export_batch_size));
     {
       absl::MutexLock l(&mu);
       last_look = absl::Now();
@@ -131,7 +138,7 @@ struct BatchSpanProcessor::Impl {
       }
       // Export whole batches while there are any; otherwise what is there.
       do {
-        const int64_t n = ExportBatch(&batch);
+        const int64_t n = ExportBatch(&batch, &raw);
         {
           absl::MutexLock l(&mu);
           done.fetch_add(n, std::memory_order_relaxed);

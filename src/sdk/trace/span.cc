@@ -172,11 +172,17 @@ bool BeginEvent(ActiveSpan* a, std::string_view name, uint64_t time_unix_nano, s
 // ---- SpanRef -------------------------------------------------------------
 
 SpanRef::SpanRef(sdk::RecordedSpan* s) : s_(s) {
-  if (s_) s_->refs.fetch_add(1, std::memory_order_relaxed);
+  if (s_) {
+    sdk::MarkShared(s_);
+    s_->refs.fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 SpanRef::SpanRef(const SpanRef& o) : s_(o.s_) {
-  if (s_) s_->refs.fetch_add(1, std::memory_order_relaxed);
+  if (s_) {
+    sdk::MarkShared(s_);
+    s_->refs.fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 SpanRef::~SpanRef() {
@@ -191,6 +197,7 @@ const SpanData& SpanRef::data() const {
   if (d != nullptr) return *d;
   auto fresh = std::make_unique<SpanData>();
   sdk::Materialize(*s_, fresh.get());
+  sdk::MarkShared(s_);  // the decoded copy is freed with the record
   // Two threads may decode at once; the first to publish wins.
   if (s_->materialized.compare_exchange_strong(d, fresh.get(), std::memory_order_acq_rel,
                                                std::memory_order_acquire)) {

@@ -279,6 +279,10 @@ constexpr int64_t kOpenBias = int64_t{1} << 40;
 struct alignas(16) Chunk {
   std::atomic<int64_t> live;  // records not yet released, plus kOpenBias while open
   size_t size;                // bytes, this header included
+  // Set (relaxed) once any record here got a second reference or was
+  // decoded (MarkShared). While it is clear, a batch holding the only
+  // reference to each record releases them without reading them.
+  std::atomic<bool> shared;
 };
 
 // Freed chunks wait here for reuse, up to kSpareChunks (4 MiB): freeing
@@ -299,7 +303,7 @@ Chunk* NewChunk(size_t size, int64_t live) {
     p = std::aligned_alloc(kChunkSize, size);
     if (p == nullptr) std::abort();
   }
-  return new (p) Chunk{{live}, size};
+  return new (p) Chunk{{live}, size, {false}};
 }
 
 // `size`: kChunkSize, or more for a chunk that holds one big span.
@@ -360,27 +364,42 @@ using wire::VarintSize;
 
 int64_t ChunksInUse() { return chunks_in_use.load(std::memory_order_relaxed); }
 
+void MarkShared(RecordedSpan* r) {
+  Chunk* c = ChunkOf(r);
+  if (!c->shared.load(std::memory_order_relaxed)) c->shared.store(true, std::memory_order_relaxed);
+}
+
 void ReleaseAll(std::vector<SpanRef>* refs) {
   Chunk* run = nullptr;  // the chunk of the records released last
+  bool run_shared = false;
   int64_t run_count = 0;
   auto flush = [&run, &run_count] {
-    if (run != nullptr) DropFromChunk(run, run_count);
+    if (run != nullptr && run_count != 0) DropFromChunk(run, run_count);
   };
   for (SpanRef& ref : *refs) {
     RecordedSpan* r = ref.release();
     if (r == nullptr) continue;
-    // acquire: see the writes of owners that released before. Holding the
-    // only reference, nobody can add one: no atomic decrement needed.
-    if (r->refs.load(std::memory_order_acquire) != 1 &&
-        r->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) {
-      continue;  // others still hold it
-    }
-    Chunk* c = Destroy(r);
+    Chunk* c = ChunkOf(r);
     if (c != run) {
       flush();
       run = c;
       run_count = 0;
+      // A second reference is made, and a record decoded, only by a holder:
+      // by this thread, or by one that handed the record on to this thread
+      // afterwards (through the queue), so the flag, if set, is seen here.
+      run_shared = c->shared.load(std::memory_order_relaxed);
     }
+    if (run_shared) {
+      // acquire: see the writes of owners that released before. Holding
+      // the only reference, nobody can add one: no atomic decrement needed.
+      if (r->refs.load(std::memory_order_acquire) != 1 &&
+          r->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) {
+        continue;  // others still hold it
+      }
+      Destroy(r);
+    }
+    // (Not shared: this was the only reference and nothing was decoded; a
+    // record needs no destruction of its own, so it is not even read.)
     ++run_count;
   }
   flush();

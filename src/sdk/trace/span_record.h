@@ -227,6 +227,11 @@ struct RecordedSpan {
   static void Release(RecordedSpan* r);
 };
 
+// Notes that `r` has more than one reference or a decoded copy, which
+// ReleaseAll must then look at. Called before the reference or the copy is
+// made, by a thread holding a reference.
+void MarkShared(RecordedSpan* r);
+
 // Releases the references `refs` hold (and empties it), as destroying them
 // would, with fewer atomic operations: a record the batch held alone needs
 // no atomic decrement, and records of one chunk are released from it at once.
