@@ -153,6 +153,39 @@ TEST(BatchSpanProcessor, FullBatchWakesTheWorkerAfterAFlush) {
   EXPECT_EQ(s.bsp->Stats().dropped_queue_full, 0);
 }
 
+// Threads ending spans at once push into different stripes of the queue;
+// together they never hold more than max_queue_size, and every span is either
+// queued, in the export, or dropped and counted. (Slots a stripe took but has
+// not used, fewer than a block per other stripe, are not available to the
+// others: the queue may drop a few spans before it is quite full.)
+TEST(BatchSpanProcessor, ThreadsTogetherHoldAtMostTheQueueLimit) {
+  BatchSpanProcessorOptions o;
+  o.max_queue_size = 200;
+  o.max_export_batch_size = 10;
+  o.schedule_delay = absl::Milliseconds(1);
+  Pipeline s = Make(o, /*hang=*/true);
+  s.tracer->StartSpan("first").End();  // the worker takes it and hangs in Export
+  for (int i = 0; i < 200 && s.bsp->Stats().queue_size > 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_EQ(s.bsp->Stats().queue_size, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&s] {
+      for (int i = 0; i < 100; ++i) s.tracer->StartSpan("x").End();
+    });
+  }
+  for (auto& th : threads) th.join();
+  const BatchSpanProcessorStats st = s.bsp->Stats();
+  EXPECT_LE(st.queue_size, 200);
+  EXPECT_GE(st.queue_size, 200 - 4 * 32);  // fewer than a block (at most 32) per stripe unused
+  EXPECT_EQ(st.queue_size + st.dropped_queue_full, 400);
+  s.exporter->release_.Notify();
+  ASSERT_TRUE(s.provider->Shutdown(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_EQ(static_cast<int64_t>(s.exporter->total()), 1 + st.queue_size);
+  EXPECT_EQ(s.bsp->Stats().processed, 1 + st.queue_size);
+}
+
 TEST(BatchSpanProcessor, ShutdownReturnsByTheDeadlineWithAHungExporter) {
   BatchSpanProcessorOptions o;
   o.max_export_batch_size = 10;

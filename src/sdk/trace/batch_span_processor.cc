@@ -1,6 +1,8 @@
 #include <sys/prctl.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <new>
 #include <thread>
 
@@ -19,23 +21,78 @@ struct BatchSpanProcessor::Impl {
   Impl(std::unique_ptr<SpanExporter> e, BatchSpanProcessorOptions o)
       : exporter(std::move(e)),
         options(o),
-        queue(static_cast<size_t>(o.max_queue_size)),
-        high_water(std::max(o.max_export_batch_size, o.max_queue_size * 3 / 4)) {}
+        high_water(std::max(o.max_export_batch_size, o.max_queue_size * 3 / 4)),
+        stripe_count(StripeCount()),
+        credit_block(std::clamp<int64_t>(
+            o.max_queue_size / (8 * static_cast<int64_t>(StripeCount())), 1, 32)),
+        stripes(new Stripe[stripe_count]),
+        free_slots(o.max_queue_size) {
+    for (size_t i = 0; i < stripe_count; ++i) {
+      stripes[i].queue.emplace(static_cast<size_t>(o.max_queue_size));
+    }
+  }
+
+  // The queue is striped: threads ending spans push into different stripes
+  // (as far as there are enough), so they do not fight over one tail (two threads on
+  // one tail cost a fifth of their rate). Together the stripes hold at most
+  // max_queue_size spans: a span needs a slot from `free_slots`, which a
+  // stripe takes in blocks of `credit_block` (one update of the shared count
+  // per block, not per span) and the worker gives back as it takes spans
+  // out. So slots another stripe holds unused (fewer than a block per
+  // stripe) are not available to this one.
+  static size_t StripeCount() {
+    return std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
+  }
+  struct alignas(64) Stripe {
+    // Owns one reference per span. Capacity max_queue_size: `free_slots`
+    // bounds them all, so a push never finds its stripe full.
+    std::optional<common::MpmcQueue<sdk::RecordedSpan*>> queue;
+    alignas(64) std::atomic<int64_t> credits{0};  // slots taken and not yet used
+  };
 
   const std::unique_ptr<SpanExporter> exporter;
   const BatchSpanProcessorOptions options;
-  // Owns one reference per span. Its capacity is max_queue_size exactly, and
-  // its push and pop counts are the processor's: OnEnd touches no shared
-  // counter of its own (two threads ending spans would fight over its line).
-  common::MpmcQueue<sdk::RecordedSpan*> queue;
   const int64_t high_water;  // OnEnd always wakes the worker at this size
-  // Statistics and hand-off counters; relaxed unless noted. `done` counts
-  // like queue.pushed(): spans exported since the start.
-  std::atomic<int64_t> done{0}, dropped{0}, failed{0}, processed{0};
-
-  int64_t QueueSize() const { return static_cast<int64_t>(queue.SizeApprox()); }
-  int64_t Pushed() const { return static_cast<int64_t>(queue.pushed()); }
+  const size_t stripe_count;
+  const int64_t credit_block;
   std::atomic<bool> closed{false};  // shut down: OnEnd drops (release/acquire)
+  const std::unique_ptr<Stripe[]> stripes;
+  alignas(64) std::atomic<int64_t> free_slots;
+  // Statistics and hand-off counters; relaxed unless noted. `done` counts
+  // like Pushed(): spans exported since the start.
+  alignas(64) std::atomic<int64_t> done{0}, dropped{0}, failed{0}, processed{0};
+
+  // A thread keeps to one stripe (so the slots its stripe took are its
+  // own: one thread alone sees the exact limit), and threads are spread over
+  // the stripes in the order they first end a span.
+  Stripe& MyStripe() {
+    static std::atomic<uint32_t> threads_seen{0};
+    thread_local uint32_t index = 0;  // 0: not yet numbered
+    if (index == 0) [[unlikely]] index = threads_seen.fetch_add(1, std::memory_order_relaxed) + 1;
+    return stripes[index % stripe_count];
+  }
+  int64_t QueueSize() const {
+    size_t n = 0;
+    for (size_t i = 0; i < stripe_count; ++i) n += stripes[i].queue->SizeApprox();
+    return static_cast<int64_t>(n);
+  }
+  int64_t Pushed() const {
+    size_t n = 0;
+    for (size_t i = 0; i < stripe_count; ++i) n += stripes[i].queue->pushed();
+    return static_cast<int64_t>(n);
+  }
+  // Takes up to `max` spans out of the stripes, from `*next` on; gives their
+  // slots back.
+  size_t PopSpans(sdk::RecordedSpan** out, size_t max, size_t* next) {
+    size_t got = 0;
+    for (size_t tries = 0; tries < stripe_count && got < max; ++tries) {
+      auto& q = *stripes[*next].queue;
+      for (size_t n; got < max && (n = q.TryPopBatch(out + got, max - got)) != 0;) got += n;
+      if (got < max) *next = (*next + 1) % stripe_count;
+    }
+    if (got != 0) free_slots.fetch_add(static_cast<int64_t>(got), std::memory_order_relaxed);
+    return got;
+  }
 
   absl::Mutex mu;
   absl::CondVar wake;  // to the worker: a batch is ready, a flush, or stop
@@ -45,16 +102,49 @@ struct BatchSpanProcessor::Impl {
   bool finished ABSL_GUARDED_BY(mu) = false;
 
   // Exports up to one batch; returns how many spans it took.
+  // The stripe's slots are used up: takes a block from `free_slots` and
+  // keeps all but the one for the span at hand. Returns the block's size, 0
+  // when no slot is left (the span is dropped and counted).
+  int64_t TakeCredits(Stripe* st) {
+    int64_t f = free_slots.load(std::memory_order_relaxed);
+    int64_t take;
+    do {
+      take = std::min(f, credit_block);
+      if (take <= 0) {
+        // Make sure the worker knows, every 64th drop.
+        if (dropped.fetch_add(1, std::memory_order_relaxed) % 64 == 0) {
+          absl::MutexLock l(&mu);
+          wake.Signal();
+        }
+        return 0;
+      }
+    } while (!free_slots.compare_exchange_weak(f, f - take, std::memory_order_relaxed));
+    if (take > 1) st->credits.fetch_add(take - 1, std::memory_order_relaxed);
+    return take;
+  }
+
+  // Called after the span that used a stripe's last slot was pushed: wakes
+  // the worker when a batch's worth of slots is out, unless it is polling,
+  // and at the high water mark in any case. The slots out are the spans
+  // queued plus fewer than a block per other stripe: the worker may wake a
+  // little early, find less than a batch (Ready()), and sleep on until the
+  // next block's end.
+  void BlockUsed() {
+    const int64_t out = options.max_queue_size - free_slots.load(std::memory_order_relaxed);
+    if (out < options.max_export_batch_size) return;
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with `polling`
+    if (!polling.load(std::memory_order_relaxed) || out >= high_water) {
+      absl::MutexLock l(&mu);
+      wake.Signal();
+    }
+  }
+
+  size_t next_stripe = 0;  // the worker's
   // `raw` has room for a batch.
   int64_t ExportBatch(std::vector<SpanRef>* batch, std::vector<sdk::RecordedSpan*>* raw) {
     batch->clear();
-    const size_t max = static_cast<size_t>(options.max_export_batch_size);
-    size_t got = 0;
-    while (got < max) {
-      const size_t n = queue.TryPopBatch(raw->data() + got, max - got);
-      if (n == 0) break;
-      got += n;
-    }
+    const size_t got =
+        PopSpans(raw->data(), static_cast<size_t>(options.max_export_batch_size), &next_stripe);
     if (got == 0) return 0;
     for (size_t i = 0; i < got; ++i) {
       batch->push_back(SpanRef::Adopt((*raw)[i]));  // the queue's reference
@@ -167,7 +257,10 @@ struct BatchSpanProcessor::Impl {
 
   void ChildAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     sdk::RecordedSpan* s;
-    while (queue.TryPop(&s)) (void)SpanRef::Adopt(s);  // drops the queue's reference
+    size_t next = 0;
+    while (PopSpans(&s, 1, &next) == 1) (void)SpanRef::Adopt(s);  // drops the queue's reference
+    free_slots.store(options.max_queue_size, std::memory_order_relaxed);
+    for (size_t i = 0; i < stripe_count; ++i) stripes[i].credits.store(0, std::memory_order_relaxed);
     done.store(Pushed(), std::memory_order_relaxed);  // nothing left to export
     processed.store(0, std::memory_order_relaxed);
     dropped.store(0, std::memory_order_relaxed);
@@ -233,30 +326,22 @@ void BatchSpanProcessor::OnEnd(SpanRef span) {
     m.dropped.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  sdk::RecordedSpan* s = span.get();
-  size_t pos;
-  if (!m.queue.TryPush(s, &pos)) {  // full: the queue holds max_queue_size
-    // Make sure the worker knows (a wake-up may have been missed while the
-    // level was estimated), every 64th drop.
-    if (m.dropped.fetch_add(1, std::memory_order_relaxed) % 64 == 0) {
-      absl::MutexLock l(&m.mu);
-      m.wake.Signal();
-    }
-    return;  // `span` releases its reference
+  Impl::Stripe& st = m.MyStripe();
+  const int64_t had = st.credits.fetch_sub(1, std::memory_order_relaxed);
+  bool last = had == 1;  // this span takes the block's last slot
+  if (had <= 0) [[unlikely]] {
+    st.credits.fetch_add(1, std::memory_order_relaxed);
+    const int64_t took = m.TakeCredits(&st);
+    if (took == 0) return;  // full: dropped and counted; `span` lets go
+    last = took == 1;
+  }
+  if (!st.queue->TryPush(span.get())) [[unlikely]] {  // cannot happen: the slot was ours
+    m.free_slots.fetch_add(1, std::memory_order_relaxed);
+    m.dropped.fetch_add(1, std::memory_order_relaxed);
+    return;
   }
   (void)span.release();  // the queue holds it now
-  // The queue's size as of this push (the worker may have popped since).
-  const size_t popped = m.queue.popped();
-  const int64_t n = pos + 1 > popped ? static_cast<int64_t>(pos + 1 - popped) : 0;
-  // Wake the worker once per batch unless it is polling; at the high water
-  // mark in any case.
-  const bool batch_boundary = n > 0 && n % m.options.max_export_batch_size == 0;
-  if (!batch_boundary && n != m.high_water) return;
-  std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with `polling`
-  if ((batch_boundary && !m.polling.load(std::memory_order_relaxed)) || n == m.high_water) {
-    absl::MutexLock l(&m.mu);
-    m.wake.Signal();
-  }
+  if (last) m.BlockUsed();
 }
 
 absl::Status BatchSpanProcessor::ForceFlush(absl::Time deadline) {
