@@ -66,6 +66,40 @@ struct Harness {
   }
 };
 
+// Spans recorded one after another reuse one ActiveSpan, which remembers
+// the literal keys of the span before by call order. A key from a buffer
+// whose bytes change, or literals in another order, must still come out as
+// given.
+TEST(SpanRecord, KeysRememberedFromTheSpanBeforeNeverStandForOthers) {
+  Harness h;
+  Tracer* t = h.provider->GetTracer("x");
+  char key[] = "key.a";
+  const char* literals[2][2] = {{"first", "second"}, {"second", "first"}};
+  for (int i = 0; i < 4; ++i) {
+    key[4] = static_cast<char>('a' + i);  // same address, new bytes
+    Span s = t->StartSpan(i % 2 ? "odd" : "even");
+    s.SetAttribute(std::string_view(key), i);
+    s.SetAttribute(literals[i % 2][0], 1);
+    s.SetAttribute(literals[i % 2][1], 2);
+    s.AddEvent(i % 2 ? "e.odd" : "e.even", {{i % 2 ? "k.odd" : "k.even", true}});
+    s.End();
+  }
+  const auto spans = h.exporter->spans();
+  ASSERT_EQ(spans.size(), 4u);
+  for (int i = 0; i < 4; ++i) {
+    const SpanData& d = spans[static_cast<size_t>(i)].data;
+    EXPECT_EQ(d.name, i % 2 ? "odd" : "even");
+    const std::string k = std::string("key.") + static_cast<char>('a' + i);
+    EXPECT_EQ(d.attributes, (Attributes{{k, int64_t{i}},
+                                        {literals[i % 2][0], int64_t{1}},
+                                        {literals[i % 2][1], int64_t{2}}}))
+        << i;
+    ASSERT_EQ(d.events.size(), 1u);
+    EXPECT_EQ(d.events[0].name, i % 2 ? "e.odd" : "e.even");
+    EXPECT_EQ(d.events[0].attributes, (Attributes{{i % 2 ? "k.odd" : "k.even", true}}));
+  }
+}
+
 TEST(SpanRecord, KeysAndNamesTooLongToInternAreKeptWhole) {
   Harness h;
   const std::string long_key(300, 'a');

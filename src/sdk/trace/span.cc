@@ -87,7 +87,7 @@ ABSL_ATTRIBUTE_NOINLINE bool SetAttrRare(ActiveSpan* a, std::string_view key, si
 
 template <typename Put>
 void SetAttr(ActiveSpan* a, std::string_view key, size_t max_value, const Put& put) {
-  const uint32_t id = StringTable::Intern(key);
+  const uint32_t id = a->Intern(key);
   const KeyBit kb = KeyBitOf(key);
   const bool maybe_set = (a->key_bits[kb.word] & kb.bit) != 0;
   if (maybe_set || a->attr_count >= a->provider->limits().attribute_count) [[unlikely]] {
@@ -104,9 +104,9 @@ size_t MaxString(std::string_view v) { return 1 + sdk::kMaxVarint + v.size(); }
 char* PutStringAt(char* w, std::string_view v) { return sdk::PutStringAt(w, sdk::kTagString, v); }
 
 // An attribute given as a view, truncated to the length limit.
-void PutViewAttribute(ByteBuf* b, const AttributeView& v, uint32_t length_limit) {
+void PutViewAttribute(ActiveSpan* a, ByteBuf* b, const AttributeView& v, uint32_t length_limit) {
   std::string_view key = v.key();
-  const uint32_t id = StringTable::Intern(key);
+  const uint32_t id = a->Intern(key);
   std::string_view s;
   if (v.type() == AttributeView::Type::kString) {
     s = v.string_value();
@@ -161,7 +161,7 @@ bool BeginEvent(ActiveSpan* a, std::string_view name, uint64_t time_unix_nano, s
   char* w = b.Reserve(sdk::kMaxVarint);
   b.Commit(sdk::PutVarint(
       w, sdk::ZigZag(static_cast<int64_t>(t - a->start_time_unix_nano))));
-  sdk::PutKeyRef(&b, StringTable::Intern(name), name);
+  sdk::PutKeyRef(&b, a->Intern(name), name);
   *kept = static_cast<uint32_t>(std::min<size_t>(given, l.attributes_per_event));
   PutCounts(&b, given - *kept, *kept);
   return true;
@@ -265,7 +265,7 @@ void Span::AddEventViews(std::string_view name, std::span<const AttributeView> a
   uint32_t kept;
   if (!BeginEvent(rec_, name, time_unix_nano, attributes.size(), &kept)) return;
   const uint32_t limit = rec_->provider->limits().attribute_value_length;
-  for (uint32_t i = 0; i < kept; ++i) PutViewAttribute(&rec_->events, attributes[i], limit);
+  for (uint32_t i = 0; i < kept; ++i) PutViewAttribute(rec_, &rec_->events, attributes[i], limit);
 }
 
 void Span::AddEvent(std::string_view name, Attributes attributes, uint64_t time_unix_nano) {
@@ -322,7 +322,7 @@ void Span::RecordException(std::string_view type, std::string_view message,
 void Span::UpdateName(std::string_view name) {
   if (!rec_) return;
   rec_->name.Clear();
-  sdk::PutKeyRef(&rec_->name, StringTable::Intern(name), name);
+  sdk::PutKeyRef(&rec_->name, rec_->Intern(name), name);
 }
 
 void Span::End(uint64_t end_time_unix_nano) {
@@ -369,7 +369,7 @@ Span Tracer::StartSpan(std::string_view name, const StartSpanOptions& options) {
   }
   a->flags = ctx.trace_flags | 0x100 | (has_parent && pc.is_remote ? 0x200 : 0);
   a->name.Clear();
-  sdk::PutKeyRef(&a->name, StringTable::Intern(name), name);
+  sdk::PutKeyRef(&a->name, a->Intern(name), name);
   a->kind = options.kind;
   a->start_time_unix_nano =
       options.start_time_unix_nano ? options.start_time_unix_nano : NowNanos();

@@ -236,6 +236,13 @@ thread_local ThreadExit thread_exit;  // built on first use; its destructor runs
 
 }  // namespace
 
+uint32_t ActiveSpan::InternAndRemember(std::string_view s, uint32_t i) {
+  bool immutable;
+  const uint32_t id = StringTable::Intern(s, &immutable);
+  if (i < kMemo) memo[i] = immutable ? Memo{s.data(), static_cast<uint32_t>(s.size()), id} : Memo{};
+  return id;
+}
+
 ActiveSpan* ActiveSpan::Acquire() {
   if (tls.free_count == 0) {
     if (!tls.exited) thread_exit.Touch();  // registers the cleanup
@@ -254,6 +261,7 @@ void ActiveSpan::Recycle(ActiveSpan* a) {
   a->event_count = a->dropped_events = 0;
   a->link_count = a->dropped_links = 0;
   a->key_bits[0] = a->key_bits[1] = 0;
+  a->intern_calls = 0;
   a->status = StatusCode::kUnset;
   // A span that grew big buffers (a large value) is not kept: the free list
   // would hold that memory for the thread's lifetime.

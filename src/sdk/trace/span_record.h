@@ -200,6 +200,25 @@ struct ActiveSpan {
   uint32_t link_count = 0, dropped_links = 0;
   uint64_t key_bits[2] = {0, 0};  // one bit per attribute key (span.cc KeyBit)
 
+  // StringTable::Intern for this span's names and keys, remembering the
+  // literals of the span this ActiveSpan recorded before, by call order:
+  // the same code ending the same kind of span again finds its n-th key at
+  // the n-th place, and needs neither the table nor its cache.
+  uint32_t Intern(std::string_view s) {
+    const uint32_t i = intern_calls++;
+    if (i < kMemo && memo[i].ptr == s.data() && memo[i].len == s.size()) return memo[i].id;
+    return InternAndRemember(s, i);
+  }
+  uint32_t InternAndRemember(std::string_view s, uint32_t i);
+  static constexpr uint32_t kMemo = 16;
+  struct Memo {
+    const char* ptr = nullptr;  // a literal's address (never a mutable buffer)
+    uint32_t len = 0;
+    uint32_t id = 0;
+  };
+  Memo memo[kMemo];
+  uint32_t intern_calls = 0;  // in this span
+
   // A cleared span from this thread's free list (or a new one).
   static ActiveSpan* Acquire();
   // Back to this thread's free list.

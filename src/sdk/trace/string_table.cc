@@ -148,17 +148,21 @@ ABSL_ATTRIBUTE_NOINLINE uint32_t CompareOrSlow(std::string_view s, CacheEntry& e
 
 }  // namespace
 
-// Only tail calls leave the common path (a literal seen before), so it needs
-// no stack frame.
-uint32_t StringTable::Intern(std::string_view s) {
+uint32_t StringTable::Intern(std::string_view s, bool* immutable) {
+  *immutable = false;
   if (s.empty() || s.size() > kMaxLength) return 0;  // "" is stored as bytes
   const uintptr_t a = reinterpret_cast<uintptr_t>(s.data());
   CacheEntry& e = cache[((a >> 3) ^ (a >> 11) ^ (s.size() * 0x9e37)) & (kCacheSize - 1)];
   if (e.ptr == s.data() && e.len == s.size()) {
-    if (e.immutable) return e.id;
+    if (e.immutable) {
+      *immutable = true;
+      return e.id;
+    }
     return CompareOrSlow(s, e);
   }
-  return InternSlow(s, e);
+  const uint32_t id = InternSlow(s, e);
+  *immutable = id != 0 && e.immutable;
+  return id;
 }
 
 }  // namespace tracewire::sdk

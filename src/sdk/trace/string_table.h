@@ -24,7 +24,13 @@ class StringTable {
   static constexpr size_t kMaxLength = 128;
 
   // The id of `s` (1 and up), or 0 when the table cannot take it.
-  static uint32_t Intern(std::string_view s);
+  static uint32_t Intern(std::string_view s) {
+    bool immutable;
+    return Intern(s, &immutable);
+  }
+  // Also tells whether s's bytes are in the program's read-only segments
+  // (a literal): they cannot change, so its address alone names the string.
+  static uint32_t Intern(std::string_view s, bool* immutable);
   // The string of an id that Intern returned (happens-before: the id came
   // from Intern on this thread or was passed from it through a release).
   static std::string_view Get(uint32_t id) { return strings_[id]; }
