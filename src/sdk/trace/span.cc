@@ -344,18 +344,20 @@ void Span::End(uint64_t end_time_unix_nano) {
 // ---- Tracer --------------------------------------------------------------
 
 Span Tracer::StartSpan(std::string_view name, const StartSpanOptions& options) {
-  if (provider_ == nullptr || provider_->shut_down()) return Span();
+  // Every return returns `span`, so it is built in the caller's place.
+  Span span;
+  if (provider_ == nullptr || provider_->shut_down()) return span;
   const Context& parent = options.parent ? *options.parent : Context::Current();
   const SpanContext& pc = parent.span_context();
   const bool has_parent = pc.IsValid();
-  SpanContext ctx;
+  SpanContext& ctx = span.context_;
   ctx.trace_id = has_parent ? pc.trace_id : provider_->ids().NewTraceId();
   SamplingResult sr = provider_->sampler().ShouldSample(pc, ctx.trace_id, name, options.kind,
                                                         options.attributes);
   ctx.span_id = provider_->ids().NewSpanId();
   if (has_parent) ctx.trace_state = pc.trace_state;
   ctx.trace_flags = sr.decision == SamplingDecision::kRecordAndSample ? kTraceFlagSampled : 0;
-  if (sr.decision == SamplingDecision::kDrop) return Span(nullptr, std::move(ctx));
+  if (sr.decision == SamplingDecision::kDrop) return span;  // a context, not recording
 
   ActiveSpan* a = ActiveSpan::Acquire();
   a->tracer = this;
@@ -373,7 +375,7 @@ Span Tracer::StartSpan(std::string_view name, const StartSpanOptions& options) {
   a->kind = options.kind;
   a->start_time_unix_nano =
       options.start_time_unix_nano ? options.start_time_unix_nano : NowNanos();
-  Span span(a, std::move(ctx));
+  span.rec_ = a;
   for (const auto& kv : options.attributes) SetAnyValue(a, kv.key, kv.value);
   for (const auto& kv : sr.attributes) SetAnyValue(a, kv.key, kv.value);
   for (const auto& link : options.links) {
