@@ -29,20 +29,6 @@ using sdk::PutKeyAt;
 // The TSC, converted (common/wall_clock.h): a third of absl's clock's cost.
 uint64_t NowNanos() { return common::WallNanos(); }
 
-// One bit of ActiveSpan::key_bits per attribute key, from its length, first
-// and last bytes (never its id: a key may be stored by id once and as bytes
-// once, when the string table is full). A clear bit proves the key is new,
-// so the common case skips the search for a duplicate.
-struct KeyBit {
-  int word;
-  uint64_t bit;
-};
-KeyBit KeyBitOf(std::string_view key) {
-  const size_t h = key.size() * 7 + (key.empty() ? 0 : static_cast<unsigned char>(key.back()) +
-                                                       static_cast<unsigned char>(key[0]) * 3);
-  return {static_cast<int>((h >> 6) & 1), uint64_t{1} << (h & 63)};
-}
-
 // Where the encoded value of `key` is among the span's attributes.
 bool FindAttribute(const ActiveSpan& a, std::string_view key, size_t* pos, size_t* len) {
   sdk::RecordReader rd(a.attrs.data(), a.attrs.data() + a.attrs.size());
@@ -78,7 +64,7 @@ ABSL_ATTRIBUTE_NOINLINE bool SetAttrRare(ActiveSpan* a, std::string_view key, si
       return true;
     }
   }
-  if (a->attr_count >= a->provider->limits().attribute_count) {
+  if (a->attr_count >= a->attribute_count_limit) {
     ++a->dropped_attrs;
     return true;
   }
@@ -87,10 +73,11 @@ ABSL_ATTRIBUTE_NOINLINE bool SetAttrRare(ActiveSpan* a, std::string_view key, si
 
 template <typename Put>
 void SetAttr(ActiveSpan* a, std::string_view key, size_t max_value, const Put& put) {
-  const uint32_t id = a->Intern(key);
-  const KeyBit kb = KeyBitOf(key);
+  const sdk::InternedKey k = a->Intern(key);
+  const sdk::KeyBit kb = k.bit;
+  const uint32_t id = k.id;
   const bool maybe_set = (a->key_bits[kb.word] & kb.bit) != 0;
-  if (maybe_set || a->attr_count >= a->provider->limits().attribute_count) [[unlikely]] {
+  if (maybe_set || a->attr_count >= a->attribute_count_limit) [[unlikely]] {
     if (SetAttrRare(a, key, max_value, put, maybe_set)) return;
   }
   a->key_bits[kb.word] |= kb.bit;
@@ -106,7 +93,7 @@ char* PutStringAt(char* w, std::string_view v) { return sdk::PutStringAt(w, sdk:
 // An attribute given as a view, truncated to the length limit.
 void PutViewAttribute(ActiveSpan* a, ByteBuf* b, const AttributeView& v, uint32_t length_limit) {
   std::string_view key = v.key();
-  const uint32_t id = a->Intern(key);
+  const uint32_t id = a->Intern(key).id;
   std::string_view s;
   if (v.type() == AttributeView::Type::kString) {
     s = v.string_value();
@@ -134,7 +121,7 @@ void PutViewAttribute(ActiveSpan* a, ByteBuf* b, const AttributeView& v, uint32_
 // Any value: encoded aside first, as its size is not known before.
 void SetAnyValue(ActiveSpan* a, std::string_view key, const AnyValue& v) {
   ByteBuf value;
-  sdk::PutValue(&value, v, a->provider->limits().attribute_value_length);
+  sdk::PutValue(&value, v, a->value_length_limit);
   SetAttr(a, key, value.size(), [&value](char* w) {
     std::memcpy(w, value.data(), value.size());
     return w + value.size();
@@ -161,7 +148,7 @@ bool BeginEvent(ActiveSpan* a, std::string_view name, uint64_t time_unix_nano, s
   char* w = b.Reserve(sdk::kMaxVarint);
   b.Commit(sdk::PutVarint(
       w, sdk::ZigZag(static_cast<int64_t>(t - a->start_time_unix_nano))));
-  sdk::PutKeyRef(&b, a->Intern(name), name);
+  sdk::PutKeyRef(&b, a->Intern(name).id, name);
   *kept = static_cast<uint32_t>(std::min<size_t>(given, l.attributes_per_event));
   PutCounts(&b, given - *kept, *kept);
   return true;
@@ -233,7 +220,7 @@ void Span::SetAttribute(std::string_view key, AnyValue value) {
 
 void Span::SetAttribute(std::string_view key, std::string_view value) {
   if (!rec_) return;
-  const uint32_t limit = rec_->provider->limits().attribute_value_length;
+  const uint32_t limit = rec_->value_length_limit;
   if (value.size() > limit) value = value.substr(0, limit);
   SetAttr(rec_, key, MaxString(value), [value](char* w) { return PutStringAt(w, value); });
 }
@@ -264,7 +251,7 @@ void Span::AddEventViews(std::string_view name, std::span<const AttributeView> a
   if (!rec_) return;
   uint32_t kept;
   if (!BeginEvent(rec_, name, time_unix_nano, attributes.size(), &kept)) return;
-  const uint32_t limit = rec_->provider->limits().attribute_value_length;
+  const uint32_t limit = rec_->value_length_limit;
   for (uint32_t i = 0; i < kept; ++i) PutViewAttribute(rec_, &rec_->events, attributes[i], limit);
 }
 
@@ -322,7 +309,7 @@ void Span::RecordException(std::string_view type, std::string_view message,
 void Span::UpdateName(std::string_view name) {
   if (!rec_) return;
   rec_->name.Clear();
-  sdk::PutKeyRef(&rec_->name, rec_->Intern(name), name);
+  sdk::PutKeyRef(&rec_->name, rec_->Intern(name).id, name);
 }
 
 void Span::End(uint64_t end_time_unix_nano) {
@@ -371,8 +358,10 @@ Span Tracer::StartSpan(std::string_view name, const StartSpanOptions& options) {
   }
   a->flags = ctx.trace_flags | 0x100 | (has_parent && pc.is_remote ? 0x200 : 0);
   a->name.Clear();
-  sdk::PutKeyRef(&a->name, a->Intern(name), name);
+  sdk::PutKeyRef(&a->name, a->Intern(name).id, name);
   a->kind = options.kind;
+  a->attribute_count_limit = provider_->limits().attribute_count;
+  a->value_length_limit = provider_->limits().attribute_value_length;
   a->start_time_unix_nano =
       options.start_time_unix_nano ? options.start_time_unix_nano : NowNanos();
   span.rec_ = a;

@@ -236,11 +236,13 @@ thread_local ThreadExit thread_exit;  // built on first use; its destructor runs
 
 }  // namespace
 
-uint32_t ActiveSpan::InternAndRemember(std::string_view s, uint32_t i) {
+InternedKey ActiveSpan::InternAndRemember(std::string_view s, uint32_t i) {
   bool immutable;
-  const uint32_t id = StringTable::Intern(s, &immutable);
-  if (i < kMemo) memo[i] = immutable ? Memo{s.data(), static_cast<uint32_t>(s.size()), id} : Memo{};
-  return id;
+  const InternedKey key{StringTable::Intern(s, &immutable), KeyBitOf(s)};
+  if (i < kMemo) {
+    memo[i] = immutable ? Memo{s.data(), static_cast<uint32_t>(s.size()), key} : Memo{};
+  }
+  return key;
 }
 
 ActiveSpan* ActiveSpan::Acquire() {

@@ -177,6 +177,26 @@ class RecordReader {
   const char* end_;
 };
 
+// One bit of ActiveSpan::key_bits per attribute key, from its length, first
+// and last bytes (never its id: a key may be stored by id once and as bytes
+// once, when the string table is full). A clear bit proves the key is new,
+// so the common case skips the search for a duplicate.
+struct KeyBit {
+  uint32_t word = 0;
+  uint64_t bit = 0;
+};
+inline KeyBit KeyBitOf(std::string_view key) {
+  const size_t h = key.size() * 7 + (key.empty() ? 0 : static_cast<unsigned char>(key.back()) +
+                                                       static_cast<unsigned char>(key[0]) * 3);
+  return {static_cast<uint32_t>((h >> 6) & 1), uint64_t{1} << (h & 63)};
+}
+
+// A name or key's string-table id (0: stored as bytes) and its KeyBit.
+struct InternedKey {
+  uint32_t id;
+  KeyBit bit;
+};
+
 // The span being recorded.
 struct ActiveSpan {
   const Tracer* tracer = nullptr;
@@ -198,23 +218,26 @@ struct ActiveSpan {
   uint32_t attr_count = 0, dropped_attrs = 0;
   uint32_t event_count = 0, dropped_events = 0;
   uint32_t link_count = 0, dropped_links = 0;
-  uint64_t key_bits[2] = {0, 0};  // one bit per attribute key (span.cc KeyBit)
+  uint64_t key_bits[2] = {0, 0};  // one bit per attribute key (KeyBit)
+  // The provider's limits, copied at the start: one load, not two.
+  uint32_t attribute_count_limit = 0;
+  uint32_t value_length_limit = 0;
 
   // StringTable::Intern for this span's names and keys, remembering the
   // literals of the span this ActiveSpan recorded before, by call order:
   // the same code ending the same kind of span again finds its n-th key at
   // the n-th place, and needs neither the table nor its cache.
-  uint32_t Intern(std::string_view s) {
+  InternedKey Intern(std::string_view s) {
     const uint32_t i = intern_calls++;
-    if (i < kMemo && memo[i].ptr == s.data() && memo[i].len == s.size()) return memo[i].id;
+    if (i < kMemo && memo[i].ptr == s.data() && memo[i].len == s.size()) return memo[i].key;
     return InternAndRemember(s, i);
   }
-  uint32_t InternAndRemember(std::string_view s, uint32_t i);
+  InternedKey InternAndRemember(std::string_view s, uint32_t i);
   static constexpr uint32_t kMemo = 16;
   struct Memo {
     const char* ptr = nullptr;  // a literal's address (never a mutable buffer)
     uint32_t len = 0;
-    uint32_t id = 0;
+    InternedKey key{};
   };
   Memo memo[kMemo];
   uint32_t intern_calls = 0;  // in this span
