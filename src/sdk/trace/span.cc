@@ -71,8 +71,11 @@ ABSL_ATTRIBUTE_NOINLINE bool SetAttrRare(ActiveSpan* a, std::string_view key, si
   return false;  // a new key, under the limit
 }
 
+// The general path: looks the key up, grows the buffer, handles a key set
+// before and the count limit.
 template <typename Put>
-void SetAttr(ActiveSpan* a, std::string_view key, size_t max_value, const Put& put) {
+ABSL_ATTRIBUTE_NOINLINE void SetAttrSlow(ActiveSpan* a, std::string_view key, size_t max_value,
+                                         Put put) {  // by value: SetAttr tail-calls this
   const sdk::InternedKey k = a->Intern(key);
   const sdk::KeyBit kb = k.bit;
   const uint32_t id = k.id;
@@ -84,6 +87,28 @@ void SetAttr(ActiveSpan* a, std::string_view key, size_t max_value, const Put& p
   ++a->attr_count;
   char* w = a->attrs.Reserve(1 + sdk::kMaxVarint + key.size() + max_value);
   a->attrs.Commit(put(PutKeyAt(w, id, key)));
+}
+
+// The common case without a call (so without a stack frame): a literal key
+// remembered from the span before (ActiveSpan::Intern), new to this span,
+// under the limit, with room in the buffer. Anything else: SetAttrSlow.
+template <typename Put>
+void SetAttr(ActiveSpan* a, std::string_view key, size_t max_value, const Put& put) {
+  const uint32_t i = a->intern_calls;
+  if (i < ActiveSpan::kMemo) {
+    const ActiveSpan::Memo& m = a->memo[i];
+    const size_t need = 1 + sdk::kMaxVarint + key.size() + max_value;
+    if (m.ptr == key.data() && m.len == key.size() &&
+        (a->key_bits[m.key.bit.word] & m.key.bit.bit) == 0 &&
+        a->attr_count < a->attribute_count_limit && a->attrs.HasRoom(need)) {
+      a->intern_calls = i + 1;
+      a->key_bits[m.key.bit.word] |= m.key.bit.bit;
+      ++a->attr_count;
+      a->attrs.Commit(put(PutKeyAt(a->attrs.end(), m.key.id, key)));
+      return;
+    }
+  }
+  SetAttrSlow(a, key, max_value, put);
 }
 
 // The largest size of a string value.

@@ -61,6 +61,9 @@ class ByteBuf {
     return p_ + size_;
   }
   void Commit(char* end) { size_ = static_cast<size_t>(end - p_); }
+  // Whether n more bytes fit without growing; then end() is where they go.
+  bool HasRoom(size_t n) const { return size_ + n <= cap_; }
+  char* end() { return p_ + size_; }
   void Append(const void* d, size_t n) {
     char* w = Reserve(n);
     if (n) std::memcpy(w, d, n);
