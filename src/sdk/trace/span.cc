@@ -115,32 +115,33 @@ void SetAttr(ActiveSpan* a, std::string_view key, size_t max_value, const Put& p
 size_t MaxString(std::string_view v) { return 1 + sdk::kMaxVarint + v.size(); }
 char* PutStringAt(char* w, std::string_view v) { return sdk::PutStringAt(w, sdk::kTagString, v); }
 
-// An attribute given as a view, truncated to the length limit.
-void PutViewAttribute(ActiveSpan* a, ByteBuf* b, const AttributeView& v, uint32_t length_limit) {
-  std::string_view key = v.key();
-  const uint32_t id = a->Intern(key).id;
-  std::string_view s;
-  if (v.type() == AttributeView::Type::kString) {
-    s = v.string_value();
-    s = s.substr(0, std::min<size_t>(s.size(), length_limit));
-  }
-  char* w = b->Reserve(1 + sdk::kMaxVarint + key.size() + MaxString(s));
-  w = PutKeyAt(w, id, key);
+// The value of a view, truncated to the length limit (strings).
+std::string_view ViewString(const AttributeView& v, uint32_t length_limit) {
+  if (v.type() != AttributeView::Type::kString) return {};
+  std::string_view s = v.string_value();
+  return s.substr(0, std::min<size_t>(s.size(), length_limit));
+}
+
+// The most bytes an attribute given as a view takes.
+size_t MaxView(const AttributeView& v, uint32_t length_limit) {
+  return 1 + sdk::kMaxVarint + v.key().size() +
+         std::max(kMaxScalar, MaxString(ViewString(v, length_limit)));
+}
+
+// Writes an attribute given as a view at w, which has MaxView bytes of room.
+char* PutViewAt(ActiveSpan* a, char* w, const AttributeView& v, uint32_t length_limit) {
+  w = PutKeyAt(w, a->Intern(v.key()).id, v.key());
   switch (v.type()) {
     case AttributeView::Type::kString:
-      w = PutStringAt(w, s);
-      break;
+      return PutStringAt(w, ViewString(v, length_limit));
     case AttributeView::Type::kBool:
-      w = PutBoolAt(w, v.bool_value());
-      break;
+      return PutBoolAt(w, v.bool_value());
     case AttributeView::Type::kInt:
-      w = PutIntAt(w, v.int_value());
-      break;
+      return PutIntAt(w, v.int_value());
     case AttributeView::Type::kDouble:
-      w = PutDoubleAt(w, v.double_value());
-      break;
+      return PutDoubleAt(w, v.double_value());
   }
-  b->Commit(w);
+  return w;
 }
 
 // Any value: encoded aside first, as its size is not known before.
@@ -162,8 +163,7 @@ void PutCounts(ByteBuf* b, uint64_t dropped, uint64_t count) {
 // Starts an event (time, name, counts); false when over the event limit.
 bool BeginEvent(ActiveSpan* a, std::string_view name, uint64_t time_unix_nano, size_t given,
                 uint32_t* kept) {
-  const SpanLimits& l = a->provider->limits();
-  if (a->event_count >= l.event_count) {
+  if (a->event_count >= a->event_count_limit) {
     ++a->dropped_events;
     return false;
   }
@@ -174,7 +174,7 @@ bool BeginEvent(ActiveSpan* a, std::string_view name, uint64_t time_unix_nano, s
   b.Commit(sdk::PutVarint(
       w, sdk::ZigZag(static_cast<int64_t>(t - a->start_time_unix_nano))));
   sdk::PutKeyRef(&b, a->Intern(name).id, name);
-  *kept = static_cast<uint32_t>(std::min<size_t>(given, l.attributes_per_event));
+  *kept = static_cast<uint32_t>(std::min<size_t>(given, a->attributes_per_event_limit));
   PutCounts(&b, given - *kept, *kept);
   return true;
 }
@@ -275,9 +275,25 @@ void Span::AddEventViews(std::string_view name, std::span<const AttributeView> a
                          uint64_t time_unix_nano) {
   if (!rec_) return;
   uint32_t kept;
-  if (!BeginEvent(rec_, name, time_unix_nano, attributes.size(), &kept)) return;
-  const uint32_t limit = rec_->value_length_limit;
-  for (uint32_t i = 0; i < kept; ++i) PutViewAttribute(rec_, &rec_->events, attributes[i], limit);
+  ActiveSpan* a = rec_;
+  if (a->event_count >= a->event_count_limit) {
+    ++a->dropped_events;
+    return;
+  }
+  ++a->event_count;
+  const uint64_t t = time_unix_nano ? time_unix_nano : NowNanos();
+  kept = static_cast<uint32_t>(std::min<size_t>(attributes.size(), a->attributes_per_event_limit));
+  const uint32_t limit = a->value_length_limit;
+  // One reservation for the whole event: time, name, counts, attributes.
+  size_t need = 3 * sdk::kMaxVarint + 1 + sdk::kMaxVarint + name.size();
+  for (uint32_t i = 0; i < kept; ++i) need += MaxView(attributes[i], limit);
+  char* w = a->events.Reserve(need);
+  w = sdk::PutVarint(w, sdk::ZigZag(static_cast<int64_t>(t - a->start_time_unix_nano)));
+  w = PutKeyAt(w, a->Intern(name).id, name);
+  w = sdk::PutVarint(w, attributes.size() - kept);
+  w = sdk::PutVarint(w, kept);
+  for (uint32_t i = 0; i < kept; ++i) w = PutViewAt(a, w, attributes[i], limit);
+  a->events.Commit(w);
 }
 
 void Span::AddEvent(std::string_view name, Attributes attributes, uint64_t time_unix_nano) {
@@ -385,8 +401,11 @@ Span Tracer::StartSpan(std::string_view name, const StartSpanOptions& options) {
   a->name.Clear();
   sdk::PutKeyRef(&a->name, a->Intern(name).id, name);
   a->kind = options.kind;
-  a->attribute_count_limit = provider_->limits().attribute_count;
-  a->value_length_limit = provider_->limits().attribute_value_length;
+  const SpanLimits& limits = provider_->limits();
+  a->attribute_count_limit = limits.attribute_count;
+  a->value_length_limit = limits.attribute_value_length;
+  a->event_count_limit = limits.event_count;
+  a->attributes_per_event_limit = limits.attributes_per_event;
   a->start_time_unix_nano =
       options.start_time_unix_nano ? options.start_time_unix_nano : NowNanos();
   span.rec_ = a;

@@ -225,6 +225,8 @@ struct ActiveSpan {
   // The provider's limits, copied at the start: one load, not two.
   uint32_t attribute_count_limit = 0;
   uint32_t value_length_limit = 0;
+  uint32_t event_count_limit = 0;
+  uint32_t attributes_per_event_limit = 0;
 
   // StringTable::Intern for this span's names and keys, remembering the
   // literals of the span this ActiveSpan recorded before, by call order:
