@@ -100,6 +100,19 @@ TEST(SpanRecord, KeysRememberedFromTheSpanBeforeNeverStandForOthers) {
   }
 }
 
+// A key set twice is kept once, even when it is an empty view (no bytes, no
+// address): nothing remembered stands for it.
+TEST(SpanRecord, AnEmptyKeySetTwiceIsKeptOnce) {
+  Harness h;
+  Span s = h.provider->GetTracer("x")->StartSpan("s");
+  s.SetAttribute(std::string_view(), int64_t{1});
+  s.SetAttribute(std::string_view(), int64_t{2});
+  s.End();
+  const auto spans = h.exporter->spans();
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0].data.attributes, (Attributes{{"", int64_t{2}}}));
+}
+
 TEST(SpanRecord, KeysAndNamesTooLongToInternAreKeptWhole) {
   Harness h;
   const std::string long_key(300, 'a');

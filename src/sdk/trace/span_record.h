@@ -241,7 +241,7 @@ struct ActiveSpan {
   static constexpr uint32_t kMemo = 16;
   struct Memo {
     const char* ptr = nullptr;  // a literal's address (never a mutable buffer)
-    uint32_t len = 0;
+    uint32_t len = UINT32_MAX;  // matches no string while unset
     InternedKey key{};
   };
   Memo memo[kMemo];
