@@ -368,7 +368,16 @@ void* AllocRecord(size_t n) {
   return p;
 }
 
-using wire::VarintSize;
+// Gives back the end of the record AllocRecord(n) returned last on this
+// thread, of which only `used` bytes were written.
+void TrimLastRecord(void* p, size_t n, size_t used) {
+  n = (n + 7) & ~size_t{7};
+  used = (used + 7) & ~size_t{7};
+  if (tls.chunk != nullptr && reinterpret_cast<char*>(tls.chunk) + tls.used - n == p) {
+    tls.used -= n - used;
+  }
+  // (A record in a chunk of its own keeps its few spare bytes.)
+}
 
 }  // namespace
 
@@ -419,15 +428,12 @@ void ReleaseAll(std::vector<SpanRef>* refs) {
 void RecordedSpan::Release(RecordedSpan* r) { DropFromChunk(Destroy(r), 1); }
 
 RecordedSpan* Seal(const ActiveSpan& a, uint64_t end_time) {
-  const size_t counts = VarintSize(a.dropped_attrs) + VarintSize(a.attr_count) +
-                        VarintSize(a.dropped_events) + VarintSize(a.event_count) +
-                        VarintSize(a.dropped_links) + VarintSize(a.link_count);
-  const size_t body = a.name.size() + VarintSize(a.trace_state.size()) + a.trace_state.size() +
-                      VarintSize(a.status_message.size()) + a.status_message.size() + counts +
-                      a.attrs.size() + a.events.size() + a.links.size();
-  void* mem = AllocRecord(sizeof(RecordedSpan) + body);
+  // Room for the most the body can take (two lengths, six 32-bit counts);
+  // what is left over is given back once the body is written.
+  const size_t bound = a.name.size() + a.trace_state.size() + a.status_message.size() +
+                       a.attrs.size() + a.events.size() + a.links.size() + 2 * kMaxVarint + 6 * 5;
+  void* mem = AllocRecord(sizeof(RecordedSpan) + bound);
   auto* r = new (mem) RecordedSpan();
-  r->body_size = static_cast<uint32_t>(body);
   r->tracer = a.tracer;
   r->trace_id = a.trace_id;
   r->span_id = a.span_id;
@@ -456,6 +462,9 @@ RecordedSpan* Seal(const ActiveSpan& a, uint64_t end_time) {
   w = PutVarint(w, a.dropped_links);
   w = PutVarint(w, a.link_count);
   copy(a.links);
+  const size_t body = static_cast<size_t>(w - reinterpret_cast<char*>(r + 1));
+  r->body_size = static_cast<uint32_t>(body);
+  TrimLastRecord(mem, sizeof(RecordedSpan) + bound, sizeof(RecordedSpan) + body);
   return r;
 }
 
