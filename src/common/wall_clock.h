@@ -106,7 +106,10 @@ inline uint64_t WallNanos() {
   } while ((s & 1) != 0 || s != shared.seq.load(std::memory_order_relaxed));
   if (a.refresh_after == 0) [[unlikely]] return Slow(a);
   const uint64_t now = ReadTsc();
-  if (now - a.tsc >= a.refresh_after && static_cast<int64_t>(now - a.tsc) > 0) [[unlikely]] {
+  const int64_t d = static_cast<int64_t>(now - a.tsc);
+  // Due for a re-anchor; or the counter went back further than two cores'
+  // counters can differ (it was reset, as after a suspend): re-anchor too.
+  if (d >= static_cast<int64_t>(a.refresh_after) || d < -(int64_t{1} << 20)) [[unlikely]] {
     return Slow(a);
   }
   return TscTimeline::Convert(a, now);

@@ -82,6 +82,21 @@ TEST(TscTimeline, StepsWhenTheKernelClockIsSet) {
               static_cast<double>(kMs), 1);
 }
 
+// The counter was reset (a suspend, say) while the kernel's clock went on:
+// the next re-anchor steps to the kernel's time and keeps the old rate.
+TEST(TscTimeline, StepsWhenTheCounterGoesBack) {
+  TscTimeline t(Tsc(0), kStart);
+  TscTimeline::Anchor a = t.Update(Tsc(5 * kMs), kStart + 5 * kMs);
+  const uint64_t rate = a.ns_per_tsc_q32;
+  const uint64_t tsc = 1000;  // far below Tsc(0)
+  const uint64_t kernel = kStart + 60'000 * kMs;
+  a = t.Update(tsc, kernel);
+  EXPECT_EQ(a.ns, kernel);
+  EXPECT_EQ(a.ns_per_tsc_q32, rate);
+  EXPECT_NEAR(static_cast<double>(TscTimeline::Convert(a, tsc + 3 * kMs) - kernel),
+              static_cast<double>(kMs), 1);
+}
+
 uint64_t Realtime() {
   timespec t;
   clock_gettime(CLOCK_REALTIME, &t);

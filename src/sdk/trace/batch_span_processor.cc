@@ -34,8 +34,8 @@ struct BatchSpanProcessor::Impl {
   }
 
   // The queue is striped: threads ending spans push into different stripes
-  // (as far as there are enough), so they do not fight over one tail (two threads on
-  // one tail cost a fifth of their rate). Together the stripes hold at most
+  // (as far as there are enough), so they do not fight over one tail (two
+  // threads on one tail cost a fifth of their rate). Together the stripes hold at most
   // max_queue_size spans: a span needs a slot from `free_slots`, which a
   // stripe takes in blocks of `credit_block` (one update of the shared count
   // per block, not per span) and the worker gives back as it takes spans
@@ -102,7 +102,6 @@ struct BatchSpanProcessor::Impl {
   bool stop ABSL_GUARDED_BY(mu) = false;
   bool finished ABSL_GUARDED_BY(mu) = false;
 
-  // Exports up to one batch; returns how many spans it took.
   // The stripe's slots are used up: takes a block from `free_slots` and
   // keeps all but the one for the span at hand. Returns the block's size, 0
   // when no slot is left (the span is dropped and counted).
@@ -150,7 +149,8 @@ struct BatchSpanProcessor::Impl {
   }
 
   size_t next_stripe = 0;  // the worker's
-  // `raw` has room for a batch.
+  // Exports up to one batch; returns how many spans it took. `raw` has room
+  // for a batch.
   int64_t ExportBatch(std::vector<SpanRef>* batch, std::vector<sdk::RecordedSpan*>* raw) {
     batch->clear();
     const size_t got =
