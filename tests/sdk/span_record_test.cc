@@ -206,6 +206,20 @@ TEST(SpanRecord, ChunksAreFreedWhenTheirSpansAreReleased) {
   EXPECT_EQ(sdk::ChunksInUse(), before);
 }
 
+// Ends n spans named `name` on a thread of their own, each with attributes
+// i (its number) and pad (100 bytes), so that they fill several chunks.
+void EndPaddedSpans(Tracer* t, const char* name, int n) {
+  std::thread th([t, name, n] {
+    for (int i = 0; i < n; ++i) {
+      Span s = t->StartSpan(name);
+      s.SetAttribute("i", i);
+      s.SetAttribute("pad", std::string(100, 'p'));
+      s.End();
+    }
+  });
+  th.join();
+}
+
 // The batch processor releases a batch at once; spans another processor
 // still holds must live on, and their chunks with them.
 TEST(SpanRecord, SpansHeldElsewhereOutliveTheBatch) {
@@ -220,15 +234,7 @@ TEST(SpanRecord, SpansHeldElsewhereOutliveTheBatch) {
   auto provider = std::move(*TracerProvider::Create(std::move(o)));
   Tracer* t = provider->GetTracer("x");
   const int64_t before = sdk::ChunksInUse();
-  std::thread th([t] {
-    for (int i = 0; i < 3000; ++i) {
-      Span s = t->StartSpan("held");
-      s.SetAttribute("i", i);
-      s.SetAttribute("pad", std::string(100, 'p'));
-      s.End();
-    }
-  });
-  th.join();
+  EndPaddedSpans(t, "held", 3000);
   ASSERT_TRUE(provider->ForceFlush(absl::Now() + absl::Seconds(10)).ok());
   ASSERT_EQ(k->kept.size(), 3000u);
   EXPECT_GT(sdk::ChunksInUse(), before);  // the batches are gone, the spans are not
@@ -269,15 +275,7 @@ TEST(SpanRecord, AnExporterMayKeepOrDecodeSpansOfItsBatch) {
   auto provider = std::move(*TracerProvider::Create(std::move(o)));
   Tracer* t = provider->GetTracer("x");
   const int64_t before = sdk::ChunksInUse();
-  std::thread th([t] {
-    for (int i = 0; i < 3000; ++i) {
-      Span s = t->StartSpan("picked");
-      s.SetAttribute("i", i);
-      s.SetAttribute("pad", std::string(100, 'p'));
-      s.End();
-    }
-  });
-  th.join();
+  EndPaddedSpans(t, "picked", 3000);
   ASSERT_TRUE(provider->ForceFlush(absl::Now() + absl::Seconds(10)).ok());
   EXPECT_EQ(p->decoded, 3000);
   ASSERT_EQ(p->kept.size(), 3000u / 7 + 1);
