@@ -160,23 +160,28 @@ void PutCounts(ByteBuf* b, uint64_t dropped, uint64_t count) {
   b->Commit(sdk::PutVarint(w, count));
 }
 
-// Starts an event (time, name, counts); false when over the event limit.
-bool BeginEvent(ActiveSpan* a, std::string_view name, uint64_t time_unix_nano, size_t given,
-                uint32_t* kept) {
+// How many of an event's `given` attributes it keeps.
+uint32_t EventAttributesKept(const ActiveSpan* a, size_t given) {
+  return static_cast<uint32_t>(std::min<size_t>(given, a->attributes_per_event_limit));
+}
+
+// Starts an event: writes its time, name and counts, with `room` more bytes
+// reserved after them for its attributes, and returns where those go; null
+// when the span is over its event limit (the event is dropped and counted).
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline char* BeginEvent(ActiveSpan* a, std::string_view name,
+                                                     uint64_t time_unix_nano, size_t given,
+                                                     uint32_t kept, size_t room) {
   if (a->event_count >= a->event_count_limit) {
     ++a->dropped_events;
-    return false;
+    return nullptr;
   }
   ++a->event_count;
   const uint64_t t = time_unix_nano ? time_unix_nano : NowNanos();
-  ByteBuf& b = a->events;
-  char* w = b.Reserve(sdk::kMaxVarint);
-  b.Commit(sdk::PutVarint(
-      w, sdk::ZigZag(static_cast<int64_t>(t - a->start_time_unix_nano))));
-  sdk::PutKeyRef(&b, a->Intern(name).id, name);
-  *kept = static_cast<uint32_t>(std::min<size_t>(given, a->attributes_per_event_limit));
-  PutCounts(&b, given - *kept, *kept);
-  return true;
+  char* w = a->events.Reserve(3 * sdk::kMaxVarint + 1 + sdk::kMaxVarint + name.size() + room);
+  w = sdk::PutVarint(w, sdk::ZigZag(static_cast<int64_t>(t - a->start_time_unix_nano)));
+  w = PutKeyAt(w, a->Intern(name).id, name);
+  w = sdk::PutVarint(w, given - kept);
+  return sdk::PutVarint(w, kept);
 }
 
 }  // namespace
@@ -273,35 +278,26 @@ void Span::AddEvent(std::string_view name, std::initializer_list<AttributeView> 
 
 void Span::AddEventViews(std::string_view name, std::span<const AttributeView> attributes,
                          uint64_t time_unix_nano) {
-  if (!rec_) return;
-  uint32_t kept;
   ActiveSpan* a = rec_;
-  if (a->event_count >= a->event_count_limit) {
-    ++a->dropped_events;
-    return;
-  }
-  ++a->event_count;
-  const uint64_t t = time_unix_nano ? time_unix_nano : NowNanos();
-  kept = static_cast<uint32_t>(std::min<size_t>(attributes.size(), a->attributes_per_event_limit));
+  if (!a) return;
+  const uint32_t kept = EventAttributesKept(a, attributes.size());
   const uint32_t limit = a->value_length_limit;
-  // One reservation for the whole event: time, name, counts, attributes.
-  size_t need = 3 * sdk::kMaxVarint + 1 + sdk::kMaxVarint + name.size();
-  for (uint32_t i = 0; i < kept; ++i) need += MaxView(attributes[i], limit);
-  char* w = a->events.Reserve(need);
-  w = sdk::PutVarint(w, sdk::ZigZag(static_cast<int64_t>(t - a->start_time_unix_nano)));
-  w = PutKeyAt(w, a->Intern(name).id, name);
-  w = sdk::PutVarint(w, attributes.size() - kept);
-  w = sdk::PutVarint(w, kept);
+  size_t room = 0;  // one reservation for the whole event
+  for (uint32_t i = 0; i < kept; ++i) room += MaxView(attributes[i], limit);
+  char* w = BeginEvent(a, name, time_unix_nano, attributes.size(), kept, room);
+  if (w == nullptr) return;
   for (uint32_t i = 0; i < kept; ++i) w = PutViewAt(a, w, attributes[i], limit);
   a->events.Commit(w);
 }
 
 void Span::AddEvent(std::string_view name, Attributes attributes, uint64_t time_unix_nano) {
-  if (!rec_) return;
-  uint32_t kept;
-  if (!BeginEvent(rec_, name, time_unix_nano, attributes.size(), &kept)) return;
-  sdk::PutAttributes(&rec_->events, attributes, kept,
-                     rec_->provider->limits().attribute_value_length);
+  ActiveSpan* a = rec_;
+  if (!a) return;
+  const uint32_t kept = EventAttributesKept(a, attributes.size());
+  char* w = BeginEvent(a, name, time_unix_nano, attributes.size(), kept, 0);
+  if (w == nullptr) return;
+  a->events.Commit(w);
+  sdk::PutAttributes(&a->events, attributes, kept, a->value_length_limit);
 }
 
 void Span::AddLink(const SpanContext& context, Attributes attributes) {
