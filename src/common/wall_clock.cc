@@ -46,8 +46,8 @@ TscTimeline::Anchor TscTimeline::Update(uint64_t tsc, uint64_t ns) {
   }
   last_tsc_ = tsc;
   last_ns_ = ns;
-  anchor_.refresh_after =
-      std::max<uint64_t>(static_cast<uint64_t>((u128{interval_ns_} << 32) / anchor_.ns_per_tsc_q32), 1);
+  anchor_.refresh_after = std::max<uint64_t>(
+      static_cast<uint64_t>((u128{interval_ns_} << 32) / anchor_.ns_per_tsc_q32), 1);
   return anchor_;
 }
 
@@ -100,7 +100,7 @@ std::once_flag init_once;
 
 // The updater's side: one thread at a time holds `updating`.
 std::atomic<bool> updating{false};
-TscTimeline* timeline = nullptr;  // written only while holding `updating`
+TscTimeline* timeline = nullptr;        // written only while holding `updating`
 std::atomic<uint64_t> calibrate_at{0};  // kernel time at which to try calibrating
 
 void Publish(const TscTimeline::Anchor& a) {
@@ -147,8 +147,7 @@ Shared shared;
 uint64_t Slow(const TscTimeline::Anchor& seen) {
   std::call_once(init_once, Init);
   if (!use_tsc.load(std::memory_order_acquire)) return KernelNanos();
-  if (seen.ns_per_tsc_q32 == 0 &&
-      KernelNanos() < calibrate_at.load(std::memory_order_relaxed)) {
+  if (seen.ns_per_tsc_q32 == 0 && KernelNanos() < calibrate_at.load(std::memory_order_relaxed)) {
     return KernelNanos();  // calibrating: no rate yet
   }
   if (updating.exchange(true, std::memory_order_acquire)) {

@@ -52,13 +52,13 @@ class TscTimeline {
   static uint64_t Convert(const Anchor& a, uint64_t tsc) {
     const int64_t d = static_cast<int64_t>(tsc - a.tsc);
     if (d <= 0) return a.ns;  // another core's counter read a hair earlier
-    return a.ns + static_cast<uint64_t>(
-                      (static_cast<unsigned __int128>(d) * a.ns_per_tsc_q32) >> 32);
+    return a.ns +
+           static_cast<uint64_t>((static_cast<unsigned __int128>(d) * a.ns_per_tsc_q32) >> 32);
   }
 
-  static constexpr uint64_t kCalibrateNs = 5'000'000;     // the first rate's span
-  static constexpr uint64_t kRefreshNs = 1'000'000'000;   // the longest re-anchor interval
-  static constexpr uint64_t kStepNs = 1'000'000;          // larger differences are stepped
+  static constexpr uint64_t kCalibrateNs = 5'000'000;    // the first rate's span
+  static constexpr uint64_t kRefreshNs = 1'000'000'000;  // the longest re-anchor interval
+  static constexpr uint64_t kStepNs = 1'000'000;         // larger differences are stepped
 
  private:
   const uint64_t first_tsc_, first_ns_;
@@ -104,7 +104,8 @@ inline uint64_t WallNanos() {
     a.refresh_after = shared.refresh_after.load(std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_acquire);
   } while ((s & 1) != 0 || s != shared.seq.load(std::memory_order_relaxed));
-  if (a.refresh_after == 0) [[unlikely]] return Slow(a);
+  if (a.refresh_after == 0) [[unlikely]]
+    return Slow(a);
   const uint64_t now = ReadTsc();
   const int64_t d = static_cast<int64_t>(now - a.tsc);
   // Due for a re-anchor; or the counter went back further than two cores'

@@ -114,7 +114,7 @@ TEST(WallNanos, AgreesWithTheKernelsClock) {
   for (uint64_t before = Realtime(); before < until; before = Realtime()) {
     const uint64_t w = WallNanos();
     const uint64_t after = Realtime();
-    const int64_t off = w < before ? static_cast<int64_t>(before - w)
+    const int64_t off = w < before  ? static_cast<int64_t>(before - w)
                         : w > after ? static_cast<int64_t>(w - after)
                                     : 0;
     worst = std::max(worst, off);

@@ -19,7 +19,6 @@ namespace {
 
 using sdk::ActiveSpan;
 using sdk::ByteBuf;
-using sdk::StringTable;
 using sdk::kMaxScalar;
 using sdk::PutBoolAt;
 using sdk::PutDoubleAt;
