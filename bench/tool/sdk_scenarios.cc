@@ -1,9 +1,5 @@
 #include "sdk_scenarios.h"
 
-#include "proc_sample.h"
-
-#include "../standard_span.h"
-
 #include <sys/resource.h>
 
 #include <atomic>
@@ -12,8 +8,10 @@
 #include <thread>
 #include <vector>
 
+#include "../standard_span.h"
 #include "absl/time/clock.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "proc_sample.h"
 #include "tracewire/otlp_exporter.h"
 #include "tracewire/span_exporters.h"
 #include "tracewire/trace.h"
@@ -66,7 +64,9 @@ SpanData StandardSpan(uint64_t i) {
   return s;
 }
 
-Resource BenchResource() { return Resource{{{"service.name", "bench"}, {"service.version", "1.0"}}, 0, ""}; }
+Resource BenchResource() {
+  return Resource{{{"service.name", "bench"}, {"service.version", "1.0"}}, 0, ""};
+}
 InstrumentationScope BenchScope() { return InstrumentationScope{"bench", "1.0", {}, 0, ""}; }
 
 }  // namespace
@@ -127,7 +127,8 @@ int RunEncodeScenario(const ScenarioArgs& a) {
           std::visit(
               [x](const auto& v) {
                 using T = std::decay_t<decltype(v)>;
-                if constexpr (std::is_same_v<T, std::string>) x->mutable_value()->set_string_value(v);
+                if constexpr (std::is_same_v<T, std::string>)
+                  x->mutable_value()->set_string_value(v);
                 if constexpr (std::is_same_v<T, int64_t>) x->mutable_value()->set_int_value(v);
                 if constexpr (std::is_same_v<T, double>) x->mutable_value()->set_double_value(v);
                 if constexpr (std::is_same_v<T, bool>) x->mutable_value()->set_bool_value(v);
@@ -148,10 +149,11 @@ int RunEncodeScenario(const ScenarioArgs& a) {
     }
   }
   const double base_ns = (CpuSeconds() - c1) * 1e9 / base;
-  std::printf("scenario=encode spans=%lld ns_per_span=%.1f libprotobuf_ns_per_span=%.1f "
-              "ratio=%.2f request_bytes=%zu bytes_per_span=%.1f\n",
-              static_cast<long long>(ours), ours_ns, base_ns, base_ns / ours_ns, bytes,
-              static_cast<double>(bytes) / kSpans);
+  std::printf(
+      "scenario=encode spans=%lld ns_per_span=%.1f libprotobuf_ns_per_span=%.1f "
+      "ratio=%.2f request_bytes=%zu bytes_per_span=%.1f\n",
+      static_cast<long long>(ours), ours_ns, base_ns, base_ns / ours_ns, bytes,
+      static_cast<double>(bytes) / kSpans);
   return 0;
 }
 
@@ -183,19 +185,21 @@ int RunSendScenario(const ScenarioArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
   int64_t sent = 0;
   while (Seconds(t0) < a.seconds) {
-    absl::Status st = a.prebuilt ? (*e)->ExportEncoded(prebuilt) : (*e)->ExportSpans(std::span(&g, 1));
+    absl::Status st =
+        a.prebuilt ? (*e)->ExportEncoded(prebuilt) : (*e)->ExportSpans(std::span(&g, 1));
     if (st.ok()) sent += kSpans;
   }
   absl::Status st = (*e)->Shutdown(absl::Now() + absl::Seconds(30));
   const double secs = Seconds(t0);
   const double cpu = CpuSeconds() - c0;
   ExporterStats s = (*e)->Stats();
-  std::printf("scenario=send mode=%s gzip=%d spans=%lld delivered=%lld dropped=%lld seconds=%.3f "
-              "spans_per_s=%.0f cpu_s_per_1m=%.3f bytes_per_span=%.1f rss_mib=%.1f ok=%d\n",
-              a.prebuilt ? "prebuilt" : "encode", a.gzip ? 1 : 0, static_cast<long long>(sent),
-              static_cast<long long>(s.exported_items), static_cast<long long>(s.dropped_total()),
-              secs, s.exported_items / secs, cpu * 1e6 / std::max<int64_t>(1, s.exported_items),
-              static_cast<double>(prebuilt.size()) / kSpans, PeakRssMib(), st.ok() ? 1 : 0);
+  std::printf(
+      "scenario=send mode=%s gzip=%d spans=%lld delivered=%lld dropped=%lld seconds=%.3f "
+      "spans_per_s=%.0f cpu_s_per_1m=%.3f bytes_per_span=%.1f rss_mib=%.1f ok=%d\n",
+      a.prebuilt ? "prebuilt" : "encode", a.gzip ? 1 : 0, static_cast<long long>(sent),
+      static_cast<long long>(s.exported_items), static_cast<long long>(s.dropped_total()), secs,
+      s.exported_items / secs, cpu * 1e6 / std::max<int64_t>(1, s.exported_items),
+      static_cast<double>(prebuilt.size()) / kSpans, PeakRssMib(), st.ok() ? 1 : 0);
   return st.ok() ? 0 : 1;
 }
 
@@ -263,11 +267,13 @@ int RunSdkScenario(const ScenarioArgs& a) {
   const double cpu = CpuSeconds() - c0;
   (void)provider->Shutdown(absl::Now() + absl::Seconds(10));
   BatchSpanProcessorStats s = raw->Stats();
-  std::printf("scenario=sdk threads=%d created=%lld delivered=%lld dropped=%lld seconds=%.3f "
-              "spans_per_s=%.0f ns_per_span=%.1f cpu_s_per_1m=%.3f rss_mib=%.1f\n",
-              a.threads, static_cast<long long>(created), static_cast<long long>(s.processed),
-              static_cast<long long>(s.dropped_queue_full), secs, created / secs,
-              secs * 1e9 * a.threads / created, cpu * 1e6 / created, PeakRssMib());
+  std::printf(
+      "scenario=sdk threads=%d created=%lld delivered=%lld dropped=%lld "
+      "exported_when_full=%lld seconds=%.3f "
+      "spans_per_s=%.0f ns_per_span=%.1f cpu_s_per_1m=%.3f rss_mib=%.1f\n",
+      a.threads, static_cast<long long>(created), static_cast<long long>(s.processed),
+      static_cast<long long>(s.dropped_queue_full), static_cast<long long>(s.exported_when_full),
+      secs, created / secs, secs * 1e9 * a.threads / created, cpu * 1e6 / created, PeakRssMib());
   return 0;
 }
 
@@ -305,8 +311,7 @@ int RunExportScenario(const ScenarioArgs& a) {
   o.compression = a.gzip ? "gzip" : "none";
   auto exporter = MakeOtlpSpanExporter(o);
   if (!exporter.ok()) {
-    std::fprintf(stderr, "tracewire-bench: %s\n",
-                 std::string(exporter.status().message()).c_str());
+    std::fprintf(stderr, "tracewire-bench: %s\n", std::string(exporter.status().message()).c_str());
     return 2;
   }
   BatchSpanProcessor* raw;
@@ -318,14 +323,14 @@ int RunExportScenario(const ScenarioArgs& a) {
   const double cpu = CpuSeconds() - c0;
   BatchSpanProcessorStats s = raw->Stats();
   const int64_t delivered = s.processed - s.export_failures;
-  std::printf("scenario=export threads=%d gzip=%d created=%lld delivered=%lld dropped=%lld "
-              "seconds=%.3f spans_per_s=%.0f ns_per_span=%.1f cpu_s_per_1m=%.3f rss_mib=%.1f "
-              "ok=%d\n",
-              a.threads, a.gzip ? 1 : 0, static_cast<long long>(created),
-              static_cast<long long>(delivered),
-              static_cast<long long>(s.dropped_queue_full + s.export_failures), secs,
-              delivered / secs, secs * 1e9 * a.threads / created,
-              cpu * 1e6 / std::max<int64_t>(1, delivered), PeakRssMib(), st.ok() ? 1 : 0);
+  std::printf(
+      "scenario=export threads=%d gzip=%d created=%lld delivered=%lld dropped=%lld "
+      "seconds=%.3f spans_per_s=%.0f ns_per_span=%.1f cpu_s_per_1m=%.3f rss_mib=%.1f "
+      "ok=%d\n",
+      a.threads, a.gzip ? 1 : 0, static_cast<long long>(created), static_cast<long long>(delivered),
+      static_cast<long long>(s.dropped_queue_full + s.export_failures), secs, delivered / secs,
+      secs * 1e9 * a.threads / created, cpu * 1e6 / std::max<int64_t>(1, delivered), PeakRssMib(),
+      st.ok() ? 1 : 0);
   return 0;
 }
 

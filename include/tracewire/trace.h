@@ -26,8 +26,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "tracewire/context.h"
-#include "tracewire/self_metric.h"
 #include "tracewire/sampler.h"
+#include "tracewire/self_metric.h"
 #include "tracewire/telemetry_data.h"
 
 namespace tracewire {
@@ -126,15 +126,23 @@ struct BatchSpanProcessorOptions {
   int64_t max_export_batch_size = 512;
   absl::Duration schedule_delay = absl::Milliseconds(5000);
   absl::Duration export_timeout = absl::Milliseconds(30000);
+  // A thread that ends a span and finds the queue full while no export is
+  // running (the export thread is starved of CPU, or its core was taken
+  // from the machine) exports a batch itself instead of dropping the span.
+  // It never waits: while the exporter is busy, a full queue drops. Turn
+  // this off for an exporter whose Export may block (the OTLP exporter's
+  // does not: it encodes and queues).
+  bool export_when_full = true;
   // From OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
   // OTEL_BSP_SCHEDULE_DELAY and OTEL_BSP_EXPORT_TIMEOUT (milliseconds).
   static absl::StatusOr<BatchSpanProcessorOptions> FromEnv();
 };
 
 struct BatchSpanProcessorStats {
-  int64_t processed = 0;          // spans handed to the exporter
+  int64_t processed = 0;           // spans handed to the exporter
   int64_t dropped_queue_full = 0;  // otel.sdk.processor.span.processed{error.type=queue_full}
   int64_t export_failures = 0;     // spans in batches the exporter failed
+  int64_t exported_when_full = 0;  // of `processed`: by ending threads (export_when_full)
   int64_t queue_size = 0;
   int64_t queue_capacity = 0;
 };
@@ -146,8 +154,9 @@ std::vector<SelfMetricPoint> BatchSpanProcessorSelfMetrics(const BatchSpanProces
 // Queues ended spans (lock-free; full: drop and count) and exports them in
 // batches of at most max_export_batch_size from its own thread, when a batch
 // is full or the schedule delay has passed; ForceFlush and Shutdown export in
-// batches too. The span-end path takes no lock and wakes the thread once per
-// batch, not per span.
+// batches too. The span-end path takes no lock in the common case and wakes
+// the thread once per batch or less, not per span. A full queue: see
+// export_when_full.
 class BatchSpanProcessor : public SpanProcessor {
  public:
   // Starts the export thread.
@@ -184,7 +193,8 @@ std::unique_ptr<IdGenerator> MakeRandomIdGenerator();
 class AttributeView {
  public:
   enum class Type : uint8_t { kString, kBool, kInt, kDouble };
-  AttributeView(std::string_view key, std::string_view v) : key_(key), type_(Type::kString), s_(v) {}
+  AttributeView(std::string_view key, std::string_view v)
+      : key_(key), type_(Type::kString), s_(v) {}
   AttributeView(std::string_view key, const char* v) : AttributeView(key, std::string_view(v)) {}
   AttributeView(std::string_view key, const std::string& v)
       : AttributeView(key, std::string_view(v)) {}
@@ -280,7 +290,8 @@ class Tracer {
   friend class sdk::ProviderState;
   friend class SpanRef;
   friend Tracer* NoopTracer();
-  Tracer(sdk::ProviderState* p, InstrumentationScope scope) : provider_(p), scope_(std::move(scope)) {}
+  Tracer(sdk::ProviderState* p, InstrumentationScope scope)
+      : provider_(p), scope_(std::move(scope)) {}
   sdk::ProviderState* provider_;
   const InstrumentationScope scope_;
 };

@@ -1,5 +1,11 @@
+#include <dirent.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include <fstream>
+#include <set>
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
@@ -108,7 +114,8 @@ TEST(BatchSpanProcessor, FullQueueDropsNewSpansAndCountsExactly) {
   Pipeline s = Make(o, /*hang=*/true);
   // The first full batch goes to the hung exporter, then the queue fills.
   for (int i = 0; i < 64; ++i) s.tracer->StartSpan("x").End();
-  for (int i = 0; i < 500 && s.bsp->Stats().queue_size > 0; ++i) absl::SleepFor(absl::Milliseconds(5));
+  for (int i = 0; i < 500 && s.bsp->Stats().queue_size > 0; ++i)
+    absl::SleepFor(absl::Milliseconds(5));
   for (int i = 0; i < 100; ++i) s.tracer->StartSpan("y").End();
   BatchSpanProcessorStats st = s.bsp->Stats();
   EXPECT_EQ(st.queue_size, 64);
@@ -126,7 +133,8 @@ TEST(BatchSpanProcessor, QueueLimitIsExactWhenNotAPowerOfTwo) {
   o.schedule_delay = absl::Hours(1);
   Pipeline s = Make(o, /*hang=*/true);
   for (int i = 0; i < 50; ++i) s.tracer->StartSpan("x").End();
-  for (int i = 0; i < 500 && s.bsp->Stats().queue_size > 0; ++i) absl::SleepFor(absl::Milliseconds(5));
+  for (int i = 0; i < 500 && s.bsp->Stats().queue_size > 0; ++i)
+    absl::SleepFor(absl::Milliseconds(5));
   for (int i = 0; i < 80; ++i) s.tracer->StartSpan("y").End();
   BatchSpanProcessorStats st = s.bsp->Stats();
   EXPECT_EQ(st.queue_size, 50);
@@ -184,6 +192,100 @@ TEST(BatchSpanProcessor, ThreadsTogetherHoldAtMostTheQueueLimit) {
   ASSERT_TRUE(s.provider->Shutdown(absl::Now() + absl::Seconds(10)).ok());
   EXPECT_EQ(static_cast<int64_t>(s.exporter->total()), 1 + st.queue_size);
   EXPECT_EQ(s.bsp->Stats().processed, 1 + st.queue_size);
+}
+
+// The ids of this process's threads named `name`.
+std::set<pid_t> ThreadsNamed(const std::string& name) {
+  std::set<pid_t> out;
+  DIR* d = opendir("/proc/self/task");
+  if (d == nullptr) return out;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    std::ifstream f(std::string("/proc/self/task/") + e->d_name + "/comm");
+    std::string comm;
+    std::getline(f, comm);
+    if (comm == name) out.insert(static_cast<pid_t>(std::stoi(e->d_name)));
+  }
+  closedir(d);
+  return out;
+}
+
+// Holds the thread that takes SIGUSR1 in the handler until a byte arrives,
+// as when the machine takes its core away for a while.
+int held_in[2], held_out[2];
+void HoldThread(int) {
+  char c = 1;
+  (void)!write(held_in[1], &c, 1);  // entered
+  (void)!read(held_out[0], &c, 1);
+}
+
+// Ends 200 spans into a queue of 64 while the export thread cannot run.
+// *exported: the spans the exporter had then.
+BatchSpanProcessorStats EndSpansWhileTheWorkerIsHeld(bool export_when_full, Pipeline* s,
+                                                     size_t* exported) {
+  BatchSpanProcessorOptions o;
+  o.max_queue_size = 64;
+  o.max_export_batch_size = 16;
+  o.schedule_delay = absl::Hours(1);
+  o.export_when_full = export_when_full;
+  const std::set<pid_t> before = ThreadsNamed("tw-batch-span");
+  *s = Make(o);
+  pid_t worker = 0;
+  for (int i = 0; i < 200 && worker == 0; ++i) {
+    for (pid_t t : ThreadsNamed("tw-batch-span")) {
+      if (!before.count(t)) worker = t;
+    }
+    if (worker == 0) absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_NE(worker, 0) << "the export thread is named tw-batch-span";
+  if (worker == 0) return {};
+  EXPECT_EQ(pipe(held_in), 0);
+  EXPECT_EQ(pipe(held_out), 0);
+  struct sigaction sa {};
+  sa.sa_handler = HoldThread;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  EXPECT_EQ(sigaction(SIGUSR1, &sa, nullptr), 0);
+  EXPECT_EQ(syscall(SYS_tgkill, getpid(), worker, SIGUSR1), 0);
+  char c;
+  EXPECT_EQ(read(held_in[0], &c, 1), 1);  // the worker is in the handler
+  for (int i = 0; i < 200; ++i) s->tracer->StartSpan("x").End();
+  BatchSpanProcessorStats st = s->bsp->Stats();
+  *exported = s->exporter->total();
+  EXPECT_EQ(write(held_out[1], &c, 1), 1);  // let it go
+  for (int fd : {held_in[0], held_in[1], held_out[0], held_out[1]}) close(fd);
+  return st;
+}
+
+// The export thread is held: with export_when_full, the ending thread
+// exports a batch itself each time it finds the queue full, and nothing is
+// dropped; without, the spans past the queue's size are dropped.
+TEST(BatchSpanProcessor, EndingThreadExportsWhenTheQueueIsFullAndTheWorkerCannotRun) {
+  Pipeline s;
+  size_t exported = 0;
+  BatchSpanProcessorStats st = EndSpansWhileTheWorkerIsHeld(true, &s, &exported);
+  EXPECT_EQ(st.dropped_queue_full, 0);
+  EXPECT_EQ(st.exported_when_full, 9 * 16);  // 136 spans past the first 64: 9 batches of 16
+  EXPECT_EQ(st.processed, 9 * 16);
+  EXPECT_EQ(st.queue_size, 200 - 9 * 16);
+  EXPECT_EQ(exported, 9u * 16);
+  ASSERT_TRUE(s.provider->Shutdown(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_EQ(s.exporter->total(), 200u);
+  EXPECT_EQ(s.bsp->Stats().processed, 200);
+  for (size_t n : s.exporter->batches()) EXPECT_LE(n, 16u);
+}
+
+TEST(BatchSpanProcessor, WithoutExportWhenFullAFullQueueDrops) {
+  Pipeline s;
+  size_t exported = 0;
+  BatchSpanProcessorStats st = EndSpansWhileTheWorkerIsHeld(false, &s, &exported);
+  EXPECT_EQ(exported, 0u);
+  EXPECT_EQ(st.dropped_queue_full, 200 - 64);
+  EXPECT_EQ(st.exported_when_full, 0);
+  EXPECT_EQ(st.queue_size, 64);
+  ASSERT_TRUE(s.provider->Shutdown(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_EQ(s.exporter->total(), 64u);
+  EXPECT_EQ(s.bsp->Stats().dropped_queue_full, 200 - 64);
 }
 
 TEST(BatchSpanProcessor, ShutdownReturnsByTheDeadlineWithAHungExporter) {

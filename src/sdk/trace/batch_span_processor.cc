@@ -1,10 +1,11 @@
+#include <pthread.h>
 #include <sched.h>
 #include <sys/prctl.h>
 
 #include <algorithm>
 #include <cstdio>
-#include <optional>
 #include <new>
+#include <optional>
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
@@ -54,11 +55,14 @@ struct BatchSpanProcessor::Impl {
 
   const std::unique_ptr<SpanExporter> exporter;
   const BatchSpanProcessorOptions options;
-  const int64_t high_water;  // OnEnd always wakes the worker at this size
+  const int64_t high_water;   // OnEnd always wakes the worker at this size
   const int64_t poll_target;  // a polling worker wakes at this size
   const size_t stripe_count;
   const int64_t credit_block;
   std::atomic<bool> closed{false};  // shut down: OnEnd drops (release/acquire)
+  // The worker has exported for the last time. A span that OnEnd queued
+  // after that (it passed the `closed` check first) is counted as dropped.
+  std::atomic<bool> worker_done{false};
   const std::unique_ptr<Stripe[]> stripes;
   alignas(64) std::atomic<int64_t> free_slots;
   // Statistics and hand-off counters; relaxed unless noted. `done` counts
@@ -71,7 +75,8 @@ struct BatchSpanProcessor::Impl {
   Stripe& MyStripe() {
     static std::atomic<uint32_t> threads_seen{0};
     thread_local uint32_t index = 0;  // 0: not yet numbered
-    if (index == 0) [[unlikely]] index = threads_seen.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (index == 0) [[unlikely]]
+      index = threads_seen.fetch_add(1, std::memory_order_relaxed) + 1;
     return stripes[index % stripe_count];
   }
   int64_t QueueSize() const {
@@ -98,7 +103,7 @@ struct BatchSpanProcessor::Impl {
   }
 
   absl::Mutex mu;
-  absl::CondVar wake;  // to the worker: a batch is ready, a flush, or stop
+  absl::CondVar wake;      // to the worker: a batch is ready, a flush, or stop
   absl::CondVar progress;  // from the worker: `done` advanced
   int64_t flush_target ABSL_GUARDED_BY(mu) = 0;
   bool stop ABSL_GUARDED_BY(mu) = false;
@@ -106,20 +111,13 @@ struct BatchSpanProcessor::Impl {
 
   // The stripe's slots are used up: takes a block from `free_slots` and
   // keeps all but the one for the span at hand. Returns the block's size, 0
-  // when no slot is left (the span is dropped and counted).
+  // when no slot is left.
   int64_t TakeCredits(Stripe* st) {
     int64_t f = free_slots.load(std::memory_order_relaxed);
     int64_t take;
     do {
       take = std::min(f, credit_block);
-      if (take <= 0) {
-        // Make sure the worker knows, every 64th drop.
-        if (dropped.fetch_add(1, std::memory_order_relaxed) % 64 == 0) {
-          absl::MutexLock l(&mu);
-          wake.Signal();
-        }
-        return 0;
-      }
+      if (take <= 0) return 0;
     } while (!free_slots.compare_exchange_weak(f, f - take, std::memory_order_relaxed));
     if (take > 1) st->credits.fetch_add(take - 1, std::memory_order_relaxed);
     return take;
@@ -150,23 +148,81 @@ struct BatchSpanProcessor::Impl {
     }
   }
 
-  size_t next_stripe = 0;  // the worker's
-  // Exports up to one batch; returns how many spans it took. `raw` has room
-  // for a batch.
-  int64_t ExportBatch(std::vector<SpanRef>* batch, std::vector<sdk::RecordedSpan*>* raw) {
-    batch->clear();
-    const size_t got =
-        PopSpans(raw->data(), static_cast<size_t>(options.max_export_batch_size), &next_stripe);
-    if (got == 0) return 0;
+  // The exporter is called by one thread at a time, holding export_mu: the
+  // worker, or a thread ending a span that found the queue full
+  // (export_when_full). The worker holds it only while Export runs, so that
+  // such a thread finds it free whenever the worker is not exporting.
+  absl::Mutex export_mu ABSL_ACQUIRED_BEFORE(mu);
+  bool exporter_closed ABSL_GUARDED_BY(export_mu) = false;  // the worker has ended
+  struct Buffers {
+    std::vector<SpanRef> batch;
+    std::vector<sdk::RecordedSpan*> raw;  // room for a batch
+    size_t next_stripe = 0;
+  };
+  Buffers worker_buffers;                             // the worker's
+  Buffers helper_buffers ABSL_GUARDED_BY(export_mu);  // the ending threads'
+  alignas(64) std::atomic<int64_t> exported_when_full{0};
+
+  // Takes up to one batch out of the queue into b->batch.
+  int64_t TakeBatch(Buffers* b) {
+    if (b->raw.empty()) b->raw.resize(static_cast<size_t>(options.max_export_batch_size));
+    b->batch.clear();
+    const size_t got = PopSpans(b->raw.data(), static_cast<size_t>(options.max_export_batch_size),
+                                &b->next_stripe);
     for (size_t i = 0; i < got; ++i) {
-      batch->push_back(SpanRef::Adopt((*raw)[i]));  // the queue's reference
+      b->batch.push_back(SpanRef::Adopt(b->raw[i]));  // the queue's reference
     }
-    const int64_t n = static_cast<int64_t>(batch->size());
+    return static_cast<int64_t>(got);
+  }
+  void ExportLocked(std::vector<SpanRef>* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(export_mu) {
+    const auto n = static_cast<int64_t>(batch->size());
     absl::Status st = exporter->Export(std::span<const SpanRef>(*batch));
     if (!st.ok()) failed.fetch_add(n, std::memory_order_relaxed);
     processed.fetch_add(n, std::memory_order_relaxed);
-    sdk::ReleaseAll(batch);  // frees the records
+  }
+  // The worker's: exports up to one batch; returns how many spans it took.
+  int64_t ExportBatch() {
+    Buffers& b = worker_buffers;
+    const int64_t n = TakeBatch(&b);
+    if (n != 0) {
+      {
+        absl::MutexLock l(&export_mu);
+        ExportLocked(&b.batch);
+      }
+      sdk::ReleaseAll(&b.batch);  // frees the records
+    }
+    Exported(n);
     return n;
+  }
+  // Counts n spans as done for ForceFlush.
+  void Exported(int64_t n) {
+    absl::MutexLock l(&mu);
+    done.fetch_add(n, std::memory_order_relaxed);
+    progress.SignalAll();
+  }
+
+  // OnEnd found no slot. When no export is running, exports a batch from
+  // this thread (making room) and returns true; otherwise false at once.
+  bool ExportWhenFull() {
+    if (!options.export_when_full || !export_mu.TryLock()) return false;
+    int64_t n = 0;
+    if (!exporter_closed && (n = TakeBatch(&helper_buffers)) != 0) {
+      ExportLocked(&helper_buffers.batch);
+      sdk::ReleaseAll(&helper_buffers.batch);
+    }
+    export_mu.Unlock();
+    if (n == 0) return false;
+    exported_when_full.fetch_add(n, std::memory_order_relaxed);
+    Exported(n);
+    return true;
+  }
+
+  // Counts a span OnEnd could not queue; wakes the worker every 64th time.
+  void Drop() {
+    if (dropped.fetch_add(1, std::memory_order_relaxed) % 64 == 0) {
+      absl::MutexLock l(&mu);
+      wake.Signal();
+    }
   }
 
   // The worker is woken by its own timer while spans arrive fast, and by
@@ -227,9 +283,7 @@ struct BatchSpanProcessor::Impl {
     // Timed sleeps are short while spans arrive fast; ask the kernel not to
     // stretch them (the default slack is 50 µs).
     prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
-    std::vector<SpanRef> batch;
-    batch.reserve(static_cast<size_t>(options.max_export_batch_size));
-    std::vector<sdk::RecordedSpan*> raw(static_cast<size_t>(options.max_export_batch_size));
+    pthread_setname_np(pthread_self(), "tw-batch-span");  // 15 characters at most
     {
       absl::MutexLock l(&mu);
       last_look = absl::Now();
@@ -243,27 +297,32 @@ struct BatchSpanProcessor::Impl {
       }
       // Export whole batches while there are any; otherwise what is there.
       do {
-        const int64_t n = ExportBatch(&batch, &raw);
-        {
-          absl::MutexLock l(&mu);
-          done.fetch_add(n, std::memory_order_relaxed);
-          progress.SignalAll();
-        }
+        const int64_t n = ExportBatch();
         if (n == 0) {
           // A slot claimed but not yet filled (its producer was preempted)
           // can hold a flush back: let the producer run.
           std::this_thread::yield();
           break;
         }
-      } while (QueueSize() >= options.max_export_batch_size ||
-               stopping || FlushPending());
+      } while (QueueSize() >= options.max_export_batch_size || stopping || FlushPending());
       if (stopping) {
+        {
+          absl::MutexLock l(&export_mu);  // no export after this one
+          exporter_closed = true;
+        }
+        worker_done.store(true, std::memory_order_release);
         absl::MutexLock l(&mu);
         finished = true;
         progress.SignalAll();
         return;
       }
     }
+  }
+
+  ~Impl() {
+    sdk::RecordedSpan* s;
+    size_t next = 0;
+    while (PopSpans(&s, 1, &next) == 1) (void)SpanRef::Adopt(s);  // drops the queue's reference
   }
 
   // fork(): the child inherits the queue but not the worker. It drops the
@@ -275,7 +334,8 @@ struct BatchSpanProcessor::Impl {
     size_t next = 0;
     while (PopSpans(&s, 1, &next) == 1) (void)SpanRef::Adopt(s);  // drops the queue's reference
     free_slots.store(options.max_queue_size, std::memory_order_relaxed);
-    for (size_t i = 0; i < stripe_count; ++i) stripes[i].credits.store(0, std::memory_order_relaxed);
+    for (size_t i = 0; i < stripe_count; ++i)
+      stripes[i].credits.store(0, std::memory_order_relaxed);
     done.store(Pushed(), std::memory_order_relaxed);  // nothing left to export
     processed.store(0, std::memory_order_relaxed);
     dropped.store(0, std::memory_order_relaxed);
@@ -289,6 +349,14 @@ struct BatchSpanProcessor::Impl {
     // pick one of them. Start both afresh (nothing to release in them).
     new (&wake) absl::CondVar();
     new (&progress) absl::CondVar();
+    // A parent's thread may have been exporting: its batch is the parent's
+    // to release (as the inherited stacks of its threads are).
+    new (&export_mu) absl::Mutex();
+    for (Buffers* b : {&worker_buffers, &helper_buffers}) {
+      for (SpanRef& r : b->batch) (void)r.release();
+      b->batch.clear();
+    }
+    exported_when_full.store(0, std::memory_order_relaxed);
     mu.Unlock();  // taken in prepare
   }
 
@@ -303,8 +371,7 @@ struct BatchSpanProcessor::Impl {
 
   bool FlushPending() {
     absl::MutexLock l(&mu);
-    return flush_target > done.load(std::memory_order_relaxed) &&
-           QueueSize() > 0;
+    return flush_target > done.load(std::memory_order_relaxed) && QueueSize() > 0;
   }
 };
 
@@ -317,15 +384,15 @@ std::unique_ptr<BatchSpanProcessor> BatchSpanProcessor::Create(
   std::thread([impl] { impl->Run(); }).detach();  // Lifetime: shares impl; ends at Shutdown.
   std::weak_ptr<Impl> weak = impl;
   Impl* raw = impl.get();
-  impl->fork_id = common::RegisterForkHandler(
-      {[raw]() ABSL_NO_THREAD_SAFETY_ANALYSIS { raw->mu.Lock(); },
-       [raw]() ABSL_NO_THREAD_SAFETY_ANALYSIS { raw->mu.Unlock(); },
-       [raw, weak] {
-         if (auto self = weak.lock()) raw->ChildAfterFork();
-       },
-       [raw, weak] {
-         if (auto self = weak.lock()) raw->RestartAfterFork(self);
-       }});
+  impl->fork_id =
+      common::RegisterForkHandler({[raw]() ABSL_NO_THREAD_SAFETY_ANALYSIS { raw->mu.Lock(); },
+                                   [raw]() ABSL_NO_THREAD_SAFETY_ANALYSIS { raw->mu.Unlock(); },
+                                   [raw, weak] {
+                                     if (auto self = weak.lock()) raw->ChildAfterFork();
+                                   },
+                                   [raw, weak] {
+                                     if (auto self = weak.lock()) raw->RestartAfterFork(self);
+                                   }});
   return std::unique_ptr<BatchSpanProcessor>(new BatchSpanProcessor(impl));
 }
 
@@ -346,8 +413,12 @@ void BatchSpanProcessor::OnEnd(SpanRef span) {
   bool last = had == 1;  // this span takes the block's last slot
   if (had <= 0) [[unlikely]] {
     st.credits.fetch_add(1, std::memory_order_relaxed);
-    const int64_t took = m.TakeCredits(&st);
-    if (took == 0) return;  // full: dropped and counted; `span` lets go
+    int64_t took = m.TakeCredits(&st);
+    if (took == 0 && m.ExportWhenFull()) took = m.TakeCredits(&st);
+    if (took == 0) {  // full: dropped and counted; `span` lets go
+      m.Drop();
+      return;
+    }
     last = took == 1;
   }
   if (!st.queue->TryPush(span.get())) [[unlikely]] {  // cannot happen: the slot was ours
@@ -362,19 +433,19 @@ void BatchSpanProcessor::OnEnd(SpanRef span) {
 absl::Status BatchSpanProcessor::ForceFlush(absl::Time deadline) {
   Impl& m = *impl_;
   {
-  absl::MutexLock l(&m.mu);
-  if (m.finished) return absl::OkStatus();
-  // Everything handed over before this call, including a batch in export now.
-  const int64_t target = m.Pushed();
-  m.flush_target = std::max(m.flush_target, target);
-  m.wake.Signal();
-  while (m.done.load(std::memory_order_relaxed) < target && !m.finished) {
-    if (m.progress.WaitWithDeadline(&m.mu, deadline)) {
-      if (m.done.load(std::memory_order_relaxed) < target) {
-        return absl::DeadlineExceededError("ForceFlush deadline passed");
+    absl::MutexLock l(&m.mu);
+    if (m.finished) return absl::OkStatus();
+    // Everything handed over before this call, including a batch in export now.
+    const int64_t target = m.Pushed();
+    m.flush_target = std::max(m.flush_target, target);
+    m.wake.Signal();
+    while (m.done.load(std::memory_order_relaxed) < target && !m.finished) {
+      if (m.progress.WaitWithDeadline(&m.mu, deadline)) {
+        if (m.done.load(std::memory_order_relaxed) < target) {
+          return absl::DeadlineExceededError("ForceFlush deadline passed");
+        }
       }
     }
-  }
   }
   // Then the exporter's own buffers (the OTLP exporter queues requests).
   return m.exporter->ForceFlush(deadline);
@@ -422,8 +493,10 @@ BatchSpanProcessorStats BatchSpanProcessor::Stats() const {
   BatchSpanProcessorStats s;
   s.processed = m.processed.load(std::memory_order_relaxed);
   s.dropped_queue_full = m.dropped.load(std::memory_order_relaxed);
-  s.export_failures = m.failed.load(std::memory_order_relaxed);
   s.queue_size = m.QueueSize();
+  if (m.worker_done.load(std::memory_order_acquire)) s.dropped_queue_full += s.queue_size;
+  s.export_failures = m.failed.load(std::memory_order_relaxed);
+  s.exported_when_full = m.exported_when_full.load(std::memory_order_relaxed);
   s.queue_capacity = m.options.max_queue_size;
   return s;
 }
