@@ -19,20 +19,24 @@ TscTimeline::Anchor TscTimeline::Update(uint64_t tsc, uint64_t ns) {
     if (ns < first_ns_ + kCalibrateNs || tsc <= first_tsc_) return anchor_;
     const uint64_t rate = static_cast<uint64_t>((u128{ns - first_ns_} << 32) / (tsc - first_tsc_));
     anchor_ = {tsc, ns, std::max<uint64_t>(rate, 1), 0};
+    base_rate_ = anchor_.ns_per_tsc_q32;
     interval_ns_ = 2 * kCalibrateNs;
   } else {
     const uint64_t predicted = Convert(anchor_, tsc);
     const int64_t err = static_cast<int64_t>(ns - predicted);
-    // The kernel's own rate since the last reading (NTP slewing included).
-    uint64_t rate = anchor_.ns_per_tsc_q32;
-    if (tsc > last_tsc_ && ns > last_ns_) {
-      rate = std::max<uint64_t>(
-          static_cast<uint64_t>((u128{ns - last_ns_} << 32) / (tsc - last_tsc_)), 1);
-    }
     interval_ns_ = std::min(2 * interval_ns_, kRefreshNs);
     if (err > static_cast<int64_t>(kStepNs) || err < -static_cast<int64_t>(kStepNs)) {
-      anchor_ = {tsc, ns, rate, 0};  // the clock was set: step
+      // The clock was set (or the counter reset): step, at the rate from
+      // before (a rate over an interval with the step in it would be wrong).
+      anchor_ = {tsc, ns, base_rate_, 0};
     } else {
+      // The kernel's own rate since the last reading (NTP slewing included).
+      uint64_t rate = base_rate_;
+      if (tsc > last_tsc_ && ns > last_ns_) {
+        rate = std::max<uint64_t>(
+            static_cast<uint64_t>((u128{ns - last_ns_} << 32) / (tsc - last_tsc_)), 1);
+      }
+      base_rate_ = rate;
       // Run at the kernel's rate, plus what makes up `err` by the next
       // re-anchor; never slower than half the rate, so time never goes back.
       const uint64_t ticks = static_cast<uint64_t>((u128{interval_ns_} << 32) / rate);
@@ -53,11 +57,7 @@ TscTimeline::Anchor TscTimeline::Update(uint64_t tsc, uint64_t ns) {
 
 namespace {
 
-uint64_t KernelNanos() {
-  timespec t;
-  clock_gettime(CLOCK_REALTIME, &t);
-  return static_cast<uint64_t>(t.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(t.tv_nsec);
-}
+using wall_clock_internal::KernelNanos;
 
 using wall_clock_internal::ReadTsc;
 using wall_clock_internal::shared;
@@ -144,6 +144,12 @@ namespace wall_clock_internal {
 
 Shared shared;
 
+uint64_t KernelNanos() {
+  timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  return static_cast<uint64_t>(t.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(t.tv_nsec);
+}
+
 uint64_t Slow(const TscTimeline::Anchor& seen) {
   std::call_once(init_once, Init);
   if (!use_tsc.load(std::memory_order_acquire)) return KernelNanos();
@@ -151,8 +157,14 @@ uint64_t Slow(const TscTimeline::Anchor& seen) {
     return KernelNanos();  // calibrating: no rate yet
   }
   if (updating.exchange(true, std::memory_order_acquire)) {
-    // Another thread re-anchors; the old anchor is still good for a while.
-    return seen.ns_per_tsc_q32 ? TscTimeline::Convert(seen, ReadTsc()) : KernelNanos();
+    // Another thread re-anchors. The old anchor is still good a little past
+    // its renewal; not after a long idle or a counter reset.
+    const int64_t d = static_cast<int64_t>(ReadTsc() - seen.tsc);
+    if (seen.ns_per_tsc_q32 != 0 && d >= 0 &&
+        d <= static_cast<int64_t>(seen.refresh_after + seen.refresh_after / 8)) {
+      return TscTimeline::Convert(seen, seen.tsc + static_cast<uint64_t>(d));
+    }
+    return KernelNanos();
   }
   uint64_t tsc = 0, ns = 0;
   PairedReading(&tsc, &ns);

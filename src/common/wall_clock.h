@@ -64,6 +64,7 @@ class TscTimeline {
   const uint64_t first_tsc_, first_ns_;
   Anchor anchor_;
   uint64_t last_tsc_ = 0, last_ns_ = 0;  // the last paired reading
+  uint64_t base_rate_ = 0;               // the kernel's rate, from readings without a step between
   uint64_t interval_ns_ = kCalibrateNs;  // doubles up to kRefreshNs
 };
 
@@ -81,6 +82,8 @@ extern Shared shared;
 
 // No anchor yet, or it is due for renewal.
 uint64_t Slow(const TscTimeline::Anchor& seen);
+// CLOCK_REALTIME from the kernel.
+uint64_t KernelNanos();
 
 inline uint64_t ReadTsc() {
 #if defined(__x86_64__)
@@ -98,12 +101,16 @@ inline uint64_t WallNanos() {
   uint32_t s;
   do {
     s = shared.seq.load(std::memory_order_acquire);
+    // The updater is writing (it may have been preempted there, or this is
+    // a signal handler that interrupted it): do not wait for it.
+    if ((s & 1) != 0) [[unlikely]]
+      return KernelNanos();
     a.tsc = shared.tsc.load(std::memory_order_relaxed);
     a.ns = shared.ns.load(std::memory_order_relaxed);
     a.ns_per_tsc_q32 = shared.rate.load(std::memory_order_relaxed);
     a.refresh_after = shared.refresh_after.load(std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_acquire);
-  } while ((s & 1) != 0 || s != shared.seq.load(std::memory_order_relaxed));
+  } while (s != shared.seq.load(std::memory_order_relaxed));
   if (a.refresh_after == 0) [[unlikely]]
     return Slow(a);
   const uint64_t now = ReadTsc();

@@ -82,6 +82,27 @@ TEST(TscTimeline, StepsWhenTheKernelClockIsSet) {
               static_cast<double>(kMs), 1);
 }
 
+// The clock is set forward an hour: the step keeps the rate from before
+// (the interval with the step in it would give a rate 3,600 times too
+// fast), and the next re-anchor finds nothing to correct: time never runs
+// ahead and then back.
+TEST(TscTimeline, AForwardStepKeepsTheRate) {
+  TscTimeline t(Tsc(0), kStart);
+  TscTimeline::Anchor a = t.Update(Tsc(5 * kMs), kStart + 5 * kMs);
+  const uint64_t rate = a.ns_per_tsc_q32;
+  const uint64_t hour = 3'600'000 * kMs;
+  a = t.Update(Tsc(15 * kMs), kStart + 15 * kMs + hour);
+  EXPECT_EQ(a.ns, kStart + 15 * kMs + hour);
+  EXPECT_EQ(a.ns_per_tsc_q32, rate);
+  const uint64_t before = TscTimeline::Convert(a, Tsc(35 * kMs) - 1);
+  EXPECT_NEAR(static_cast<double>(static_cast<int64_t>(before - (kStart + 35 * kMs + hour))), 0,
+              1000);
+  a = t.Update(Tsc(35 * kMs), kStart + 35 * kMs + hour);
+  EXPECT_GE(a.ns, before);  // no step back
+  EXPECT_NEAR(static_cast<double>(static_cast<int64_t>(a.ns - (kStart + 35 * kMs + hour))), 0,
+              1000);
+}
+
 // The counter was reset (a suspend, say) while the kernel's clock went on:
 // the next re-anchor steps to the kernel's time and keeps the old rate.
 TEST(TscTimeline, StepsWhenTheCounterGoesBack) {
