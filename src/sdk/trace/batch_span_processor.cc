@@ -84,6 +84,11 @@ struct BatchSpanProcessor::Impl {
     for (size_t i = 0; i < stripe_count; ++i) n += stripes[i].queue->SizeApprox();
     return static_cast<int64_t>(n);
   }
+  int64_t Popped() const {
+    size_t n = 0;
+    for (size_t i = 0; i < stripe_count; ++i) n += stripes[i].queue->popped();
+    return static_cast<int64_t>(n);
+  }
   int64_t Pushed() const {
     size_t n = 0;
     for (size_t i = 0; i < stripe_count; ++i) n += stripes[i].queue->pushed();
@@ -98,7 +103,8 @@ struct BatchSpanProcessor::Impl {
       for (size_t n; got < max && (n = q.TryPopBatch(out + got, max - got)) != 0;) got += n;
       if (got < max) *next = (*next + 1) % stripe_count;
     }
-    if (got != 0) free_slots.fetch_add(static_cast<int64_t>(got), std::memory_order_relaxed);
+    // release: a producer that takes these slots finds their cells freed.
+    if (got != 0) free_slots.fetch_add(static_cast<int64_t>(got), std::memory_order_release);
     return got;
   }
 
@@ -118,8 +124,10 @@ struct BatchSpanProcessor::Impl {
     do {
       take = std::min(f, credit_block);
       if (take <= 0) return 0;
-    } while (!free_slots.compare_exchange_weak(f, f - take, std::memory_order_relaxed));
-    if (take > 1) st->credits.fetch_add(take - 1, std::memory_order_relaxed);
+    } while (!free_slots.compare_exchange_weak(f, f - take, std::memory_order_acquire,
+                                               std::memory_order_relaxed));
+    // release: pairs with OnEnd's acquire, for the threads sharing the stripe.
+    if (take > 1) st->credits.fetch_add(take - 1, std::memory_order_release);
     return take;
   }
 
@@ -217,6 +225,13 @@ struct BatchSpanProcessor::Impl {
     return true;
   }
 
+  bool PushElsewhere(const Stripe* mine, sdk::RecordedSpan* r) {
+    for (size_t i = 0; i < stripe_count; ++i) {
+      if (&stripes[i] != mine && stripes[i].queue->TryPush(r)) return true;
+    }
+    return false;
+  }
+
   // Counts a span OnEnd could not queue; wakes the worker every 64th time.
   void Drop() {
     if (dropped.fetch_add(1, std::memory_order_relaxed) % 64 == 0) {
@@ -306,6 +321,17 @@ struct BatchSpanProcessor::Impl {
         }
       } while (QueueSize() >= options.max_export_batch_size || stopping || FlushPending());
       if (stopping) {
+        // Also the spans whose producers had claimed a cell but not filled
+        // it yet (preempted there): they were queued before the stop.
+        const int64_t target = Pushed();
+        for (int idle = 0; Popped() < target && idle < 1000;) {
+          if (ExportBatch() == 0) {
+            ++idle;
+            std::this_thread::yield();
+          } else {
+            idle = 0;
+          }
+        }
         {
           absl::MutexLock l(&export_mu);  // no export after this one
           exporter_closed = true;
@@ -333,9 +359,14 @@ struct BatchSpanProcessor::Impl {
     sdk::RecordedSpan* s;
     size_t next = 0;
     while (PopSpans(&s, 1, &next) == 1) (void)SpanRef::Adopt(s);  // drops the queue's reference
-    free_slots.store(options.max_queue_size, std::memory_order_relaxed);
-    for (size_t i = 0; i < stripe_count; ++i)
+    // A parent's thread may have been between claiming a cell and filling
+    // (or freeing) it: the child starts with new queues. (Records behind
+    // such a cell are the parent's; the child lets them go.)
+    for (size_t i = 0; i < stripe_count; ++i) {
+      stripes[i].queue.emplace(static_cast<size_t>(options.max_queue_size));
       stripes[i].credits.store(0, std::memory_order_relaxed);
+    }
+    free_slots.store(options.max_queue_size, std::memory_order_relaxed);
     done.store(Pushed(), std::memory_order_relaxed);  // nothing left to export
     processed.store(0, std::memory_order_relaxed);
     dropped.store(0, std::memory_order_relaxed);
@@ -409,10 +440,14 @@ void BatchSpanProcessor::OnEnd(SpanRef span) {
     return;
   }
   Impl::Stripe& st = m.MyStripe();
-  const int64_t had = st.credits.fetch_sub(1, std::memory_order_relaxed);
+  // Takes a slot of the stripe's block, if it has one left (acquire: pairs
+  // with TakeCredits' release).
+  int64_t had = st.credits.load(std::memory_order_relaxed);
+  while (had > 0 && !st.credits.compare_exchange_weak(had, had - 1, std::memory_order_acquire,
+                                                      std::memory_order_relaxed)) {
+  }
   bool last = had == 1;  // this span takes the block's last slot
   if (had <= 0) [[unlikely]] {
-    st.credits.fetch_add(1, std::memory_order_relaxed);
     int64_t took = m.TakeCredits(&st);
     if (took == 0 && m.ExportWhenFull()) took = m.TakeCredits(&st);
     if (took == 0) {  // full: dropped and counted; `span` lets go
@@ -421,10 +456,16 @@ void BatchSpanProcessor::OnEnd(SpanRef span) {
     }
     last = took == 1;
   }
-  if (!st.queue->TryPush(span.get())) [[unlikely]] {  // cannot happen: the slot was ours
-    m.free_slots.fetch_add(1, std::memory_order_relaxed);
-    m.dropped.fetch_add(1, std::memory_order_relaxed);
-    return;
+  if (!st.queue->TryPush(span.get())) [[unlikely]] {
+    // The slot is ours, but the stripe's ring is held at its tail by a
+    // thread that took cells there and has not freed them yet (preempted
+    // in TryPopBatch, while others exported a lap of spans): another
+    // stripe has room, as slots count for all.
+    if (!m.PushElsewhere(&st, span.get())) {
+      m.free_slots.fetch_add(1, std::memory_order_relaxed);
+      m.dropped.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
   }
   (void)span.release();  // the queue holds it now
   if (last) m.BlockUsed();
