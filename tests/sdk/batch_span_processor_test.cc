@@ -162,10 +162,9 @@ TEST(BatchSpanProcessor, FullBatchWakesTheWorkerAfterAFlush) {
 }
 
 // Threads ending spans at once push into different stripes of the queue;
-// together they never hold more than max_queue_size, and every span is either
-// queued, in the export, or dropped and counted. (Slots a stripe took but has
-// not used, fewer than a block per other stripe, are not available to the
-// others: the queue may drop a few spans before it is quite full.)
+// together they hold exactly max_queue_size (a thread whose stripe is full
+// pushes into another), and every span is either queued, in the export, or
+// dropped and counted.
 TEST(BatchSpanProcessor, ThreadsTogetherHoldAtMostTheQueueLimit) {
   BatchSpanProcessorOptions o;
   o.max_queue_size = 200;
@@ -185,8 +184,7 @@ TEST(BatchSpanProcessor, ThreadsTogetherHoldAtMostTheQueueLimit) {
   }
   for (auto& th : threads) th.join();
   const BatchSpanProcessorStats st = s.bsp->Stats();
-  EXPECT_LE(st.queue_size, 200);
-  EXPECT_GE(st.queue_size, 200 - 4 * 32);  // fewer than a block (at most 32) per stripe unused
+  EXPECT_EQ(st.queue_size, 200);
   EXPECT_EQ(st.queue_size + st.dropped_queue_full, 400);
   s.exporter->release_.Notify();
   ASSERT_TRUE(s.provider->Shutdown(absl::Now() + absl::Seconds(10)).ok());

@@ -25,32 +25,41 @@ struct BatchSpanProcessor::Impl {
         options(o),
         high_water(std::max(o.max_export_batch_size, o.max_queue_size * 3 / 4)),
         poll_target(std::min(high_water, 2 * o.max_export_batch_size)),
-        stripe_count(StripeCount()),
-        credit_block(std::clamp<int64_t>(
-            o.max_queue_size / (8 * static_cast<int64_t>(StripeCount())), 1, 32)),
-        stripes(new Stripe[stripe_count]),
-        free_slots(o.max_queue_size) {
-    for (size_t i = 0; i < stripe_count; ++i) {
-      stripes[i].queue.emplace(static_cast<size_t>(o.max_queue_size));
-    }
+        stripe_count(StripeCount(o.max_queue_size)),
+        check_mask(CheckEvery(o.max_queue_size, stripe_count) - 1),
+        stripes(new Stripe[stripe_count]) {
+    MakeQueues();
   }
 
   // The queue is striped: threads ending spans push into different stripes
   // (as far as there are enough), so they do not fight over one tail (two
-  // threads on one tail cost a fifth of their rate). Together the stripes hold at most
-  // max_queue_size spans: a span needs a slot from `free_slots`, which a
-  // stripe takes in blocks of `credit_block` (one update of the shared count
-  // per block, not per span) and the worker gives back as it takes spans
-  // out. So slots another stripe holds unused (fewer than a block per
-  // stripe) are not available to this one.
-  static size_t StripeCount() {
-    return std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
+  // threads on one tail cost a fifth of their rate). The stripes share
+  // max_queue_size between them; a thread whose stripe is full pushes into
+  // another, so that one thread alone sees the whole queue, and the queue is
+  // full when all stripes are. A power of two of them (a mask picks one), at
+  // most 4 and at most one per core.
+  static size_t StripeCount(int64_t max_queue_size) {
+    size_t n = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
+    while (n > 1 && (n & (n - 1)) != 0) --n;
+    while (n > 1 && static_cast<int64_t>(n) > max_queue_size) n /= 2;
+    return n;
+  }
+  // How often (in pushes to a stripe, a power of two) OnEnd looks at the
+  // queue's level: about an eighth of a stripe, at most 32.
+  static int64_t CheckEvery(int64_t max_queue_size, size_t stripes) {
+    const int64_t want =
+        std::clamp<int64_t>(max_queue_size / (8 * static_cast<int64_t>(stripes)), 1, 32);
+    int64_t n = 1;
+    while (n * 2 <= want) n *= 2;
+    return n;
+  }
+  void MakeQueues() {
+    const auto per = static_cast<size_t>(options.max_queue_size) / stripe_count;
+    const auto extra = static_cast<size_t>(options.max_queue_size) % stripe_count;
+    for (size_t i = 0; i < stripe_count; ++i) stripes[i].queue.emplace(per + (i < extra ? 1 : 0));
   }
   struct alignas(64) Stripe {
-    // Owns one reference per span. Capacity max_queue_size: `free_slots`
-    // bounds them all, so a push never finds its stripe full.
-    std::optional<common::MpmcQueue<sdk::RecordedSpan*>> queue;
-    alignas(64) std::atomic<int64_t> credits{0};  // slots taken and not yet used
+    std::optional<common::MpmcQueue<sdk::RecordedSpan*>> queue;  // one reference per span
   };
 
   const std::unique_ptr<SpanExporter> exporter;
@@ -58,13 +67,12 @@ struct BatchSpanProcessor::Impl {
   const int64_t high_water;   // OnEnd always wakes the worker at this size
   const int64_t poll_target;  // a polling worker wakes at this size
   const size_t stripe_count;
-  const int64_t credit_block;
+  const uint64_t check_mask;        // OnEnd looks at the level after pushes at (pos & mask) == mask
   std::atomic<bool> closed{false};  // shut down: OnEnd drops (release/acquire)
   // The worker has exported for the last time. A span that OnEnd queued
   // after that (it passed the `closed` check first) is counted as dropped.
   std::atomic<bool> worker_done{false};
   const std::unique_ptr<Stripe[]> stripes;
-  alignas(64) std::atomic<int64_t> free_slots;
   // Statistics and hand-off counters; relaxed unless noted. `done` counts
   // like Pushed(): spans exported since the start.
   alignas(64) std::atomic<int64_t> done{0}, dropped{0}, failed{0}, processed{0};
@@ -77,7 +85,7 @@ struct BatchSpanProcessor::Impl {
     thread_local uint32_t index = 0;  // 0: not yet numbered
     if (index == 0) [[unlikely]]
       index = threads_seen.fetch_add(1, std::memory_order_relaxed) + 1;
-    return stripes[index % stripe_count];
+    return stripes[index & (stripe_count - 1)];
   }
   int64_t QueueSize() const {
     size_t n = 0;
@@ -94,17 +102,14 @@ struct BatchSpanProcessor::Impl {
     for (size_t i = 0; i < stripe_count; ++i) n += stripes[i].queue->pushed();
     return static_cast<int64_t>(n);
   }
-  // Takes up to `max` spans out of the stripes, from `*next` on; gives their
-  // slots back.
+  // Takes up to `max` spans out of the stripes, from `*next` on.
   size_t PopSpans(sdk::RecordedSpan** out, size_t max, size_t* next) {
     size_t got = 0;
     for (size_t tries = 0; tries < stripe_count && got < max; ++tries) {
       auto& q = *stripes[*next].queue;
       for (size_t n; got < max && (n = q.TryPopBatch(out + got, max - got)) != 0;) got += n;
-      if (got < max) *next = (*next + 1) % stripe_count;
+      if (got < max) *next = (*next + 1) & (stripe_count - 1);
     }
-    // release: a producer that takes these slots finds their cells freed.
-    if (got != 0) free_slots.fetch_add(static_cast<int64_t>(got), std::memory_order_release);
     return got;
   }
 
@@ -115,36 +120,29 @@ struct BatchSpanProcessor::Impl {
   bool stop ABSL_GUARDED_BY(mu) = false;
   bool finished ABSL_GUARDED_BY(mu) = false;
 
-  // The stripe's slots are used up: takes a block from `free_slots` and
-  // keeps all but the one for the span at hand. Returns the block's size, 0
-  // when no slot is left.
-  int64_t TakeCredits(Stripe* st) {
-    int64_t f = free_slots.load(std::memory_order_relaxed);
-    int64_t take;
-    do {
-      take = std::min(f, credit_block);
-      if (take <= 0) return 0;
-    } while (!free_slots.compare_exchange_weak(f, f - take, std::memory_order_acquire,
-                                               std::memory_order_relaxed));
-    // release: pairs with OnEnd's acquire, for the threads sharing the stripe.
-    if (take > 1) st->credits.fetch_add(take - 1, std::memory_order_release);
-    return take;
+  // Pushes into another stripe than `mine`, if one has room.
+  bool PushElsewhere(const Stripe* mine, sdk::RecordedSpan* r, size_t* pos) {
+    for (size_t i = 0; i < stripe_count; ++i) {
+      if (&stripes[i] != mine && stripes[i].queue->TryPush(r, pos)) return true;
+    }
+    return false;
+  }
+  // Queues `r` (in this thread's stripe, or another); false when all are full.
+  bool Push(Stripe* mine, sdk::RecordedSpan* r, size_t* pos) {
+    return mine->queue->TryPush(r, pos) || PushElsewhere(mine, r, pos);
   }
 
-  // Called after the span that used a stripe's last slot was pushed: wakes
-  // the worker when a batch's worth of slots is out, unless it is polling,
-  // and at the high water mark in any case. The slots out are the spans
-  // queued plus fewer than a block per other stripe: the worker may wake a
-  // little early, find less than a batch (Ready()), and sleep on until the
-  // next block's end.
+  // Called after every check_mask + 1 pushes to a stripe: wakes the worker
+  // when a batch is queued, unless it is polling, and at the high water mark
+  // in any case.
   //
   // Past the high water mark the ending thread also yields its CPU once: on
   // a machine whose cores all run threads ending spans, the woken worker
   // otherwise waits for the scheduler's wake-up granularity (milliseconds)
   // while the queue overflows. (2 threads on 2 cores: drops went from 7-15 %
   // to 0.1-0.4 %.) Where a core is idle, the yield returns at once.
-  void BlockUsed() {
-    const int64_t out = options.max_queue_size - free_slots.load(std::memory_order_relaxed);
+  void CheckLevel() {
+    const int64_t out = QueueSize();
     if (out < options.max_export_batch_size) return;
     std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with `polling`
     if (!polling.load(std::memory_order_relaxed) || out >= high_water) {
@@ -223,13 +221,6 @@ struct BatchSpanProcessor::Impl {
     exported_when_full.fetch_add(n, std::memory_order_relaxed);
     Exported(n);
     return true;
-  }
-
-  bool PushElsewhere(const Stripe* mine, sdk::RecordedSpan* r) {
-    for (size_t i = 0; i < stripe_count; ++i) {
-      if (&stripes[i] != mine && stripes[i].queue->TryPush(r)) return true;
-    }
-    return false;
   }
 
   // Counts a span OnEnd could not queue; wakes the worker every 64th time.
@@ -362,11 +353,7 @@ struct BatchSpanProcessor::Impl {
     // A parent's thread may have been between claiming a cell and filling
     // (or freeing) it: the child starts with new queues. (Records behind
     // such a cell are the parent's; the child lets them go.)
-    for (size_t i = 0; i < stripe_count; ++i) {
-      stripes[i].queue.emplace(static_cast<size_t>(options.max_queue_size));
-      stripes[i].credits.store(0, std::memory_order_relaxed);
-    }
-    free_slots.store(options.max_queue_size, std::memory_order_relaxed);
+    MakeQueues();
     done.store(Pushed(), std::memory_order_relaxed);  // nothing left to export
     processed.store(0, std::memory_order_relaxed);
     dropped.store(0, std::memory_order_relaxed);
@@ -440,35 +427,17 @@ void BatchSpanProcessor::OnEnd(SpanRef span) {
     return;
   }
   Impl::Stripe& st = m.MyStripe();
-  // Takes a slot of the stripe's block, if it has one left (acquire: pairs
-  // with TakeCredits' release).
-  int64_t had = st.credits.load(std::memory_order_relaxed);
-  while (had > 0 && !st.credits.compare_exchange_weak(had, had - 1, std::memory_order_acquire,
-                                                      std::memory_order_relaxed)) {
-  }
-  bool last = had == 1;  // this span takes the block's last slot
-  if (had <= 0) [[unlikely]] {
-    int64_t took = m.TakeCredits(&st);
-    if (took == 0 && m.ExportWhenFull()) took = m.TakeCredits(&st);
-    if (took == 0) {  // full: dropped and counted; `span` lets go
+  size_t pos;
+  if (!m.Push(&st, span.get(), &pos)) [[unlikely]] {
+    // Full: export a batch from here if no export runs, else drop and count
+    // (`span` lets go).
+    if (!m.ExportWhenFull() || !m.Push(&st, span.get(), &pos)) {
       m.Drop();
-      return;
-    }
-    last = took == 1;
-  }
-  if (!st.queue->TryPush(span.get())) [[unlikely]] {
-    // The slot is ours, but the stripe's ring is held at its tail by a
-    // thread that took cells there and has not freed them yet (preempted
-    // in TryPopBatch, while others exported a lap of spans): another
-    // stripe has room, as slots count for all.
-    if (!m.PushElsewhere(&st, span.get())) {
-      m.free_slots.fetch_add(1, std::memory_order_relaxed);
-      m.dropped.fetch_add(1, std::memory_order_relaxed);
       return;
     }
   }
   (void)span.release();  // the queue holds it now
-  if (last) m.BlockUsed();
+  if ((pos & m.check_mask) == m.check_mask) m.CheckLevel();
 }
 
 absl::Status BatchSpanProcessor::ForceFlush(absl::Time deadline) {
