@@ -428,16 +428,23 @@ void BatchSpanProcessor::OnEnd(SpanRef span) {
   }
   Impl::Stripe& st = m.MyStripe();
   size_t pos;
-  if (!m.Push(&st, span.get(), &pos)) [[unlikely]] {
-    // Full: export a batch from here if no export runs, else drop and count
-    // (`span` lets go).
-    if (!m.ExportWhenFull() || !m.Push(&st, span.get(), &pos)) {
-      m.Drop();
-      return;
-    }
+  if (st.queue->TryPush(span.get(), &pos)) [[likely]] {
+    (void)span.release();  // the queue holds it now
+    if ((pos & m.check_mask) == m.check_mask) m.CheckLevel();
+    return;
   }
-  (void)span.release();  // the queue holds it now
-  if ((pos & m.check_mask) == m.check_mask) m.CheckLevel();
+  // This thread's stripe is full: another stripe; all full: export a batch
+  // from here if no export runs, else drop and count (`span` lets go). Either
+  // way the queue is fuller than a stripe: look at its level every time (the
+  // pushes that fill the last stripe need not fall on a check).
+  if (!m.PushElsewhere(&st, span.get(), &pos) &&
+      (!m.ExportWhenFull() || !m.Push(&st, span.get(), &pos))) {
+    m.CheckLevel();
+    m.Drop();
+    return;
+  }
+  (void)span.release();
+  m.CheckLevel();
 }
 
 absl::Status BatchSpanProcessor::ForceFlush(absl::Time deadline) {
