@@ -82,6 +82,22 @@ TEST(BatchSpanProcessor, ExportsFullBatchesWithoutWaitingForTheDelay) {
   EXPECT_EQ(s.bsp->Stats().processed, 350);
 }
 
+// A batch size that the queue's periodic level checks do not fall on: the
+// span that completes the batch still wakes the worker (it is not polling:
+// nothing arrived before).
+TEST(BatchSpanProcessor, TheSpanThatFillsABatchWakesTheWorker) {
+  BatchSpanProcessorOptions o;
+  o.max_queue_size = 2048;
+  o.max_export_batch_size = 37;
+  o.schedule_delay = absl::Hours(1);
+  Pipeline s = Make(o);
+  absl::SleepFor(absl::Milliseconds(50));  // the worker sleeps, waiting for a signal
+  for (int i = 0; i < 37; ++i) s.tracer->StartSpan("x").End();
+  for (int i = 0; i < 1000 && s.exporter->total() < 37; ++i) absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_EQ(s.exporter->batches(), std::vector<size_t>{37});
+  ASSERT_TRUE(s.provider->Shutdown(absl::Now() + absl::Seconds(10)).ok());
+}
+
 TEST(BatchSpanProcessor, ScheduleDelayExportsAPartialBatch) {
   BatchSpanProcessorOptions o;
   o.schedule_delay = absl::Milliseconds(50);

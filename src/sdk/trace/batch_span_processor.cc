@@ -132,9 +132,8 @@ struct BatchSpanProcessor::Impl {
     return mine->queue->TryPush(r, pos) || PushElsewhere(mine, r, pos);
   }
 
-  // Called after every check_mask + 1 pushes to a stripe: wakes the worker
-  // when a batch is queued, unless it is polling, and at the high water mark
-  // in any case.
+  // Called after a push (see OnEnd for which): wakes the worker when a batch
+  // is queued, unless it is polling, and at the high water mark in any case.
   //
   // Past the high water mark the ending thread also yields its CPU once: on
   // a machine whose cores all run threads ending spans, the woken worker
@@ -430,7 +429,13 @@ void BatchSpanProcessor::OnEnd(SpanRef span) {
   size_t pos;
   if (st.queue->TryPush(span.get(), &pos)) [[likely]] {
     (void)span.release();  // the queue holds it now
-    if ((pos & m.check_mask) == m.check_mask) m.CheckLevel();
+    // The level: every push while the worker waits for a batch's signal
+    // (spans arrive slowly: the check costs little then, and the batch
+    // is exported the moment it is full); every check_mask + 1 pushes
+    // while it polls (it wakes by itself; the check is for the high water).
+    if ((pos & m.check_mask) == m.check_mask || !m.polling.load(std::memory_order_relaxed)) {
+      m.CheckLevel();
+    }
     return;
   }
   // This thread's stripe is full: another stripe; all full: export a batch
