@@ -147,6 +147,10 @@ struct BatchSpanProcessor::Impl {
     if (!polling.load(std::memory_order_relaxed) || out >= high_water) {
       {
         absl::MutexLock l(&mu);
+        // Signalled: the pushes after this one need not signal again, nor
+        // look at the level more often, until the worker waits again (it
+        // sets `polling` under `mu` before each wait).
+        polling.store(true, std::memory_order_relaxed);
         wake.Signal();
       }
       if (out >= high_water) sched_yield();
@@ -427,29 +431,28 @@ void BatchSpanProcessor::OnEnd(SpanRef span) {
   }
   Impl::Stripe& st = m.MyStripe();
   size_t pos;
-  if (st.queue->TryPush(span.get(), &pos)) [[likely]] {
-    (void)span.release();  // the queue holds it now
-    // The level: every push while the worker waits for a batch's signal
-    // (spans arrive slowly: the check costs little then, and the batch
-    // is exported the moment it is full); every check_mask + 1 pushes
-    // while it polls (it wakes by itself; the check is for the high water).
-    if ((pos & m.check_mask) == m.check_mask || !m.polling.load(std::memory_order_relaxed)) {
-      m.CheckLevel();
+  // This thread's stripe, else another; all full: export a batch from here
+  // if no export runs, else drop and count (`span` lets go; Drop() wakes
+  // the worker).
+  if (!st.queue->TryPush(span.get(), &pos)) [[unlikely]] {
+    if (!m.PushElsewhere(&st, span.get(), &pos)) {
+      (void)m.ExportWhenFull();
+      // Push again even if this thread did not export: another may be
+      // taking a batch out just now.
+      if (!m.Push(&st, span.get(), &pos)) {
+        m.Drop();
+        return;
+      }
     }
-    return;
   }
-  // This thread's stripe is full: another stripe; all full: export a batch
-  // from here if no export runs, else drop and count (`span` lets go). Either
-  // way the queue is fuller than a stripe: look at its level every time (the
-  // pushes that fill the last stripe need not fall on a check).
-  if (!m.PushElsewhere(&st, span.get(), &pos) &&
-      (!m.ExportWhenFull() || !m.Push(&st, span.get(), &pos))) {
+  (void)span.release();  // the queue holds it now
+  // The level: after every push while the worker waits for a signal (spans
+  // arrive slowly: the check costs little then, and a batch is exported the
+  // moment it is full); every check_mask + 1 pushes of a stripe while it
+  // polls or has been signalled (the check is for the high water mark).
+  if ((pos & m.check_mask) == m.check_mask || !m.polling.load(std::memory_order_relaxed)) {
     m.CheckLevel();
-    m.Drop();
-    return;
   }
-  (void)span.release();
-  m.CheckLevel();
 }
 
 absl::Status BatchSpanProcessor::ForceFlush(absl::Time deadline) {
