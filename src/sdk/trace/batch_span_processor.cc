@@ -436,10 +436,16 @@ void BatchSpanProcessor::OnEnd(SpanRef span) {
   // the worker).
   if (!st.queue->TryPush(span.get(), &pos)) [[unlikely]] {
     if (!m.PushElsewhere(&st, span.get(), &pos)) {
-      (void)m.ExportWhenFull();
-      // Push again even if this thread did not export: another may be
-      // taking a batch out just now.
-      if (!m.Push(&st, span.get(), &pos)) {
+      // Push again even if this thread did not export (another may be
+      // taking a batch out just now), and export again if other threads
+      // took the room this one made (a few times at most).
+      bool queued = false;
+      for (int round = 0; round < 4 && !queued; ++round) {
+        const bool exported = m.ExportWhenFull();
+        queued = m.Push(&st, span.get(), &pos);
+        if (!exported) break;
+      }
+      if (!queued) {
         m.Drop();
         return;
       }
