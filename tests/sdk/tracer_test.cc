@@ -1,5 +1,3 @@
-#include "tracewire/trace.h"
-
 #include <gtest/gtest.h>
 
 #include <set>
@@ -7,6 +5,7 @@
 
 #include "absl/synchronization/notification.h"
 #include "tracewire/span_exporters.h"
+#include "tracewire/trace.h"
 
 namespace tracewire {
 namespace {
@@ -64,15 +63,14 @@ TEST(Tracer, RecordsEveryField) {
   ASSERT_EQ(d.attributes.size(), 7u);
   EXPECT_EQ(d.attributes[0], (KeyValue{"start.attr", int64_t{1}}));
   EXPECT_EQ(d.attributes[1], (KeyValue{"s", "replaced"}));
-  EXPECT_EQ(d.attributes[5], (KeyValue{"bytes", Bytes{std::string("\x00\x01", 2)}}) );
+  EXPECT_EQ(d.attributes[5], (KeyValue{"bytes", Bytes{std::string("\x00\x01", 2)}}));
   ASSERT_EQ(d.events.size(), 2u);
   EXPECT_EQ(d.events[0].name, "evt");
   EXPECT_EQ(d.events[0].time_unix_nano, 1500u);
   EXPECT_EQ(d.events[1].name, "exception");
-  EXPECT_EQ(d.events[1].attributes,
-            (Attributes{{"exception.type", "std::runtime_error"},
-                        {"exception.message", "boom"},
-                        {"exception.stacktrace", "frame0\nframe1"}}));
+  EXPECT_EQ(d.events[1].attributes, (Attributes{{"exception.type", "std::runtime_error"},
+                                                {"exception.message", "boom"},
+                                                {"exception.stacktrace", "frame0\nframe1"}}));
   ASSERT_EQ(d.links.size(), 1u);
   EXPECT_EQ(d.links[0].trace_id, linked.trace_id);
   EXPECT_EQ(d.status_code, StatusCode::kError);
@@ -150,6 +148,93 @@ TEST(Tracer, SamplerDecidesRecording) {
   s.SetAttribute("ignored", 1);
   s.End();
   EXPECT_TRUE(h.spans().empty());
+}
+
+// A remote parent with the given sampled flag.
+Context RemoteParent(bool sampled) {
+  SpanContext remote;
+  remote.trace_id.fill(0x11);
+  remote.span_id.fill(0x22);
+  remote.trace_flags = sampled ? kTraceFlagSampled : 0;
+  remote.is_remote = true;
+  return Context().WithSpanContext(remote);
+}
+
+// The default sampler, ParentBased(AlwaysOn), decided by the provider
+// without asking it: roots and children of sampled parents record, children
+// of unsampled parents do not (and keep the parent's trace id).
+TEST(Tracer, ParentBasedAlwaysOnFollowsTheParent) {
+  Harness h;  // TracerProviderOptions' default sampler
+  Tracer* t = h.provider->GetTracer("x");
+  Span root = t->StartSpan("root");
+  EXPECT_TRUE(root.IsRecording());
+  EXPECT_TRUE(root.GetContext().IsSampled());
+  StartSpanOptions o;
+  o.parent = RemoteParent(false);
+  Span unsampled = t->StartSpan("child of unsampled", o);
+  EXPECT_FALSE(unsampled.IsRecording());
+  EXPECT_FALSE(unsampled.GetContext().IsSampled());
+  EXPECT_EQ(unsampled.GetContext().trace_id, o.parent->span_context().trace_id);
+  o.parent = RemoteParent(true);
+  Span sampled = t->StartSpan("child of sampled", o);
+  EXPECT_TRUE(sampled.IsRecording());
+  EXPECT_EQ(sampled.GetContext().trace_id, o.parent->span_context().trace_id);
+  EXPECT_NE(sampled.GetContext().span_id, o.parent->span_context().span_id);
+}
+
+// ParentBased with delegates of its own is asked (not decided as the default
+// one would be).
+TEST(Tracer, ParentBasedWithOtherDelegatesIsAsked) {
+  TracerProviderOptions po;
+  ParentBasedOptions pb;
+  pb.remote_parent_not_sampled = MakeAlwaysOnSampler();
+  po.sampler = MakeParentBasedSampler(MakeAlwaysOnSampler(), pb);
+  Harness h(std::move(po));
+  StartSpanOptions o;
+  o.parent = RemoteParent(false);
+  Span s = h.provider->GetTracer("x")->StartSpan("child of unsampled", o);
+  EXPECT_TRUE(s.IsRecording());
+  po = {};
+  po.sampler = MakeParentBasedSampler(MakeAlwaysOffSampler());
+  Harness off(std::move(po));
+  EXPECT_FALSE(off.provider->GetTracer("x")->StartSpan("root").IsRecording());
+}
+
+// A user's id generator is used for both ids.
+TEST(Tracer, AUsersIdGeneratorIsUsed) {
+  class Fixed : public IdGenerator {
+   public:
+    TraceId NewTraceId() override {
+      TraceId id;
+      id.fill(0x5a);
+      return id;
+    }
+    SpanId NewSpanId() override {
+      SpanId id;
+      id.fill(static_cast<uint8_t>(++n_));
+      return id;
+    }
+
+   private:
+    int n_ = 0;
+  };
+  TracerProviderOptions po;
+  po.id_generator = std::make_unique<Fixed>();
+  Harness h(std::move(po));
+  Tracer* t = h.provider->GetTracer("x");
+  Span root = t->StartSpan("root");
+  TraceId want_trace;
+  want_trace.fill(0x5a);
+  SpanId want_span;
+  want_span.fill(1);
+  EXPECT_EQ(root.GetContext().trace_id, want_trace);
+  EXPECT_EQ(root.GetContext().span_id, want_span);
+  StartSpanOptions o;
+  o.parent = RemoteParent(true);
+  Span child = t->StartSpan("child", o);
+  want_span.fill(2);
+  EXPECT_EQ(child.GetContext().trace_id, o.parent->span_context().trace_id);
+  EXPECT_EQ(child.GetContext().span_id, want_span);
 }
 
 TEST(Tracer, LimitsDropAndCount) {

@@ -17,6 +17,7 @@
 #include <random>
 
 #include "common/fork_handlers.h"
+#include "sdk/trace/fast_paths.h"
 #include "tracewire/trace.h"
 
 namespace tracewire {
@@ -42,12 +43,19 @@ struct ThreadIdState {
   }
 };
 
-uint64_t NextId() {
+// This thread's state, seeded (again after a fork).
+inline ThreadIdState& State() {
   // Lives until the thread exits; no other thread reads or writes it.
   thread_local ThreadIdState state;
   const uint64_t gen = fork_generation.load(std::memory_order_relaxed);
-  if (state.generation != gen) [[unlikely]] state.Seed(gen);
-  uint64_t z = (state.counter += 0x9E3779B97F4A7C15ull);
+  if (state.generation != gen) [[unlikely]]
+    state.Seed(gen);
+  return state;
+}
+
+// splitmix64 of the state's next counter value.
+inline uint64_t Next(ThreadIdState& s) {
+  uint64_t z = (s.counter += 0x9E3779B97F4A7C15ull);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);
@@ -60,32 +68,54 @@ void Put(uint64_t v, uint8_t* out) {
   std::memcpy(out, &v, 8);
 }
 
+inline void PutTraceId(ThreadIdState& st, TraceId* id) {
+  uint64_t a, b;
+  do {
+    a = Next(st);
+    b = Next(st);
+  } while ((a | b) == 0);
+  Put(a, id->data());
+  Put(b, id->data() + 8);
+}
+
+inline void PutSpanId(ThreadIdState& st, SpanId* id) {
+  uint64_t a;
+  do {
+    a = Next(st);
+  } while (a == 0);
+  Put(a, id->data());
+}
+
 class RandomIdGenerator : public IdGenerator {
  public:
   RandomIdGenerator() { WatchForks(); }
   TraceId NewTraceId() override {
     TraceId id;
-    uint64_t a, b;
-    do {
-      a = NextId();
-      b = NextId();
-    } while ((a | b) == 0);
-    Put(a, id.data());
-    Put(b, id.data() + 8);
+    PutTraceId(State(), &id);
     return id;
   }
   SpanId NewSpanId() override {
     SpanId id;
-    uint64_t a;
-    do {
-      a = NextId();
-    } while (a == 0);
-    Put(a, id.data());
+    PutSpanId(State(), &id);
     return id;
   }
 };
 
 }  // namespace
+
+namespace sdk {
+
+bool IsRandomIdGenerator(const IdGenerator& ids) {
+  return dynamic_cast<const RandomIdGenerator*>(&ids) != nullptr;
+}
+
+void NewRandomIds(TraceId* trace_id, SpanId* span_id) {
+  ThreadIdState& st = State();
+  if (trace_id != nullptr) PutTraceId(st, trace_id);
+  PutSpanId(st, span_id);
+}
+
+}  // namespace sdk
 
 std::unique_ptr<IdGenerator> MakeRandomIdGenerator() {
   return std::make_unique<RandomIdGenerator>();

@@ -11,6 +11,8 @@ ProviderState::ProviderState(TracerProviderOptions options)
       sampler_(options.sampler ? std::move(options.sampler) : MakeAlwaysOnSampler()),
       processors_(std::move(options.processors)),
       ids_(options.id_generator ? std::move(options.id_generator) : MakeRandomIdGenerator()),
+      sampler_shape_(ShapeOf(*sampler_)),
+      random_ids_(IsRandomIdGenerator(*ids_)),
       limits_(options.limits) {}
 
 ProviderState::~ProviderState() = default;

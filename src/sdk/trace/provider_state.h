@@ -12,6 +12,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "sdk/trace/fast_paths.h"
 #include "sdk/trace/span_record.h"
 #include "tracewire/trace.h"
 
@@ -28,6 +29,9 @@ class ProviderState {
   const Resource& resource() const { return resource_; }
   const Sampler& sampler() const { return *sampler_; }
   IdGenerator& ids() { return *ids_; }
+  // What StartSpan may do without asking the sampler / the id generator.
+  SamplerShape sampler_shape() const { return sampler_shape_; }
+  bool random_ids() const { return random_ids_; }
   const SpanLimits& limits() const { return limits_; }
   const std::vector<std::unique_ptr<SpanProcessor>>& processors() const { return processors_; }
   bool shut_down() const { return shut_down_.load(std::memory_order_acquire); }
@@ -40,6 +44,8 @@ class ProviderState {
   std::shared_ptr<Sampler> sampler_;
   std::vector<std::unique_ptr<SpanProcessor>> processors_;
   std::unique_ptr<IdGenerator> ids_;
+  const SamplerShape sampler_shape_;
+  const bool random_ids_;
   SpanLimits limits_;
   std::atomic<bool> shut_down_{false};  // release/acquire: a flag read by span ends
   absl::Mutex mu_;

@@ -4,6 +4,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "sdk/trace/fast_paths.h"
 #include "tracewire/sampler.h"
 
 namespace tracewire {
@@ -12,6 +13,7 @@ namespace {
 class ConstantSampler : public Sampler {
  public:
   explicit ConstantSampler(bool on) : on_(on) {}
+  bool on() const { return on_; }
   SamplingResult ShouldSample(const SpanContext&, const TraceId&, std::string_view, SpanKind,
                               const Attributes&) const override {
     return {on_ ? SamplingDecision::kRecordAndSample : SamplingDecision::kDrop, {}};
@@ -27,8 +29,8 @@ class TraceIdRatioSampler : public Sampler {
   explicit TraceIdRatioSampler(double ratio)
       : ratio_(std::isnan(ratio) ? 0 : std::clamp(ratio, 0.0, 1.0)) {
     // Sampled when the id's last 8 bytes, big-endian, are below ratio * 2^64.
-    threshold_ = ratio_ >= 1.0 ? UINT64_MAX
-                               : static_cast<uint64_t>(ratio_ * 18446744073709551616.0);
+    threshold_ =
+        ratio_ >= 1.0 ? UINT64_MAX : static_cast<uint64_t>(ratio_ * 18446744073709551616.0);
   }
   SamplingResult ShouldSample(const SpanContext&, const TraceId& trace_id, std::string_view,
                               SpanKind, const Attributes&) const override {
@@ -63,13 +65,14 @@ class ParentBasedSampler : public Sampler {
     }
     return s->ShouldSample(parent, trace_id, name, kind, attributes);
   }
+  const Sampler& root() const { return *root_; }
+  const ParentBasedOptions& options() const { return o_; }
   std::string Description() const override {
     return absl::StrCat("ParentBased{root=", root_->Description(),
                         ",remoteParentSampled=", o_.remote_parent_sampled->Description(),
                         ",remoteParentNotSampled=", o_.remote_parent_not_sampled->Description(),
                         ",localParentSampled=", o_.local_parent_sampled->Description(),
-                        ",localParentNotSampled=", o_.local_parent_not_sampled->Description(),
-                        "}");
+                        ",localParentNotSampled=", o_.local_parent_not_sampled->Description(), "}");
   }
 
  private:
@@ -78,6 +81,30 @@ class ParentBasedSampler : public Sampler {
 };
 
 }  // namespace
+
+namespace sdk {
+
+SamplerShape ShapeOf(const Sampler& sampler) {
+  if (const auto* c = dynamic_cast<const ConstantSampler*>(&sampler)) {
+    return c->on() ? SamplerShape::kAlwaysOn : SamplerShape::kAlwaysOff;
+  }
+  if (const auto* p = dynamic_cast<const ParentBasedSampler*>(&sampler)) {
+    const ParentBasedOptions& o = p->options();
+    auto is = [](const std::shared_ptr<Sampler>& s, SamplerShape want) {
+      return s != nullptr && ShapeOf(*s) == want;
+    };
+    if (ShapeOf(p->root()) == SamplerShape::kAlwaysOn &&
+        is(o.remote_parent_sampled, SamplerShape::kAlwaysOn) &&
+        is(o.local_parent_sampled, SamplerShape::kAlwaysOn) &&
+        is(o.remote_parent_not_sampled, SamplerShape::kAlwaysOff) &&
+        is(o.local_parent_not_sampled, SamplerShape::kAlwaysOff)) {
+      return SamplerShape::kParentBasedAlwaysOn;
+    }
+  }
+  return SamplerShape::kOther;
+}
+
+}  // namespace sdk
 
 std::shared_ptr<Sampler> MakeAlwaysOnSampler() {
   static const auto s = std::make_shared<ConstantSampler>(true);
@@ -107,8 +134,8 @@ absl::StatusOr<std::shared_ptr<Sampler>> MakeSamplerFromEnvValues(std::string_vi
     if (arg.empty()) return 1.0;  // The specification's default argument.
     double r;
     if (!absl::SimpleAtod(arg, &r) || std::isnan(r) || r < 0 || r > 1) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "OTEL_TRACES_SAMPLER_ARG: '", arg, "' is not a ratio between 0 and 1"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("OTEL_TRACES_SAMPLER_ARG: '", arg, "' is not a ratio between 0 and 1"));
     }
     return r;
   };

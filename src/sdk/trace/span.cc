@@ -325,7 +325,8 @@ void Span::SetStatus(StatusCode code, std::string_view description) {
   if (code == StatusCode::kUnset) return;
   rec_->status = code;
   rec_->status_message.Clear();
-  if (code == StatusCode::kError) rec_->status_message.Append(description.data(), description.size());
+  if (code == StatusCode::kError)
+    rec_->status_message.Append(description.data(), description.size());
 }
 
 void Span::RecordException(std::string_view type, std::string_view message,
@@ -374,10 +375,23 @@ Span Tracer::StartSpan(std::string_view name, const StartSpanOptions& options) {
   const SpanContext& pc = parent.span_context();
   const bool has_parent = pc.IsValid();
   SpanContext& ctx = span.context_;
-  ctx.trace_id = has_parent ? pc.trace_id : provider_->ids().NewTraceId();
-  SamplingResult sr = provider_->sampler().ShouldSample(pc, ctx.trace_id, name, options.kind,
-                                                        options.attributes);
-  ctx.span_id = provider_->ids().NewSpanId();
+  // The SDK's own id generator and samplers without a virtual call (and
+  // without a SamplingResult) when the provider has them.
+  if (provider_->random_ids()) {
+    if (has_parent) ctx.trace_id = pc.trace_id;
+    sdk::NewRandomIds(has_parent ? nullptr : &ctx.trace_id, &ctx.span_id);
+  } else {
+    ctx.trace_id = has_parent ? pc.trace_id : provider_->ids().NewTraceId();
+  }
+  SamplingResult sr;
+  const sdk::SamplerShape shape = provider_->sampler_shape();
+  if (shape != sdk::SamplerShape::kOther) {
+    sr.decision = sdk::Decide(shape, pc);
+  } else {
+    sr =
+        provider_->sampler().ShouldSample(pc, ctx.trace_id, name, options.kind, options.attributes);
+  }
+  if (!provider_->random_ids()) ctx.span_id = provider_->ids().NewSpanId();
   if (has_parent) ctx.trace_state = pc.trace_state;
   ctx.trace_flags = sr.decision == SamplingDecision::kRecordAndSample ? kTraceFlagSampled : 0;
   if (sr.decision == SamplingDecision::kDrop) return span;  // a context, not recording
@@ -437,9 +451,7 @@ absl::StatusOr<std::unique_ptr<TracerProvider>> TracerProvider::Create(
 TracerProvider::TracerProvider(std::unique_ptr<sdk::ProviderState> state)
     : state_(std::move(state)) {}
 
-TracerProvider::~TracerProvider() {
-  (void)state_->Shutdown(absl::Now() + absl::Seconds(5));
-}
+TracerProvider::~TracerProvider() { (void)state_->Shutdown(absl::Now() + absl::Seconds(5)); }
 
 Tracer* TracerProvider::GetTracer(std::string_view name, std::string_view version,
                                   std::string_view schema_url, Attributes attributes) {
