@@ -4,6 +4,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <set>
 #include <thread>
@@ -300,6 +301,33 @@ TEST(BatchSpanProcessor, WithoutExportWhenFullAFullQueueDrops) {
   ASSERT_TRUE(s.provider->Shutdown(absl::Now() + absl::Seconds(10)).ok());
   EXPECT_EQ(s.exporter->total(), 64u);
   EXPECT_EQ(s.bsp->Stats().dropped_queue_full, 200 - 64);
+}
+
+// Two threads shut down at once: neither returns before the queued spans
+// are exported.
+TEST(BatchSpanProcessor, ASecondShutdownWaitsForTheFirstOnesDrain) {
+  BatchSpanProcessorOptions o;
+  o.max_export_batch_size = 10;
+  Pipeline s = Make(o, /*hang=*/true);
+  for (int i = 0; i < 25; ++i) s.tracer->StartSpan("x").End();
+  std::atomic<int> returned{0};
+  std::thread first([&] {
+    EXPECT_TRUE(s.bsp->Shutdown(absl::Now() + absl::Seconds(20)).ok());
+    ++returned;
+  });
+  absl::SleepFor(absl::Milliseconds(50));  // the first has stopped the worker
+  std::thread second([&] {
+    EXPECT_TRUE(s.bsp->Shutdown(absl::Now() + absl::Seconds(20)).ok());
+    EXPECT_EQ(s.exporter->total(), 25u);  // not before the drain
+    ++returned;
+  });
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(returned.load(), 0);  // both wait for the hung exporter
+  s.exporter->release_.Notify();
+  first.join();
+  second.join();
+  EXPECT_EQ(returned.load(), 2);
+  EXPECT_EQ(s.exporter->total(), 25u);
 }
 
 TEST(BatchSpanProcessor, ShutdownReturnsByTheDeadlineWithAHungExporter) {

@@ -484,12 +484,17 @@ absl::Status BatchSpanProcessor::ForceFlush(absl::Time deadline) {
 
 absl::Status BatchSpanProcessor::Shutdown(absl::Time deadline) {
   Impl& m = *impl_;
+  bool first;
   {
     absl::MutexLock l(&m.mu);
-    if (m.stop) return absl::OkStatus();
-    m.stop = true;
-    m.closed.store(true, std::memory_order_release);
-    m.wake.Signal();
+    // A second caller waits for the first one's drain too (and leaves the
+    // exporter's shutdown to it).
+    first = !m.stop;
+    if (first) {
+      m.stop = true;
+      m.closed.store(true, std::memory_order_release);
+      m.wake.Signal();
+    }
     while (!m.finished) {
       if (m.progress.WaitWithDeadline(&m.mu, deadline) && !m.finished) {
         return absl::DeadlineExceededError(
@@ -497,7 +502,7 @@ absl::Status BatchSpanProcessor::Shutdown(absl::Time deadline) {
       }
     }
   }
-  return m.exporter->Shutdown(deadline);
+  return first ? m.exporter->Shutdown(deadline) : absl::OkStatus();
 }
 
 std::vector<SelfMetricPoint> BatchSpanProcessorSelfMetrics(const BatchSpanProcessorStats& s) {
