@@ -16,7 +16,14 @@ namespace tracewire::common {
 TscTimeline::Anchor TscTimeline::Update(uint64_t tsc, uint64_t ns) {
   using u128 = unsigned __int128;
   if (anchor_.ns_per_tsc_q32 == 0) {
-    if (ns < first_ns_ + kCalibrateNs || tsc <= first_tsc_) return anchor_;
+    if (tsc <= first_tsc_ || ns < first_ns_) {
+      // The counter was reset or the clock set back while calibrating:
+      // start again from this reading.
+      first_tsc_ = tsc;
+      first_ns_ = ns;
+      return anchor_;
+    }
+    if (ns < first_ns_ + kCalibrateNs) return anchor_;
     const uint64_t rate = static_cast<uint64_t>((u128{ns - first_ns_} << 32) / (tsc - first_tsc_));
     anchor_ = {tsc, ns, std::max<uint64_t>(rate, 1), 0};
     base_rate_ = anchor_.ns_per_tsc_q32;
@@ -169,6 +176,10 @@ uint64_t Slow(const TscTimeline::Anchor& seen) {
   uint64_t tsc = 0, ns = 0;
   PairedReading(&tsc, &ns);
   const TscTimeline::Anchor a = timeline->Update(tsc, ns);
+  // Still calibrating (it started again): read the kernel's clock until then.
+  if (a.ns_per_tsc_q32 == 0) {
+    calibrate_at.store(ns + TscTimeline::kCalibrateNs, std::memory_order_relaxed);
+  }
   Publish(a);
   updating.store(false, std::memory_order_release);
   return a.ns_per_tsc_q32 ? TscTimeline::Convert(a, tsc) : ns;

@@ -61,7 +61,7 @@ class TscTimeline {
   static constexpr uint64_t kStepNs = 1'000'000;         // larger differences are stepped
 
  private:
-  const uint64_t first_tsc_, first_ns_;
+  uint64_t first_tsc_, first_ns_;  // the calibration's start
   Anchor anchor_;
   uint64_t last_tsc_ = 0, last_ns_ = 0;  // the last paired reading
   uint64_t base_rate_ = 0;               // the kernel's rate, from readings without a step between

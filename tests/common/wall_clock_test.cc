@@ -32,6 +32,19 @@ TEST(TscTimeline, NoRateBeforeTheCalibrationSpan) {
   EXPECT_EQ(a.refresh_after, static_cast<uint64_t>(3 * 2 * TscTimeline::kCalibrateNs));
 }
 
+// The counter is reset while calibrating: calibration starts again from
+// the reading after the reset, not never (or with a rate from both sides).
+TEST(TscTimeline, CalibrationStartsAgainAfterACounterReset) {
+  TscTimeline t(Tsc(0), kStart);
+  EXPECT_EQ(t.Update(Tsc(2 * kMs), kStart + 2 * kMs).ns_per_tsc_q32, 0u);
+  const uint64_t reset = 5000;  // far below Tsc(0)
+  EXPECT_EQ(t.Update(reset, kStart + 3 * kMs).ns_per_tsc_q32, 0u);
+  EXPECT_EQ(t.Update(reset + 3 * 4 * kMs, kStart + 7 * kMs).ns_per_tsc_q32, 0u);  // 4 ms in
+  const TscTimeline::Anchor a = t.Update(reset + 3 * 5 * kMs, kStart + 8 * kMs);
+  ASSERT_NE(a.ns_per_tsc_q32, 0u);
+  EXPECT_NEAR(static_cast<double>(a.ns_per_tsc_q32) / 4294967296.0, 1.0 / 3, 1e-9);
+}
+
 TEST(TscTimeline, ACounterReadBeforeTheAnchorGivesTheAnchorsTime) {
   TscTimeline t(Tsc(0), kStart);
   const TscTimeline::Anchor a = t.Update(Tsc(10 * kMs), kStart + 10 * kMs);
