@@ -77,9 +77,8 @@ struct BatchSpanProcessor::Impl {
   // like Pushed(): spans exported since the start.
   alignas(64) std::atomic<int64_t> done{0}, dropped{0}, failed{0}, processed{0};
 
-  // A thread keeps to one stripe (so the slots its stripe took are its
-  // own: one thread alone sees the exact limit), and threads are spread over
-  // the stripes in the order they first end a span.
+  // A thread keeps to one stripe, and threads are spread over the stripes
+  // in the order they first end a span.
   Stripe& MyStripe() {
     static std::atomic<uint32_t> threads_seen{0};
     thread_local uint32_t index = 0;  // 0: not yet numbered
@@ -434,21 +433,19 @@ void BatchSpanProcessor::OnEnd(SpanRef span) {
   // This thread's stripe, else another; all full: export a batch from here
   // if no export runs, else drop and count (`span` lets go; Drop() wakes
   // the worker).
-  if (!st.queue->TryPush(span.get(), &pos)) [[unlikely]] {
-    if (!m.PushElsewhere(&st, span.get(), &pos)) {
-      // Push again even if this thread did not export (another may be
-      // taking a batch out just now), and export again if other threads
-      // took the room this one made (a few times at most).
-      bool queued = false;
-      for (int round = 0; round < 4 && !queued; ++round) {
-        const bool exported = m.ExportWhenFull();
-        queued = m.Push(&st, span.get(), &pos);
-        if (!exported) break;
-      }
-      if (!queued) {
-        m.Drop();
-        return;
-      }
+  if (!m.Push(&st, span.get(), &pos)) [[unlikely]] {
+    // Push again even if this thread did not export (another may be taking
+    // a batch out just now), and export again if other threads took the
+    // room this one made (a few times at most).
+    bool queued = false;
+    for (int round = 0; round < 4 && !queued; ++round) {
+      const bool exported = m.ExportWhenFull();
+      queued = m.Push(&st, span.get(), &pos);
+      if (!exported) break;
+    }
+    if (!queued) {
+      m.Drop();
+      return;
     }
   }
   (void)span.release();  // the queue holds it now
