@@ -209,8 +209,8 @@ struct BatchSpanProcessor::Impl {
     progress.SignalAll();
   }
 
-  // OnEnd found no slot. When no export is running, exports a batch from
-  // this thread (making room) and returns true; otherwise false at once.
+  // OnEnd found the queue full. When no export is running, exports a batch
+  // from this thread (making room) and returns true; otherwise false at once.
   bool ExportWhenFull() {
     if (!options.export_when_full || !export_mu.TryLock()) return false;
     int64_t n = 0;
