@@ -338,20 +338,20 @@ struct BatchSpanProcessor::Impl {
     }
   }
 
-  ~Impl() {
+  // Lets go of the spans left in the queue (drops the queue's references).
+  void ReleaseQueued() {
     sdk::RecordedSpan* s;
     size_t next = 0;
-    while (PopSpans(&s, 1, &next) == 1) (void)SpanRef::Adopt(s);  // drops the queue's reference
+    while (PopSpans(&s, 1, &next) == 1) (void)SpanRef::Adopt(s);
   }
+  ~Impl() { ReleaseQueued(); }
 
   // fork(): the child inherits the queue but not the worker. It drops the
   // parent's spans (the parent exports them) and starts a worker of its own.
   int fork_id = 0;
 
   void ChildAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    sdk::RecordedSpan* s;
-    size_t next = 0;
-    while (PopSpans(&s, 1, &next) == 1) (void)SpanRef::Adopt(s);  // drops the queue's reference
+    ReleaseQueued();
     // A parent's thread may have been between claiming a cell and filling
     // (or freeing) it: the child starts with new queues. (Records behind
     // such a cell are the parent's; the child lets them go.)

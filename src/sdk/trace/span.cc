@@ -382,6 +382,7 @@ Span Tracer::StartSpan(std::string_view name, const StartSpanOptions& options) {
     sdk::NewRandomIds(has_parent ? nullptr : &ctx.trace_id, &ctx.span_id);
   } else {
     ctx.trace_id = has_parent ? pc.trace_id : provider_->ids().NewTraceId();
+    ctx.span_id = provider_->ids().NewSpanId();
   }
   SamplingResult sr;
   const sdk::SamplerShape shape = provider_->sampler_shape();
@@ -391,7 +392,6 @@ Span Tracer::StartSpan(std::string_view name, const StartSpanOptions& options) {
     sr =
         provider_->sampler().ShouldSample(pc, ctx.trace_id, name, options.kind, options.attributes);
   }
-  if (!provider_->random_ids()) ctx.span_id = provider_->ids().NewSpanId();
   if (has_parent) ctx.trace_state = pc.trace_state;
   ctx.trace_flags = sr.decision == SamplingDecision::kRecordAndSample ? kTraceFlagSampled : 0;
   if (sr.decision == SamplingDecision::kDrop) return span;  // a context, not recording
