@@ -7,7 +7,7 @@
 namespace tracewire::bench {
 
 inline void EmitStandardSpan(Tracer* tracer) {
-  Span span = tracer->StartSpan("GET /api/users", {.kind = SpanKind::kServer});
+  Span span = tracer->StartSpan("GET /api/users", SpanKind::kServer);
   span.SetAttribute("http.method", "GET");
   span.SetAttribute("http.route", "/api/users");
   span.SetAttribute("http.target", "/api/users?id=42");

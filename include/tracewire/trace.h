@@ -284,9 +284,15 @@ class Span {
 class Tracer {
  public:
   Span StartSpan(std::string_view name, const StartSpanOptions& options = {});
+  // The common case, without building options: a span of `kind` whose
+  // parent is the calling thread's current context, started now.
+  Span StartSpan(std::string_view name, SpanKind kind);
   const InstrumentationScope& scope() const { return scope_; }
 
  private:
+  // Both StartSpans: `options` null means none (no attributes, no links).
+  Span Start(std::string_view name, SpanKind kind, const Context& parent,
+             const StartSpanOptions* options);
   friend class sdk::ProviderState;
   friend class SpanRef;
   friend Tracer* NoopTracer();

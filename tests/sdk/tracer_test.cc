@@ -116,6 +116,53 @@ TEST(Tracer, ParentAndChildThroughTheCurrentContext) {
   EXPECT_FALSE(spans[3].data.parent_span_id.has_value());
 }
 
+// StartSpan with only a kind: the current context is the parent, and a
+// user's sampler is asked with that kind and no attributes, and may add some.
+TEST(Tracer, StartSpanWithOnlyAKind) {
+  struct Seen {
+    SpanKind kind = SpanKind::kInternal;
+    size_t attributes = 99;
+  };
+  class KindSampler : public Sampler {
+   public:
+    explicit KindSampler(Seen* seen) : seen_(seen) {}
+    SamplingResult ShouldSample(const SpanContext&, const TraceId&, std::string_view, SpanKind kind,
+                                const Attributes& attributes) const override {
+      seen_->kind = kind;
+      seen_->attributes = attributes.size();
+      return {SamplingDecision::kRecordAndSample, {{"sampler.said", int64_t{7}}}};
+    }
+    std::string Description() const override { return "KindSampler"; }
+
+   private:
+    Seen* seen_;
+  };
+  Seen seen;
+  TracerProviderOptions po;
+  po.sampler = std::make_shared<KindSampler>(&seen);
+  Harness h(std::move(po));
+  Tracer* t = h.provider->GetTracer("lib");
+  SpanContext parent_ctx;
+  {
+    ScopedSpan parent(*t, "parent");
+    parent_ctx = parent->GetContext();
+    Span child = t->StartSpan("child", SpanKind::kClient);
+    EXPECT_EQ(seen.kind, SpanKind::kClient);
+    EXPECT_EQ(seen.attributes, 0u);
+    child.SetAttribute("k", "v");
+  }
+  auto spans = h.spans();
+  ASSERT_EQ(spans.size(), 2u);
+  const SpanData& c = spans[0].data;
+  EXPECT_EQ(c.name, "child");
+  EXPECT_EQ(c.kind, SpanKind::kClient);
+  EXPECT_EQ(c.trace_id, parent_ctx.trace_id);
+  EXPECT_EQ(c.parent_span_id, parent_ctx.span_id);
+  ASSERT_EQ(c.attributes.size(), 2u);
+  EXPECT_EQ(c.attributes[0].key, "sampler.said");
+  EXPECT_EQ(c.attributes[1].key, "k");
+}
+
 TEST(Tracer, RemoteParentKeepsTraceStateAndFlags) {
   Harness h;
   SpanContext remote;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "absl/base/attributes.h"
 #include "absl/time/clock.h"
@@ -97,13 +98,17 @@ void SetAttr(ActiveSpan* a, std::string_view key, size_t max_value, const Put& p
   if (i < ActiveSpan::kMemo) {
     const ActiveSpan::Memo& m = a->memo[i];
     const size_t need = 1 + sdk::kMaxVarint + key.size() + max_value;
-    if (m.ptr == key.data() && m.len == key.size() &&
+    // A table id under 128 is one byte: no call in this path, so no
+    // registers to save.
+    if (m.ptr == key.data() && m.len == key.size() && m.key.id - 1 < 127 &&
         (a->key_bits[m.key.bit.word] & m.key.bit.bit) == 0 &&
         a->attr_count < a->attribute_count_limit && a->attrs.HasRoom(need)) {
       a->intern_calls = i + 1;
       a->key_bits[m.key.bit.word] |= m.key.bit.bit;
       ++a->attr_count;
-      a->attrs.Commit(put(PutKeyAt(a->attrs.end(), m.key.id, key)));
+      char* w = a->attrs.end();
+      *w = static_cast<char>(m.key.id);
+      a->attrs.Commit(put(w + 1));
       return;
     }
   }
@@ -251,7 +256,10 @@ void Span::SetAttribute(std::string_view key, std::string_view value) {
   if (!rec_) return;
   const uint32_t limit = rec_->value_length_limit;
   if (value.size() > limit) value = value.substr(0, limit);
-  SetAttr(rec_, key, MaxString(value), [value](char* w) { return PutStringAt(w, value); });
+  auto put = [value](char* w) { return PutStringAt(w, value); };
+  // Short values (most) are copied without a call.
+  if (value.size() > 16) return SetAttrSlow(rec_, key, MaxString(value), put);
+  SetAttr(rec_, key, MaxString(value), put);
 }
 
 void Span::SetAttribute(std::string_view key, int64_t value) {
@@ -367,11 +375,12 @@ void Span::End(uint64_t end_time_unix_nano) {
 
 // ---- Tracer --------------------------------------------------------------
 
-Span Tracer::StartSpan(std::string_view name, const StartSpanOptions& options) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline Span Tracer::Start(std::string_view name, SpanKind kind,
+                                                       const Context& parent,
+                                                       const StartSpanOptions* options) {
   // Every return returns `span`, so it is built in the caller's place.
   Span span;
   if (provider_ == nullptr || provider_->shut_down()) return span;
-  const Context& parent = options.parent ? *options.parent : Context::Current();
   const SpanContext& pc = parent.span_context();
   const bool has_parent = pc.IsValid();
   SpanContext& ctx = span.context_;
@@ -384,17 +393,22 @@ Span Tracer::StartSpan(std::string_view name, const StartSpanOptions& options) {
     ctx.trace_id = has_parent ? pc.trace_id : provider_->ids().NewTraceId();
     ctx.span_id = provider_->ids().NewSpanId();
   }
-  SamplingResult sr;
+  // A user's sampler's result (it may add attributes); the SDK's own give
+  // only a decision.
+  std::optional<SamplingResult> sr;
+  SamplingDecision decision;
   const sdk::SamplerShape shape = provider_->sampler_shape();
   if (shape != sdk::SamplerShape::kOther) {
-    sr.decision = sdk::Decide(shape, pc);
+    decision = sdk::Decide(shape, pc);
   } else {
-    sr =
-        provider_->sampler().ShouldSample(pc, ctx.trace_id, name, options.kind, options.attributes);
+    static const Attributes kNone;
+    sr = provider_->sampler().ShouldSample(pc, ctx.trace_id, name, kind,
+                                           options ? options->attributes : kNone);
+    decision = sr->decision;
   }
   if (has_parent) ctx.trace_state = pc.trace_state;
-  ctx.trace_flags = sr.decision == SamplingDecision::kRecordAndSample ? kTraceFlagSampled : 0;
-  if (sr.decision == SamplingDecision::kDrop) return span;  // a context, not recording
+  ctx.trace_flags = decision == SamplingDecision::kRecordAndSample ? kTraceFlagSampled : 0;
+  if (decision == SamplingDecision::kDrop) return span;  // a context, not recording
 
   ActiveSpan* a = ActiveSpan::Acquire();
   a->tracer = this;
@@ -409,27 +423,41 @@ Span Tracer::StartSpan(std::string_view name, const StartSpanOptions& options) {
   a->flags = ctx.trace_flags | 0x100 | (has_parent && pc.is_remote ? 0x200 : 0);
   a->name.Clear();
   sdk::PutKeyRef(&a->name, a->Intern(name).id, name);
-  a->kind = options.kind;
+  a->kind = kind;
   const SpanLimits& limits = provider_->limits();
   a->attribute_count_limit = limits.attribute_count;
   a->value_length_limit = limits.attribute_value_length;
   a->event_count_limit = limits.event_count;
   a->attributes_per_event_limit = limits.attributes_per_event;
   a->start_time_unix_nano =
-      options.start_time_unix_nano ? options.start_time_unix_nano : NowNanos();
+      options && options->start_time_unix_nano ? options->start_time_unix_nano : NowNanos();
   span.rec_ = a;
-  for (const auto& kv : options.attributes) SetAnyValue(a, kv.key, kv.value);
-  for (const auto& kv : sr.attributes) SetAnyValue(a, kv.key, kv.value);
-  for (const auto& link : options.links) {
-    SpanContext lc;
-    lc.trace_id = link.trace_id;
-    lc.span_id = link.span_id;
-    lc.trace_state = link.trace_state;
-    lc.trace_flags = static_cast<uint8_t>(link.flags & 0xff);
-    span.AddLink(lc, link.attributes);
+  if (options) {
+    for (const auto& kv : options->attributes) SetAnyValue(a, kv.key, kv.value);
+  }
+  if (sr) {
+    for (const auto& kv : sr->attributes) SetAnyValue(a, kv.key, kv.value);
+  }
+  if (options) {
+    for (const auto& link : options->links) {
+      SpanContext lc;
+      lc.trace_id = link.trace_id;
+      lc.span_id = link.span_id;
+      lc.trace_state = link.trace_state;
+      lc.trace_flags = static_cast<uint8_t>(link.flags & 0xff);
+      span.AddLink(lc, link.attributes);
+    }
   }
   for (auto& p : provider_->processors()) p->OnStart(span, parent);
   return span;
+}
+
+Span Tracer::StartSpan(std::string_view name, const StartSpanOptions& options) {
+  return Start(name, options.kind, options.parent ? *options.parent : Context::Current(), &options);
+}
+
+Span Tracer::StartSpan(std::string_view name, SpanKind kind) {
+  return Start(name, kind, Context::Current(), nullptr);
 }
 
 Tracer* NoopTracer() {
