@@ -11,9 +11,9 @@
 
 #include "sdk/trace/record_encoder.h"
 #include "sdk/trace/string_table.h"
-#include "wire/otlp_encoder.h"
 #include "tracewire/span_exporters.h"
 #include "tracewire/trace.h"
+#include "wire/otlp_encoder.h"
 
 namespace tracewire {
 namespace {
@@ -128,7 +128,8 @@ TEST(SpanRecord, KeysAndNamesTooLongToInternAreKeptWhole) {
   ASSERT_EQ(spans.size(), 1u);
   const SpanData& d = spans[0].data;
   EXPECT_EQ(d.name, long_name);
-  EXPECT_EQ(d.attributes, (Attributes{{long_key, "replaced, and longer than before"}, {"short", 1}}));
+  EXPECT_EQ(d.attributes,
+            (Attributes{{long_key, "replaced, and longer than before"}, {"short", 1}}));
   ASSERT_EQ(d.events.size(), 1u);
   EXPECT_EQ(d.events[0].name, long_name);
   EXPECT_EQ(d.events[0].attributes, (Attributes{{long_key, 2.5}}));
@@ -399,10 +400,11 @@ TEST(SpanRecord, EncodesTheSameBytesAsTheDecodedSpan) {
   full.SetAttribute("", "empty key");
   full.SetAttribute("bytes", Bytes{std::string("\0\1", 2)});
   full.SetAttribute("arr", AnyValue::Array{AnyValue("a"), AnyValue(AnyValue::Array{AnyValue(1)}),
-                                          AnyValue(AnyValue::KvList{{"k", 2.5}})});
+                                           AnyValue(AnyValue::KvList{{"k", 2.5}})});
   full.SetAttribute("map", AnyValue::KvList{{"inner", AnyValue::Array{}}, {"b", true}});
   for (int i = 0; i < 5; ++i) full.SetAttribute("over" + std::to_string(i), i);  // some dropped
-  full.AddEvent("early", {{"k", "v"}}, so.start_time_unix_nano - 10);  // before the start
+  full.AddEvent("early", {{"k", "v"}, {"t", true}, {"big", int64_t{1} << 40}},
+                so.start_time_unix_nano - 10);  // before the start
   full.AddEvent("ev", Attributes{{"list", AnyValue::Array{AnyValue("x")}}});
   full.AddEvent("dropped");
   SpanContext link;
@@ -471,8 +473,10 @@ TEST(SpanRecord, EncodedSpansSplitLikeTheDecodedOnes) {
     ours.push_back({&r.resource(), &r.scope(), {&encoded[i]}});
     theirs.push_back({&r.resource(), &r.scope(), {&r.data()}});
   }
-  const auto ours_split = wire::SplitTracesRequest(std::span<const ScopedItems<EncodedSpan>>(ours), 2000);
-  const auto theirs_split = wire::SplitTracesRequest(std::span<const ScopedItems<SpanData>>(theirs), 2000);
+  const auto ours_split =
+      wire::SplitTracesRequest(std::span<const ScopedItems<EncodedSpan>>(ours), 2000);
+  const auto theirs_split =
+      wire::SplitTracesRequest(std::span<const ScopedItems<SpanData>>(theirs), 2000);
   ASSERT_GT(theirs_split.size(), 3u);
   ASSERT_EQ(ours_split.size(), theirs_split.size());
   for (size_t i = 0; i < ours_split.size(); ++i) {

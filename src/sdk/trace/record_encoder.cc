@@ -19,8 +19,8 @@ using wire::kVarint;
 
 using wire::Fixed64FieldSize;
 using wire::LdSize;
-using wire::PutBytesField;
 using wire::PutByte;
+using wire::PutBytesField;
 using wire::PutFixed32;
 using wire::PutFixed64Field;
 using wire::PutLd;
@@ -44,13 +44,18 @@ TW_INLINE uint8_t TakeTag(RecordReader& rd) { return static_cast<uint8_t>(*rd.Ra
 
 class Writer {
  public:
-  explicit Writer(ByteBuf* out) : out_(out), p_(out->Reserve(0)) {}
+  explicit Writer(ByteBuf* out)
+      : out_(out), p_(out->Reserve(0)), limit_(out->mutable_data() + out->capacity()) {}
   char* Done() { return p_; }
 
-  // Room for n more bytes at p_.
+  // Room for n more bytes at p_: a compare, unless the buffer must grow.
   TW_INLINE void Ensure(size_t n) {
+    if (ABSL_PREDICT_FALSE(static_cast<size_t>(limit_ - p_) < n)) Grow(n);
+  }
+  ABSL_ATTRIBUTE_NOINLINE void Grow(size_t n) {
     out_->Commit(p_);
     p_ = out_->Reserve(n);
+    limit_ = out_->mutable_data() + out_->capacity();
   }
   TW_INLINE size_t Offset() const { return static_cast<size_t>(p_ - out_->data()); }
 
@@ -70,7 +75,7 @@ class Writer {
       return;
     }
     const size_t extra = VarintSize(n) - 1;
-    Ensure(extra);
+    Ensure(extra);  // may move the buffer
     d = out_->mutable_data();
     std::memmove(d + at + 1 + extra, d + at + 1, n);
     PutVarint(d + at, n);
@@ -134,9 +139,17 @@ class Writer {
     }
   }
 
-  // A KeyValue field tagged `tag`.
+  // A KeyValue field tagged `tag`. A scalar value's size is known before it
+  // is written, so the common case writes both lengths at once, without
+  // placeholders; arrays and maps take the general path.
   TW_INLINE void KeyValue(uint8_t tag, RecordReader& rd) {
     const std::string_view key = rd.KeyRef();
+    const char* value_at = rd.pos();
+    const uint8_t vtag = static_cast<uint8_t>(*value_at);
+    if (ABSL_PREDICT_TRUE(vtag <= kTagDouble)) {
+      ScalarKeyValue(tag, key, vtag, rd);
+      return;
+    }
     Ensure(2 + 1 + kMaxVarint + key.size() + 2);
     const size_t at = Open(tag);
     p_ = PutStrField(p_, Tag(1, kLen), key);
@@ -144,6 +157,63 @@ class Writer {
     ValueBody(rd);
     Close(v);
     Close(at);
+  }
+
+  // KeyValue with a string, bool, int or double value (or an empty one).
+  TW_INLINE void ScalarKeyValue(uint8_t tag, std::string_view key, uint8_t vtag, RecordReader& rd) {
+    (void)rd.Raw(1);  // the value's tag
+    std::string_view s;
+    uint64_t v = 0;
+    size_t vlen;  // the AnyValue message's size
+    switch (vtag) {
+      case kTagString:
+        s = rd.Str();
+        vlen = 1 + VarintSize(s.size()) + s.size();
+        break;
+      case kTagFalse:
+      case kTagTrue:
+        vlen = 2;
+        break;
+      case kTagInt:
+        v = static_cast<uint64_t>(UnZigZag(rd.Varint()));
+        vlen = 1 + VarintSize(v);
+        break;
+      case kTagDouble:
+        s = std::string_view(rd.Raw(8), 8);
+        vlen = 9;
+        break;
+      default:  // kTagEmpty: an AnyValue with no field set
+        vlen = 0;
+        break;
+    }
+    const size_t klen = key.empty() ? 0 : 1 + VarintSize(key.size()) + key.size();
+    const size_t kvlen = klen + 1 + VarintSize(vlen) + vlen;
+    Ensure(1 + kMaxVarint + kvlen);
+    char* p = PutVarint(PutByte(p_, tag), kvlen);
+    p = PutStrField(p, Tag(1, kLen), key);  // an empty key is left out
+    p = PutVarint(PutByte(p, Tag(2, kLen)), vlen);
+    switch (vtag) {
+      case kTagString:
+        p = PutBytesField(p, Tag(1, kLen), s.data(), s.size());
+        break;
+      case kTagFalse:
+        p = PutByte(PutByte(p, Tag(2, kVarint)), 0);
+        break;
+      case kTagTrue:
+        p = PutByte(PutByte(p, Tag(2, kVarint)), 1);
+        break;
+      case kTagInt:
+        p = PutVarint(PutByte(p, Tag(3, kVarint)), v);
+        break;
+      case kTagDouble:
+        p = PutByte(p, Tag(4, kI64));
+        std::memcpy(p, s.data(), 8);
+        p += 8;
+        break;
+      default:
+        break;
+    }
+    p_ = p;
   }
 
   void Attributes(uint8_t tag, RecordReader& rd, uint64_t count) {
@@ -155,6 +225,7 @@ class Writer {
  private:
   ByteBuf* out_;
   char* p_;
+  char* limit_;  // the end of out_'s capacity
 };
 
 void PutSpan(const RecordedSpan& r, Writer& w) {

@@ -39,9 +39,9 @@
 #include <vector>
 
 #include "sdk/trace/string_table.h"
-#include "wire/wire_primitives.h"
 #include "tracewire/telemetry_data.h"
 #include "tracewire/trace.h"
+#include "wire/wire_primitives.h"
 
 namespace tracewire::sdk {
 
@@ -153,6 +153,11 @@ class RecordReader {
       ++p_;
       return c;
     }
+    const uint8_t c2 = static_cast<uint8_t>(p_[1]);  // two bytes: small ints, event times
+    if (c2 < 0x80) {
+      p_ += 2;
+      return (c & 0x7fu) | static_cast<uint64_t>(c2) << 7;
+    }
     return VarintSlow();
   }
   std::string_view Str() {
@@ -189,7 +194,8 @@ struct KeyBit {
   uint64_t bit = 0;
 };
 inline KeyBit KeyBitOf(std::string_view key) {
-  const size_t h = key.size() * 7 + (key.empty() ? 0 : static_cast<unsigned char>(key.back()) +
+  const size_t h = key.size() * 7 + (key.empty() ? 0
+                                                 : static_cast<unsigned char>(key.back()) +
                                                        static_cast<unsigned char>(key[0]) * 3);
   return {static_cast<uint32_t>((h >> 6) & 1), uint64_t{1} << (h & 63)};
 }
