@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "common/mpmc_queue.h"
-#include "wire/wire_primitives.h"
 #include "sdk/trace/string_table.h"
+#include "wire/wire_primitives.h"
 
 namespace tracewire::sdk {
 
@@ -427,6 +427,8 @@ void ReleaseAll(std::vector<SpanRef>* refs) {
 
 void RecordedSpan::Release(RecordedSpan* r) { DropFromChunk(Destroy(r), 1); }
 
+static char* SealBody(const ActiveSpan& a, char* w);
+
 RecordedSpan* Seal(const ActiveSpan& a, uint64_t end_time) {
   // Room for the most the body can take (two lengths, six 32-bit counts);
   // what is left over is given back once the body is written.
@@ -445,9 +447,43 @@ RecordedSpan* Seal(const ActiveSpan& a, uint64_t end_time) {
   r->kind = a.kind;
   r->status = a.status;
   char* w = reinterpret_cast<char*>(r + 1);
-  auto copy = [&w](const ByteBuf& b) {
-    w = wire::PutRaw(w, b.data(), b.size());
-  };
+  // The common span: a short name, attributes and events under their limits
+  // and fewer than 128 of each, no trace state, status message or links.
+  // Its counts are one byte each, and the name is copied in two fixed moves
+  // (a ByteBuf holding bytes has at least 64 of capacity, and `bound` leaves
+  // room past the name).
+  if ((a.trace_state.size() | a.status_message.size() | a.links.size() | a.dropped_attrs |
+       a.dropped_events | a.dropped_links) == 0 &&
+      a.name.size() - 1 < 16 && (a.attr_count | a.event_count) < 128) {
+    uint64_t n0, n1;
+    std::memcpy(&n0, a.name.data(), 8);
+    std::memcpy(&n1, a.name.data() + 8, 8);
+    std::memcpy(w, &n0, 8);
+    std::memcpy(w + 8, &n1, 8);
+    w += a.name.size();
+    w[0] = 0;  // trace state
+    w[1] = 0;  // status message
+    w[2] = 0;  // dropped attributes
+    w[3] = static_cast<char>(a.attr_count);
+    w = wire::PutRaw(w + 4, a.attrs.data(), a.attrs.size());
+    w[0] = 0;  // dropped events
+    w[1] = static_cast<char>(a.event_count);
+    w = wire::PutRaw(w + 2, a.events.data(), a.events.size());
+    w[0] = 0;  // dropped links
+    w[1] = 0;  // links
+    w += 2;
+  } else {
+    w = SealBody(a, w);
+  }
+  const size_t body = static_cast<size_t>(w - reinterpret_cast<char*>(r + 1));
+  r->body_size = static_cast<uint32_t>(body);
+  TrimLastRecord(mem, sizeof(RecordedSpan) + bound, sizeof(RecordedSpan) + body);
+  return r;
+}
+
+// Seal's general case: writes the body at w and returns its end.
+static char* SealBody(const ActiveSpan& a, char* w) {
+  auto copy = [&w](const ByteBuf& b) { w = wire::PutRaw(w, b.data(), b.size()); };
   copy(a.name);
   w = PutVarint(w, a.trace_state.size());
   copy(a.trace_state);
@@ -462,10 +498,7 @@ RecordedSpan* Seal(const ActiveSpan& a, uint64_t end_time) {
   w = PutVarint(w, a.dropped_links);
   w = PutVarint(w, a.link_count);
   copy(a.links);
-  const size_t body = static_cast<size_t>(w - reinterpret_cast<char*>(r + 1));
-  r->body_size = static_cast<uint32_t>(body);
-  TrimLastRecord(mem, sizeof(RecordedSpan) + bound, sizeof(RecordedSpan) + body);
-  return r;
+  return w;
 }
 
 void Materialize(const RecordedSpan& r, SpanData* out) {
