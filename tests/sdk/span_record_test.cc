@@ -158,6 +158,42 @@ TEST(SpanRecord, EveryValueTypeRoundTrips) {
   EXPECT_EQ(spans[0].data.attributes, want);
 }
 
+// Seal writes the common span (short name, no trace state, status message
+// or links) by a shorter path than the others: both read back the same.
+TEST(SpanRecord, CommonAndGeneralSpansReadBackTheSame) {
+  Harness h;
+  Tracer* t = h.provider->GetTracer("x");
+  for (const std::string name : {"sixteen-chars-ok", "seventeen-chars-x"}) {
+    for (bool error : {false, true}) {
+      Span s = t->StartSpan(name, SpanKind::kServer);
+      s.SetAttribute("a", "b");
+      s.SetAttribute("n", int64_t{300});
+      s.AddEvent("e", {{"k", "v"}}, 5);
+      s.AddEvent("f", {}, 6);
+      s.SetStatus(error ? StatusCode::kError : StatusCode::kOk, "why");
+      s.End(7);
+    }
+  }
+  const auto spans = h.exporter->spans();
+  ASSERT_EQ(spans.size(), 4u);
+  for (const auto& f : spans) {
+    const SpanData& d = f.data;
+    EXPECT_EQ(d.attributes, (Attributes{{"a", "b"}, {"n", int64_t{300}}})) << d.name;
+    ASSERT_EQ(d.events.size(), 2u) << d.name;
+    EXPECT_EQ(d.events[0].name, "e");
+    EXPECT_EQ(d.events[0].time_unix_nano, 5u);
+    EXPECT_EQ(d.events[0].attributes, (Attributes{{"k", "v"}}));
+    EXPECT_EQ(d.events[1].name, "f");
+    EXPECT_TRUE(d.events[1].attributes.empty());
+    EXPECT_TRUE(d.links.empty());
+    EXPECT_EQ(d.dropped_attributes_count, 0u);
+  }
+  EXPECT_EQ(spans[0].data.name, "sixteen-chars-ok");
+  EXPECT_EQ(spans[0].data.status_message, "");
+  EXPECT_EQ(spans[1].data.status_message, "why");
+  EXPECT_EQ(spans[3].data.name, "seventeen-chars-x");
+}
+
 TEST(SpanRecord, SpanBiggerThanAChunkRoundTrips) {
   Harness h;
   Tracer* t = h.provider->GetTracer("x");
