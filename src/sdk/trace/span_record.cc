@@ -7,6 +7,7 @@
 #include "sdk/trace/span_record.h"
 
 #include <algorithm>
+#include <array>
 #include <vector>
 
 #include "common/mpmc_queue.h"
@@ -218,6 +219,7 @@ struct ThreadSpanState {
   Chunk* chunk = nullptr;  // the chunk records are appended to
   size_t used = 0;         // bytes of it in use
   int64_t records = 0;     // records put in it
+  uint32_t home = 0;       // 1 + the spare-chunk queue this thread uses (0: not chosen yet)
 };
 thread_local constinit ThreadSpanState tls;
 
@@ -293,33 +295,56 @@ struct alignas(16) Chunk {
   // decoded (MarkShared). While it is clear, a batch holding the only
   // reference to each record releases them without reading them.
   std::atomic<bool> shared;
+  uint8_t home;  // the spare-chunk queue it goes back to
 };
 
-// Freed chunks wait here for reuse, up to kSpareChunks (4 MiB): freeing
-// and allocating 64 KiB blocks in turn made the allocator return the pages
-// to the kernel and fault them in again, at a page fault per 20 spans.
+// Freed chunks wait for reuse, up to kSpareChunks (4 MiB): freeing and
+// allocating 64 KiB blocks in turn made the allocator return the pages to
+// the kernel and fault them in again, at a page fault per 20 spans.
+//
+// There are kHomes queues, and threads are spread over them in the order
+// they first allocate a chunk. A chunk goes back to the queue of the thread
+// that wrote it (whichever thread frees it), so that thread reuses it: its
+// lines are still in that core's cache. From one shared queue, two threads
+// ending spans on two cores took each other's chunks half the time, and
+// every line of a record was then fetched from the other core first
+// (2 threads: 9.0 M -> 10.x M spans/s).
 constexpr size_t kSpareChunks = 64;
-common::MpmcQueue<void*>& SpareChunks() {
-  static auto* q = new common::MpmcQueue<void*>(kSpareChunks);  // never destroyed
-  return *q;
+constexpr uint32_t kHomes = 4;
+common::MpmcQueue<void*>& SpareChunks(uint32_t home) {
+  static auto* queues = [] {  // never destroyed
+    auto* q = new std::array<common::MpmcQueue<void*>*, kHomes>;
+    for (auto& one : *q) one = new common::MpmcQueue<void*>(kSpareChunks / kHomes);
+    return q;
+  }();
+  return *(*queues)[home];
+}
+
+// This thread's spare-chunk queue.
+uint32_t MyHome() {
+  static std::atomic<uint32_t> threads{0};
+  if (tls.home == 0) [[unlikely]]
+    tls.home = threads.fetch_add(1, std::memory_order_relaxed) % kHomes + 1;
+  return tls.home - 1;
 }
 
 std::atomic<int64_t> chunks_in_use{0};  // relaxed: a statistic
 
 Chunk* NewChunk(size_t size, int64_t live) {
   chunks_in_use.fetch_add(1, std::memory_order_relaxed);
+  const uint32_t home = MyHome();
   void* p = nullptr;
-  if (size != kChunkSize || !SpareChunks().TryPop(&p)) {
+  if (size != kChunkSize || !SpareChunks(home).TryPop(&p)) {
     p = std::aligned_alloc(kChunkSize, size);
     if (p == nullptr) std::abort();
   }
-  return new (p) Chunk{{live}, size, {false}};
+  return new (p) Chunk{{live}, size, {false}, static_cast<uint8_t>(home)};
 }
 
 // `size`: kChunkSize, or more for a chunk that holds one big span.
 void FreeChunk(Chunk* c, size_t size) {
   chunks_in_use.fetch_sub(1, std::memory_order_relaxed);
-  if (size != kChunkSize || !SpareChunks().TryPush(c)) std::free(c);
+  if (size != kChunkSize || !SpareChunks(c->home).TryPush(c)) std::free(c);
 }
 
 Chunk* ChunkOf(const RecordedSpan* r) {
