@@ -308,7 +308,7 @@ struct alignas(16) Chunk {
 // lines are still in that core's cache. From one shared queue, two threads
 // ending spans on two cores took each other's chunks half the time, and
 // every line of a record was then fetched from the other core first
-// (2 threads: 9.0 M -> 10.x M spans/s).
+// (2 threads: 9.2 M -> 10.7 M spans/s).
 constexpr size_t kSpareChunks = 64;
 constexpr uint32_t kHomes = 4;
 common::MpmcQueue<void*>& SpareChunks(uint32_t home) {
