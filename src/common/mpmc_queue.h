@@ -43,6 +43,9 @@ class MpmcQueue {
           c.value = std::move(v);
           c.seq.store(pos + 1, std::memory_order_release);  // publish the value
           *pushed_at = pos;
+          // The cells a few pushes on were last written by a consumer (on
+          // another core): ask for their line now, for writing.
+          __builtin_prefetch(&cells_[Index(pos + kPrefetchAhead)], 1);
           return true;
         }
       } else if (dif < 0) {
@@ -121,6 +124,7 @@ class MpmcQueue {
 
  private:
   size_t Index(size_t pos) const { return pow2_ ? pos & (cap_ - 1) : pos % cap_; }
+  static constexpr size_t kPrefetchAhead = 8;  // cells: two lines of 16-byte cells
 
   struct Cell {
     std::atomic<size_t> seq;
