@@ -308,6 +308,8 @@ class ScopedSpan {
  public:
   ScopedSpan(Tracer& tracer, std::string_view name, const StartSpanOptions& options = {})
       : span_(tracer.StartSpan(name, options)), scope_(span_.ContextWithSpan().Attach()) {}
+  ScopedSpan(Tracer& tracer, std::string_view name, SpanKind kind)
+      : span_(tracer.StartSpan(name, kind)), scope_(span_.ContextWithSpan().Attach()) {}
   Span& operator*() { return span_; }
   Span* operator->() { return &span_; }
 

@@ -144,8 +144,9 @@ TEST(Tracer, StartSpanWithOnlyAKind) {
   Tracer* t = h.provider->GetTracer("lib");
   SpanContext parent_ctx;
   {
-    ScopedSpan parent(*t, "parent");
+    ScopedSpan parent(*t, "parent", SpanKind::kServer);
     parent_ctx = parent->GetContext();
+    EXPECT_EQ(seen.kind, SpanKind::kServer);
     Span child = t->StartSpan("child", SpanKind::kClient);
     EXPECT_EQ(seen.kind, SpanKind::kClient);
     EXPECT_EQ(seen.attributes, 0u);
@@ -161,6 +162,7 @@ TEST(Tracer, StartSpanWithOnlyAKind) {
   ASSERT_EQ(c.attributes.size(), 2u);
   EXPECT_EQ(c.attributes[0].key, "sampler.said");
   EXPECT_EQ(c.attributes[1].key, "k");
+  EXPECT_EQ(spans[1].data.kind, SpanKind::kServer);
 }
 
 TEST(Tracer, RemoteParentKeepsTraceStateAndFlags) {
