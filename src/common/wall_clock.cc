@@ -64,6 +64,11 @@ TscTimeline::Anchor TscTimeline::Update(uint64_t tsc, uint64_t ns) {
 
 namespace {
 
+// wall_clock_internal::SetClocksourcePathForTest; read by the updater only.
+std::atomic<const char*> clocksource_path{
+    "/sys/devices/system/clocksource/clocksource0/current_clocksource"};
+const char* ClocksourcePath() { return clocksource_path.load(std::memory_order_acquire); }
+
 using wall_clock_internal::KernelNanos;
 
 using wall_clock_internal::ReadTsc;
@@ -72,9 +77,11 @@ using wall_clock_internal::shared;
 #if defined(__x86_64__)
 
 // The kernel keeps time with the TSC only when it found the counter
-// invariant and in step across CPUs.
+// invariant and in step across CPUs. It may give it up later (it found the
+// counters apart, or a watchdog saw the TSC drift): the updater looks again
+// at every re-anchor (at most once a second once calibrated).
 bool KernelUsesTsc() {
-  FILE* f = std::fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
+  FILE* f = std::fopen(ClocksourcePath(), "r");
   if (f == nullptr) return false;
   char buf[32] = {};
   const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
@@ -151,6 +158,10 @@ namespace wall_clock_internal {
 
 Shared shared;
 
+void SetClocksourcePathForTest(const char* path) {
+  clocksource_path.store(path, std::memory_order_release);
+}
+
 uint64_t KernelNanos() {
   timespec t;
   clock_gettime(CLOCK_REALTIME, &t);
@@ -171,6 +182,14 @@ uint64_t Slow(const TscTimeline::Anchor& seen) {
         d <= static_cast<int64_t>(seen.refresh_after + seen.refresh_after / 8)) {
       return TscTimeline::Convert(seen, seen.tsc + static_cast<uint64_t>(d));
     }
+    return KernelNanos();
+  }
+  if (!KernelUsesTsc()) {
+    // The kernel gave up the TSC: so do we, for good (it does not take it
+    // back). Readers see no anchor, come here, and read the kernel's clock.
+    use_tsc.store(false, std::memory_order_release);
+    Publish({});
+    updating.store(false, std::memory_order_release);
     return KernelNanos();
   }
   uint64_t tsc = 0, ns = 0;

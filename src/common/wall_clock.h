@@ -84,6 +84,9 @@ extern Shared shared;
 uint64_t Slow(const TscTimeline::Anchor& seen);
 // CLOCK_REALTIME from the kernel.
 uint64_t KernelNanos();
+// Where the updater reads the kernel's clocksource from (tests: a file of
+// their own). The string must outlive its use.
+void SetClocksourcePathForTest(const char* path);
 
 inline uint64_t ReadTsc() {
 #if defined(__x86_64__)

@@ -1,8 +1,11 @@
 #include "common/wall_clock.h"
 
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cstdint>
+#include <cstdio>
 
 #include "gtest/gtest.h"
 
@@ -158,6 +161,45 @@ TEST(WallNanos, AgreesWithTheKernelsClock) {
   }
   EXPECT_LT(worst, 100'000) << "ns off; tsc=" << WallClockUsesTsc();
   EXPECT_GT(reads, 1000);
+}
+
+// The kernel may give up the TSC as its clocksource while the process runs:
+// WallNanos then reads the kernel's clock. In a child process, so that the
+// other tests keep their clock; the clocksource is a file of the test's.
+TEST(WallNanos, FollowsTheKernelOffTheTsc) {
+  if (!WallClockUsesTsc()) GTEST_SKIP() << "the kernel does not keep time with the TSC here";
+  char path[] = "/tmp/tw_clocksource_XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, "tsc\n", 4), 4);
+  close(fd);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    wall_clock_internal::SetClocksourcePathForTest(path);
+    // Still the TSC: the child calibrates again (fork handler) and keeps it.
+    const uint64_t calibrated = Realtime() + 50 * kMs;
+    while (Realtime() < calibrated) (void)WallNanos();
+    if (!WallClockUsesTsc()) _exit(10);
+    FILE* f = std::fopen(path, "w");
+    std::fputs("hpet\n", f);
+    std::fclose(f);
+    // The next re-anchor (at most a second away) looks again.
+    const uint64_t give_up = Realtime() + 3000 * kMs;
+    while (WallClockUsesTsc() && Realtime() < give_up) (void)WallNanos();
+    if (WallClockUsesTsc()) _exit(11);
+    const uint64_t before = Realtime();
+    const uint64_t w = WallNanos();
+    const uint64_t after = Realtime();
+    _exit(w >= before && w <= after ? 0 : 12);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  unlink(path);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "10: lost the TSC too early, 11: kept it, 12: off the kernel";
+  EXPECT_TRUE(WallClockUsesTsc());  // this process kept it
 }
 
 }  // namespace
