@@ -234,7 +234,9 @@ class Span {
   Span& operator=(Span&& o) noexcept;
   Span(const Span&) = delete;
   Span& operator=(const Span&) = delete;
-  ~Span();  // ends the span if it was not ended
+  ~Span() {  // ends the span if it was not ended
+    if (rec_ != nullptr) End();
+  }
 
   void SetAttribute(std::string_view key, AnyValue value);
   // Overloads for the common scalar types: they reuse the span's storage and
