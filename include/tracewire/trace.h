@@ -173,6 +173,18 @@ class BatchSpanProcessor : public SpanProcessor {
   struct Impl;
 
  private:
+  friend class Span;
+  // Span::End's path when this is the provider's only processor: a queue
+  // cell claimed before the span is sealed, and filled with its record
+  // after. TryClaim is false when the queue is full or shut down (End then
+  // seals and calls OnEnd).
+  struct Claim {
+    void* stripe = nullptr;
+    size_t pos = 0;
+  };
+  bool TryClaim(Claim* claim);
+  void Fill(const Claim& claim, sdk::RecordedSpan* record);
+
   explicit BatchSpanProcessor(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
   std::shared_ptr<Impl> impl_;
 };

@@ -32,6 +32,17 @@ class MpmcQueue {
 
   // Also tells the position the value took: pushes before it, ever.
   bool TryPush(T v, size_t* pushed_at) {
+    if (!TryClaim(pushed_at)) return false;
+    Fill(*pushed_at, std::move(v));
+    return true;
+  }
+
+  // TryPush in two steps: TryClaim takes the next cell (false: full) and
+  // tells its position; Fill(pos, v) then publishes the value there. Until
+  // it does, poppers stop at that cell (as at a producer preempted inside
+  // TryPush). A producer that has the value to write yet claims first, so
+  // that the claim's atomic operation does not wait for those writes.
+  bool TryClaim(size_t* claimed) {
     size_t pos = tail_.load(std::memory_order_relaxed);
     for (;;) {
       Cell& c = cells_[Index(pos)];
@@ -40,12 +51,7 @@ class MpmcQueue {
       const intptr_t dif = static_cast<intptr_t>(seq) - static_cast<intptr_t>(pos);
       if (dif == 0) {
         if (tail_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
-          c.value = std::move(v);
-          c.seq.store(pos + 1, std::memory_order_release);  // publish the value
-          *pushed_at = pos;
-          // The cells a few pushes on were last written by a consumer (on
-          // another core): ask for their line now, for writing.
-          __builtin_prefetch(&cells_[Index(pos + kPrefetchAhead)], 1);
+          *claimed = pos;
           return true;
         }
       } else if (dif < 0) {
@@ -54,6 +60,14 @@ class MpmcQueue {
         pos = tail_.load(std::memory_order_relaxed);
       }
     }
+  }
+  void Fill(size_t pos, T v) {
+    Cell& c = cells_[Index(pos)];
+    c.value = std::move(v);
+    c.seq.store(pos + 1, std::memory_order_release);  // publish the value
+    // The cells a few pushes on were last written by a consumer (on another
+    // core): ask for their line now, for writing.
+    __builtin_prefetch(&cells_[Index(pos + kPrefetchAhead)], 1);
   }
 
   bool TryPop(T* out) {

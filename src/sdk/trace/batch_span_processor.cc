@@ -458,6 +458,32 @@ void BatchSpanProcessor::OnEnd(SpanRef span) {
   }
 }
 
+bool BatchSpanProcessor::TryClaim(Claim* claim) {
+  Impl& m = *impl_;
+  if (m.closed.load(std::memory_order_acquire)) return false;
+  Impl::Stripe& mine = m.MyStripe();
+  if (mine.queue->TryClaim(&claim->pos)) {
+    claim->stripe = &mine;
+    return true;
+  }
+  for (size_t i = 0; i < m.stripe_count; ++i) {
+    if (&m.stripes[i] != &mine && m.stripes[i].queue->TryClaim(&claim->pos)) {
+      claim->stripe = &m.stripes[i];
+      return true;
+    }
+  }
+  return false;
+}
+
+void BatchSpanProcessor::Fill(const Claim& claim, sdk::RecordedSpan* record) {
+  Impl& m = *impl_;
+  static_cast<Impl::Stripe*>(claim.stripe)->queue->Fill(claim.pos, record);
+  // As OnEnd after a push.
+  if ((claim.pos & m.check_mask) == m.check_mask || !m.polling.load(std::memory_order_relaxed)) {
+    m.CheckLevel();
+  }
+}
+
 absl::Status BatchSpanProcessor::ForceFlush(absl::Time deadline) {
   Impl& m = *impl_;
   {

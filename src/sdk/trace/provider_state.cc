@@ -13,6 +13,8 @@ ProviderState::ProviderState(TracerProviderOptions options)
       ids_(options.id_generator ? std::move(options.id_generator) : MakeRandomIdGenerator()),
       sampler_shape_(ShapeOf(*sampler_)),
       random_ids_(IsRandomIdGenerator(*ids_)),
+      sole_batch_(processors_.size() == 1 ? dynamic_cast<BatchSpanProcessor*>(processors_[0].get())
+                                          : nullptr),
       limits_(options.limits) {}
 
 ProviderState::~ProviderState() = default;

@@ -32,6 +32,9 @@ class ProviderState {
   // What StartSpan may do without asking the sampler / the id generator.
   SamplerShape sampler_shape() const { return sampler_shape_; }
   bool random_ids() const { return random_ids_; }
+  // The only processor, when it is a BatchSpanProcessor (Span::End claims
+  // its queue cell before sealing the span); else null.
+  BatchSpanProcessor* sole_batch() const { return sole_batch_; }
   const SpanLimits& limits() const { return limits_; }
   const std::vector<std::unique_ptr<SpanProcessor>>& processors() const { return processors_; }
   bool shut_down() const { return shut_down_.load(std::memory_order_acquire); }
@@ -46,6 +49,7 @@ class ProviderState {
   std::unique_ptr<IdGenerator> ids_;
   const SamplerShape sampler_shape_;
   const bool random_ids_;
+  BatchSpanProcessor* const sole_batch_;
   SpanLimits limits_;
   std::atomic<bool> shut_down_{false};  // release/acquire: a flag read by span ends
   absl::Mutex mu_;
