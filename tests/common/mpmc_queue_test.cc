@@ -30,6 +30,33 @@ TEST(MpmcQueue, CapacityIsExactEvenWhenNotAPowerOfTwo) {
   EXPECT_EQ(q.SizeApprox(), 5u);
 }
 
+// A claimed cell holds poppers back until it is filled; the claim counts
+// against the capacity at once, and cells after it wait behind it.
+TEST(MpmcQueue, AClaimedCellHoldsPoppersBackUntilFilled) {
+  MpmcQueue<int> q(3);
+  size_t first, second;
+  ASSERT_TRUE(q.TryClaim(&first));
+  EXPECT_TRUE(q.TryPush(7, &second));  // behind the claim
+  EXPECT_EQ(first, 0u);
+  EXPECT_EQ(second, 1u);
+  int out[3];
+  int v;
+  EXPECT_FALSE(q.TryPop(&v));
+  EXPECT_EQ(q.TryPopBatch(out, 3), 0u);
+  size_t third;
+  ASSERT_TRUE(q.TryClaim(&third));
+  size_t none;
+  EXPECT_FALSE(q.TryClaim(&none));  // full: three claimed or pushed
+  q.Fill(first, 5);
+  EXPECT_EQ(q.TryPopBatch(out, 3), 2u);  // up to the unfilled third
+  EXPECT_EQ(out[0], 5);
+  EXPECT_EQ(out[1], 7);
+  q.Fill(third, 9);
+  ASSERT_TRUE(q.TryPop(&v));
+  EXPECT_EQ(v, 9);
+  EXPECT_EQ(q.pushed(), 3u);
+}
+
 TEST(MpmcQueue, TooSmallCapacityIsTwo) {
   MpmcQueue<int> q(1);
   EXPECT_EQ(q.capacity(), 2u);
@@ -72,7 +99,7 @@ TEST(MpmcQueue, BatchPopTakesWhatIsThereInOrderAcrossTheWrap) {
   EXPECT_EQ(out[0], 0);
   EXPECT_EQ(out[1], 1);
   for (int i = 3; i < 7; ++i) ASSERT_TRUE(q.TryPush(i));  // wraps: positions 3..6
-  EXPECT_FALSE(q.TryPush(7));                            // 5 held: full
+  EXPECT_FALSE(q.TryPush(7));                             // 5 held: full
   ASSERT_EQ(q.TryPopBatch(out, 8), 5u);
   for (int i = 0; i < 5; ++i) EXPECT_EQ(out[i], 2 + i);
   EXPECT_EQ(q.popped(), 7u);
