@@ -119,16 +119,27 @@ struct BatchSpanProcessor::Impl {
   bool stop ABSL_GUARDED_BY(mu) = false;
   bool finished ABSL_GUARDED_BY(mu) = false;
 
-  // Pushes into another stripe than `mine`, if one has room.
-  bool PushElsewhere(const Stripe* mine, sdk::RecordedSpan* r, size_t* pos) {
+  // Claims a cell in this thread's stripe, or another's (*where tells which);
+  // false when all are full. Fill it with the stripe's queue->Fill(*pos, r).
+  bool Claim(Stripe* mine, Stripe** where, size_t* pos) {
+    if (mine->queue->TryClaim(pos)) {
+      *where = mine;
+      return true;
+    }
     for (size_t i = 0; i < stripe_count; ++i) {
-      if (&stripes[i] != mine && stripes[i].queue->TryPush(r, pos)) return true;
+      if (&stripes[i] != mine && stripes[i].queue->TryClaim(pos)) {
+        *where = &stripes[i];
+        return true;
+      }
     }
     return false;
   }
   // Queues `r` (in this thread's stripe, or another); false when all are full.
   bool Push(Stripe* mine, sdk::RecordedSpan* r, size_t* pos) {
-    return mine->queue->TryPush(r, pos) || PushElsewhere(mine, r, pos);
+    Stripe* where;
+    if (!Claim(mine, &where, pos)) return false;
+    where->queue->Fill(*pos, r);
+    return true;
   }
 
   // Called after a push (see OnEnd for which): wakes the worker when a batch
@@ -461,18 +472,10 @@ void BatchSpanProcessor::OnEnd(SpanRef span) {
 bool BatchSpanProcessor::TryClaim(Claim* claim) {
   Impl& m = *impl_;
   if (m.closed.load(std::memory_order_acquire)) return false;
-  Impl::Stripe& mine = m.MyStripe();
-  if (mine.queue->TryClaim(&claim->pos)) {
-    claim->stripe = &mine;
-    return true;
-  }
-  for (size_t i = 0; i < m.stripe_count; ++i) {
-    if (&m.stripes[i] != &mine && m.stripes[i].queue->TryClaim(&claim->pos)) {
-      claim->stripe = &m.stripes[i];
-      return true;
-    }
-  }
-  return false;
+  Impl::Stripe* where;
+  if (!m.Claim(&m.MyStripe(), &where, &claim->pos)) return false;
+  claim->stripe = where;
+  return true;
 }
 
 void BatchSpanProcessor::Fill(const Claim& claim, sdk::RecordedSpan* record) {
