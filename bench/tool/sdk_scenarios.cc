@@ -269,11 +269,12 @@ int RunSdkScenario(const ScenarioArgs& a) {
   BatchSpanProcessorStats s = raw->Stats();
   std::printf(
       "scenario=sdk threads=%d created=%lld delivered=%lld dropped=%lld "
-      "exported_when_full=%lld seconds=%.3f "
+      "dropped_export_busy=%lld exported_when_full=%lld seconds=%.3f "
       "spans_per_s=%.0f ns_per_span=%.1f cpu_s_per_1m=%.3f rss_mib=%.1f\n",
       a.threads, static_cast<long long>(created), static_cast<long long>(s.processed),
-      static_cast<long long>(s.dropped_queue_full), static_cast<long long>(s.exported_when_full),
-      secs, created / secs, secs * 1e9 * a.threads / created, cpu * 1e6 / created, PeakRssMib());
+      static_cast<long long>(s.dropped_queue_full), static_cast<long long>(s.dropped_export_busy),
+      static_cast<long long>(s.exported_when_full), secs, created / secs,
+      secs * 1e9 * a.threads / created, cpu * 1e6 / created, PeakRssMib());
   return 0;
 }
 

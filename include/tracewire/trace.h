@@ -143,6 +143,11 @@ struct BatchSpanProcessorStats {
   int64_t dropped_queue_full = 0;  // otel.sdk.processor.span.processed{error.type=queue_full}
   int64_t export_failures = 0;     // spans in batches the exporter failed
   int64_t exported_when_full = 0;  // of `processed`: by ending threads (export_when_full)
+  // Of `dropped_queue_full`: found the exporter in use by another thread, so
+  // the ending thread could not export a batch to make room. The others found
+  // nothing to take (cells claimed by a consumer not done with them), or
+  // export_when_full off, or the processor shut down.
+  int64_t dropped_export_busy = 0;
   int64_t queue_size = 0;
   int64_t queue_capacity = 0;
 };

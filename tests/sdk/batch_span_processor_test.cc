@@ -137,6 +137,7 @@ TEST(BatchSpanProcessor, FullQueueDropsNewSpansAndCountsExactly) {
   BatchSpanProcessorStats st = s.bsp->Stats();
   EXPECT_EQ(st.queue_size, 64);
   EXPECT_EQ(st.dropped_queue_full, 36);
+  EXPECT_EQ(st.dropped_export_busy, 36);  // the worker is in the hung Export
   s.exporter->release_.Notify();
   ASSERT_TRUE(s.provider->Shutdown(absl::Now() + absl::Seconds(10)).ok());
   EXPECT_EQ(s.exporter->total(), 128u);
@@ -296,6 +297,7 @@ TEST(BatchSpanProcessor, WithoutExportWhenFullAFullQueueDrops) {
   BatchSpanProcessorStats st = EndSpansWhileTheWorkerIsHeld(false, &s, &exported);
   EXPECT_EQ(exported, 0u);
   EXPECT_EQ(st.dropped_queue_full, 200 - 64);
+  EXPECT_EQ(st.dropped_export_busy, 0);  // nobody exporting: the option is off
   EXPECT_EQ(st.exported_when_full, 0);
   EXPECT_EQ(st.queue_size, 64);
   ASSERT_TRUE(s.provider->Shutdown(absl::Now() + absl::Seconds(10)).ok());

@@ -181,6 +181,7 @@ struct BatchSpanProcessor::Impl {
   Buffers worker_buffers;                             // the worker's
   Buffers helper_buffers ABSL_GUARDED_BY(export_mu);  // the ending threads'
   alignas(64) std::atomic<int64_t> exported_when_full{0};
+  std::atomic<int64_t> dropped_export_busy{0};  // of `dropped` (Stats)
 
   // Takes up to one batch out of the queue into b->batch.
   int64_t TakeBatch(Buffers* b) {
@@ -222,18 +223,20 @@ struct BatchSpanProcessor::Impl {
 
   // OnEnd found the queue full. When no export is running, exports a batch
   // from this thread (making room) and returns true; otherwise false at once.
-  bool ExportWhenFull() {
-    if (!options.export_when_full || !export_mu.TryLock()) return false;
+  enum class Helped { kExported, kExporterBusy, kNothing };
+  Helped ExportWhenFull() {
+    if (!options.export_when_full) return Helped::kNothing;
+    if (!export_mu.TryLock()) return Helped::kExporterBusy;
     int64_t n = 0;
     if (!exporter_closed && (n = TakeBatch(&helper_buffers)) != 0) {
       ExportLocked(&helper_buffers.batch);
       sdk::ReleaseAll(&helper_buffers.batch);
     }
     export_mu.Unlock();
-    if (n == 0) return false;
+    if (n == 0) return Helped::kNothing;
     exported_when_full.fetch_add(n, std::memory_order_relaxed);
     Exported(n);
-    return true;
+    return Helped::kExported;
   }
 
   // Counts a span OnEnd could not queue; wakes the worker every 64th time.
@@ -449,12 +452,16 @@ void BatchSpanProcessor::OnEnd(SpanRef span) {
     // a batch out just now), and export again if other threads took the
     // room this one made (a few times at most).
     bool queued = false;
+    Impl::Helped helped = Impl::Helped::kNothing;
     for (int round = 0; round < 4 && !queued; ++round) {
-      const bool exported = m.ExportWhenFull();
+      helped = m.ExportWhenFull();
       queued = m.Push(&st, span.get(), &pos);
-      if (!exported) break;
+      if (helped != Impl::Helped::kExported) break;
     }
     if (!queued) {
+      if (helped == Impl::Helped::kExporterBusy) {
+        m.dropped_export_busy.fetch_add(1, std::memory_order_relaxed);
+      }
       m.Drop();
       return;
     }
@@ -559,6 +566,7 @@ BatchSpanProcessorStats BatchSpanProcessor::Stats() const {
   if (m.worker_done.load(std::memory_order_acquire)) s.dropped_queue_full += s.queue_size;
   s.export_failures = m.failed.load(std::memory_order_relaxed);
   s.exported_when_full = m.exported_when_full.load(std::memory_order_relaxed);
+  s.dropped_export_busy = m.dropped_export_busy.load(std::memory_order_relaxed);
   s.queue_capacity = m.options.max_queue_size;
   return s;
 }
