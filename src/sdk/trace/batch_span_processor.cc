@@ -142,7 +142,18 @@ struct BatchSpanProcessor::Impl {
     return true;
   }
 
-  // Called after a push (see OnEnd for which): wakes the worker when a batch
+  // After a push at `pos` (OnEnd, Fill), looks at the queue's level: after
+  // every push while the worker waits for a signal (spans arrive slowly: the
+  // check costs little then, and a batch is exported the moment it is full);
+  // every check_mask + 1 pushes of a stripe while it polls or has been
+  // signalled (the check is for the high water mark).
+  void AfterPush(size_t pos) {
+    if ((pos & check_mask) == check_mask || !polling.load(std::memory_order_relaxed)) {
+      CheckLevel();
+    }
+  }
+
+  // Called after a push (see AfterPush for which): wakes the worker when a batch
   // is queued, unless it is polling, and at the high water mark in any case.
   //
   // Past the high water mark the ending thread also yields its CPU once: on
@@ -467,13 +478,7 @@ void BatchSpanProcessor::OnEnd(SpanRef span) {
     }
   }
   (void)span.release();  // the queue holds it now
-  // The level: after every push while the worker waits for a signal (spans
-  // arrive slowly: the check costs little then, and a batch is exported the
-  // moment it is full); every check_mask + 1 pushes of a stripe while it
-  // polls or has been signalled (the check is for the high water mark).
-  if ((pos & m.check_mask) == m.check_mask || !m.polling.load(std::memory_order_relaxed)) {
-    m.CheckLevel();
-  }
+  m.AfterPush(pos);
 }
 
 bool BatchSpanProcessor::TryClaim(Claim* claim) {
@@ -488,10 +493,7 @@ bool BatchSpanProcessor::TryClaim(Claim* claim) {
 void BatchSpanProcessor::Fill(const Claim& claim, sdk::RecordedSpan* record) {
   Impl& m = *impl_;
   static_cast<Impl::Stripe*>(claim.stripe)->queue->Fill(claim.pos, record);
-  // As OnEnd after a push.
-  if ((claim.pos & m.check_mask) == m.check_mask || !m.polling.load(std::memory_order_relaxed)) {
-    m.CheckLevel();
-  }
+  m.AfterPush(claim.pos);
 }
 
 absl::Status BatchSpanProcessor::ForceFlush(absl::Time deadline) {

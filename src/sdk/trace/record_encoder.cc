@@ -144,8 +144,7 @@ class Writer {
   // placeholders; arrays and maps take the general path.
   TW_INLINE void KeyValue(uint8_t tag, RecordReader& rd) {
     const std::string_view key = rd.KeyRef();
-    const char* value_at = rd.pos();
-    const uint8_t vtag = static_cast<uint8_t>(*value_at);
+    const uint8_t vtag = static_cast<uint8_t>(*rd.pos());
     if (ABSL_PREDICT_TRUE(vtag <= kTagDouble)) {
       ScalarKeyValue(tag, key, vtag, rd);
       return;
@@ -160,6 +159,9 @@ class Writer {
   }
 
   // KeyValue with a string, bool, int or double value (or an empty one).
+  // Its value is written as ValueBody writes it, inline: calling ValueBody
+  // here costs ~380 instructions a standard span (1,408 -> 1,789). The
+  // byte-for-byte test against the SpanData encoder keeps the two in step.
   TW_INLINE void ScalarKeyValue(uint8_t tag, std::string_view key, uint8_t vtag, RecordReader& rd) {
     (void)rd.Raw(1);  // the value's tag
     std::string_view s;

@@ -431,14 +431,8 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline Span Tracer::Start(std::string_view name, Sp
   }
   a->flags = ctx.trace_flags | 0x100 | (has_parent && pc.is_remote ? 0x200 : 0);
   a->name.Clear();
-  const sdk::InternedKey name_key = a->Intern(name);
-  if (name_key.id - 1 < 127 && a->name.HasRoom(1)) {  // one byte, no call
-    char* w = a->name.end();
-    *w = static_cast<char>(name_key.id);
-    a->name.Commit(w + 1);
-  } else {
-    sdk::PutKeyRef(&a->name, name_key.id, name);
-  }
+  a->name.Commit(
+      PutKeyAt(a->name.Reserve(1 + sdk::kMaxVarint + name.size()), a->Intern(name).id, name));
   a->kind = kind;
   const SpanLimits& limits = provider_->limits();
   a->attribute_count_limit = limits.attribute_count;
