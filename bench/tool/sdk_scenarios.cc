@@ -239,6 +239,10 @@ BatchSpanProcessorOptions BspOptions(const ScenarioArgs& a) {
   BatchSpanProcessorOptions bo;
   bo.max_queue_size = a.queue_size;
   bo.max_export_batch_size = a.batch_size;
+  using Mode = BatchSpanProcessorOptions::EndingThreadsExport;
+  bo.ending_threads_export = a.ending_threads_export == "never"    ? Mode::kNever
+                             : a.ending_threads_export == "always" ? Mode::kAlways
+                                                                   : Mode::kWhenCoresBusy;
   return bo;
 }
 
@@ -269,11 +273,12 @@ int RunSdkScenario(const ScenarioArgs& a) {
   BatchSpanProcessorStats s = raw->Stats();
   std::printf(
       "scenario=sdk threads=%d created=%lld delivered=%lld dropped=%lld "
-      "dropped_export_busy=%lld exported_when_full=%lld seconds=%.3f "
-      "spans_per_s=%.0f ns_per_span=%.1f cpu_s_per_1m=%.3f rss_mib=%.1f\n",
+      "dropped_export_busy=%lld exported_when_full=%lld exported_on_ending_threads=%lld "
+      "seconds=%.3f spans_per_s=%.0f ns_per_span=%.1f cpu_s_per_1m=%.3f rss_mib=%.1f\n",
       a.threads, static_cast<long long>(created), static_cast<long long>(s.processed),
       static_cast<long long>(s.dropped_queue_full), static_cast<long long>(s.dropped_export_busy),
-      static_cast<long long>(s.exported_when_full), secs, created / secs,
+      static_cast<long long>(s.exported_when_full),
+      static_cast<long long>(s.exported_on_ending_threads), secs, created / secs,
       secs * 1e9 * a.threads / created, cpu * 1e6 / created, PeakRssMib());
   return 0;
 }

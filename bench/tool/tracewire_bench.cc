@@ -524,6 +524,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 64));
   app.add_option("--queue-size", sa.queue_size, "batch processor queue (sdk, export)");
   app.add_option("--batch-size", sa.batch_size, "batch processor batch (sdk, export)");
+  app.add_option("--ending-threads-export", sa.ending_threads_export,
+                 "who exports full batches (sdk, export): auto (ending threads while the "
+                 "cores are busy), never (the export thread), always (ending threads)")
+      ->check(CLI::IsMember({"auto", "never", "always"}));
   app.add_flag("--prebuilt", sa.prebuilt, "send: prebuilt bytes instead of encoding");
   app.add_option("--endpoint", f.endpoint, "HOST:PORT of the receiver under test");
   app.add_option("--streams", f.streams, "concurrent streams (one connection each)")

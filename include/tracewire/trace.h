@@ -133,6 +133,19 @@ struct BatchSpanProcessorOptions {
   // this off for an exporter whose Export may block (the OTLP exporter's
   // does not: it encodes and queues).
   bool export_when_full = true;
+  // Whether a thread that ends a span exports a batch itself when one is
+  // queued, instead of leaving it to the export thread. kWhenCoresBusy: only
+  // while the process keeps all the cores it may run on busy (measured every
+  // 100 ms). Then no core is idle for the export thread: waking it takes a
+  // core from a thread ending spans, costs two context switches, and moves
+  // the queue's cache lines between cores (2 threads ending spans on 2 cores:
+  // about a quarter of their rate). While a core is idle, the export thread
+  // uses it, and the ending threads do not pay for the export. Like
+  // export_when_full, which it needs (no ending thread exports without it),
+  // it never waits for the exporter: while another thread exports, the span
+  // is queued as usual.
+  enum class EndingThreadsExport { kWhenCoresBusy, kNever, kAlways };
+  EndingThreadsExport ending_threads_export = EndingThreadsExport::kWhenCoresBusy;
   // From OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
   // OTEL_BSP_SCHEDULE_DELAY and OTEL_BSP_EXPORT_TIMEOUT (milliseconds).
   static absl::StatusOr<BatchSpanProcessorOptions> FromEnv();
@@ -143,6 +156,9 @@ struct BatchSpanProcessorStats {
   int64_t dropped_queue_full = 0;  // otel.sdk.processor.span.processed{error.type=queue_full}
   int64_t export_failures = 0;     // spans in batches the exporter failed
   int64_t exported_when_full = 0;  // of `processed`: by ending threads (export_when_full)
+  // Of `processed`: by ending threads that found a batch queued while the
+  // cores were busy (ending_threads_export).
+  int64_t exported_on_ending_threads = 0;
   // Of `dropped_queue_full`: found the exporter in use by another thread, so
   // the ending thread could not export a batch to make room. The others found
   // nothing to take (cells claimed by a consumer not done with them), or

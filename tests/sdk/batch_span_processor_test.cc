@@ -11,6 +11,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "sdk/trace/batch_span_processor_internal.h"
 #include "tracewire/trace.h"
 
 namespace tracewire {
@@ -23,12 +24,18 @@ class RecordingExporter : public SpanExporter {
     if (hang_) release_.WaitForNotification();
     absl::MutexLock l(&mu_);
     batches_.push_back(spans.size());
+    threads_.push_back(std::this_thread::get_id());
     for (const auto& s : spans) names_.push_back(s.data().name);
     return absl::OkStatus();
   }
   std::vector<size_t> batches() {
     absl::MutexLock l(&mu_);
     return batches_;
+  }
+  // The thread that exported each batch.
+  std::vector<std::thread::id> threads() {
+    absl::MutexLock l(&mu_);
+    return threads_;
   }
   size_t total() {
     absl::MutexLock l(&mu_);
@@ -42,6 +49,7 @@ class RecordingExporter : public SpanExporter {
  private:
   absl::Mutex mu_;
   std::vector<size_t> batches_;
+  std::vector<std::thread::id> threads_;
   std::vector<std::string> names_;
 };
 
@@ -360,6 +368,79 @@ TEST(BatchSpanProcessor, TwoThreadsAtFullSpeedAccountForEverySpan) {
   const BatchSpanProcessorStats st = s.bsp->Stats();
   EXPECT_EQ(st.processed + st.dropped_queue_full, 100000);  // every span accounted for
   EXPECT_EQ(s.exporter->total(), static_cast<size_t>(st.processed));
+}
+
+using Mode = BatchSpanProcessorOptions::EndingThreadsExport;
+
+// Ends spans on this thread until the last batch exported was (or was not)
+// exported by this thread, for at most 10 s. Returns whether it was.
+bool EndSpansUntilThisThreadExports(Pipeline* s, bool want) {
+  for (int round = 0; round < 2000; ++round) {
+    for (int i = 0; i < 64; ++i) s->tracer->StartSpan("x").End();
+    absl::SleepFor(absl::Milliseconds(5));
+    const std::vector<std::thread::id> by = s->exporter->threads();
+    if (!by.empty() && (by.back() == std::this_thread::get_id()) == want) return want;
+  }
+  return !want;
+}
+
+TEST(BatchSpanProcessor, EndingThreadExportsTheBatchesItFillsWhenAskedTo) {
+  BatchSpanProcessorOptions o;
+  o.max_export_batch_size = 100;
+  o.schedule_delay = absl::Hours(1);
+  o.ending_threads_export = Mode::kAlways;
+  Pipeline s = Make(o);
+  for (int i = 0; i < 350; ++i) s.tracer->StartSpan("x").End();
+  // Without waiting: the full batches went out from this thread.
+  EXPECT_EQ(s.exporter->batches(), (std::vector<size_t>{100, 100, 100}));
+  for (std::thread::id by : s.exporter->threads()) EXPECT_EQ(by, std::this_thread::get_id());
+  BatchSpanProcessorStats st = s.bsp->Stats();
+  EXPECT_EQ(st.exported_on_ending_threads, 300);
+  EXPECT_EQ(st.processed, 300);
+  EXPECT_EQ(st.queue_size, 50);
+  // The partial batch is the worker's (a flush, here).
+  ASSERT_TRUE(s.provider->ForceFlush(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_EQ(s.exporter->batches().back(), 50u);
+  EXPECT_NE(s.exporter->threads().back(), std::this_thread::get_id());
+  EXPECT_EQ(s.bsp->Stats().exported_on_ending_threads, 300);
+}
+
+TEST(BatchSpanProcessor, EndingThreadsNeverExportWithoutExportWhenFull) {
+  BatchSpanProcessorOptions o;
+  o.max_export_batch_size = 100;
+  o.schedule_delay = absl::Hours(1);
+  o.ending_threads_export = Mode::kAlways;
+  o.export_when_full = false;  // the exporter may block: only the worker calls it
+  Pipeline s = Make(o);
+  for (int i = 0; i < 350; ++i) s.tracer->StartSpan("x").End();
+  ASSERT_TRUE(s.provider->ForceFlush(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_EQ(s.exporter->total(), 350u);
+  for (std::thread::id by : s.exporter->threads()) EXPECT_NE(by, std::this_thread::get_id());
+  EXPECT_EQ(s.bsp->Stats().exported_on_ending_threads, 0);
+}
+
+// kWhenCoresBusy: the worker measures the spare cores every 100 ms while
+// spans arrive (here: told by the test seam). None spare: the ending thread
+// exports the batches it fills; cores spare again: the worker does.
+TEST(BatchSpanProcessor, EndingThreadsExportWhileTheCoresAreBusy) {
+  static std::atomic<double> spare{0.0};
+  batch_span_processor_internal::SetSpareCoresForTest([] { return spare.load(); });
+  BatchSpanProcessorOptions o;
+  o.max_export_batch_size = 64;
+  o.schedule_delay = absl::Hours(1);
+  ASSERT_EQ(o.ending_threads_export, Mode::kWhenCoresBusy);  // the default
+  Pipeline s = Make(o);
+  EXPECT_TRUE(EndSpansUntilThisThreadExports(&s, true));
+  EXPECT_GT(s.bsp->Stats().exported_on_ending_threads, 0);
+  spare.store(1.5);
+  EXPECT_FALSE(EndSpansUntilThisThreadExports(&s, false));
+  const int64_t by_this_thread = s.bsp->Stats().exported_on_ending_threads;
+  for (int i = 0; i < 640; ++i) s.tracer->StartSpan("x").End();
+  ASSERT_TRUE(s.provider->Shutdown(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_EQ(s.bsp->Stats().exported_on_ending_threads, by_this_thread);
+  EXPECT_EQ(s.bsp->Stats().dropped_queue_full, 0);
+  EXPECT_EQ(static_cast<int64_t>(s.exporter->total()), s.bsp->Stats().processed);
+  batch_span_processor_internal::SetSpareCoresForTest(nullptr);
 }
 
 }  // namespace

@@ -12,9 +12,18 @@
 #include "absl/time/clock.h"
 #include "common/fork_handlers.h"
 #include "common/mpmc_queue.h"
+#include "common/spare_cores.h"
+#include "sdk/trace/batch_span_processor_internal.h"
 #include "sdk/trace/provider_state.h"
 
 namespace tracewire {
+
+namespace batch_span_processor_internal {
+namespace {
+std::atomic<double (*)()> spare_cores_for_test{nullptr};
+}  // namespace
+void SetSpareCoresForTest(double (*read)()) { spare_cores_for_test.store(read); }
+}  // namespace batch_span_processor_internal
 
 // The processor's state lives in a shared Impl so that a worker stuck in a
 // hung exporter past the shutdown deadline can be left to finish on its own
@@ -29,6 +38,13 @@ struct BatchSpanProcessor::Impl {
         check_mask(CheckEvery(o.max_queue_size, stripe_count) - 1),
         stripes(new Stripe[stripe_count]) {
     MakeQueues();
+    ending_export.store(EndingThreadsExport() == Mode::kAlways, std::memory_order_relaxed);
+  }
+
+  using Mode = BatchSpanProcessorOptions::EndingThreadsExport;
+  // The ending-thread export mode in effect: kNever without export_when_full.
+  Mode EndingThreadsExport() const {
+    return options.export_when_full ? options.ending_threads_export : Mode::kNever;
   }
 
   // The queue is striped: threads ending spans push into different stripes
@@ -134,12 +150,13 @@ struct BatchSpanProcessor::Impl {
     }
     return false;
   }
-  // Queues `r` (in this thread's stripe, or another); false when all are full.
-  bool Push(Stripe* mine, sdk::RecordedSpan* r, size_t* pos) {
+  // Queues `r` (in this thread's stripe, or another); returns the stripe it
+  // went to, nullptr when all are full.
+  Stripe* Push(Stripe* mine, sdk::RecordedSpan* r, size_t* pos) {
     Stripe* where;
-    if (!Claim(mine, &where, pos)) return false;
+    if (!Claim(mine, &where, pos)) return nullptr;
     where->queue->Fill(*pos, r);
-    return true;
+    return where;
   }
 
   // After a push at `pos` (OnEnd, Fill), looks at the queue's level: after
@@ -147,23 +164,27 @@ struct BatchSpanProcessor::Impl {
   // check costs little then, and a batch is exported the moment it is full);
   // every check_mask + 1 pushes of a stripe while it polls or has been
   // signalled (the check is for the high water mark).
-  void AfterPush(size_t pos) {
+  void AfterPush(size_t pos, Stripe* where) {
     if ((pos & check_mask) == check_mask || !polling.load(std::memory_order_relaxed)) {
-      CheckLevel();
+      CheckLevel(where);
     }
   }
 
-  // Called after a push (see AfterPush for which): wakes the worker when a batch
-  // is queued, unless it is polling, and at the high water mark in any case.
+  // Called after a push into `where` (see AfterPush for which): when a batch
+  // is queued and the ending threads export (the cores are busy), exports it
+  // from here, from `where` first, unless another thread is exporting. Else
+  // wakes the worker when a batch is queued, unless it is polling, and at
+  // the high water mark in any case.
   //
   // Past the high water mark the ending thread also yields its CPU once: on
   // a machine whose cores all run threads ending spans, the woken worker
   // otherwise waits for the scheduler's wake-up granularity (milliseconds)
   // while the queue overflows. (2 threads on 2 cores: drops went from 7-15 %
   // to 0.1-0.4 %.) Where a core is idle, the yield returns at once.
-  void CheckLevel() {
+  void CheckLevel(Stripe* where) {
     const int64_t out = QueueSize();
     if (out < options.max_export_batch_size) return;
+    if (ending_export.load(std::memory_order_relaxed) && ExportHere(where)) return;
     std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with `polling`
     if (!polling.load(std::memory_order_relaxed) || out >= high_water) {
       {
@@ -192,7 +213,12 @@ struct BatchSpanProcessor::Impl {
   Buffers worker_buffers;                             // the worker's
   Buffers helper_buffers ABSL_GUARDED_BY(export_mu);  // the ending threads'
   alignas(64) std::atomic<int64_t> exported_when_full{0};
-  std::atomic<int64_t> dropped_export_busy{0};  // of `dropped` (Stats)
+  std::atomic<int64_t> dropped_export_busy{0};         // of `dropped` (Stats)
+  std::atomic<int64_t> exported_on_ending_threads{0};  // (Stats)
+  // Whether the ending threads export the batches (ending_threads_export):
+  // always or never as the options say, else set by the worker from its
+  // meter. Relaxed: a late look only moves one batch to the other thread.
+  std::atomic<bool> ending_export{false};
 
   // Takes up to one batch out of the queue into b->batch.
   int64_t TakeBatch(Buffers* b) {
@@ -232,6 +258,26 @@ struct BatchSpanProcessor::Impl {
     progress.SignalAll();
   }
 
+  // A thread that ended a span (into `where`) found a batch queued while
+  // the cores are busy: exports one, taking from `where` first (its cells
+  // are in this core's cache). False when another thread is exporting.
+  bool ExportHere(Stripe* where) {
+    if (!export_mu.TryLock()) return false;
+    int64_t n = 0;
+    if (!exporter_closed) {
+      helper_buffers.next_stripe = static_cast<size_t>(where - stripes.get());
+      if ((n = TakeBatch(&helper_buffers)) != 0) {
+        ExportLocked(&helper_buffers.batch);
+        sdk::ReleaseAll(&helper_buffers.batch);
+      }
+    }
+    export_mu.Unlock();
+    if (n == 0) return false;
+    exported_on_ending_threads.fetch_add(n, std::memory_order_relaxed);
+    Exported(n);
+    return true;
+  }
+
   // OnEnd found the queue full. When no export is running, exports a batch
   // from this thread (making room) and returns true; otherwise false at once.
   enum class Helped { kExported, kExporterBusy, kNothing };
@@ -268,6 +314,26 @@ struct BatchSpanProcessor::Impl {
   // when a batch is full.
   static constexpr absl::Duration kMinPoll = absl::Microseconds(20);
   static constexpr absl::Duration kMaxPoll = absl::Milliseconds(2);
+  // How often the worker measures the cores the process leaves spare, and
+  // the thresholds (in cores) at which the ending threads start exporting
+  // and stop again. Between the two: as before. (One thread ending spans on
+  // two cores, with the worker exporting, leaves about 0.7 spare; two
+  // leave none.)
+  static constexpr absl::Duration kMeasureEvery = absl::Milliseconds(100);
+  static constexpr double kBusyBelow = 0.25;
+  static constexpr double kIdleAbove = 0.75;
+  common::SpareCoresMeter meter ABSL_GUARDED_BY(mu);
+  absl::Time next_measure ABSL_GUARDED_BY(mu);
+
+  // Measures the spare cores, if it is time, and sets ending_export.
+  void MeasureCores(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (now < next_measure || EndingThreadsExport() != Mode::kWhenCoresBusy) return;
+    next_measure = now + kMeasureEvery;
+    double (*for_test)() = batch_span_processor_internal::spare_cores_for_test.load();
+    const double spare = for_test != nullptr ? for_test() : meter.Read();
+    if (spare < kBusyBelow) ending_export.store(true, std::memory_order_relaxed);
+    if (spare > kIdleAbove) ending_export.store(false, std::memory_order_relaxed);
+  }
   // seq_cst, with fences: pairs with the queue's tail (OnEnd, WaitForWork).
   std::atomic<bool> polling{false};
   absl::Time last_look ABSL_GUARDED_BY(mu);
@@ -282,10 +348,14 @@ struct BatchSpanProcessor::Impl {
   // asked, or the schedule delay has passed.
   void WaitForWork() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     const absl::Time delay_end = absl::Now() + options.schedule_delay;
-    int64_t want = options.max_export_batch_size;
+    // (While the ending threads export, the worker takes over at the high
+    // water mark only.)
+    int64_t want =
+        ending_export.load(std::memory_order_relaxed) ? high_water : options.max_export_batch_size;
     for (;;) {
-      if (Ready(want)) break;
       const absl::Time now = absl::Now();
+      MeasureCores(now);
+      if (Ready(want)) break;
       if (now >= delay_end) break;
       // When will two batches be full at the rate spans arrived since the
       // last look? (Waking per batch, twice as often, cost 2 threads on 2
@@ -296,13 +366,23 @@ struct BatchSpanProcessor::Impl {
       last_look = now;
       last_enqueued = enqueued_now;
       absl::Time until = delay_end;
-      if (rate > 0) {
-        const int64_t missing = poll_target - QueueSize();
-        const absl::Duration fill = absl::Seconds(static_cast<double>(missing) / rate);
-        if (fill < kMaxPoll) until = std::min(delay_end, now + std::max(fill, kMinPoll));
+      bool poll;
+      if (ending_export.load(std::memory_order_relaxed)) {
+        // The ending threads export. Wake for the schedule delay, a flush,
+        // the high water mark (they could not keep up), or to measure again;
+        // with `polling` set, OnEnd signals only at the high water mark.
+        if (EndingThreadsExport() == Mode::kWhenCoresBusy) until = std::min(until, next_measure);
+        poll = true;
+        want = high_water;
+      } else {
+        if (rate > 0) {
+          const int64_t missing = poll_target - QueueSize();
+          const absl::Duration fill = absl::Seconds(static_cast<double>(missing) / rate);
+          if (fill < kMaxPoll) until = std::min(delay_end, now + std::max(fill, kMinPoll));
+        }
+        poll = until < delay_end;
+        want = poll ? poll_target : options.max_export_batch_size;
       }
-      const bool poll = until < delay_end;
-      want = poll ? poll_target : options.max_export_batch_size;
       polling.store(poll, std::memory_order_seq_cst);
       std::atomic_thread_fence(std::memory_order_seq_cst);  // then read the queue's tail
       // Look again after clearing the flag: a span that filled the batch
@@ -320,6 +400,8 @@ struct BatchSpanProcessor::Impl {
     {
       absl::MutexLock l(&mu);
       last_look = absl::Now();
+      next_measure = last_look + kMeasureEvery;
+      (void)meter.Read();  // the first interval starts now
     }
     for (;;) {
       bool stopping;
@@ -402,6 +484,12 @@ struct BatchSpanProcessor::Impl {
       b->batch.clear();
     }
     exported_when_full.store(0, std::memory_order_relaxed);
+    exported_on_ending_threads.store(0, std::memory_order_relaxed);
+    dropped_export_busy.store(0, std::memory_order_relaxed);
+    // The child has its own threads: measure afresh.
+    ending_export.store(EndingThreadsExport() == Mode::kAlways, std::memory_order_relaxed);
+    meter = common::SpareCoresMeter();
+    next_measure = last_look + kMeasureEvery;
     mu.Unlock();  // taken in prepare
   }
 
@@ -455,10 +543,11 @@ void BatchSpanProcessor::OnEnd(SpanRef span) {
   }
   Impl::Stripe& st = m.MyStripe();
   size_t pos;
+  Impl::Stripe* where;
   // This thread's stripe, else another; all full: export a batch from here
   // if no export runs, else drop and count (`span` lets go; Drop() wakes
   // the worker).
-  if (!m.Push(&st, span.get(), &pos)) [[unlikely]] {
+  if ((where = m.Push(&st, span.get(), &pos)) == nullptr) [[unlikely]] {
     // Push again even if this thread did not export (another may be taking
     // a batch out just now), and export again if other threads took the
     // room this one made (a few times at most).
@@ -466,7 +555,7 @@ void BatchSpanProcessor::OnEnd(SpanRef span) {
     Impl::Helped helped = Impl::Helped::kNothing;
     for (int round = 0; round < 4 && !queued; ++round) {
       helped = m.ExportWhenFull();
-      queued = m.Push(&st, span.get(), &pos);
+      queued = (where = m.Push(&st, span.get(), &pos)) != nullptr;
       if (helped != Impl::Helped::kExported) break;
     }
     if (!queued) {
@@ -478,7 +567,7 @@ void BatchSpanProcessor::OnEnd(SpanRef span) {
     }
   }
   (void)span.release();  // the queue holds it now
-  m.AfterPush(pos);
+  m.AfterPush(pos, where);
 }
 
 bool BatchSpanProcessor::TryClaim(Claim* claim) {
@@ -493,7 +582,7 @@ bool BatchSpanProcessor::TryClaim(Claim* claim) {
 void BatchSpanProcessor::Fill(const Claim& claim, sdk::RecordedSpan* record) {
   Impl& m = *impl_;
   static_cast<Impl::Stripe*>(claim.stripe)->queue->Fill(claim.pos, record);
-  m.AfterPush(claim.pos);
+  m.AfterPush(claim.pos, static_cast<Impl::Stripe*>(claim.stripe));
 }
 
 absl::Status BatchSpanProcessor::ForceFlush(absl::Time deadline) {
@@ -569,6 +658,7 @@ BatchSpanProcessorStats BatchSpanProcessor::Stats() const {
   s.export_failures = m.failed.load(std::memory_order_relaxed);
   s.exported_when_full = m.exported_when_full.load(std::memory_order_relaxed);
   s.dropped_export_busy = m.dropped_export_busy.load(std::memory_order_relaxed);
+  s.exported_on_ending_threads = m.exported_on_ending_threads.load(std::memory_order_relaxed);
   s.queue_capacity = m.options.max_queue_size;
   return s;
 }
