@@ -75,7 +75,9 @@ class SpanRef {
     std::swap(s_, o.s_);
     return *this;
   }
-  ~SpanRef();
+  ~SpanRef() {
+    if (s_ != nullptr) Unref(s_);  // inline: batches of released refs cost a test each
+  }
 
   const SpanData& data() const;
   // W3C trace flags (bits 0-7) and the OTLP is-remote bits (8-9), without
@@ -95,6 +97,7 @@ class SpanRef {
   }
 
  private:
+  static void Unref(sdk::RecordedSpan* s);
   sdk::RecordedSpan* s_ = nullptr;
 };
 

@@ -206,11 +206,9 @@ SpanRef::SpanRef(const SpanRef& o) : s_(o.s_) {
   }
 }
 
-SpanRef::~SpanRef() {
+void SpanRef::Unref(sdk::RecordedSpan* s) {
   // acq_rel: the last owner sees every write before freeing the record.
-  if (s_ && s_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    sdk::RecordedSpan::Release(s_);
-  }
+  if (s->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) sdk::RecordedSpan::Release(s);
 }
 
 const SpanData& SpanRef::data() const {
