@@ -331,11 +331,12 @@ int RunExportScenario(const ScenarioArgs& a) {
   const int64_t delivered = s.processed - s.export_failures;
   std::printf(
       "scenario=export threads=%d gzip=%d created=%lld delivered=%lld dropped=%lld "
-      "exported_when_full=%lld seconds=%.3f spans_per_s=%.0f ns_per_span=%.1f cpu_s_per_1m=%.3f "
-      "rss_mib=%.1f ok=%d\n",
+      "exported_when_full=%lld exported_on_ending_threads=%lld seconds=%.3f spans_per_s=%.0f "
+      "ns_per_span=%.1f cpu_s_per_1m=%.3f rss_mib=%.1f ok=%d\n",
       a.threads, a.gzip ? 1 : 0, static_cast<long long>(created), static_cast<long long>(delivered),
       static_cast<long long>(s.dropped_queue_full + s.export_failures),
-      static_cast<long long>(s.exported_when_full), secs, delivered / secs,
+      static_cast<long long>(s.exported_when_full),
+      static_cast<long long>(s.exported_on_ending_threads), secs, delivered / secs,
       secs * 1e9 * a.threads / created, cpu * 1e6 / std::max<int64_t>(1, delivered), PeakRssMib(),
       st.ok() ? 1 : 0);
   return 0;
