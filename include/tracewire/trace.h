@@ -108,6 +108,12 @@ class SpanExporter {
   [[nodiscard]] virtual absl::Status Export(std::span<const SpanRef> spans) = 0;
   [[nodiscard]] virtual absl::Status ForceFlush(absl::Time deadline) { return absl::OkStatus(); }
   [[nodiscard]] virtual absl::Status Shutdown(absl::Time deadline) { return absl::OkStatus(); }
+  // True when Export returns without waiting for I/O, a slow lock or another
+  // thread: it encodes and queues (the OTLP exporter), keeps the spans in
+  // memory, or does nothing. Only for such an exporter does a batch
+  // processor let the threads that end spans export while the cores are busy
+  // (BatchSpanProcessorOptions::ending_threads_export).
+  virtual bool ExportNeverBlocks() const { return false; }
 };
 
 class SpanProcessor {
@@ -136,17 +142,28 @@ struct BatchSpanProcessorOptions {
   // this off for an exporter whose Export may block (the OTLP exporter's
   // does not: it encodes and queues).
   bool export_when_full = true;
-  // Whether a thread that ends a span exports a batch itself when one is
-  // queued, instead of leaving it to the export thread. kWhenCoresBusy: only
-  // while the process keeps all the cores it may run on busy (measured every
-  // 100 ms). Then no core is idle for the export thread: waking it takes a
-  // core from a thread ending spans, costs two context switches, and moves
-  // the queue's cache lines between cores (2 threads ending spans on 2 cores:
-  // about a quarter of their rate). While a core is idle, the export thread
-  // uses it, and the ending threads do not pay for the export. Like
-  // export_when_full, which it needs (no ending thread exports without it),
-  // it never waits for the exporter: while another thread exports, the span
-  // is queued as usual.
+  // Whether a thread that ends a span exports a batch itself when it finds
+  // one queued (its Span::End then runs the exporter's Export), instead of
+  // leaving it to the export thread.
+  //
+  // kWhenCoresBusy: only for an exporter whose ExportNeverBlocks(), and only
+  // while the process leaves less than a quarter of a core spare, until it
+  // leaves more than three quarters (the export thread measures this every
+  // 100 ms while spans arrive: the process's CPU time against the cores of
+  // its affinity mask; CPU quotas and other processes are not seen). Then
+  // no core is idle for the export thread: waking it takes a core from a
+  // thread ending spans, costs two context switches, and moves the queue's
+  // cache lines between cores (2 threads ending spans on 2 cores made ×1.28
+  // the spans per second this way). While a core is idle, the export thread
+  // uses it, and the ending threads do not pay for the export.
+  // kAlways: whatever the exporter and the cores (tests, or an application
+  // that wants no export thread work). kNever: only the export thread (and
+  // export_when_full).
+  //
+  // Needs export_when_full. A thread that finds another exporting does not
+  // wait: its span is queued as usual. The export thread still exports a
+  // full batch that no ending thread took within 100 ms, and at the high
+  // water mark.
   enum class EndingThreadsExport { kWhenCoresBusy, kNever, kAlways };
   EndingThreadsExport ending_threads_export = EndingThreadsExport::kWhenCoresBusy;
   // From OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
@@ -159,8 +176,8 @@ struct BatchSpanProcessorStats {
   int64_t dropped_queue_full = 0;  // otel.sdk.processor.span.processed{error.type=queue_full}
   int64_t export_failures = 0;     // spans in batches the exporter failed
   int64_t exported_when_full = 0;  // of `processed`: by ending threads (export_when_full)
-  // Of `processed`: by ending threads that found a batch queued while the
-  // cores were busy (ending_threads_export).
+  // Of `processed`: by ending threads that found a batch queued
+  // (ending_threads_export).
   int64_t exported_on_ending_threads = 0;
   // Of `dropped_queue_full`: found the exporter in use by another thread, so
   // the ending thread could not export a batch to make room. The others found

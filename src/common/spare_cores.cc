@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <thread>
 
 namespace tracewire::common {
 namespace {
@@ -17,7 +18,10 @@ int64_t Nanos(clockid_t clock) {
 int AllowedCores() {
   cpu_set_t set;
   CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 1;
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) {
+    // (More CPUs than a cpu_set_t holds, say.)
+    return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  }
   return std::max(1, CPU_COUNT(&set));
 }
 

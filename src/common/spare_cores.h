@@ -6,7 +6,8 @@
 // core from another of the process's threads.
 //
 // Only this process's use is counted (other processes are not seen), and
-// the cores are those of the affinity mask read at construction.
+// the cores are those of the affinity mask read at construction (a CPU
+// quota of a cgroup is not seen either).
 //
 // Not thread-safe: one owner reads it.
 

@@ -43,7 +43,9 @@ class RecordingExporter : public SpanExporter {
     for (size_t b : batches_) n += b;
     return n;
   }
+  bool ExportNeverBlocks() const override { return never_blocks_; }
   bool hang_ = false;
+  bool never_blocks_ = false;
   absl::Notification release_;
 
  private:
@@ -60,9 +62,7 @@ struct Pipeline {
   Tracer* tracer;
 };
 
-Pipeline Make(BatchSpanProcessorOptions o, bool hang = false) {
-  auto e = std::make_unique<RecordingExporter>();
-  e->hang_ = hang;
+Pipeline Make(BatchSpanProcessorOptions o, std::unique_ptr<RecordingExporter> e) {
   Pipeline s;
   s.exporter = e.get();
   auto p = BatchSpanProcessor::Create(std::move(e), o);
@@ -72,6 +72,12 @@ Pipeline Make(BatchSpanProcessorOptions o, bool hang = false) {
   s.provider = std::move(*TracerProvider::Create(std::move(po)));
   s.tracer = s.provider->GetTracer("bsp");
   return s;
+}
+
+Pipeline Make(BatchSpanProcessorOptions o, bool hang = false) {
+  auto e = std::make_unique<RecordingExporter>();
+  e->hang_ = hang;
+  return Make(o, std::move(e));
 }
 
 TEST(BatchSpanProcessor, ExportsFullBatchesWithoutWaitingForTheDelay) {
@@ -372,17 +378,33 @@ TEST(BatchSpanProcessor, TwoThreadsAtFullSpeedAccountForEverySpan) {
 
 using Mode = BatchSpanProcessorOptions::EndingThreadsExport;
 
-// Ends spans on this thread until the last batch exported was (or was not)
-// exported by this thread, for at most 10 s. Returns whether it was.
-bool EndSpansUntilThisThreadExports(Pipeline* s, bool want) {
+// Ends a batch of 64 spans a round on this thread, 5 ms apart, until
+// `done(exported_on_ending_threads)` says so; at most 2,000 rounds (10 s).
+// Returns whether it did.
+template <typename Done>
+bool EndSpansUntil(Pipeline* s, Done done) {
   for (int round = 0; round < 2000; ++round) {
     for (int i = 0; i < 64; ++i) s->tracer->StartSpan("x").End();
     absl::SleepFor(absl::Milliseconds(5));
-    const std::vector<std::thread::id> by = s->exporter->threads();
-    if (!by.empty() && (by.back() == std::this_thread::get_id()) == want) return want;
+    if (done(s->bsp->Stats().exported_on_ending_threads)) return true;
   }
-  return !want;
+  return false;
 }
+
+// Makes the processors' export threads read the spare cores from `spare`
+// while it lives.
+class SpareCoresForTest {
+ public:
+  explicit SpareCoresForTest(double cores) {
+    spare_.store(cores);
+    batch_span_processor_internal::SetSpareCoresForTest([] { return spare_.load(); });
+  }
+  ~SpareCoresForTest() { batch_span_processor_internal::SetSpareCoresForTest(nullptr); }
+  void Set(double cores) { spare_.store(cores); }
+
+ private:
+  static inline std::atomic<double> spare_{0.0};
+};
 
 TEST(BatchSpanProcessor, EndingThreadExportsTheBatchesItFillsWhenAskedTo) {
   BatchSpanProcessorOptions o;
@@ -423,24 +445,76 @@ TEST(BatchSpanProcessor, EndingThreadsNeverExportWithoutExportWhenFull) {
 // spans arrive (here: told by the test seam). None spare: the ending thread
 // exports the batches it fills; cores spare again: the worker does.
 TEST(BatchSpanProcessor, EndingThreadsExportWhileTheCoresAreBusy) {
-  static std::atomic<double> spare{0.0};
-  batch_span_processor_internal::SetSpareCoresForTest([] { return spare.load(); });
+  SpareCoresForTest spare(0.0);
   BatchSpanProcessorOptions o;
   o.max_export_batch_size = 64;
   o.schedule_delay = absl::Hours(1);
   ASSERT_EQ(o.ending_threads_export, Mode::kWhenCoresBusy);  // the default
-  Pipeline s = Make(o);
-  EXPECT_TRUE(EndSpansUntilThisThreadExports(&s, true));
-  EXPECT_GT(s.bsp->Stats().exported_on_ending_threads, 0);
-  spare.store(1.5);
-  EXPECT_FALSE(EndSpansUntilThisThreadExports(&s, false));
-  const int64_t by_this_thread = s.bsp->Stats().exported_on_ending_threads;
+  auto e = std::make_unique<RecordingExporter>();
+  e->never_blocks_ = true;
+  Pipeline s = Make(o, std::move(e));
+  RecordingExporter* exporter = s.exporter;
+  ASSERT_TRUE(EndSpansUntil(&s, [](int64_t on_ending) { return on_ending > 0; }));
+  spare.Set(1.5);
+  // Back to the worker: three rounds in a row without an ending thread's
+  // export (each round fills a batch, which an ending thread would take).
+  int64_t last = -1;
+  int quiet = 0;
+  ASSERT_TRUE(EndSpansUntil(&s, [&](int64_t on_ending) {
+    quiet = on_ending == last ? quiet + 1 : 0;
+    last = on_ending;
+    return quiet == 3;
+  }));
+  const size_t before = exporter->batches().size();
   for (int i = 0; i < 640; ++i) s.tracer->StartSpan("x").End();
   ASSERT_TRUE(s.provider->Shutdown(absl::Now() + absl::Seconds(10)).ok());
-  EXPECT_EQ(s.bsp->Stats().exported_on_ending_threads, by_this_thread);
+  EXPECT_EQ(s.bsp->Stats().exported_on_ending_threads, last);
+  const std::vector<std::thread::id> by = exporter->threads();
+  ASSERT_GT(by.size(), before);
+  for (size_t i = before; i < by.size(); ++i) EXPECT_NE(by[i], std::this_thread::get_id());
   EXPECT_EQ(s.bsp->Stats().dropped_queue_full, 0);
-  EXPECT_EQ(static_cast<int64_t>(s.exporter->total()), s.bsp->Stats().processed);
-  batch_span_processor_internal::SetSpareCoresForTest(nullptr);
+  EXPECT_EQ(static_cast<int64_t>(exporter->total()), s.bsp->Stats().processed);
+}
+
+// An exporter that may block (the default of ExportNeverBlocks) is left to
+// the worker however busy the cores are, unless kAlways says otherwise.
+TEST(BatchSpanProcessor, EndingThreadsLeaveAnExporterThatMayBlockToTheWorker) {
+  SpareCoresForTest spare(0.0);
+  BatchSpanProcessorOptions o;
+  o.max_export_batch_size = 64;
+  o.schedule_delay = absl::Hours(1);
+  Pipeline s = Make(o);  // RecordingExporter: ExportNeverBlocks() is false
+  // 300 ms and more: three of the worker's measurements.
+  for (int round = 0; round < 60; ++round) {
+    for (int i = 0; i < 64; ++i) s.tracer->StartSpan("x").End();
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_TRUE(s.provider->Shutdown(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_EQ(s.bsp->Stats().exported_on_ending_threads, 0);
+  EXPECT_EQ(s.exporter->total(), 60u * 64);
+  for (std::thread::id by : s.exporter->threads()) EXPECT_NE(by, std::this_thread::get_id());
+}
+
+// While the ending threads export, a full batch that none of them took (the
+// thread that filled it stopped before its next look at the level) is the
+// worker's at its next look, 100 ms on; not at the schedule delay.
+TEST(BatchSpanProcessor, WorkerTakesAFullBatchTheEndingThreadsLeft) {
+  BatchSpanProcessorOptions o;
+  o.max_export_batch_size = 100;
+  o.schedule_delay = absl::Hours(1);
+  o.ending_threads_export = Mode::kAlways;
+  Pipeline s = Make(o);
+  s.tracer->StartSpan("x").End();
+  absl::SleepFor(absl::Milliseconds(50));  // the worker waits, polling: looks every 32nd push
+  // Positions 1-99: looks at 31, 63 and 95 see 32, 64 and 96 queued.
+  for (int i = 0; i < 99; ++i) s.tracer->StartSpan("x").End();
+  EXPECT_EQ(s.bsp->Stats().queue_size, 100);
+  for (int i = 0; i < 400 && s.exporter->total() < 100; ++i) absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_EQ(s.exporter->batches(), std::vector<size_t>{100});
+  ASSERT_EQ(s.exporter->threads().size(), 1u);
+  EXPECT_NE(s.exporter->threads()[0], std::this_thread::get_id());
+  EXPECT_EQ(s.bsp->Stats().exported_on_ending_threads, 0);
+  ASSERT_TRUE(s.provider->Shutdown(absl::Now() + absl::Seconds(10)).ok());
 }
 
 }  // namespace

@@ -42,9 +42,14 @@ struct BatchSpanProcessor::Impl {
   }
 
   using Mode = BatchSpanProcessorOptions::EndingThreadsExport;
-  // The ending-thread export mode in effect: kNever without export_when_full.
+  // The ending-thread export mode in effect: kNever without export_when_full,
+  // and kWhenCoresBusy only for an exporter that never blocks.
   Mode EndingThreadsExport() const {
-    return options.export_when_full ? options.ending_threads_export : Mode::kNever;
+    if (!options.export_when_full) return Mode::kNever;
+    if (options.ending_threads_export == Mode::kWhenCoresBusy && !exporter->ExportNeverBlocks()) {
+      return Mode::kNever;
+    }
+    return options.ending_threads_export;
   }
 
   // The queue is striped: threads ending spans push into different stripes
@@ -189,10 +194,17 @@ struct BatchSpanProcessor::Impl {
   void CheckLevel(size_t pos, Stripe* where) {
     const bool ending = ending_export.load(std::memory_order_relaxed);
     if (ending) {
-      if (static_cast<int64_t>(where->queue->SizeApprox()) >= options.max_export_batch_size &&
-          ExportHere(where)) {
-        return;
+      // (A few batches at most: with a batch smaller than the look's
+      // interval, one a look would fall behind.)
+      bool exported = false;
+      for (int i = 0;
+           i < 4 &&
+           static_cast<int64_t>(where->queue->SizeApprox()) >= options.max_export_batch_size &&
+           ExportHere(where);
+           ++i) {
+        exported = true;
       }
+      if (exported) return;
       const size_t every_fourth = 4 * (check_mask + 1) - 1;
       if ((pos & every_fourth) != every_fourth) return;
     }
@@ -338,6 +350,8 @@ struct BatchSpanProcessor::Impl {
   static constexpr double kIdleAbove = 0.75;
   common::SpareCoresMeter meter ABSL_GUARDED_BY(mu);
   absl::Time next_measure ABSL_GUARDED_BY(mu);
+  absl::Time next_look ABSL_GUARDED_BY(mu);  // for a full batch left behind
+  int64_t done_at_look ABSL_GUARDED_BY(mu) = 0;
 
   // Measures the spare cores, if it is time, and sets ending_export.
   void MeasureCores(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
@@ -353,9 +367,13 @@ struct BatchSpanProcessor::Impl {
   absl::Time last_look ABSL_GUARDED_BY(mu);
   int64_t last_enqueued ABSL_GUARDED_BY(mu) = 0;
 
-  // Whether there is work: `want` spans queued, a flush or stop.
+  // Whether there is work: `want` spans queued, a flush (of spans still in
+  // the queue: those an ending thread is exporting are counted done when it
+  // is through) or stop.
   bool Ready(int64_t want) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    return stop || flush_target > done.load(std::memory_order_relaxed) || QueueSize() >= want;
+    const int64_t queued = QueueSize();
+    return stop || (flush_target > done.load(std::memory_order_relaxed) && queued > 0) ||
+           queued >= want;
   }
 
   // Waits until a batch is full (two while polling), a flush or stop is
@@ -383,9 +401,19 @@ struct BatchSpanProcessor::Impl {
       bool poll;
       if (ending_export.load(std::memory_order_relaxed)) {
         // The ending threads export. Wake for the schedule delay, a flush,
-        // the high water mark (they could not keep up), or to measure again;
-        // with `polling` set, OnEnd signals only at the high water mark.
-        if (EndingThreadsExport() == Mode::kWhenCoresBusy) until = std::min(until, next_measure);
+        // the high water mark (they could not keep up; with `polling` set,
+        // OnEnd signals only there), and every kMeasureEvery: to measure,
+        // and to take a full batch that no ending thread took since the
+        // last look (the thread that filled it stopped before its next
+        // look at the level).
+        if (now >= next_look) {
+          const int64_t d = done.load(std::memory_order_relaxed);
+          const bool left = QueueSize() >= options.max_export_batch_size && d == done_at_look;
+          done_at_look = d;
+          next_look = now + kMeasureEvery;
+          if (left) break;
+        }
+        until = std::min(until, next_look);
         poll = true;
         want = high_water;
       } else {
@@ -414,7 +442,7 @@ struct BatchSpanProcessor::Impl {
     {
       absl::MutexLock l(&mu);
       last_look = absl::Now();
-      next_measure = last_look + kMeasureEvery;
+      next_measure = next_look = last_look + kMeasureEvery;
       (void)meter.Read();  // the first interval starts now
     }
     for (;;) {
@@ -503,7 +531,8 @@ struct BatchSpanProcessor::Impl {
     // The child has its own threads: measure afresh.
     ending_export.store(EndingThreadsExport() == Mode::kAlways, std::memory_order_relaxed);
     meter = common::SpareCoresMeter();
-    next_measure = last_look + kMeasureEvery;
+    next_measure = next_look = last_look + kMeasureEvery;
+    done_at_look = done.load(std::memory_order_relaxed);
     mu.Unlock();  // taken in prepare
   }
 

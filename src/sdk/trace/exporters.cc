@@ -18,7 +18,7 @@ class SimpleSpanProcessor : public SpanProcessor {
   explicit SimpleSpanProcessor(std::unique_ptr<SpanExporter> e) : exporter_(std::move(e)) {}
   void OnEnd(SpanRef span) override {
     if (!(span.flags() & kTraceFlagSampled)) return;  // recorded only: not exported
-    absl::MutexLock l(&mu_);  // Exporters are called one at a time.
+    absl::MutexLock l(&mu_);                          // Exporters are called one at a time.
     if (shut_down_) return;
     (void)exporter_->Export(std::span<const SpanRef>(&span, 1));
   }
@@ -64,7 +64,8 @@ std::string ValueText(const AnyValue& v) {
       return s + "}";
     }
     std::string operator()(const Bytes& b) const {
-      return absl::StrCat("0x", Hex(reinterpret_cast<const uint8_t*>(b.data.data()), b.data.size()));
+      return absl::StrCat("0x",
+                          Hex(reinterpret_cast<const uint8_t*>(b.data.data()), b.data.size()));
     }
   };
   return std::visit(V{}, v.value);
@@ -80,8 +81,8 @@ class StreamSpanExporter : public SpanExporter {
     for (const SpanRef& r : spans) {
       const SpanData& d = r.data();
       std::string s = absl::StrFormat(
-          "span %s trace=%s id=%s parent=%s kind=%s scope=%s duration_us=%d status=%s%s\n",
-          d.name, Hex(d.trace_id.data(), 16), Hex(d.span_id.data(), 8),
+          "span %s trace=%s id=%s parent=%s kind=%s scope=%s duration_us=%d status=%s%s\n", d.name,
+          Hex(d.trace_id.data(), 16), Hex(d.span_id.data(), 8),
           d.parent_span_id ? Hex(d.parent_span_id->data(), 8) : "-",
           kKinds[static_cast<int>(d.kind)], r.scope().name,
           (d.end_time_unix_nano - d.start_time_unix_nano) / 1000,
@@ -107,7 +108,8 @@ class StreamSpanExporter : public SpanExporter {
 
 class OtlpSpanExporter : public SpanExporter {
  public:
-  explicit OtlpSpanExporter(std::unique_ptr<OtlpExporter> e) : exporter_(std::move(e)) {}
+  OtlpSpanExporter(std::unique_ptr<OtlpExporter> e, bool never_blocks)
+      : exporter_(std::move(e)), never_blocks_(never_blocks) {}
   absl::Status Export(std::span<const SpanRef> spans) override {
     // Each span's record is encoded straight to its Span message, into one
     // buffer reused from batch to batch; then the messages are grouped by
@@ -138,11 +140,15 @@ class OtlpSpanExporter : public SpanExporter {
     }
     return exporter_->ExportSpans(groups_);
   }
+  // Encodes and queues the request; a full queue drops it (counted), unless
+  // options.block_on_full makes Export wait for room.
+  bool ExportNeverBlocks() const override { return never_blocks_; }
   absl::Status ForceFlush(absl::Time deadline) override { return exporter_->ForceFlush(deadline); }
   absl::Status Shutdown(absl::Time deadline) override { return exporter_->Shutdown(deadline); }
 
  private:
   std::unique_ptr<OtlpExporter> exporter_;
+  const bool never_blocks_;
   // Reused between batches.
   sdk::RecordEncoder encoder_;
   sdk::ByteBuf buffer_;
@@ -187,12 +193,14 @@ absl::StatusOr<std::unique_ptr<SpanExporter>> MakeOtlpSpanExporter(
     const OtlpExporterOptions& options) {
   auto e = OtlpExporter::Create(ExportSignal::kTraces, options);
   if (!e.ok()) return e.status();
-  return std::unique_ptr<SpanExporter>(new OtlpSpanExporter(std::move(*e)));
+  return std::unique_ptr<SpanExporter>(
+      new OtlpSpanExporter(std::move(*e), options.block_on_full <= absl::ZeroDuration()));
 }
 
 std::unique_ptr<SpanExporter> MakeNoopSpanExporter() {
   struct Noop : SpanExporter {
     absl::Status Export(std::span<const SpanRef>) override { return absl::OkStatus(); }
+    bool ExportNeverBlocks() const override { return true; }
   };
   return std::make_unique<Noop>();
 }
