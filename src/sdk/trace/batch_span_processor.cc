@@ -79,8 +79,17 @@ struct BatchSpanProcessor::Impl {
     const auto extra = static_cast<size_t>(options.max_queue_size) % stripe_count;
     for (size_t i = 0; i < stripe_count; ++i) stripes[i].queue.emplace(per + (i < extra ? 1 : 0));
   }
+  struct Buffers {
+    std::vector<SpanRef> batch;
+    std::vector<sdk::RecordedSpan*> raw;  // room for a batch
+    size_t next_stripe = 0;
+  };
   struct alignas(64) Stripe {
     std::optional<common::MpmcQueue<sdk::RecordedSpan*>> queue;  // one reference per span
+    // An ending thread's batch (ExportHere), taken while helper_busy is
+    // held; the exporter lock is taken only around the pops and the export.
+    std::atomic<bool> helper_busy{false};
+    Buffers helper;
   };
 
   const std::unique_ptr<SpanExporter> exporter;
@@ -231,13 +240,8 @@ struct BatchSpanProcessor::Impl {
   // such a thread finds it free whenever the worker is not exporting.
   absl::Mutex export_mu ABSL_ACQUIRED_BEFORE(mu);
   bool exporter_closed ABSL_GUARDED_BY(export_mu) = false;  // the worker has ended
-  struct Buffers {
-    std::vector<SpanRef> batch;
-    std::vector<sdk::RecordedSpan*> raw;  // room for a batch
-    size_t next_stripe = 0;
-  };
-  Buffers worker_buffers;                             // the worker's
-  Buffers helper_buffers ABSL_GUARDED_BY(export_mu);  // the ending threads'
+  Buffers worker_buffers;                                   // the worker's
+  Buffers helper_buffers ABSL_GUARDED_BY(export_mu);        // the ending threads'
   alignas(64) std::atomic<int64_t> exported_when_full{0};
   std::atomic<int64_t> dropped_export_busy{0};         // of `dropped` (Stats)
   std::atomic<int64_t> exported_on_ending_threads{0};  // (Stats)
@@ -287,17 +291,25 @@ struct BatchSpanProcessor::Impl {
   // A thread that ended a span (into `where`) found a batch queued while
   // the cores are busy: exports one, taking from `where` first (its cells
   // are in this core's cache). False when another thread is exporting.
+  //
+  // The records are released after the exporter lock is let go: a thread
+  // stalled while it holds the lock (this VM stalls a busy thread for 0.1-10
+  // ms dozens of times a second) makes the other threads drop once the queue
+  // fills, so the lock is held for as little as can be.
   bool ExportHere(Stripe* where) {
-    if (!export_mu.TryLock()) return false;
+    // Another thread is exporting from this stripe's buffers: it takes the batch.
+    if (where->helper_busy.exchange(true, std::memory_order_acquire)) return false;
+    Buffers& b = where->helper;
     int64_t n = 0;
-    if (!exporter_closed) {
-      helper_buffers.next_stripe = static_cast<size_t>(where - stripes.get());
-      if ((n = TakeBatch(&helper_buffers)) != 0) {
-        ExportLocked(&helper_buffers.batch);
-        sdk::ReleaseAll(&helper_buffers.batch);
+    if (export_mu.TryLock()) {
+      if (!exporter_closed) {
+        b.next_stripe = static_cast<size_t>(where - stripes.get());
+        if ((n = TakeBatch(&b)) != 0) ExportLocked(&b.batch);
       }
+      export_mu.Unlock();
+      sdk::ReleaseAll(&b.batch);
     }
-    export_mu.Unlock();
+    where->helper_busy.store(false, std::memory_order_release);
     if (n == 0) return false;
     exported_on_ending_threads.fetch_add(n, std::memory_order_relaxed);
     Exported(n);
@@ -524,6 +536,11 @@ struct BatchSpanProcessor::Impl {
     for (Buffers* b : {&worker_buffers, &helper_buffers}) {
       for (SpanRef& r : b->batch) (void)r.release();
       b->batch.clear();
+    }
+    for (size_t i = 0; i < stripe_count; ++i) {  // (the same for an ending thread's)
+      for (SpanRef& r : stripes[i].helper.batch) (void)r.release();
+      stripes[i].helper.batch.clear();
+      stripes[i].helper_busy.store(false, std::memory_order_relaxed);
     }
     exported_when_full.store(0, std::memory_order_relaxed);
     exported_on_ending_threads.store(0, std::memory_order_relaxed);
