@@ -32,24 +32,25 @@ struct BatchSpanProcessor::Impl {
   Impl(std::unique_ptr<SpanExporter> e, BatchSpanProcessorOptions o)
       : exporter(std::move(e)),
         options(o),
+        mode(ModeInEffect(*exporter, o)),
         high_water(std::max(o.max_export_batch_size, o.max_queue_size * 3 / 4)),
         poll_target(std::min(high_water, 2 * o.max_export_batch_size)),
         stripe_count(StripeCount(o.max_queue_size)),
         check_mask(CheckEvery(o.max_queue_size, stripe_count) - 1),
         stripes(new Stripe[stripe_count]) {
     MakeQueues();
-    ending_export.store(EndingThreadsExport() == Mode::kAlways, std::memory_order_relaxed);
+    ending_export.store(mode == Mode::kAlways, std::memory_order_relaxed);
   }
 
   using Mode = BatchSpanProcessorOptions::EndingThreadsExport;
   // The ending-thread export mode in effect: kNever without export_when_full,
   // and kWhenCoresBusy only for an exporter that never blocks.
-  Mode EndingThreadsExport() const {
-    if (!options.export_when_full) return Mode::kNever;
-    if (options.ending_threads_export == Mode::kWhenCoresBusy && !exporter->ExportNeverBlocks()) {
+  static Mode ModeInEffect(const SpanExporter& e, const BatchSpanProcessorOptions& o) {
+    if (!o.export_when_full) return Mode::kNever;
+    if (o.ending_threads_export == Mode::kWhenCoresBusy && !e.ExportNeverBlocks()) {
       return Mode::kNever;
     }
-    return options.ending_threads_export;
+    return o.ending_threads_export;
   }
 
   // The queue is striped: threads ending spans push into different stripes
@@ -94,6 +95,7 @@ struct BatchSpanProcessor::Impl {
 
   const std::unique_ptr<SpanExporter> exporter;
   const BatchSpanProcessorOptions options;
+  const Mode mode;            // ending_threads_export, in effect
   const int64_t high_water;   // OnEnd always wakes the worker at this size
   const int64_t poll_target;  // a polling worker wakes at this size
   const size_t stripe_count;
@@ -352,27 +354,37 @@ struct BatchSpanProcessor::Impl {
   // when a batch is full.
   static constexpr absl::Duration kMinPoll = absl::Microseconds(20);
   static constexpr absl::Duration kMaxPoll = absl::Milliseconds(2);
-  // How often the worker measures the cores the process leaves spare, and
-  // the thresholds (in cores) at which the ending threads start exporting
-  // and stop again. Between the two: as before. (One thread ending spans on
-  // two cores, with the worker exporting, leaves about 0.7 spare; two
-  // leave none.)
-  static constexpr absl::Duration kMeasureEvery = absl::Milliseconds(100);
+  // While spans arrive, the worker looks every kLookEvery: it measures the
+  // cores the process leaves spare (kWhenCoresBusy), with the thresholds (in
+  // cores) at which the ending threads start exporting and stop again
+  // (between the two: as before; one thread ending spans on two cores, with
+  // the worker exporting, leaves about 0.7 spare, two leave none); and while
+  // the ending threads export, it takes a full batch that none of them took
+  // since its last look (the thread that filled it stopped before its next
+  // look at the level).
+  static constexpr absl::Duration kLookEvery = absl::Milliseconds(100);
   static constexpr double kBusyBelow = 0.25;
   static constexpr double kIdleAbove = 0.75;
   common::SpareCoresMeter meter ABSL_GUARDED_BY(mu);
-  absl::Time next_measure ABSL_GUARDED_BY(mu);
-  absl::Time next_look ABSL_GUARDED_BY(mu);  // for a full batch left behind
+  absl::Time next_look ABSL_GUARDED_BY(mu);
   int64_t done_at_look ABSL_GUARDED_BY(mu) = 0;
 
-  // Measures the spare cores, if it is time, and sets ending_export.
-  void MeasureCores(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    if (now < next_measure || EndingThreadsExport() != Mode::kWhenCoresBusy) return;
-    next_measure = now + kMeasureEvery;
-    double (*for_test)() = batch_span_processor_internal::spare_cores_for_test.load();
-    const double spare = for_test != nullptr ? for_test() : meter.Read();
-    if (spare < kBusyBelow) ending_export.store(true, std::memory_order_relaxed);
-    if (spare > kIdleAbove) ending_export.store(false, std::memory_order_relaxed);
+  // The look, if it is time; true when the worker should take the full
+  // batch the ending threads left.
+  bool Look(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (now < next_look) return false;
+    next_look = now + kLookEvery;
+    if (mode == Mode::kWhenCoresBusy) {
+      double (*for_test)() = batch_span_processor_internal::spare_cores_for_test.load();
+      const double spare = for_test != nullptr ? for_test() : meter.Read();
+      if (spare < kBusyBelow) ending_export.store(true, std::memory_order_relaxed);
+      if (spare > kIdleAbove) ending_export.store(false, std::memory_order_relaxed);
+    }
+    const int64_t d = done.load(std::memory_order_relaxed);
+    const bool left = ending_export.load(std::memory_order_relaxed) &&
+                      QueueSize() >= options.max_export_batch_size && d == done_at_look;
+    done_at_look = d;
+    return left;
   }
   // seq_cst, with fences: pairs with the queue's tail (OnEnd, WaitForWork).
   std::atomic<bool> polling{false};
@@ -398,8 +410,7 @@ struct BatchSpanProcessor::Impl {
         ending_export.load(std::memory_order_relaxed) ? high_water : options.max_export_batch_size;
     for (;;) {
       const absl::Time now = absl::Now();
-      MeasureCores(now);
-      if (Ready(want)) break;
+      if (Look(now) || Ready(want)) break;
       if (now >= delay_end) break;
       // When will two batches be full at the rate spans arrived since the
       // last look? (Waking per batch, twice as often, cost 2 threads on 2
@@ -414,17 +425,7 @@ struct BatchSpanProcessor::Impl {
       if (ending_export.load(std::memory_order_relaxed)) {
         // The ending threads export. Wake for the schedule delay, a flush,
         // the high water mark (they could not keep up; with `polling` set,
-        // OnEnd signals only there), and every kMeasureEvery: to measure,
-        // and to take a full batch that no ending thread took since the
-        // last look (the thread that filled it stopped before its next
-        // look at the level).
-        if (now >= next_look) {
-          const int64_t d = done.load(std::memory_order_relaxed);
-          const bool left = QueueSize() >= options.max_export_batch_size && d == done_at_look;
-          done_at_look = d;
-          next_look = now + kMeasureEvery;
-          if (left) break;
-        }
+        // OnEnd signals only there), and for the next look.
         until = std::min(until, next_look);
         poll = true;
         want = high_water;
@@ -454,7 +455,7 @@ struct BatchSpanProcessor::Impl {
     {
       absl::MutexLock l(&mu);
       last_look = absl::Now();
-      next_measure = next_look = last_look + kMeasureEvery;
+      next_look = last_look + kLookEvery;
       (void)meter.Read();  // the first interval starts now
     }
     for (;;) {
@@ -546,9 +547,9 @@ struct BatchSpanProcessor::Impl {
     exported_on_ending_threads.store(0, std::memory_order_relaxed);
     dropped_export_busy.store(0, std::memory_order_relaxed);
     // The child has its own threads: measure afresh.
-    ending_export.store(EndingThreadsExport() == Mode::kAlways, std::memory_order_relaxed);
+    ending_export.store(mode == Mode::kAlways, std::memory_order_relaxed);
     meter = common::SpareCoresMeter();
-    next_measure = next_look = last_look + kMeasureEvery;
+    next_look = last_look + kLookEvery;
     done_at_look = done.load(std::memory_order_relaxed);
     mu.Unlock();  // taken in prepare
   }
