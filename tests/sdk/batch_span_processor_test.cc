@@ -517,5 +517,60 @@ TEST(BatchSpanProcessor, WorkerTakesAFullBatchTheEndingThreadsLeft) {
   ASSERT_TRUE(s.provider->Shutdown(absl::Now() + absl::Seconds(10)).ok());
 }
 
+// An ending thread takes its batch out of the queue before it takes the
+// exporter lock; when another thread holds the lock, the batch waits in the
+// stripe (counted in the queue's size) and is never lost: the worker exports
+// it once it is free, at a flush and at shutdown.
+TEST(BatchSpanProcessor, ABatchTakenWhileTheExporterIsBusyIsExportedLater) {
+  BatchSpanProcessorOptions o;
+  o.max_export_batch_size = 100;
+  o.schedule_delay = absl::Milliseconds(1);
+  o.ending_threads_export = Mode::kAlways;
+  Pipeline s = Make(o, /*hang=*/true);
+  s.tracer->StartSpan("first").End();  // the worker takes it and hangs in Export
+  for (int i = 0; i < 200 && s.bsp->Stats().queue_size > 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_EQ(s.bsp->Stats().queue_size, 0);
+  for (int i = 0; i < 250; ++i) s.tracer->StartSpan("x").End();
+  BatchSpanProcessorStats st = s.bsp->Stats();
+  EXPECT_EQ(st.queue_size, 250);  // queued, or taken out and waiting for the lock
+  EXPECT_EQ(st.processed, 0);
+  EXPECT_EQ(st.dropped_queue_full, 0);
+  s.exporter->release_.Notify();
+  ASSERT_TRUE(s.provider->ForceFlush(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_EQ(s.exporter->total(), 251u);
+  for (size_t n : s.exporter->batches()) EXPECT_LE(n, 100u);
+  ASSERT_TRUE(s.provider->Shutdown(absl::Now() + absl::Seconds(10)).ok());
+  st = s.bsp->Stats();
+  EXPECT_EQ(st.processed, 251);
+  EXPECT_EQ(st.queue_size, 0);
+  EXPECT_EQ(st.dropped_queue_full, 0);
+}
+
+// The same at shutdown: the batches waiting for the lock are exported in
+// the final drain, not dropped.
+TEST(BatchSpanProcessor, ShutdownExportsTheBatchesWaitingForTheExporter) {
+  BatchSpanProcessorOptions o;
+  o.max_export_batch_size = 100;
+  o.schedule_delay = absl::Milliseconds(1);
+  o.ending_threads_export = Mode::kAlways;
+  Pipeline s = Make(o, /*hang=*/true);
+  s.tracer->StartSpan("first").End();
+  for (int i = 0; i < 200 && s.bsp->Stats().queue_size > 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  for (int i = 0; i < 250; ++i) s.tracer->StartSpan("x").End();
+  std::thread release([&s] {
+    absl::SleepFor(absl::Milliseconds(50));
+    s.exporter->release_.Notify();
+  });
+  ASSERT_TRUE(s.provider->Shutdown(absl::Now() + absl::Seconds(10)).ok());
+  release.join();
+  EXPECT_EQ(s.exporter->total(), 251u);
+  EXPECT_EQ(s.bsp->Stats().processed, 251);
+  EXPECT_EQ(s.bsp->Stats().dropped_queue_full, 0);
+}
+
 }  // namespace
 }  // namespace tracewire

@@ -87,8 +87,10 @@ struct BatchSpanProcessor::Impl {
   };
   struct alignas(64) Stripe {
     std::optional<common::MpmcQueue<sdk::RecordedSpan*>> queue;  // one reference per span
-    // An ending thread's batch (ExportHere), taken while helper_busy is
-    // held; the exporter lock is taken only around the pops and the export.
+    // An ending thread's batch (ExportHere), used while helper_busy is held.
+    // A batch taken out of the queue whose export found the exporter busy
+    // waits here (`pending`) for the next look of a thread ending spans into
+    // this stripe, or for the worker.
     std::atomic<bool> helper_busy{false};
     Buffers helper;
   };
@@ -247,6 +249,9 @@ struct BatchSpanProcessor::Impl {
   alignas(64) std::atomic<int64_t> exported_when_full{0};
   std::atomic<int64_t> dropped_export_busy{0};         // of `dropped` (Stats)
   std::atomic<int64_t> exported_on_ending_threads{0};  // (Stats)
+  // Spans in the stripes' pending batches (ExportHere): out of the queue,
+  // not yet exported. Counted with the queue's size.
+  std::atomic<int64_t> pending{0};
   // Whether the ending threads export the batches (ending_threads_export):
   // always or never as the options say, else set by the worker from its
   // meter. Relaxed: a late look only moves one batch to the other thread.
@@ -292,30 +297,68 @@ struct BatchSpanProcessor::Impl {
 
   // A thread that ended a span (into `where`) found a batch queued while
   // the cores are busy: exports one, taking from `where` first (its cells
-  // are in this core's cache). False when another thread is exporting.
+  // are in this core's cache), or the stripe's pending batch. False when it
+  // exported nothing.
   //
-  // The records are released after the exporter lock is let go: a thread
-  // stalled while it holds the lock (this VM stalls a busy thread for 0.1-10
-  // ms dozens of times a second) makes the other threads drop once the queue
-  // fills, so the lock is held for as little as can be.
+  // The exporter lock is held for the export only: the batch is taken out
+  // of the queue before (and kept in the stripe, pending, when another
+  // thread is exporting), and released after. A thread stalled while it
+  // holds the lock (this VM stalls a busy thread for 0.1-10 ms dozens of
+  // times a second) makes the other threads drop once the queue fills.
   bool ExportHere(Stripe* where) {
     // Another thread is exporting from this stripe's buffers: it takes the batch.
     if (where->helper_busy.exchange(true, std::memory_order_acquire)) return false;
     Buffers& b = where->helper;
-    int64_t n = 0;
+    if (b.batch.empty()) {
+      b.next_stripe = static_cast<size_t>(where - stripes.get());
+      const int64_t got = TakeBatch(&b);
+      if (got == 0) {
+        where->helper_busy.store(false, std::memory_order_release);
+        return false;
+      }
+      pending.fetch_add(got, std::memory_order_relaxed);
+    }
+    const auto n = static_cast<int64_t>(b.batch.size());
+    bool taken = false, closed_now = false;
     if (export_mu.TryLock()) {
-      if (!exporter_closed) {
-        b.next_stripe = static_cast<size_t>(where - stripes.get());
-        if ((n = TakeBatch(&b)) != 0) ExportLocked(&b.batch);
+      taken = true;
+      if (exporter_closed) {
+        closed_now = true;  // (spans queued as the processor shut down)
+      } else {
+        ExportLocked(&b.batch);
       }
       export_mu.Unlock();
+    }
+    if (taken) {
       sdk::ReleaseAll(&b.batch);
+      pending.fetch_sub(n, std::memory_order_relaxed);
+      if (closed_now) dropped.fetch_add(n, std::memory_order_relaxed);
     }
     where->helper_busy.store(false, std::memory_order_release);
-    if (n == 0) return false;
+    if (!taken || closed_now) return false;
     exported_on_ending_threads.fetch_add(n, std::memory_order_relaxed);
     Exported(n);
     return true;
+  }
+
+  // The worker's: exports the stripes' pending batches (waiting for a
+  // stripe whose buffers an ending thread is using).
+  void ExportPending() {
+    for (size_t i = 0; i < stripe_count && pending.load(std::memory_order_relaxed) > 0; ++i) {
+      Stripe& s = stripes[i];
+      while (s.helper_busy.exchange(true, std::memory_order_acquire)) std::this_thread::yield();
+      const auto n = static_cast<int64_t>(s.helper.batch.size());
+      if (n != 0) {
+        {
+          absl::MutexLock l(&export_mu);
+          ExportLocked(&s.helper.batch);
+        }
+        sdk::ReleaseAll(&s.helper.batch);
+        pending.fetch_sub(n, std::memory_order_relaxed);
+        Exported(n);
+      }
+      s.helper_busy.store(false, std::memory_order_release);
+    }
   }
 
   // OnEnd found the queue full. When no export is running, exports a batch
@@ -369,10 +412,12 @@ struct BatchSpanProcessor::Impl {
   absl::Time next_look ABSL_GUARDED_BY(mu);
   int64_t done_at_look ABSL_GUARDED_BY(mu) = 0;
 
-  // The look, if it is time; true when the worker should take the full
-  // batch the ending threads left.
-  bool Look(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    if (now < next_look) return false;
+  // The look, if it is time: whether the worker should take the full batch
+  // the ending threads left (kLeftBatch), or their pending batches
+  // (ExportHere) only.
+  enum class Seen { kNothing, kLeftBatch, kPending };
+  Seen Look(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (now < next_look) return Seen::kNothing;
     next_look = now + kLookEvery;
     if (mode == Mode::kWhenCoresBusy) {
       double (*for_test)() = batch_span_processor_internal::spare_cores_for_test.load();
@@ -384,7 +429,8 @@ struct BatchSpanProcessor::Impl {
     const bool left = ending_export.load(std::memory_order_relaxed) &&
                       QueueSize() >= options.max_export_batch_size && d == done_at_look;
     done_at_look = d;
-    return left;
+    if (left) return Seen::kLeftBatch;
+    return pending.load(std::memory_order_relaxed) > 0 ? Seen::kPending : Seen::kNothing;
   }
   // seq_cst, with fences: pairs with the queue's tail (OnEnd, WaitForWork).
   std::atomic<bool> polling{false};
@@ -396,13 +442,16 @@ struct BatchSpanProcessor::Impl {
   // is through) or stop.
   bool Ready(int64_t want) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     const int64_t queued = QueueSize();
-    return stop || (flush_target > done.load(std::memory_order_relaxed) && queued > 0) ||
+    return stop ||
+           (flush_target > done.load(std::memory_order_relaxed) &&
+            (queued > 0 || pending.load(std::memory_order_relaxed) > 0)) ||
            queued >= want;
   }
 
   // Waits until a batch is full (two while polling), a flush or stop is
-  // asked, or the schedule delay has passed.
-  void WaitForWork() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+  // asked, or the schedule delay has passed: then true. False when a look
+  // found only pending batches (ExportHere) to export.
+  bool WaitForWork() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     const absl::Time delay_end = absl::Now() + options.schedule_delay;
     // (While the ending threads export, the worker takes over at the high
     // water mark only.)
@@ -410,8 +459,9 @@ struct BatchSpanProcessor::Impl {
         ending_export.load(std::memory_order_relaxed) ? high_water : options.max_export_batch_size;
     for (;;) {
       const absl::Time now = absl::Now();
-      if (Look(now) || Ready(want)) break;
-      if (now >= delay_end) break;
+      const Seen seen = Look(now);
+      if (seen == Seen::kLeftBatch || Ready(want) || now >= delay_end) return true;
+      if (seen == Seen::kPending) return false;
       // When will two batches be full at the rate spans arrived since the
       // last look? (Waking per batch, twice as often, cost 2 threads on 2
       // cores 7 % of their rate: a timed wake preempts one of them.)
@@ -442,7 +492,7 @@ struct BatchSpanProcessor::Impl {
       std::atomic_thread_fence(std::memory_order_seq_cst);  // then read the queue's tail
       // Look again after clearing the flag: a span that filled the batch
       // before OnEnd saw the flag cleared did not signal.
-      if (!poll && Ready(want)) break;
+      if (!poll && Ready(want)) return true;
       wake.WaitWithDeadline(&mu, until);
     }
   }
@@ -459,14 +509,14 @@ struct BatchSpanProcessor::Impl {
       (void)meter.Read();  // the first interval starts now
     }
     for (;;) {
-      bool stopping;
+      bool stopping, export_queue;
       {
         absl::MutexLock l(&mu);
-        WaitForWork();
+        export_queue = WaitForWork();
         stopping = stop;
       }
       // Export whole batches while there are any; otherwise what is there.
-      do {
+      while (export_queue) {
         const int64_t n = ExportBatch();
         if (n == 0) {
           // A slot claimed but not yet filled (its producer was preempted)
@@ -474,7 +524,9 @@ struct BatchSpanProcessor::Impl {
           std::this_thread::yield();
           break;
         }
-      } while (QueueSize() >= options.max_export_batch_size || stopping || FlushPending());
+        export_queue = QueueSize() >= options.max_export_batch_size || stopping || FlushPending();
+      }
+      if (pending.load(std::memory_order_relaxed) > 0) ExportPending();
       if (stopping) {
         // Also the spans whose producers had claimed a cell but not filled
         // it yet (preempted there): they were queued before the stop.
@@ -487,6 +539,7 @@ struct BatchSpanProcessor::Impl {
             idle = 0;
           }
         }
+        ExportPending();
         {
           absl::MutexLock l(&export_mu);  // no export after this one
           exporter_closed = true;
@@ -543,6 +596,7 @@ struct BatchSpanProcessor::Impl {
       stripes[i].helper.batch.clear();
       stripes[i].helper_busy.store(false, std::memory_order_relaxed);
     }
+    pending.store(0, std::memory_order_relaxed);
     exported_when_full.store(0, std::memory_order_relaxed);
     exported_on_ending_threads.store(0, std::memory_order_relaxed);
     dropped_export_busy.store(0, std::memory_order_relaxed);
@@ -714,7 +768,7 @@ BatchSpanProcessorStats BatchSpanProcessor::Stats() const {
   BatchSpanProcessorStats s;
   s.processed = m.processed.load(std::memory_order_relaxed);
   s.dropped_queue_full = m.dropped.load(std::memory_order_relaxed);
-  s.queue_size = m.QueueSize();
+  s.queue_size = m.QueueSize() + m.pending.load(std::memory_order_relaxed);
   if (m.worker_done.load(std::memory_order_acquire)) s.dropped_queue_full += s.queue_size;
   s.export_failures = m.failed.load(std::memory_order_relaxed);
   s.exported_when_full = m.exported_when_full.load(std::memory_order_relaxed);
