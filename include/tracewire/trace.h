@@ -161,9 +161,10 @@ struct BatchSpanProcessorOptions {
   // export_when_full).
   //
   // Needs export_when_full. A thread that finds another exporting does not
-  // wait: its span is queued as usual. The export thread still exports a
-  // full batch that no ending thread took within 100 ms, and at the high
-  // water mark.
+  // wait: the batch it took waits (counted in the queue's size) for its next
+  // look or for the export thread. The export thread still exports a full
+  // batch that no ending thread took within 100 ms, and at the high water
+  // mark.
   enum class EndingThreadsExport { kWhenCoresBusy, kNever, kAlways };
   EndingThreadsExport ending_threads_export = EndingThreadsExport::kWhenCoresBusy;
   // From OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
