@@ -111,6 +111,10 @@ void PairedReading(uint64_t* tsc, uint64_t* ns) {
 // Set once by Init(); then read-only.
 std::atomic<bool> use_tsc{false};
 std::once_flag init_once;
+// Set when WallNanos reads the kernel's clock for good (the kernel does not
+// use the TSC, or gave it up): Slow then skips call_once (a call into the
+// thread library) and goes to the kernel at once.
+std::atomic<bool> kernel_clock_only{false};
 
 // The updater's side: one thread at a time holds `updating`.
 std::atomic<bool> updating{false};
@@ -142,7 +146,10 @@ void Restart() {
 }
 
 void Init() {
-  if (!KernelUsesTsc()) return;
+  if (!KernelUsesTsc()) {
+    kernel_clock_only.store(true, std::memory_order_relaxed);
+    return;
+  }
   uint64_t tsc = 0, ns = 0;
   PairedReading(&tsc, &ns);
   timeline = new TscTimeline(tsc, ns);  // lives as long as the process
@@ -169,6 +176,7 @@ uint64_t KernelNanos() {
 }
 
 uint64_t Slow(const TscTimeline::Anchor& seen) {
+  if (kernel_clock_only.load(std::memory_order_relaxed)) return KernelNanos();
   std::call_once(init_once, Init);
   if (!use_tsc.load(std::memory_order_acquire)) return KernelNanos();
   if (seen.ns_per_tsc_q32 == 0 && KernelNanos() < calibrate_at.load(std::memory_order_relaxed)) {
@@ -188,6 +196,7 @@ uint64_t Slow(const TscTimeline::Anchor& seen) {
     // The kernel gave up the TSC: so do we, for good (it does not take it
     // back). Readers see no anchor, come here, and read the kernel's clock.
     use_tsc.store(false, std::memory_order_release);
+    kernel_clock_only.store(true, std::memory_order_relaxed);
     Publish({});
     updating.store(false, std::memory_order_release);
     return KernelNanos();
