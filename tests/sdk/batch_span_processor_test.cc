@@ -517,22 +517,32 @@ TEST(BatchSpanProcessor, WorkerTakesAFullBatchTheEndingThreadsLeft) {
   ASSERT_TRUE(s.provider->Shutdown(absl::Now() + absl::Seconds(10)).ok());
 }
 
-// An ending thread takes its batch out of the queue before it takes the
-// exporter lock; when another thread holds the lock, the batch waits in the
-// stripe (counted in the queue's size) and is never lost: the worker exports
-// it once it is free, at a flush and at shutdown.
-TEST(BatchSpanProcessor, ABatchTakenWhileTheExporterIsBusyIsExportedLater) {
+// kAlways, batches of 100: the worker takes a first span and hangs in its
+// Export, holding the exporter lock; then 250 spans end on this thread, whose
+// batch waits for the lock. *worker_took: whether the worker took the first.
+Pipeline EndSpansWhileTheWorkerHangsInExport(bool* worker_took) {
   BatchSpanProcessorOptions o;
   o.max_export_batch_size = 100;
   o.schedule_delay = absl::Milliseconds(1);
   o.ending_threads_export = Mode::kAlways;
   Pipeline s = Make(o, /*hang=*/true);
-  s.tracer->StartSpan("first").End();  // the worker takes it and hangs in Export
+  s.tracer->StartSpan("first").End();
   for (int i = 0; i < 200 && s.bsp->Stats().queue_size > 0; ++i) {
     absl::SleepFor(absl::Milliseconds(5));
   }
-  ASSERT_EQ(s.bsp->Stats().queue_size, 0);
+  *worker_took = s.bsp->Stats().queue_size == 0;
   for (int i = 0; i < 250; ++i) s.tracer->StartSpan("x").End();
+  return s;
+}
+
+// An ending thread takes its batch out of the queue before it takes the
+// exporter lock; when another thread holds the lock, the batch waits in the
+// stripe (counted in the queue's size) and is never lost: the worker exports
+// it once it is free, at a flush and at shutdown.
+TEST(BatchSpanProcessor, ABatchTakenWhileTheExporterIsBusyIsExportedLater) {
+  bool worker_took = false;
+  Pipeline s = EndSpansWhileTheWorkerHangsInExport(&worker_took);
+  ASSERT_TRUE(worker_took);
   BatchSpanProcessorStats st = s.bsp->Stats();
   EXPECT_EQ(st.queue_size, 250);  // queued, or taken out and waiting for the lock
   EXPECT_EQ(st.processed, 0);
@@ -551,16 +561,9 @@ TEST(BatchSpanProcessor, ABatchTakenWhileTheExporterIsBusyIsExportedLater) {
 // The same at shutdown: the batches waiting for the lock are exported in
 // the final drain, not dropped.
 TEST(BatchSpanProcessor, ShutdownExportsTheBatchesWaitingForTheExporter) {
-  BatchSpanProcessorOptions o;
-  o.max_export_batch_size = 100;
-  o.schedule_delay = absl::Milliseconds(1);
-  o.ending_threads_export = Mode::kAlways;
-  Pipeline s = Make(o, /*hang=*/true);
-  s.tracer->StartSpan("first").End();
-  for (int i = 0; i < 200 && s.bsp->Stats().queue_size > 0; ++i) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  for (int i = 0; i < 250; ++i) s.tracer->StartSpan("x").End();
+  bool worker_took = false;
+  Pipeline s = EndSpansWhileTheWorkerHangsInExport(&worker_took);
+  ASSERT_TRUE(worker_took);
   std::thread release([&s] {
     absl::SleepFor(absl::Milliseconds(50));
     s.exporter->release_.Notify();
