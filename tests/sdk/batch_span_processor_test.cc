@@ -406,11 +406,17 @@ class SpareCoresForTest {
   static inline std::atomic<double> spare_{0.0};
 };
 
-TEST(BatchSpanProcessor, EndingThreadExportsTheBatchesItFillsWhenAskedTo) {
+// Batches of 100, exported by the ending threads (kAlways).
+BatchSpanProcessorOptions EndingThreadsAlways(absl::Duration schedule_delay) {
   BatchSpanProcessorOptions o;
   o.max_export_batch_size = 100;
-  o.schedule_delay = absl::Hours(1);
+  o.schedule_delay = schedule_delay;
   o.ending_threads_export = Mode::kAlways;
+  return o;
+}
+
+TEST(BatchSpanProcessor, EndingThreadExportsTheBatchesItFillsWhenAskedTo) {
+  BatchSpanProcessorOptions o = EndingThreadsAlways(absl::Hours(1));
   Pipeline s = Make(o);
   for (int i = 0; i < 350; ++i) s.tracer->StartSpan("x").End();
   // Without waiting: the full batches went out from this thread.
@@ -428,10 +434,7 @@ TEST(BatchSpanProcessor, EndingThreadExportsTheBatchesItFillsWhenAskedTo) {
 }
 
 TEST(BatchSpanProcessor, EndingThreadsNeverExportWithoutExportWhenFull) {
-  BatchSpanProcessorOptions o;
-  o.max_export_batch_size = 100;
-  o.schedule_delay = absl::Hours(1);
-  o.ending_threads_export = Mode::kAlways;
+  BatchSpanProcessorOptions o = EndingThreadsAlways(absl::Hours(1));
   o.export_when_full = false;  // the exporter may block: only the worker calls it
   Pipeline s = Make(o);
   for (int i = 0; i < 350; ++i) s.tracer->StartSpan("x").End();
@@ -499,10 +502,7 @@ TEST(BatchSpanProcessor, EndingThreadsLeaveAnExporterThatMayBlockToTheWorker) {
 // thread that filled it stopped before its next look at the level) is the
 // worker's at its next look, 100 ms on; not at the schedule delay.
 TEST(BatchSpanProcessor, WorkerTakesAFullBatchTheEndingThreadsLeft) {
-  BatchSpanProcessorOptions o;
-  o.max_export_batch_size = 100;
-  o.schedule_delay = absl::Hours(1);
-  o.ending_threads_export = Mode::kAlways;
+  BatchSpanProcessorOptions o = EndingThreadsAlways(absl::Hours(1));
   Pipeline s = Make(o);
   s.tracer->StartSpan("x").End();
   absl::SleepFor(absl::Milliseconds(50));  // the worker waits, polling: looks every 32nd push
@@ -521,10 +521,7 @@ TEST(BatchSpanProcessor, WorkerTakesAFullBatchTheEndingThreadsLeft) {
 // Export, holding the exporter lock; then 250 spans end on this thread, whose
 // batch waits for the lock. *worker_took: whether the worker took the first.
 Pipeline EndSpansWhileTheWorkerHangsInExport(bool* worker_took) {
-  BatchSpanProcessorOptions o;
-  o.max_export_batch_size = 100;
-  o.schedule_delay = absl::Milliseconds(1);
-  o.ending_threads_export = Mode::kAlways;
+  BatchSpanProcessorOptions o = EndingThreadsAlways(absl::Milliseconds(1));
   Pipeline s = Make(o, /*hang=*/true);
   s.tracer->StartSpan("first").End();
   for (int i = 0; i < 200 && s.bsp->Stats().queue_size > 0; ++i) {

@@ -278,15 +278,18 @@ struct BatchSpanProcessor::Impl {
   int64_t ExportBatch() {
     Buffers& b = worker_buffers;
     const int64_t n = TakeBatch(&b);
-    if (n != 0) {
-      {
-        absl::MutexLock l(&export_mu);
-        ExportLocked(&b.batch);
-      }
-      sdk::ReleaseAll(&b.batch);  // frees the records
-    }
+    if (n != 0) ExportAndRelease(&b.batch);
     Exported(n);
     return n;
+  }
+  // The worker's export of a batch it holds: waits for the exporter, then
+  // frees the records (after letting go of the lock).
+  void ExportAndRelease(std::vector<SpanRef>* batch) {
+    {
+      absl::MutexLock l(&export_mu);
+      ExportLocked(batch);
+    }
+    sdk::ReleaseAll(batch);
   }
   // Counts n spans as done for ForceFlush.
   void Exported(int64_t n) {
@@ -349,11 +352,7 @@ struct BatchSpanProcessor::Impl {
       while (s.helper_busy.exchange(true, std::memory_order_acquire)) std::this_thread::yield();
       const auto n = static_cast<int64_t>(s.helper.batch.size());
       if (n != 0) {
-        {
-          absl::MutexLock l(&export_mu);
-          ExportLocked(&s.helper.batch);
-        }
-        sdk::ReleaseAll(&s.helper.batch);
+        ExportAndRelease(&s.helper.batch);
         pending.fetch_sub(n, std::memory_order_relaxed);
         Exported(n);
       }
