@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "tracewire/version.h"
 
 namespace tracewire {
 
@@ -84,7 +85,7 @@ struct OtlpExporterOptions {
   absl::Duration keepalive_timeout = absl::Seconds(3);
   bool keepalive_without_calls = true;
 
-  std::string user_agent = "OTel-OTLP-Exporter-Cpp-tracewire/0.1.0";
+  std::string user_agent = "OTel-OTLP-Exporter-Cpp-tracewire/" TRACEWIRE_VERSION_STRING;
 
   // Reads OTEL_EXPORTER_OTLP_{ENDPOINT,HEADERS,TIMEOUT,COMPRESSION,CERTIFICATE,
   // CLIENT_KEY,CLIENT_CERTIFICATE,INSECURE} and the per-signal forms

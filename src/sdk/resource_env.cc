@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/text.h"
+#include "tracewire/version.h"
 
 namespace tracewire::sdk {
 namespace {
@@ -24,7 +25,7 @@ Resource SdkResource() {
   Resource r;
   r.attributes = {{"telemetry.sdk.name", "tracewire"},
                   {"telemetry.sdk.language", "cpp"},
-                  {"telemetry.sdk.version", "0.1.0"},
+                  {"telemetry.sdk.version", TRACEWIRE_VERSION_STRING},
                   {"service.name", "unknown_service"}};
   return r;
 }
