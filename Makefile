@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps configure build test unit asan interop demo bench format clean
+.PHONY: all deps configure build test unit asan thread-safety interop demo bench format clean
 
 all: build
 
@@ -17,9 +17,11 @@ configure: deps
 build: configure
 	cmake --build $(BUILD) -j$(JOBS)
 
-# Everything: unit and integration tests, the JS SDK interop test, and the
-# wire-layer and SDK span-storage tests again under AddressSanitizer.
-test: build asan
+# Everything: unit and integration tests, the JS SDK interop test, the
+# install/consumer/package tests, the layering check, clang's thread-safety
+# analysis of every file, and the wire-layer and SDK span-storage tests again
+# under AddressSanitizer.
+test: build asan thread-safety
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 900
 
 unit: build
@@ -31,10 +33,17 @@ asan: deps
 	ASAN_OPTIONS=detect_leaks=1 $(ASAN_BUILD)/bin/tracewire_wire_tests
 	ASAN_OPTIONS=detect_leaks=1 $(ASAN_BUILD)/bin/tracewire_sdk_tests
 
+# clang-14 -Wthread-safety -Werror over every file of every target
+# (-fsyntax-only: the analysis without code generation).
+thread-safety: configure
+	python3 scripts/thread-safety.py $(BUILD)/compile_commands.json
+
 interop: build
 	bash tests/interop/run.sh $(BUILD)/bin
 
-demo: build
+# Builds only what it shows: tracewired and the tracewire CLI.
+demo: configure
+	cmake --build $(BUILD) -j$(JOBS) --target tracewired tracewire
 	bash scripts/demo.sh $(BUILD)/bin
 
 bench: build

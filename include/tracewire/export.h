@@ -1,0 +1,12 @@
+#pragma once
+// TRACEWIRE_EXPORT marks the public API: the classes and functions a shared
+// libtracewire_sdk.so or libtracewire_exporter.so exports. Everything else in
+// the libraries is compiled with hidden visibility, so that their internals
+// (the wire encoders, the lock-free queue, gRPC glue) never clash with a
+// program's own symbols. Macros only: no thread-safety concerns.
+
+#if defined(__GNUC__) || defined(__clang__)
+#define TRACEWIRE_EXPORT __attribute__((visibility("default")))
+#else
+#define TRACEWIRE_EXPORT
+#endif

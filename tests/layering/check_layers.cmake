@@ -1,0 +1,77 @@
+# Fails when a file includes a header of a layer it does not depend on.
+#   cmake -DSOURCE_DIR=<repo> -DLAYERS_FILE=<build>/layers/layers.cmake -P check_layers.cmake
+# LAYERS_FILE (written by CMakeLists.txt) lists each layer, the layers it may
+# include, and the public headers (include/tracewire/) it owns. Rules:
+#   - src/L/** may include "L/...", "D/..." for each D that L depends on, and
+#     "tracewire/H" when H is owned by L or by one of those D;
+#   - a public header owned by L may include only public headers of L and its
+#     dependencies, and never a header under src/.
+# The build enforces the same through each layer's include directory; this
+# check names the offending line, and also covers headers no .cc includes.
+cmake_minimum_required(VERSION 3.22)
+include(${LAYERS_FILE})
+
+set(violations "")
+function(tw_check_file file layer)
+  set(allowed ${layer} ${TW_LAYER_DEPS_${layer}})
+  file(STRINGS ${file} lines REGEX "^[ \t]*#[ \t]*include[ \t]*\"")
+  set(lineno 0)
+  foreach(line IN LISTS lines)
+    string(REGEX MATCH "\"([^\"/]+)/([^\"]+)\"" m "${line}")
+    if(NOT m)
+      continue()
+    endif()
+    set(dir ${CMAKE_MATCH_1})
+    set(rest ${CMAKE_MATCH_2})
+    set(bad "")
+    if(dir STREQUAL "tracewire")
+      set(owner "")
+      foreach(l ${TW_LAYERS})
+        if(rest IN_LIST TW_PUBLIC_HEADERS_${l})
+          set(owner ${l})
+        endif()
+      endforeach()
+      if(owner AND NOT owner IN_LIST allowed)
+        set(bad "tracewire/${rest} belongs to layer ${owner}")
+      endif()
+    elseif(dir IN_LIST TW_LAYERS)
+      if(IS_PUBLIC_HEADER)
+        set(bad "a public header includes the internal header ${dir}/${rest}")
+      elseif(NOT dir IN_LIST allowed)
+        set(bad "${dir}/${rest} is in layer ${dir}")
+      endif()
+    endif()
+    if(bad)
+      file(RELATIVE_PATH rel ${SOURCE_DIR} ${file})
+      set(violations "${violations}\n  ${rel} (layer ${layer}, may include: ${allowed}): ${bad}"
+        PARENT_SCOPE)
+    endif()
+  endforeach()
+endfunction()
+
+set(checked 0)
+foreach(layer ${TW_LAYERS})
+  set(IS_PUBLIC_HEADER FALSE)
+  file(GLOB_RECURSE files ${SOURCE_DIR}/src/${layer}/*.h ${SOURCE_DIR}/src/${layer}/*.cc)
+  foreach(f ${files})
+    tw_check_file(${f} ${layer})
+    math(EXPR checked "${checked} + 1")
+  endforeach()
+  set(IS_PUBLIC_HEADER TRUE)
+  foreach(h ${TW_PUBLIC_HEADERS_${layer}})
+    foreach(candidate ${SOURCE_DIR}/include/tracewire/${h} ${SOURCE_DIR}/include/tracewire/${h}.in)
+      if(EXISTS ${candidate})
+        tw_check_file(${candidate} ${layer})
+        math(EXPR checked "${checked} + 1")
+      endif()
+    endforeach()
+  endforeach()
+endforeach()
+
+if(checked EQUAL 0)
+  message(FATAL_ERROR "check_layers: no files found under ${SOURCE_DIR}/src")
+endif()
+if(violations)
+  message(FATAL_ERROR "check_layers: includes across layers:${violations}")
+endif()
+message(STATUS "check_layers: ${checked} files, every include within its layer's dependencies")
