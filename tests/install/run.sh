@@ -5,6 +5,8 @@
 #    temporary prefix with `cmake --install --prefix`.
 # 2. Builds tracewire again with -DBUILD_SHARED_LIBS=ON (libraries and
 #    examples only) and installs that into a second prefix.
+# 3. Builds examples/consumer with tracewire's source tree added by
+#    add_subdirectory (the libraries alone: no GoogleTest, no daemon).
 # For each prefix it builds and runs examples/consumer (find_package), the
 # same program through pkg-config, and tests/install/proto_clash (the
 # program's own generated OTLP classes next to tracewire), and checks that no
@@ -101,4 +103,12 @@ for lib in "$work/shared/lib/libtracewire_sdk.so" "$work/shared/lib/libtracewire
   fi
 done
 check_prefix "$work/shared" shared ""
-echo "install_consumer: ok (static and shared)"
+step "add_subdirectory: examples/consumer with tracewire's source tree in its build"
+cmake -S "$src/examples/consumer" -B "$work/consumer-subdir" -DTRACEWIRE_SOURCE_DIR="$src" \
+  -DCMAKE_BUILD_TYPE=None >"$work/subdir.log" || { cat "$work/subdir.log"; fail "add_subdirectory configure"; }
+if grep -qE '^(GTest_DIR|benchmark_DIR|yaml-cpp_DIR):' "$work/consumer-subdir/CMakeCache.txt"; then
+  fail "add_subdirectory looked for GoogleTest, Google Benchmark or yaml-cpp"
+fi
+cmake --build "$work/consumer-subdir" -j"$jobs" --target consumer >/dev/null
+"$work/consumer-subdir/consumer" | grep '^consumer: ok ' || fail "add_subdirectory consumer"
+echo "install_consumer: ok (static, shared, add_subdirectory)"
