@@ -38,6 +38,7 @@ namespace tracewire {
 namespace exporter {
 class ExportPipeline;
 class GrpcTransport;
+struct OtlpExporterAccess;
 }  // namespace exporter
 
 struct ExporterStats {
@@ -89,8 +90,6 @@ class OtlpExporter {
   // InvalidArgument for another signal's items; ResourceExhausted when (some
   // of) it was dropped because the queue is full.
   [[nodiscard]] absl::Status ExportSpans(std::span<const ScopedItems<SpanData>> groups);
-  // Spans whose Span messages the caller encoded (the SDK's batch path).
-  [[nodiscard]] absl::Status ExportSpans(std::span<const ScopedItems<EncodedSpan>> groups);
   [[nodiscard]] absl::Status ExportMetrics(std::span<const ScopedItems<MetricData>> groups);
   [[nodiscard]] absl::Status ExportLogs(std::span<const ScopedItems<LogRecordData>> groups);
 
@@ -104,6 +103,8 @@ class OtlpExporter {
   ExporterStats Stats() const;
 
  private:
+  // The SDK's span exporter hands over spans it encoded itself.
+  friend struct exporter::OtlpExporterAccess;
   OtlpExporter() = default;
   // Builds the transport and the engine and starts it.
   absl::Status Build();

@@ -127,13 +127,6 @@ struct SpanData {
   std::string status_message;
 };
 
-// A Span message encoded already, without field tag or length (the SDK
-// encodes its span records straight to this); requests wrap these bytes as
-// they are.
-struct EncodedSpan {
-  std::string_view message;
-};
-
 enum class AggregationTemporality : uint8_t { kUnspecified = 0, kDelta = 1, kCumulative = 2 };
 
 struct Exemplar {
