@@ -7,6 +7,11 @@
 //   span.SetAttribute("http.route", "/users");
 //   span.End();
 //
+// Instrumented code that runs inside a span (made current by ScopedSpan or
+// Span::MakeCurrent) reaches it through CurrentSpan():
+//
+//   tracewire::CurrentSpan().SetAttribute("cache.hit", true);
+//
 // Processors are in span_processor.h, exporters in span_exporter.h, id
 // generators in id_generator.h; this header includes the first and the last,
 // which TracerProviderOptions holds.
@@ -17,7 +22,8 @@
 // processors, which in the batch processor is a lock-free queue push.
 // A SpanRef is thread-compatible, like a shared_ptr: copies of one span's
 // SpanRef may be used and released on different threads at once, and data()
-// decodes once whichever threads call it.
+// decodes once whichever threads call it. A SpanHandle (CurrentSpan()) is
+// usable only on the thread that got it, while the span's scope is active.
 // NoopTracer() is thread-safe.
 
 #include <atomic>
@@ -190,6 +196,16 @@ class Span {
   Context ContextWithSpan(const Context& base = Context::Current()) const {
     return base.WithSpanContext(context_);
   }
+  // Makes this span the calling thread's current span until the Scope ends:
+  // attaches ContextWithSpan() (so spans started meanwhile are its children)
+  // and records this Span's address with it, so that CurrentSpan() reaches
+  // it. Lifetime: the Scope keeps the address, so this Span must outlive the
+  // Scope and must not be moved while the Scope is active (declare the Span
+  // before the Scope, or use ScopedSpan); the Scope ends on this thread, as
+  // every Context::Scope. A copy of the current Context (Context::Current()),
+  // on this thread or another, carries only the SpanContext, never the
+  // address.
+  [[nodiscard]] Context::Scope MakeCurrent();
 
  private:
   friend class Tracer;
@@ -221,21 +237,86 @@ class Tracer {
   const InstrumentationScope scope_;
 };
 
-// Starts a span and makes it the current one until it goes out of scope,
-// then ends it.
+// Starts a span and makes it the current one (Span::MakeCurrent) until it
+// goes out of scope, then ends it. Neither copied nor moved: the scope keeps
+// the span's address.
 class ScopedSpan {
  public:
   ScopedSpan(Tracer& tracer, std::string_view name, const StartSpanOptions& options = {})
-      : span_(tracer.StartSpan(name, options)), scope_(span_.ContextWithSpan().Attach()) {}
+      : span_(tracer.StartSpan(name, options)), scope_(span_.MakeCurrent()) {}
   ScopedSpan(Tracer& tracer, std::string_view name, SpanKind kind)
-      : span_(tracer.StartSpan(name, kind)), scope_(span_.ContextWithSpan().Attach()) {}
+      : span_(tracer.StartSpan(name, kind)), scope_(span_.MakeCurrent()) {}
+  ScopedSpan(const ScopedSpan&) = delete;
+  ScopedSpan& operator=(const ScopedSpan&) = delete;
   Span& operator*() { return span_; }
   Span* operator->() { return &span_; }
 
  private:
   Span span_;
-  Context::Scope scope_;
+  Context::Scope scope_;  // declared after span_: ends before the span does
 };
+
+// The calling thread's current span, as CurrentSpan() gives it: what
+// instrumented code needs to add to the span it runs in. It does not own the
+// span (no End: the code that started the span ends it). When no span was
+// made current, or the current context was attached from a Context
+// (Context::Attach, e.g. a remote parent) rather than by a Span, the handle
+// is non-recording: its calls do nothing and GetContext() is the current
+// context's SpanContext.
+//
+// Lifetime: valid only on the thread that called CurrentSpan(), while the
+// scope that made the span current is active (do not keep it past that
+// scope, nor hand it to another thread; pass a Context for that).
+class SpanHandle {
+ public:
+  void SetAttribute(std::string_view key, AnyValue value) {
+    if (span_ != nullptr) span_->SetAttribute(key, std::move(value));
+  }
+  void SetAttribute(std::string_view key, std::string_view value) {
+    if (span_ != nullptr) span_->SetAttribute(key, value);
+  }
+  void SetAttribute(std::string_view key, const char* value) {
+    SetAttribute(key, std::string_view(value));
+  }
+  void SetAttribute(std::string_view key, const std::string& value) {
+    SetAttribute(key, std::string_view(value));
+  }
+  void SetAttribute(std::string_view key, int64_t value) {
+    if (span_ != nullptr) span_->SetAttribute(key, value);
+  }
+  void SetAttribute(std::string_view key, int value) { SetAttribute(key, int64_t{value}); }
+  void SetAttribute(std::string_view key, double value) {
+    if (span_ != nullptr) span_->SetAttribute(key, value);
+  }
+  void SetAttribute(std::string_view key, bool value) {
+    if (span_ != nullptr) span_->SetAttribute(key, value);
+  }
+  void AddEvent(std::string_view name, std::initializer_list<AttributeView> attributes = {},
+                uint64_t time_unix_nano = 0) {
+    if (span_ != nullptr) span_->AddEvent(name, attributes, time_unix_nano);
+  }
+  void AddEvent(std::string_view name, Attributes attributes, uint64_t time_unix_nano = 0) {
+    if (span_ != nullptr) span_->AddEvent(name, std::move(attributes), time_unix_nano);
+  }
+  void AddLink(const SpanContext& context, Attributes attributes = {}) {
+    if (span_ != nullptr) span_->AddLink(context, std::move(attributes));
+  }
+  void SetStatus(StatusCode code, std::string_view description = {}) {
+    if (span_ != nullptr) span_->SetStatus(code, description);
+  }
+  void RecordException(std::string_view type, std::string_view message,
+                       std::string_view stacktrace = {}) {
+    if (span_ != nullptr) span_->RecordException(type, message, stacktrace);
+  }
+  void UpdateName(std::string_view name) {
+    if (span_ != nullptr) span_->UpdateName(name);
+  }
+
+  bool IsRecording() const { return span_ != nullptr && span_->IsRecording(); }
+  const SpanContext& GetContext() const { return context_; }
+
+ private:
+  friend SpanHandle CurrentSpan();
   SpanHandle(Span* span, SpanContext context) : span_(span), context_(std::move(context)) {}
   Span* span_;           // null: non-recording
   SpanContext context_;  // the current context's when the handle was made

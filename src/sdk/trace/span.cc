@@ -11,6 +11,7 @@
 #include "absl/base/attributes.h"
 #include "absl/time/clock.h"
 #include "common/wall_clock.h"
+#include "propagation/context_internal.h"
 #include "sdk/trace/batch_span_processor_internal.h"
 #include "sdk/trace/provider_state.h"
 #include "sdk/trace/span_ref_access.h"
@@ -346,6 +347,16 @@ void Span::UpdateName(std::string_view name) {
   if (!rec_) return;
   rec_->name.Clear();
   sdk::PutKeyRef(&rec_->name, rec_->Intern(name).id, name);
+}
+
+Context::Scope Span::MakeCurrent() {
+  Context::Scope scope = ContextWithSpan().Attach();
+  context_internal::SetTopSpan(this);
+  return scope;
+}
+
+SpanHandle CurrentSpan() {
+  return SpanHandle(context_internal::TopSpan(), Context::Current().span_context());
 }
 
 void Span::End(uint64_t end_time_unix_nano) {
