@@ -8,8 +8,10 @@
 //   (*exporter)->ExportEncoded(std::move(request_bytes));
 //   (*exporter)->Shutdown(absl::Now() + absl::Seconds(5));
 //
-// Thread-safe. Export* never blocks (unless options.block_on_full is set).
-// Shutdown(deadline) always returns by the deadline.
+// Thread safety: thread-safe: every method may be called from any threads at
+// once. Export* never blocks (unless options.block_on_full is set).
+// Shutdown(deadline) always returns by the deadline. ExporterStats is a
+// value (thread-compatible).
 //
 // fork(): fork() waits for the exports in flight to end (up to 5 s). The
 // child gets a new engine and channel of its own, with none of the parent's

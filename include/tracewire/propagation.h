@@ -4,7 +4,9 @@
 // (single and multi header), a composite of several, and a factory from
 // OTEL_PROPAGATORS.
 //
-// Propagators are immutable after construction: thread-safe.
+// Thread safety: propagators are immutable after construction: thread-safe.
+// A TextMapCarrier is used by one thread at a time (the one injecting into or
+// extracting from it); implementations need not be thread-safe.
 
 #include <memory>
 #include <optional>

@@ -3,7 +3,8 @@
 // encodes. No protobuf types: the encoders (wire/otlp_encoder.h) write OTLP
 // wire bytes straight from these structs.
 //
-// Value types: thread-compatible.
+// Thread safety: value types, thread-compatible: const access from any
+// threads at once; a thread that modifies one needs it to itself.
 
 #include <array>
 #include <cstdint>
