@@ -8,8 +8,9 @@
 #include <vector>
 
 #include "sdk/trace/record_encoder.h"
+#include "sdk/trace/span_ref_access.h"
 #include "standard_span.h"
-#include "tracewire/span_exporters.h"
+#include "tracewire/span_exporter.h"
 #include "tracewire/trace.h"
 #include "wire/otlp_encoder.h"
 
@@ -91,17 +92,18 @@ void BM_EncodeRecords(benchmark::State& state) {
   const auto& batch = Batch();
   tracewire::sdk::RecordEncoder encoder;
   tracewire::sdk::ByteBuf buf;
-  std::vector<tracewire::EncodedSpan> messages(batch.size());
+  std::vector<tracewire::wire::EncodedSpan> messages(batch.size());
   std::vector<size_t> ends;
   std::string request;
   for (auto _ : state) {
     buf.Clear();
     ends.clear();
     for (const auto& r : batch) {
-      encoder.Append(*r.get(), &buf);
+      encoder.Append(*tracewire::sdk::SpanRefAccess::Get(r), &buf);
       ends.push_back(buf.size());
     }
-    tracewire::ScopedItems<tracewire::EncodedSpan> g{&batch[0].resource(), &batch[0].scope(), {}};
+    tracewire::ScopedItems<tracewire::wire::EncodedSpan> g{
+        &batch[0].resource(), &batch[0].scope(), {}};
     size_t begin = 0;
     for (size_t i = 0; i < batch.size(); ++i) {
       messages[i].message = std::string_view(buf.data() + begin, ends[i] - begin);

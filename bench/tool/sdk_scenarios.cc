@@ -13,7 +13,7 @@
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "proc_sample.h"
 #include "tracewire/otlp_exporter.h"
-#include "tracewire/span_exporters.h"
+#include "tracewire/span_exporter.h"
 #include "tracewire/trace.h"
 #include "wire/otlp_encoder.h"
 

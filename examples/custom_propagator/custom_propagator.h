@@ -29,8 +29,8 @@ class CustomPropagator final : public tracewire::TextMapPropagator {
   static constexpr std::string_view kTraceIdHeader = "x-custom-trace-id";
   static constexpr std::string_view kSpanIdHeader = "x-custom-span-id";
 
-  void Inject(const tracewire::Context& context,
-              tracewire::TextMapCarrier& carrier) const override {
+  void Inject(tracewire::TextMapCarrier& carrier,
+              const tracewire::Context& context) const override {
     const tracewire::SpanContext& sc = context.span_context();
     if (!sc.IsValid()) return;
     carrier.Set(kTraceIdHeader, ToHex(sc.trace_id));

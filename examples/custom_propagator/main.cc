@@ -54,7 +54,7 @@ int main() {
   const tracewire::Context outgoing = tracewire::Context().WithSpanContext(sc);
 
   HeaderMap headers;
-  propagator->Inject(outgoing, headers);
+  propagator->Inject(headers, outgoing);
   for (const auto& [k, v] : headers.headers()) std::printf("%s: %s\n", k.c_str(), v.c_str());
 
   // A legacy peer sends only the custom headers.

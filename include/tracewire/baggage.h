@@ -1,7 +1,10 @@
 #pragma once
 // Baggage: name/value pairs propagated with a request (W3C Baggage), each
 // with optional metadata (the properties after ';'). Immutable value type:
-// Set and Remove return a new Baggage. Thread-compatible.
+// Set and Remove return a new Baggage.
+//
+// Thread safety: a value type; const methods only read, so a Baggage may be
+// read from any threads at once (thread-compatible).
 
 #include <map>
 #include <optional>

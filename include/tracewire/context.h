@@ -5,6 +5,16 @@
 // The current context is kept per thread on a stack (the one documented
 // thread_local of tracewire): Attach() pushes a context and returns a Scope
 // whose destruction pops it. For async code, pass Context values explicitly.
+// Span::MakeCurrent (trace.h) attaches a span's context the same way and also
+// lets CurrentSpan() reach the span; a Context value never holds a span, only
+// its SpanContext.
+//
+// Thread safety: a Context is an immutable value: it may be read and copied
+// from any threads at once. Attach, Current and Scope touch only the calling
+// thread's stack: no locks, and no thread sees another's current context. A
+// Scope must be destroyed on the thread that created it; the reference
+// Current() returns is valid until that thread next attaches a context or
+// ends a Scope.
 
 #include <utility>
 

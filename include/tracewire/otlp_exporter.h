@@ -8,8 +8,10 @@
 //   (*exporter)->ExportEncoded(std::move(request_bytes));
 //   (*exporter)->Shutdown(absl::Now() + absl::Seconds(5));
 //
-// Thread-safe. Export* never blocks (unless options.block_on_full is set).
-// Shutdown(deadline) always returns by the deadline.
+// Thread safety: thread-safe: every method may be called from any threads at
+// once. Export* never blocks (unless options.block_on_full is set).
+// Shutdown(deadline) always returns by the deadline. ExporterStats is a
+// value (thread-compatible).
 //
 // fork(): fork() waits for the exports in flight to end (up to 5 s). The
 // child gets a new engine and channel of its own, with none of the parent's
@@ -38,6 +40,7 @@ namespace tracewire {
 namespace exporter {
 class ExportPipeline;
 class GrpcTransport;
+struct OtlpExporterAccess;
 }  // namespace exporter
 
 struct ExporterStats {
@@ -89,8 +92,6 @@ class OtlpExporter {
   // InvalidArgument for another signal's items; ResourceExhausted when (some
   // of) it was dropped because the queue is full.
   [[nodiscard]] absl::Status ExportSpans(std::span<const ScopedItems<SpanData>> groups);
-  // Spans whose Span messages the caller encoded (the SDK's batch path).
-  [[nodiscard]] absl::Status ExportSpans(std::span<const ScopedItems<EncodedSpan>> groups);
   [[nodiscard]] absl::Status ExportMetrics(std::span<const ScopedItems<MetricData>> groups);
   [[nodiscard]] absl::Status ExportLogs(std::span<const ScopedItems<LogRecordData>> groups);
 
@@ -104,6 +105,8 @@ class OtlpExporter {
   ExporterStats Stats() const;
 
  private:
+  // The SDK's span exporter hands over spans it encoded itself.
+  friend struct exporter::OtlpExporterAccess;
   OtlpExporter() = default;
   // Builds the transport and the engine and starts it.
   absl::Status Build();

@@ -3,7 +3,10 @@
 // OTEL_EXPORTER_OTLP_* environment variables (FromEnv). Defaults follow the
 // OpenTelemetry specification and tracewire's seed documents.
 //
-// A plain value type: thread-compatible.
+// Thread safety: a plain value type: thread-compatible. The
+// bearer_token_source callback, when set, is called from the exporter's own
+// threads (before each attempt, possibly several at once) and must be
+// thread-safe.
 
 #include <cstdint>
 #include <functional>

@@ -4,7 +4,9 @@
 // (single and multi header), a composite of several, and a factory from
 // OTEL_PROPAGATORS.
 //
-// Propagators are immutable after construction: thread-safe.
+// Thread safety: propagators are immutable after construction: thread-safe.
+// A TextMapCarrier is used by one thread at a time (the one injecting into or
+// extracting from it); implementations need not be thread-safe.
 
 #include <memory>
 #include <optional>
@@ -31,8 +33,11 @@ class TextMapCarrier {
 class TextMapPropagator {
  public:
   virtual ~TextMapPropagator() = default;
-  // Writes the context's fields into the carrier.
-  virtual void Inject(const Context& context, TextMapCarrier& carrier) const = 0;
+  // Writes the context's fields into the carrier. The carrier comes first, as
+  // in Extract: the specification lists the context first (Inject(Context,
+  // carrier)); we follow opentelemetry-cpp's order, (carrier, context), so
+  // that Inject and Extract read alike.
+  virtual void Inject(TextMapCarrier& carrier, const Context& context) const = 0;
   // Returns `context` updated with what the carrier holds; invalid or missing
   // headers leave it unchanged.
   virtual Context Extract(const TextMapCarrier& carrier, const Context& context) const = 0;

@@ -3,7 +3,9 @@
 // (exported): AlwaysOn, AlwaysOff, TraceIdRatioBased and ParentBased with its
 // five delegates, as the OpenTelemetry specification defines them.
 //
-// Samplers are immutable after construction: thread-safe.
+// Thread safety: the samplers here are immutable after construction:
+// thread-safe. A user's Sampler must be thread-safe too: every thread that
+// starts a span calls ShouldSample, concurrently.
 
 #include <memory>
 #include <string>

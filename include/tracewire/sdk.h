@@ -11,6 +11,13 @@
 // Reads OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER(_ARG),
 // OTEL_PROPAGATORS, OTEL_BSP_*, OTEL_SPAN_*/OTEL_ATTRIBUTE_* limits,
 // OTEL_TRACES_EXPORTER (otlp | console | none) and OTEL_EXPORTER_OTLP_*.
+//
+// Thread safety: InitFromEnv may be called from any thread; it reads the
+// environment, so no thread may change the environment (setenv) meanwhile.
+// The Sdk it returns is a plain struct (thread-compatible: one thread at a
+// time moves or destroys it); its tracer_provider and propagator are
+// thread-safe, and Shutdown may be called from any thread (a second call
+// returns at once).
 
 #include <memory>
 

@@ -2,7 +2,7 @@
 // One self-observability data point, named as the OpenTelemetry semantic
 // conventions for SDK self-observability say (otel.sdk.*), plus the seed
 // documents' grpc.client.* names. Ready for the metrics SDK to export.
-// A value type: thread-compatible.
+// Thread safety: a value type, thread-compatible.
 
 #include <map>
 #include <string>

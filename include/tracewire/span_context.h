@@ -1,7 +1,9 @@
 #pragma once
 // SpanContext: the part of a span that crosses process boundaries (W3C Trace
 // Context): trace id, span id, trace flags, trace state, and whether it came
-// from a remote parent. A value type: thread-compatible.
+// from a remote parent.
+//
+// Thread safety: a value type, thread-compatible.
 
 #include <cstdint>
 #include <cstring>

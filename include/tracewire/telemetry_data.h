@@ -3,7 +3,8 @@
 // encodes. No protobuf types: the encoders (wire/otlp_encoder.h) write OTLP
 // wire bytes straight from these structs.
 //
-// Value types: thread-compatible.
+// Thread safety: value types, thread-compatible: const access from any
+// threads at once; a thread that modifies one needs it to itself.
 
 #include <array>
 #include <cstdint>
@@ -125,13 +126,6 @@ struct SpanData {
   uint32_t dropped_links_count = 0;
   StatusCode status_code = StatusCode::kUnset;
   std::string status_message;
-};
-
-// A Span message encoded already, without field tag or length (the SDK
-// encodes its span records straight to this); requests wrap these bytes as
-// they are.
-struct EncodedSpan {
-  std::string_view message;
 };
 
 enum class AggregationTemporality : uint8_t { kUnspecified = 0, kDelta = 1, kCumulative = 2 };

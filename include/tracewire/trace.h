@@ -7,10 +7,24 @@
 //   span.SetAttribute("http.route", "/users");
 //   span.End();
 //
+// Instrumented code that runs inside a span (made current by ScopedSpan or
+// Span::MakeCurrent) reaches it through CurrentSpan():
+//
+//   tracewire::CurrentSpan().SetAttribute("cache.hit", true);
+//
+// Processors are in span_processor.h, exporters in span_exporter.h, id
+// generators in id_generator.h; this header includes the first and the last,
+// which TracerProviderOptions holds.
+//
 // Thread safety: TracerProvider and Tracer are thread-safe. A Span is
 // thread-compatible: one thread at a time may use it (hand it over with
 // std::move). Ending a span takes no lock: it hands the span to the
 // processors, which in the batch processor is a lock-free queue push.
+// A SpanRef is thread-compatible, like a shared_ptr: copies of one span's
+// SpanRef may be used and released on different threads at once, and data()
+// decodes once whichever threads call it. A SpanHandle (CurrentSpan()) is
+// usable only on the thread that got it, while the span's scope is active.
+// NoopTracer() is thread-safe.
 
 #include <atomic>
 #include <cstdint>
@@ -26,8 +40,9 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "tracewire/context.h"
+#include "tracewire/id_generator.h"
 #include "tracewire/sampler.h"
-#include "tracewire/self_metric.h"
+#include "tracewire/span_processor.h"
 #include "tracewire/telemetry_data.h"
 
 namespace tracewire {
@@ -36,6 +51,7 @@ namespace sdk {
 struct ActiveSpan;
 struct RecordedSpan;
 class ProviderState;
+struct SpanRefAccess;
 }  // namespace sdk
 
 class Span;
@@ -68,7 +84,6 @@ struct SpanLimits {
 class SpanRef {
  public:
   SpanRef() = default;
-  explicit SpanRef(sdk::RecordedSpan* s);  // takes one reference
   SpanRef(const SpanRef& o);
   SpanRef(SpanRef&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
   SpanRef& operator=(SpanRef o) noexcept {
@@ -86,159 +101,13 @@ class SpanRef {
   const Resource& resource() const;
   const InstrumentationScope& scope() const;
   explicit operator bool() const { return s_ != nullptr; }
-  sdk::RecordedSpan* get() const { return s_; }
-  // For processors that queue raw pointers: release() gives up this
-  // reference without dropping it, Adopt() takes one back without adding one.
-  [[nodiscard]] sdk::RecordedSpan* release() { return std::exchange(s_, nullptr); }
-  static SpanRef Adopt(sdk::RecordedSpan* s) {
-    SpanRef r;
-    r.s_ = s;
-    return r;
-  }
 
  private:
+  // The SDK's processors and encoders reach the record (src/sdk/trace).
+  friend struct sdk::SpanRefAccess;
   static void Unref(sdk::RecordedSpan* s);
   sdk::RecordedSpan* s_ = nullptr;
 };
-
-class SpanExporter {
- public:
-  virtual ~SpanExporter() = default;
-  // Called by one processor thread at a time.
-  [[nodiscard]] virtual absl::Status Export(std::span<const SpanRef> spans) = 0;
-  [[nodiscard]] virtual absl::Status ForceFlush(absl::Time deadline) { return absl::OkStatus(); }
-  [[nodiscard]] virtual absl::Status Shutdown(absl::Time deadline) { return absl::OkStatus(); }
-  // True when Export returns without waiting for I/O, a slow lock or another
-  // thread: it encodes and queues (the OTLP exporter), keeps the spans in
-  // memory, or does nothing. Only for such an exporter does a batch
-  // processor let the threads that end spans export while the cores are busy
-  // (BatchSpanProcessorOptions::ending_threads_export).
-  virtual bool ExportNeverBlocks() const { return false; }
-};
-
-class SpanProcessor {
- public:
-  virtual ~SpanProcessor() = default;
-  // The span has started: a processor may set attributes on it.
-  virtual void OnStart(Span& span, const Context& parent) {}
-  // Called on the thread that ends the span; must not block.
-  virtual void OnEnd(SpanRef span) = 0;
-  [[nodiscard]] virtual absl::Status ForceFlush(absl::Time deadline) = 0;
-  [[nodiscard]] virtual absl::Status Shutdown(absl::Time deadline) = 0;
-};
-
-// Exports each span as it ends, on the ending thread (tests, debugging).
-std::unique_ptr<SpanProcessor> MakeSimpleSpanProcessor(std::unique_ptr<SpanExporter> exporter);
-
-struct BatchSpanProcessorOptions {
-  int64_t max_queue_size = 2048;
-  int64_t max_export_batch_size = 512;
-  absl::Duration schedule_delay = absl::Milliseconds(5000);
-  absl::Duration export_timeout = absl::Milliseconds(30000);
-  // A thread that ends a span and finds the queue full while no export is
-  // running (the export thread is starved of CPU, or its core was taken
-  // from the machine) exports a batch itself instead of dropping the span.
-  // It never waits: while the exporter is busy, a full queue drops. Turn
-  // this off for an exporter whose Export may block (the OTLP exporter's
-  // does not: it encodes and queues).
-  bool export_when_full = true;
-  // Whether a thread that ends a span exports a batch itself when it finds
-  // one queued (its Span::End then runs the exporter's Export), instead of
-  // leaving it to the export thread.
-  //
-  // kWhenCoresBusy: only for an exporter whose ExportNeverBlocks(), and only
-  // while the process leaves less than a quarter of a core spare, until it
-  // leaves more than three quarters (the export thread measures this every
-  // 100 ms while spans arrive: the process's CPU time against the cores of
-  // its affinity mask; CPU quotas and other processes are not seen). Then
-  // no core is idle for the export thread: waking it takes a core from a
-  // thread ending spans, costs two context switches, and moves the queue's
-  // cache lines between cores (2 threads ending spans on 2 cores made ×1.28
-  // the spans per second this way). While a core is idle, the export thread
-  // uses it, and the ending threads do not pay for the export.
-  // kAlways: whatever the exporter and the cores (tests, or an application
-  // that wants no export thread work). kNever: only the export thread (and
-  // export_when_full).
-  //
-  // Needs export_when_full. A thread that finds another exporting does not
-  // wait: the batch it took waits (counted in the queue's size) for its next
-  // look or for the export thread. The export thread still exports a full
-  // batch that no ending thread took within 100 ms, and at the high water
-  // mark.
-  enum class EndingThreadsExport { kWhenCoresBusy, kNever, kAlways };
-  EndingThreadsExport ending_threads_export = EndingThreadsExport::kWhenCoresBusy;
-  // From OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
-  // OTEL_BSP_SCHEDULE_DELAY and OTEL_BSP_EXPORT_TIMEOUT (milliseconds).
-  static absl::StatusOr<BatchSpanProcessorOptions> FromEnv();
-};
-
-struct BatchSpanProcessorStats {
-  int64_t processed = 0;           // spans handed to the exporter
-  int64_t dropped_queue_full = 0;  // otel.sdk.processor.span.processed{error.type=queue_full}
-  int64_t export_failures = 0;     // spans in batches the exporter failed
-  int64_t exported_when_full = 0;  // of `processed`: by ending threads (export_when_full)
-  // Of `processed`: by ending threads that found a batch queued
-  // (ending_threads_export).
-  int64_t exported_on_ending_threads = 0;
-  // Of `dropped_queue_full`: found the exporter in use by another thread, so
-  // the ending thread could not export a batch to make room. The others found
-  // nothing to take (cells claimed by a consumer not done with them), or
-  // export_when_full off, or the processor shut down.
-  int64_t dropped_export_busy = 0;
-  int64_t queue_size = 0;
-  int64_t queue_capacity = 0;
-};
-
-// The statistics as semantic-convention points
-// (otel.sdk.processor.span.processed{error.type=queue_full}, queue size and capacity).
-std::vector<SelfMetricPoint> BatchSpanProcessorSelfMetrics(const BatchSpanProcessorStats& stats);
-
-// Queues ended spans (lock-free; full: drop and count) and exports them in
-// batches of at most max_export_batch_size from its own thread, when a batch
-// is full or the schedule delay has passed; ForceFlush and Shutdown export in
-// batches too. The span-end path takes no lock in the common case and wakes
-// the thread once per batch or less, not per span. A full queue: see
-// export_when_full.
-class BatchSpanProcessor : public SpanProcessor {
- public:
-  // Starts the export thread.
-  static std::unique_ptr<BatchSpanProcessor> Create(std::unique_ptr<SpanExporter> exporter,
-                                                    BatchSpanProcessorOptions options = {});
-  ~BatchSpanProcessor() override;
-  void OnEnd(SpanRef span) override;
-  absl::Status ForceFlush(absl::Time deadline) override;
-  // Exports what is queued, by the deadline; a hung exporter cannot hold it
-  // past the deadline.
-  absl::Status Shutdown(absl::Time deadline) override;
-  BatchSpanProcessorStats Stats() const;
-
-  struct Impl;
-
- private:
-  friend class Span;
-  // Span::End's path when this is the provider's only processor: a queue
-  // cell claimed before the span is sealed, and filled with its record
-  // after. TryClaim is false when the queue is full or shut down (End then
-  // seals and calls OnEnd).
-  struct Claim {
-    void* stripe = nullptr;
-    size_t pos = 0;
-  };
-  bool TryClaim(Claim* claim);
-  void Fill(const Claim& claim, sdk::RecordedSpan* record);
-
-  explicit BatchSpanProcessor(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
-  std::shared_ptr<Impl> impl_;
-};
-
-class IdGenerator {
- public:
-  virtual ~IdGenerator() = default;
-  virtual TraceId NewTraceId() = 0;  // must be thread-safe
-  virtual SpanId NewSpanId() = 0;
-};
-// Random ids from a per-generator xoshiro generator, seeded from the OS.
-std::unique_ptr<IdGenerator> MakeRandomIdGenerator();
 
 // An attribute borrowed for the length of one call that copies it at once
 // (Span::AddEvent): scalar values only, nothing allocated to pass it. For
@@ -327,6 +196,16 @@ class Span {
   Context ContextWithSpan(const Context& base = Context::Current()) const {
     return base.WithSpanContext(context_);
   }
+  // Makes this span the calling thread's current span until the Scope ends:
+  // attaches ContextWithSpan() (so spans started meanwhile are its children)
+  // and records this Span's address with it, so that CurrentSpan() reaches
+  // it. Lifetime: the Scope keeps the address, so this Span must outlive the
+  // Scope and must not be moved while the Scope is active (declare the Span
+  // before the Scope, or use ScopedSpan); the Scope ends on this thread, as
+  // every Context::Scope. A copy of the current Context (Context::Current()),
+  // on this thread or another, carries only the SpanContext, never the
+  // address.
+  [[nodiscard]] Context::Scope MakeCurrent();
 
  private:
   friend class Tracer;
@@ -358,21 +237,96 @@ class Tracer {
   const InstrumentationScope scope_;
 };
 
-// Starts a span and makes it the current one until it goes out of scope,
-// then ends it.
+// Starts a span and makes it the current one (Span::MakeCurrent) until it
+// goes out of scope, then ends it. Neither copied nor moved: the scope keeps
+// the span's address.
 class ScopedSpan {
  public:
   ScopedSpan(Tracer& tracer, std::string_view name, const StartSpanOptions& options = {})
-      : span_(tracer.StartSpan(name, options)), scope_(span_.ContextWithSpan().Attach()) {}
+      : span_(tracer.StartSpan(name, options)), scope_(span_.MakeCurrent()) {}
   ScopedSpan(Tracer& tracer, std::string_view name, SpanKind kind)
-      : span_(tracer.StartSpan(name, kind)), scope_(span_.ContextWithSpan().Attach()) {}
+      : span_(tracer.StartSpan(name, kind)), scope_(span_.MakeCurrent()) {}
+  ScopedSpan(const ScopedSpan&) = delete;
+  ScopedSpan& operator=(const ScopedSpan&) = delete;
   Span& operator*() { return span_; }
   Span* operator->() { return &span_; }
 
  private:
   Span span_;
-  Context::Scope scope_;
+  Context::Scope scope_;  // declared after span_: ends before the span does
 };
+
+// The calling thread's current span, as CurrentSpan() gives it: what
+// instrumented code needs to add to the span it runs in. It does not own the
+// span (no End: the code that started the span ends it). When no span was
+// made current, or the current context was attached from a Context
+// (Context::Attach, e.g. a remote parent) rather than by a Span, the handle
+// is non-recording: its calls do nothing and GetContext() is the current
+// context's SpanContext.
+//
+// Lifetime: valid only on the thread that called CurrentSpan(), while the
+// scope that made the span current is active (do not keep it past that
+// scope, nor hand it to another thread; pass a Context for that).
+class SpanHandle {
+ public:
+  void SetAttribute(std::string_view key, AnyValue value) {
+    if (span_ != nullptr) span_->SetAttribute(key, std::move(value));
+  }
+  void SetAttribute(std::string_view key, std::string_view value) {
+    if (span_ != nullptr) span_->SetAttribute(key, value);
+  }
+  void SetAttribute(std::string_view key, const char* value) {
+    SetAttribute(key, std::string_view(value));
+  }
+  void SetAttribute(std::string_view key, const std::string& value) {
+    SetAttribute(key, std::string_view(value));
+  }
+  void SetAttribute(std::string_view key, int64_t value) {
+    if (span_ != nullptr) span_->SetAttribute(key, value);
+  }
+  void SetAttribute(std::string_view key, int value) { SetAttribute(key, int64_t{value}); }
+  void SetAttribute(std::string_view key, double value) {
+    if (span_ != nullptr) span_->SetAttribute(key, value);
+  }
+  void SetAttribute(std::string_view key, bool value) {
+    if (span_ != nullptr) span_->SetAttribute(key, value);
+  }
+  void AddEvent(std::string_view name, std::initializer_list<AttributeView> attributes = {},
+                uint64_t time_unix_nano = 0) {
+    if (span_ != nullptr) span_->AddEvent(name, attributes, time_unix_nano);
+  }
+  void AddEvent(std::string_view name, Attributes attributes, uint64_t time_unix_nano = 0) {
+    if (span_ != nullptr) span_->AddEvent(name, std::move(attributes), time_unix_nano);
+  }
+  void AddLink(const SpanContext& context, Attributes attributes = {}) {
+    if (span_ != nullptr) span_->AddLink(context, std::move(attributes));
+  }
+  void SetStatus(StatusCode code, std::string_view description = {}) {
+    if (span_ != nullptr) span_->SetStatus(code, description);
+  }
+  void RecordException(std::string_view type, std::string_view message,
+                       std::string_view stacktrace = {}) {
+    if (span_ != nullptr) span_->RecordException(type, message, stacktrace);
+  }
+  void UpdateName(std::string_view name) {
+    if (span_ != nullptr) span_->UpdateName(name);
+  }
+
+  bool IsRecording() const { return span_ != nullptr && span_->IsRecording(); }
+  const SpanContext& GetContext() const { return context_; }
+
+ private:
+  friend SpanHandle CurrentSpan();
+  SpanHandle(Span* span, SpanContext context) : span_(span), context_(std::move(context)) {}
+  Span* span_;           // null: non-recording
+  SpanContext context_;  // the current context's when the handle was made
+};
+
+// The calling thread's current span (see SpanHandle): the innermost active
+// Span::MakeCurrent scope (or ScopedSpan), unless a Context was attached
+// after it. Cheap: a read of the thread's context stack and a copy of the
+// SpanContext.
+SpanHandle CurrentSpan();
 
 struct TracerProviderOptions {
   Resource resource;  // merged over the SDK's telemetry.sdk.* attributes

@@ -5,6 +5,7 @@
 #include "common/fork_handlers.h"
 #include "exporter/export_pipeline.h"
 #include "exporter/grpc_transport.h"
+#include "exporter/otlp_exporter_internal.h"
 #include "wire/otlp_encoder.h"
 #include "wire/otlp_split.h"
 
@@ -124,11 +125,12 @@ absl::Status OtlpExporter::ExportSpans(std::span<const ScopedItems<SpanData>> gr
       });
 }
 
-absl::Status OtlpExporter::ExportSpans(std::span<const ScopedItems<EncodedSpan>> groups) {
-  return ExportTyped(
+absl::Status exporter::OtlpExporterAccess::ExportSpans(
+    OtlpExporter& exporter, std::span<const ScopedItems<wire::EncodedSpan>> groups) {
+  return exporter.ExportTyped(
       ExportSignal::kTraces, groups,
       [](auto g, size_t max) { return wire::SplitTracesRequest(g, max); },
-      [](std::span<const ScopedItems<EncodedSpan>> g, std::string* out) {
+      [](std::span<const ScopedItems<wire::EncodedSpan>> g, std::string* out) {
         wire::EncodeTracesRequest(g, out);
       });
 }

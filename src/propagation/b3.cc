@@ -161,7 +161,7 @@ class B3Propagator final : public TextMapPropagator {
  public:
   explicit B3Propagator(bool single_header) : single_header_(single_header) {}
 
-  void Inject(const Context& context, TextMapCarrier& carrier) const override {
+  void Inject(TextMapCarrier& carrier, const Context& context) const override {
     const SpanContext& sc = context.span_context();
     if (!sc.IsValid()) return;
     const std::string_view sampled = sc.IsSampled() ? "1" : "0";

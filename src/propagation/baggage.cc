@@ -192,7 +192,7 @@ std::optional<Member> ParseMember(std::string_view m) {
 
 class BaggagePropagator final : public TextMapPropagator {
  public:
-  void Inject(const Context& context, TextMapCarrier& carrier) const override {
+  void Inject(TextMapCarrier& carrier, const Context& context) const override {
     std::string header;
     size_t members = 0;
     for (const auto& [name, entry] : context.baggage().entries()) {

@@ -28,8 +28,8 @@ class CompositePropagator final : public TextMapPropagator {
   explicit CompositePropagator(std::vector<std::unique_ptr<TextMapPropagator>> propagators)
       : propagators_(std::move(propagators)) {}
 
-  void Inject(const Context& context, TextMapCarrier& carrier) const override {
-    for (const auto& p : propagators_) p->Inject(context, carrier);
+  void Inject(TextMapCarrier& carrier, const Context& context) const override {
+    for (const auto& p : propagators_) p->Inject(carrier, context);
   }
 
   Context Extract(const TextMapCarrier& carrier, const Context& context) const override {

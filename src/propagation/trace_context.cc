@@ -162,7 +162,7 @@ std::optional<std::string> ParseTraceState(std::string_view header) {
 
 class TraceContextPropagator final : public TextMapPropagator {
  public:
-  void Inject(const Context& context, TextMapCarrier& carrier) const override {
+  void Inject(TextMapCarrier& carrier, const Context& context) const override {
     const SpanContext& sc = context.span_context();
     if (!sc.IsValid()) return;
     std::string tp = "00-";

@@ -4,7 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "sdk/resource_env.h"
 #include "tracewire/sdk.h"
-#include "tracewire/span_exporters.h"
+#include "tracewire/span_exporter.h"
 
 namespace tracewire {
 

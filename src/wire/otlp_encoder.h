@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "tracewire/telemetry_data.h"
+#include "wire/encoded_span.h"
 
 namespace tracewire::wire {
 

@@ -198,30 +198,30 @@ TEST(B3Propagator, InvalidHeadersLeaveContextUnchanged) {
 
 TEST(B3Propagator, InjectsSingleHeader) {
   MapCarrier carrier;
-  MakeB3Propagator(true)->Inject(Context().WithSpanContext(Expected(kTraceId, true)), carrier);
+  MakeB3Propagator(true)->Inject(carrier, Context().WithSpanContext(Expected(kTraceId, true)));
   EXPECT_EQ(carrier.headers(),
             (std::map<std::string, std::string>{{"b3", Join({kTraceId, kSpanId, "1"})}}));
 
   MapCarrier unsampled;
-  MakeB3Propagator(true)->Inject(Context().WithSpanContext(Expected(kTraceId64, false)), unsampled);
+  MakeB3Propagator(true)->Inject(unsampled, Context().WithSpanContext(Expected(kTraceId64, false)));
   EXPECT_EQ(unsampled.headers().at("b3"), Join({"000000000000000064fe8b2a57d3eff7", kSpanId, "0"}));
 }
 
 TEST(B3Propagator, InjectsMultiHeaderWithLowercaseKeys) {
   MapCarrier carrier;
-  MakeB3Propagator(false)->Inject(Context().WithSpanContext(Expected(kTraceId, true)), carrier);
+  MakeB3Propagator(false)->Inject(carrier, Context().WithSpanContext(Expected(kTraceId, true)));
   EXPECT_EQ(carrier.headers(),
             (std::map<std::string, std::string>{
                 {"x-b3-traceid", kTraceId}, {"x-b3-spanid", kSpanId}, {"x-b3-sampled", "1"}}));
   MapCarrier unsampled;
-  MakeB3Propagator(false)->Inject(Context().WithSpanContext(Expected(kTraceId, false)), unsampled);
+  MakeB3Propagator(false)->Inject(unsampled, Context().WithSpanContext(Expected(kTraceId, false)));
   EXPECT_EQ(unsampled.headers().at("x-b3-sampled"), "0");
 }
 
 TEST(B3Propagator, InjectsNothingForInvalidSpanContext) {
   for (bool single : {true, false}) {
     MapCarrier carrier;
-    MakeB3Propagator(single)->Inject(Context(), carrier);
+    MakeB3Propagator(single)->Inject(carrier, Context());
     EXPECT_TRUE(carrier.headers().empty());
   }
 }
@@ -233,7 +233,7 @@ TEST(B3Propagator, RoundTrips) {
       SpanContext sc = Expected(kTraceId, sampled);
       sc.is_remote = false;
       MapCarrier carrier;
-      p->Inject(Context().WithSpanContext(sc), carrier);
+      p->Inject(carrier, Context().WithSpanContext(sc));
       EXPECT_EQ(p->Extract(carrier, Context()).span_context(), Expected(kTraceId, sampled));
     }
   }

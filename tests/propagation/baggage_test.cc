@@ -19,7 +19,7 @@ Baggage ExtractBaggage(const std::string& header, const Context& context = Conte
 
 std::string InjectBaggage(const Baggage& baggage) {
   MapCarrier carrier;
-  MakeBaggagePropagator()->Inject(Context().WithBaggage(baggage), carrier);
+  MakeBaggagePropagator()->Inject(carrier, Context().WithBaggage(baggage));
   auto it = carrier.headers().find("baggage");
   return it == carrier.headers().end() ? "<none>" : it->second;
 }
@@ -196,7 +196,7 @@ TEST(BaggagePropagator, RoundTrips) {
                         .Set("meta", "v", "p1;p2=x");
   auto p = MakeBaggagePropagator();
   MapCarrier carrier;
-  p->Inject(Context().WithBaggage(b), carrier);
+  p->Inject(carrier, Context().WithBaggage(b));
   EXPECT_EQ(p->Extract(carrier, Context()).baggage(), b);
 }
 

@@ -34,7 +34,7 @@ SpanContext MakeSpanContext(uint8_t seed) {
 class RecordingPropagator final : public TextMapPropagator {
  public:
   explicit RecordingPropagator(std::string name) : name_(std::move(name)) {}
-  void Inject(const Context&, TextMapCarrier& carrier) const override {
+  void Inject(TextMapCarrier& carrier, const Context&) const override {
     carrier.Set("order", std::string(carrier.Get("order").value_or("")) + name_);
   }
   Context Extract(const TextMapCarrier&, const Context& context) const override {
@@ -66,7 +66,7 @@ TEST(CompositePropagator, InjectsAndExtractsInOrder) {
   list.push_back(Recording("c"));
   auto p = MakeCompositePropagator(std::move(list));
   MapCarrier carrier;
-  p->Inject(Context(), carrier);
+  p->Inject(carrier, Context());
   EXPECT_EQ(carrier.headers().at("order"), "abc");
   EXPECT_EQ(p->Extract(carrier, Context()).baggage().Get("order"), "abc");
   EXPECT_EQ(p->Fields(), (std::vector<std::string>{"order", "a", "b", "c"}));
@@ -76,7 +76,7 @@ TEST(CompositePropagator, EmptyCompositeDoesNothing) {
   auto p = MakeCompositePropagator({});
   const Context c = Context().WithSpanContext(MakeSpanContext(1));
   MapCarrier carrier{{"traceparent", kTraceParent}};
-  p->Inject(c, carrier);
+  p->Inject(carrier, c);
   EXPECT_EQ(carrier.headers().size(), 1u);
   EXPECT_EQ(p->Extract(carrier, c), c);
   EXPECT_TRUE(p->Fields().empty());
@@ -90,7 +90,7 @@ TEST(CompositePropagator, TraceContextAndBaggageRoundTrip) {
   const Context c =
       Context().WithSpanContext(MakeSpanContext(7)).WithBaggage(Baggage().Set("user", "a b"));
   MapCarrier carrier;
-  p->Inject(c, carrier);
+  p->Inject(carrier, c);
   EXPECT_EQ(carrier.Keys(), (std::vector<std::string>{"baggage", "traceparent"}));
   const Context out = p->Extract(carrier, Context());
   EXPECT_EQ(out.baggage(), c.baggage());
@@ -136,8 +136,8 @@ TEST(CompositePropagator, EnvParsesNamesWithWhitespaceAndCase) {
 TEST(CompositePropagator, EnvB3InjectsTheChosenFormat) {
   const Context c = Context().WithSpanContext(MakeSpanContext(3));
   MapCarrier single, multi;
-  FromEnv("b3")->Inject(c, single);
-  FromEnv("b3multi")->Inject(c, multi);
+  FromEnv("b3")->Inject(single, c);
+  FromEnv("b3multi")->Inject(multi, c);
   EXPECT_EQ(single.Keys(), (std::vector<std::string>{"b3"}));
   EXPECT_EQ(multi.Keys(),
             (std::vector<std::string>{"x-b3-sampled", "x-b3-spanid", "x-b3-traceid"}));
@@ -148,7 +148,7 @@ TEST(CompositePropagator, EnvNoneDoesNothing) {
   const Context c =
       Context().WithSpanContext(MakeSpanContext(5)).WithBaggage(Baggage().Set("k", "v"));
   MapCarrier carrier;
-  p->Inject(c, carrier);
+  p->Inject(carrier, c);
   EXPECT_TRUE(carrier.headers().empty());
   EXPECT_EQ(p->Extract(MapCarrier{{"traceparent", kTraceParent}, {"baggage", "a=1"}}, Context()),
             Context());
@@ -174,7 +174,7 @@ TEST(CustomPropagatorExample, InjectsAndExtracts) {
   example::CustomPropagator p;
   const SpanContext sc = MakeSpanContext(0xa0);
   MapCarrier carrier;
-  p.Inject(Context().WithSpanContext(sc), carrier);
+  p.Inject(carrier, Context().WithSpanContext(sc));
   EXPECT_EQ(carrier.headers().at("x-custom-trace-id"), "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
   EXPECT_EQ(carrier.headers().at("x-custom-span-id"), "0405060708090a0b");
   SpanContext expected = sc;
@@ -197,7 +197,7 @@ TEST(CustomPropagatorExample, IgnoresMissingOrMalformedHeaders) {
     EXPECT_EQ(p.Extract(c, before), before);
   }
   MapCarrier out;
-  p.Inject(Context(), out);
+  p.Inject(out, Context());
   EXPECT_TRUE(out.headers().empty());
 }
 

@@ -82,7 +82,7 @@ TEST(TraceContextPropagator, PreservesUnknownFlagsOfVersion00) {
 
   MapCarrier out;
   MakeTraceContextPropagator()->Inject(
-      Context().WithSpanContext(ExtractTraceParent(TraceParent("00", "09"))), out);
+      out, Context().WithSpanContext(ExtractTraceParent(TraceParent("00", "09"))));
   EXPECT_EQ(out.headers().at("traceparent"), TraceParent("00", "09"));
 }
 
@@ -309,7 +309,7 @@ TEST(TraceContextPropagator, InjectsTraceParentAndTraceState) {
   SpanContext sc = ValidSpanContext();
   sc.trace_state = "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7";
   MapCarrier carrier;
-  MakeTraceContextPropagator()->Inject(Context().WithSpanContext(sc), carrier);
+  MakeTraceContextPropagator()->Inject(carrier, Context().WithSpanContext(sc));
   EXPECT_EQ(carrier.headers().at("traceparent"), kValid);
   EXPECT_EQ(carrier.headers().at("tracestate"), sc.trace_state);
   EXPECT_EQ(carrier.headers().size(), 2u);
@@ -319,7 +319,7 @@ TEST(TraceContextPropagator, InjectsNotSampledAndOmitsEmptyTraceState) {
   SpanContext sc = ValidSpanContext();
   sc.trace_flags = 0;
   MapCarrier carrier;
-  MakeTraceContextPropagator()->Inject(Context().WithSpanContext(sc), carrier);
+  MakeTraceContextPropagator()->Inject(carrier, Context().WithSpanContext(sc));
   EXPECT_EQ(carrier.headers().at("traceparent"), TraceParent("00", "00"));
   EXPECT_EQ(carrier.headers().count("tracestate"), 0u);
 }
@@ -331,7 +331,7 @@ TEST(TraceContextPropagator, InjectsNothingForInvalidSpanContext) {
   no_trace.trace_id = {};
   for (const SpanContext& sc : {SpanContext(), no_span, no_trace}) {
     MapCarrier carrier;
-    MakeTraceContextPropagator()->Inject(Context().WithSpanContext(sc), carrier);
+    MakeTraceContextPropagator()->Inject(carrier, Context().WithSpanContext(sc));
     EXPECT_TRUE(carrier.headers().empty());
   }
 }
@@ -343,7 +343,7 @@ TEST(TraceContextPropagator, RoundTrips) {
     sc.trace_flags = flags;
     sc.trace_state = "a=1,t@sys= x y";
     MapCarrier carrier;
-    propagator->Inject(Context().WithSpanContext(sc), carrier);
+    propagator->Inject(carrier, Context().WithSpanContext(sc));
     const Context out = propagator->Extract(carrier, Context());
     SpanContext expected = sc;
     expected.is_remote = true;

@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "sdk/trace/batch_span_processor_internal.h"
+#include "tracewire/span_exporter.h"
 #include "tracewire/trace.h"
 
 namespace tracewire {

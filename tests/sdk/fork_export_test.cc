@@ -13,7 +13,7 @@
 
 #include "testing/test_env.h"
 #include "testing/tracewired_process.h"
-#include "tracewire/span_exporters.h"
+#include "tracewire/span_exporter.h"
 #include "tracewire/trace.h"
 
 // gRPC's own switch (libgpr), to tell whether this process runs with gRPC's

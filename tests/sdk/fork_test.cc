@@ -8,7 +8,7 @@
 
 #include <vector>
 
-#include "tracewire/span_exporters.h"
+#include "tracewire/span_exporter.h"
 #include "tracewire/trace.h"
 
 namespace tracewire {

@@ -10,7 +10,7 @@
 #include "receiver/daemon.h"
 #include "testing/test_env.h"
 #include "tracewire/sdk.h"
-#include "tracewire/span_exporters.h"
+#include "tracewire/span_exporter.h"
 
 namespace tracewire {
 namespace {

@@ -10,8 +10,9 @@
 #include <vector>
 
 #include "sdk/trace/record_encoder.h"
+#include "sdk/trace/span_ref_access.h"
 #include "sdk/trace/string_table.h"
-#include "tracewire/span_exporters.h"
+#include "tracewire/span_exporter.h"
 #include "tracewire/trace.h"
 #include "wire/otlp_encoder.h"
 
@@ -462,10 +463,10 @@ TEST(SpanRecord, EncodesTheSameBytesAsTheDecodedSpan) {
   sdk::RecordEncoder encoder;
   for (const SpanRef& r : k->kept) {
     sdk::ByteBuf buf;
-    encoder.Append(*r.get(), &buf);
+    encoder.Append(*sdk::SpanRefAccess::Get(r), &buf);
     const std::string message(buf.data(), buf.size());
-    const EncodedSpan encoded{message};
-    const ScopedItems<EncodedSpan> ours{&r.resource(), &r.scope(), {&encoded}};
+    const wire::EncodedSpan encoded{message};
+    const ScopedItems<wire::EncodedSpan> ours{&r.resource(), &r.scope(), {&encoded}};
     const ScopedItems<SpanData> theirs{&r.resource(), &r.scope(), {&r.data()}};
     std::string a, b;
     wire::EncodeTracesRequest(std::span(&ours, 1), &a);
@@ -497,20 +498,20 @@ TEST(SpanRecord, EncodedSpansSplitLikeTheDecodedOnes) {
   }
   sdk::RecordEncoder encoder;
   std::vector<std::string> messages(k->kept.size());
-  std::vector<EncodedSpan> encoded(k->kept.size());
-  std::vector<ScopedItems<EncodedSpan>> ours;
+  std::vector<wire::EncodedSpan> encoded(k->kept.size());
+  std::vector<ScopedItems<wire::EncodedSpan>> ours;
   std::vector<ScopedItems<SpanData>> theirs;
   for (size_t i = 0; i < k->kept.size(); ++i) {
     const SpanRef& r = k->kept[i];
     sdk::ByteBuf buf;
-    encoder.Append(*r.get(), &buf);
+    encoder.Append(*sdk::SpanRefAccess::Get(r), &buf);
     messages[i].assign(buf.data(), buf.size());
     encoded[i].message = messages[i];
     ours.push_back({&r.resource(), &r.scope(), {&encoded[i]}});
     theirs.push_back({&r.resource(), &r.scope(), {&r.data()}});
   }
   const auto ours_split =
-      wire::SplitTracesRequest(std::span<const ScopedItems<EncodedSpan>>(ours), 2000);
+      wire::SplitTracesRequest(std::span<const ScopedItems<wire::EncodedSpan>>(ours), 2000);
   const auto theirs_split =
       wire::SplitTracesRequest(std::span<const ScopedItems<SpanData>>(theirs), 2000);
   ASSERT_GT(theirs_split.size(), 3u);

@@ -4,7 +4,7 @@
 #include <thread>
 
 #include "absl/synchronization/notification.h"
-#include "tracewire/span_exporters.h"
+#include "tracewire/span_exporter.h"
 #include "tracewire/trace.h"
 
 namespace tracewire {
@@ -450,6 +450,193 @@ TEST(Tracer, RecordOnlySpansReachOnEndButAreNotExported) {
   s.End();
   EXPECT_EQ(count->ended, 1);
   EXPECT_TRUE(mem->spans().empty());
+}
+
+// ---- CurrentSpan and Span::MakeCurrent ------------------------------------
+
+// Instrumented code deep in a call stack: it knows no Span, only that it runs
+// inside one.
+void AnnotateCurrentSpan(std::string_view value) {
+  SpanHandle span = CurrentSpan();
+  span.SetAttribute("callee.value", value);
+  span.SetAttribute("callee.count", 3);
+  span.AddEvent("callee.event", {{"k", "v"}});
+  span.SetStatus(StatusCode::kError, "callee failed");
+  span.RecordException("std::runtime_error", "boom");
+}
+
+const SpanData* Find(const std::vector<InMemorySpanExporter::FinishedSpan>& spans,
+                     std::string_view name) {
+  for (const auto& s : spans) {
+    if (s.data.name == name) return &s.data;
+  }
+  return nullptr;
+}
+
+bool HasAttribute(const SpanData& d, const KeyValue& kv) {
+  for (const KeyValue& a : d.attributes) {
+    if (a == kv) return true;
+  }
+  return false;
+}
+
+TEST(CurrentSpan, ReachesTheScopedSpanFromACalledFunction) {
+  Harness h;
+  Tracer* t = h.provider->GetTracer("lib");
+  SpanContext ctx;
+  {
+    ScopedSpan span(*t, "request");
+    ctx = span->GetContext();
+    EXPECT_TRUE(CurrentSpan().IsRecording());
+    EXPECT_EQ(CurrentSpan().GetContext(), span->GetContext());
+    AnnotateCurrentSpan("from the callee");
+  }
+  auto spans = h.spans();
+  ASSERT_EQ(spans.size(), 1u);
+  const SpanData& d = spans[0].data;
+  EXPECT_EQ(d.span_id, ctx.span_id);
+  EXPECT_TRUE(HasAttribute(d, {"callee.value", "from the callee"}));
+  EXPECT_TRUE(HasAttribute(d, {"callee.count", int64_t{3}}));
+  ASSERT_EQ(d.events.size(), 2u);
+  EXPECT_EQ(d.events[0].name, "callee.event");
+  EXPECT_EQ(d.events[1].name, "exception");
+  EXPECT_EQ(d.status_code, StatusCode::kError);
+  EXPECT_EQ(d.status_message, "callee failed");
+}
+
+TEST(CurrentSpan, ReachesASpanMadeCurrent) {
+  Harness h;
+  Tracer* t = h.provider->GetTracer("lib");
+  Span span = t->StartSpan("manual");
+  {
+    Context::Scope scope = span.MakeCurrent();
+    EXPECT_EQ(Context::Current().span_context(), span.GetContext());
+    EXPECT_EQ(CurrentSpan().GetContext(), span.GetContext());
+    AnnotateCurrentSpan("made current");
+    Span child = t->StartSpan("child");  // the current span is the parent
+    EXPECT_EQ(child.GetContext().trace_id, span.GetContext().trace_id);
+    child.End();
+  }
+  EXPECT_FALSE(CurrentSpan().IsRecording());  // the scope ended
+  CurrentSpan().SetAttribute("after.scope", true);
+  span.End();
+  auto spans = h.spans();
+  const SpanData* manual = Find(spans, "manual");
+  const SpanData* child = Find(spans, "child");
+  ASSERT_NE(manual, nullptr);
+  ASSERT_NE(child, nullptr);
+  EXPECT_TRUE(HasAttribute(*manual, {"callee.value", "made current"}));
+  EXPECT_FALSE(HasAttribute(*manual, {"after.scope", true}));
+  EXPECT_EQ(child->parent_span_id, span.GetContext().span_id);
+}
+
+TEST(CurrentSpan, NestedScopesRestoreTheOuterSpan) {
+  Harness h;
+  Tracer* t = h.provider->GetTracer("lib");
+  {
+    ScopedSpan outer(*t, "outer");
+    CurrentSpan().SetAttribute("where", "outer before");
+    {
+      ScopedSpan inner(*t, "inner");
+      EXPECT_EQ(CurrentSpan().GetContext(), inner->GetContext());
+      CurrentSpan().SetAttribute("where", "inner");
+    }
+    EXPECT_EQ(CurrentSpan().GetContext(), outer->GetContext());
+    CurrentSpan().SetAttribute("after", "inner ended");
+  }
+  auto spans = h.spans();
+  const SpanData* outer = Find(spans, "outer");
+  const SpanData* inner = Find(spans, "inner");
+  ASSERT_NE(outer, nullptr);
+  ASSERT_NE(inner, nullptr);
+  EXPECT_TRUE(HasAttribute(*outer, {"where", "outer before"}));
+  EXPECT_TRUE(HasAttribute(*outer, {"after", "inner ended"}));
+  EXPECT_TRUE(HasAttribute(*inner, {"where", "inner"}));
+  EXPECT_FALSE(HasAttribute(*inner, {"after", "inner ended"}));
+  EXPECT_EQ(inner->parent_span_id, outer->span_id);
+}
+
+TEST(CurrentSpan, WithoutACurrentSpanCallsDoNothing) {
+  Harness h;
+  SpanHandle none = CurrentSpan();
+  EXPECT_FALSE(none.IsRecording());
+  EXPECT_FALSE(none.GetContext().IsValid());
+  AnnotateCurrentSpan("nobody");
+  none.UpdateName("x");
+  none.AddLink(SpanContext{});
+  EXPECT_TRUE(h.spans().empty());
+}
+
+// A Context attached over a span's scope (a remote parent, say) has no Span:
+// the handle is non-recording, with that context's SpanContext, and the span
+// below it gets nothing.
+TEST(CurrentSpan, AnAttachedContextHidesTheSpanBelow) {
+  Harness h;
+  Tracer* t = h.provider->GetTracer("lib");
+  SpanContext remote;
+  remote.trace_id.fill(1);
+  remote.span_id.fill(2);
+  remote.trace_flags = kTraceFlagSampled;
+  remote.is_remote = true;
+  {
+    ScopedSpan span(*t, "local");
+    {
+      Context::Scope scope = Context().WithSpanContext(remote).Attach();
+      EXPECT_FALSE(CurrentSpan().IsRecording());
+      EXPECT_EQ(CurrentSpan().GetContext(), remote);
+      CurrentSpan().SetAttribute("hidden", true);
+    }
+    EXPECT_TRUE(CurrentSpan().IsRecording());
+    CurrentSpan().SetAttribute("visible", true);
+  }
+  auto spans = h.spans();
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_FALSE(HasAttribute(spans[0].data, {"hidden", true}));
+  EXPECT_TRUE(HasAttribute(spans[0].data, {"visible", true}));
+}
+
+// Another thread sees none of this thread's spans; a Context handed to it
+// carries the SpanContext only.
+TEST(CurrentSpan, IsPerThreadAndContextCopiesCarryOnlyTheSpanContext) {
+  Harness h;
+  Tracer* t = h.provider->GetTracer("lib");
+  {
+    ScopedSpan span(*t, "local");
+    const Context handed = Context::Current();
+    bool other_recording = true;
+    bool attached_recording = true;
+    SpanContext attached_context;
+    std::thread([&] {
+      other_recording = CurrentSpan().IsRecording();
+      CurrentSpan().SetAttribute("other.thread", true);
+      Context::Scope scope = handed.Attach();
+      attached_recording = CurrentSpan().IsRecording();
+      attached_context = CurrentSpan().GetContext();
+      CurrentSpan().SetAttribute("other.thread.attached", true);
+    }).join();
+    EXPECT_FALSE(other_recording);
+    EXPECT_FALSE(attached_recording);
+    EXPECT_EQ(attached_context, span->GetContext());
+  }
+  auto spans = h.spans();
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_TRUE(spans[0].data.attributes.empty());
+}
+
+// A span ended before its scope: the handle's calls do nothing.
+TEST(CurrentSpan, AfterTheSpanEndedCallsDoNothing) {
+  Harness h;
+  Tracer* t = h.provider->GetTracer("lib");
+  {
+    ScopedSpan span(*t, "ended early");
+    span->End();
+    EXPECT_FALSE(CurrentSpan().IsRecording());
+    EXPECT_EQ(CurrentSpan().GetContext(), span->GetContext());
+    CurrentSpan().SetAttribute("late", true);
+  }
+  auto spans = h.spans();
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_TRUE(spans[0].data.attributes.empty());
 }
 
 TEST(BatchSpanProcessorSelfMetrics, SemanticConventionNames) {

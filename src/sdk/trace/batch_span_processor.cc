@@ -15,6 +15,8 @@
 #include "common/spare_cores.h"
 #include "sdk/trace/batch_span_processor_internal.h"
 #include "sdk/trace/provider_state.h"
+#include "sdk/trace/span_ref_access.h"
+#include "tracewire/span_exporter.h"
 
 namespace tracewire {
 
@@ -264,7 +266,7 @@ struct BatchSpanProcessor::Impl {
     const size_t got = PopSpans(b->raw.data(), static_cast<size_t>(options.max_export_batch_size),
                                 &b->next_stripe);
     for (size_t i = 0; i < got; ++i) {
-      b->batch.push_back(SpanRef::Adopt(b->raw[i]));  // the queue's reference
+      b->batch.push_back(sdk::SpanRefAccess::Adopt(b->raw[i]));  // the queue's reference
     }
     return static_cast<int64_t>(got);
   }
@@ -556,7 +558,7 @@ struct BatchSpanProcessor::Impl {
   void ReleaseQueued() {
     sdk::RecordedSpan* s;
     size_t next = 0;
-    while (PopSpans(&s, 1, &next) == 1) (void)SpanRef::Adopt(s);
+    while (PopSpans(&s, 1, &next) == 1) (void)sdk::SpanRefAccess::Adopt(s);
   }
   ~Impl() { ReleaseQueued(); }
 
@@ -587,11 +589,11 @@ struct BatchSpanProcessor::Impl {
     // to release (as the inherited stacks of its threads are).
     new (&export_mu) absl::Mutex();
     for (Buffers* b : {&worker_buffers, &helper_buffers}) {
-      for (SpanRef& r : b->batch) (void)r.release();
+      for (SpanRef& r : b->batch) (void)sdk::SpanRefAccess::Release(r);
       b->batch.clear();
     }
     for (size_t i = 0; i < stripe_count; ++i) {  // (the same for an ending thread's)
-      for (SpanRef& r : stripes[i].helper.batch) (void)r.release();
+      for (SpanRef& r : stripes[i].helper.batch) (void)sdk::SpanRefAccess::Release(r);
       stripes[i].helper.batch.clear();
       stripes[i].helper_busy.store(false, std::memory_order_relaxed);
     }
@@ -650,7 +652,8 @@ BatchSpanProcessor::~BatchSpanProcessor() {
 
 void BatchSpanProcessor::OnEnd(SpanRef span) {
   Impl& m = *impl_;
-  if (!(span.get()->flags & kTraceFlagSampled)) return;  // recorded only: not exported
+  // Recorded only: not exported.
+  if (!(sdk::SpanRefAccess::Get(span)->flags & kTraceFlagSampled)) return;
   if (m.closed.load(std::memory_order_acquire)) {
     m.dropped.fetch_add(1, std::memory_order_relaxed);
     return;
@@ -661,7 +664,7 @@ void BatchSpanProcessor::OnEnd(SpanRef span) {
   // This thread's stripe, else another; all full: export a batch from here
   // if no export runs, else drop and count (`span` lets go; Drop() wakes
   // the worker).
-  if ((where = m.Push(&st, span.get(), &pos)) == nullptr) [[unlikely]] {
+  if ((where = m.Push(&st, sdk::SpanRefAccess::Get(span), &pos)) == nullptr) [[unlikely]] {
     // Push again even if this thread did not export (another may be taking
     // a batch out just now), and export again if other threads took the
     // room this one made (a few times at most).
@@ -669,7 +672,7 @@ void BatchSpanProcessor::OnEnd(SpanRef span) {
     Impl::Helped helped = Impl::Helped::kNothing;
     for (int round = 0; round < 4 && !queued; ++round) {
       helped = m.ExportWhenFull();
-      queued = (where = m.Push(&st, span.get(), &pos)) != nullptr;
+      queued = (where = m.Push(&st, sdk::SpanRefAccess::Get(span), &pos)) != nullptr;
       if (helped != Impl::Helped::kExported) break;
     }
     if (!queued) {
@@ -680,24 +683,30 @@ void BatchSpanProcessor::OnEnd(SpanRef span) {
       return;
     }
   }
-  (void)span.release();  // the queue holds it now
+  (void)sdk::SpanRefAccess::Release(span);  // the queue holds it now
   m.AfterPush(pos, where);
 }
 
-bool BatchSpanProcessor::TryClaim(Claim* claim) {
-  Impl& m = *impl_;
+namespace sdk {
+
+bool BatchSpanProcessorAccess::TryClaim(BatchSpanProcessor& processor, Claim* claim) {
+  BatchSpanProcessor::Impl& m = *processor.impl_;
   if (m.closed.load(std::memory_order_acquire)) return false;
-  Impl::Stripe* where;
+  BatchSpanProcessor::Impl::Stripe* where;
   if (!m.Claim(&m.MyStripe(), &where, &claim->pos)) return false;
   claim->stripe = where;
   return true;
 }
 
-void BatchSpanProcessor::Fill(const Claim& claim, sdk::RecordedSpan* record) {
-  Impl& m = *impl_;
-  static_cast<Impl::Stripe*>(claim.stripe)->queue->Fill(claim.pos, record);
-  m.AfterPush(claim.pos, static_cast<Impl::Stripe*>(claim.stripe));
+void BatchSpanProcessorAccess::Fill(BatchSpanProcessor& processor, const Claim& claim,
+                                    RecordedSpan* record) {
+  using Stripe = BatchSpanProcessor::Impl::Stripe;
+  BatchSpanProcessor::Impl& m = *processor.impl_;
+  static_cast<Stripe*>(claim.stripe)->queue->Fill(claim.pos, record);
+  m.AfterPush(claim.pos, static_cast<Stripe*>(claim.stripe));
 }
+
+}  // namespace sdk
 
 absl::Status BatchSpanProcessor::ForceFlush(absl::Time deadline) {
   Impl& m = *impl_;

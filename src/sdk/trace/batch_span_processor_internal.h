@@ -1,5 +1,31 @@
 #pragma once
-// Test seams of the batch span processor; not for users.
+// The batch span processor's internals: Span::End's path into its queue, and
+// test seams. Not for users.
+
+#include <cstddef>
+
+#include "tracewire/span_processor.h"
+
+namespace tracewire::sdk {
+
+struct RecordedSpan;
+
+// Span::End's path when a BatchSpanProcessor is the provider's only
+// processor: a queue cell claimed before the span is sealed, and filled with
+// its record after. Thread-safe, as BatchSpanProcessor::OnEnd.
+struct BatchSpanProcessorAccess {
+  struct Claim {
+    void* stripe = nullptr;
+    size_t pos = 0;
+  };
+  // False when the queue is full or shut down (End then seals and calls
+  // OnEnd).
+  static bool TryClaim(BatchSpanProcessor& processor, Claim* claim);
+  // Publishes `record` (one reference, handed over) in the claimed cell.
+  static void Fill(BatchSpanProcessor& processor, const Claim& claim, RecordedSpan* record);
+};
+
+}  // namespace tracewire::sdk
 
 namespace tracewire::batch_span_processor_internal {
 

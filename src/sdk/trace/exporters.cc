@@ -5,9 +5,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "exporter/otlp_exporter_internal.h"
 #include "sdk/trace/record_encoder.h"
 #include "sdk/trace/span_record.h"
-#include "tracewire/span_exporters.h"
+#include "sdk/trace/span_ref_access.h"
+#include "tracewire/span_exporter.h"
 #include "wire/otlp_encoder.h"
 
 namespace tracewire {
@@ -117,7 +119,7 @@ class OtlpSpanExporter : public SpanExporter {
     buffer_.Clear();
     ends_.clear();
     for (const SpanRef& r : spans) {
-      encoder_.Append(*r.get(), &buffer_);
+      encoder_.Append(*sdk::SpanRefAccess::Get(r), &buffer_);
       ends_.push_back(buffer_.size());
     }
     messages_.resize(spans.size());
@@ -128,17 +130,17 @@ class OtlpSpanExporter : public SpanExporter {
       begin = ends_[i];
       const Resource* res = &spans[i].resource();
       const InstrumentationScope* scope = &spans[i].scope();
-      ScopedItems<EncodedSpan>* g = nullptr;
+      ScopedItems<wire::EncodedSpan>* g = nullptr;
       for (auto& x : groups_) {
         if (x.resource == res && x.scope == scope) {
           g = &x;
           break;
         }
       }
-      if (g == nullptr) g = &groups_.emplace_back(ScopedItems<EncodedSpan>{res, scope, {}});
+      if (g == nullptr) g = &groups_.emplace_back(ScopedItems<wire::EncodedSpan>{res, scope, {}});
       g->items.push_back(&messages_[i]);
     }
-    return exporter_->ExportSpans(groups_);
+    return exporter::OtlpExporterAccess::ExportSpans(*exporter_, groups_);
   }
   // Encodes and queues the request; a full queue drops it (counted), unless
   // options.block_on_full makes Export wait for room.
@@ -153,8 +155,8 @@ class OtlpSpanExporter : public SpanExporter {
   sdk::RecordEncoder encoder_;
   sdk::ByteBuf buffer_;
   std::vector<size_t> ends_;
-  std::vector<EncodedSpan> messages_;
-  std::vector<ScopedItems<EncodedSpan>> groups_;
+  std::vector<wire::EncodedSpan> messages_;
+  std::vector<ScopedItems<wire::EncodedSpan>> groups_;
 };
 
 }  // namespace

@@ -11,7 +11,10 @@
 #include "absl/base/attributes.h"
 #include "absl/time/clock.h"
 #include "common/wall_clock.h"
+#include "propagation/context_internal.h"
+#include "sdk/trace/batch_span_processor_internal.h"
 #include "sdk/trace/provider_state.h"
+#include "sdk/trace/span_ref_access.h"
 #include "sdk/trace/string_table.h"
 #include "wire/wire_primitives.h"
 
@@ -192,13 +195,6 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline char* BeginEvent(ActiveSpan* a, std::string_
 
 // ---- SpanRef -------------------------------------------------------------
 
-SpanRef::SpanRef(sdk::RecordedSpan* s) : s_(s) {
-  if (s_) {
-    sdk::MarkShared(s_);
-    s_->refs.fetch_add(1, std::memory_order_relaxed);
-  }
-}
-
 SpanRef::SpanRef(const SpanRef& o) : s_(o.s_) {
   if (s_) {
     sdk::MarkShared(s_);
@@ -353,6 +349,16 @@ void Span::UpdateName(std::string_view name) {
   sdk::PutKeyRef(&rec_->name, rec_->Intern(name).id, name);
 }
 
+Context::Scope Span::MakeCurrent() {
+  Context::Scope scope = ContextWithSpan().Attach();
+  context_internal::SetTopSpan(this);
+  return scope;
+}
+
+SpanHandle CurrentSpan() {
+  return SpanHandle(context_internal::TopSpan(), Context::Current().span_context());
+}
+
 void Span::End(uint64_t end_time_unix_nano) {
   ActiveSpan* a = std::exchange(rec_, nullptr);
   if (!a) return;
@@ -366,14 +372,14 @@ void Span::End(uint64_t end_time_unix_nano) {
     // The queue cell is claimed before the record is written: x86 completes
     // the earlier stores before an atomic read-modify-write, and the
     // record's go to lines not yet in this core's cache (1 thread: +5 %).
-    BatchSpanProcessor::Claim claim;
-    if (batch->TryClaim(&claim)) {
-      batch->Fill(claim, sdk::Seal(*a, end));
+    sdk::BatchSpanProcessorAccess::Claim claim;
+    if (sdk::BatchSpanProcessorAccess::TryClaim(*batch, &claim)) {
+      sdk::BatchSpanProcessorAccess::Fill(*batch, claim, sdk::Seal(*a, end));
     } else {
-      batch->OnEnd(SpanRef::Adopt(sdk::Seal(*a, end)));  // full: export or drop
+      batch->OnEnd(sdk::SpanRefAccess::Adopt(sdk::Seal(*a, end)));  // full: export or drop
     }
   } else if (!procs.empty()) {
-    SpanRef ref = SpanRef::Adopt(sdk::Seal(*a, end));  // the record's first reference
+    SpanRef ref = sdk::SpanRefAccess::Adopt(sdk::Seal(*a, end));  // the record's first reference
     for (size_t i = 0; i + 1 < procs.size(); ++i) procs[i]->OnEnd(ref);
     procs.back()->OnEnd(std::move(ref));
   }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/mpmc_queue.h"
+#include "sdk/trace/span_ref_access.h"
 #include "sdk/trace/string_table.h"
 #include "wire/wire_primitives.h"
 
@@ -421,7 +422,7 @@ void ReleaseAll(std::vector<SpanRef>* refs) {
     if (run != nullptr && run_count != 0) DropFromChunk(run, run_count);
   };
   for (SpanRef& ref : *refs) {
-    RecordedSpan* r = ref.release();
+    RecordedSpan* r = SpanRefAccess::Release(ref);
     if (r == nullptr) continue;
     Chunk* c = ChunkOf(r);
     if (c != run) {
