@@ -16,8 +16,9 @@ struct CliRun {
 };
 
 CliRun RunCli(const std::string& args, const std::string& env = "") {
-  const std::string dir = testing::MakeTempDir("tw-cli");
-  const std::string out = dir + "/out.txt";
+  const testing::TempDir tmp("tw-cli");
+  if (!tmp.ok()) return {-1, "no temporary directory"};
+  const std::string out = tmp.path() + "/out.txt";
   const int rc = testing::Run(env + " " + std::string(TW_BIN_DIR) + "/tracewire send " + args +
                               " > " + out + " 2>&1");
   return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, testing::ReadFileOrEmpty(out)};
@@ -32,7 +33,7 @@ std::string LastLine(const std::string& s) {
 class TracewireCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = testing::MakeTempDir("tw-cli-d");
+    ASSERT_TRUE(tmp_.ok());
     receiver::DaemonConfig c;
     c.listen = "127.0.0.1:0";
     c.metrics_listen = "127.0.0.1:0";
@@ -41,7 +42,8 @@ class TracewireCli : public ::testing::Test {
     daemon_ = std::make_unique<receiver::Daemon>(c);
     ASSERT_TRUE(daemon_->Start().ok());
   }
-  std::string dir_;
+  const testing::TempDir tmp_{"tw-cli-d"};  // Outlives daemon_, which writes in it.
+  const std::string dir_ = tmp_.path();
   std::unique_ptr<receiver::Daemon> daemon_;
 };
 

@@ -50,6 +50,7 @@ class PipelineTest : public ::testing::Test {
 
   testing::ScriptedReceiver server_;
   common::FakeClock clock_;
+  const testing::TempDir tmp_{"tw-pipeline"};  // Outlives pipeline_, which spills in it.
   std::unique_ptr<ExportPipeline> pipeline_;
 };
 
@@ -223,7 +224,8 @@ TEST_F(PipelineTest, BreakerOpensSpillsAndReplaysInOrder) {
   o.breaker.consecutive_failures = 2;
   o.breaker.half_open_probes = 1;
   o.breaker.cool_down = absl::Seconds(30);
-  o.breaker.spill_dir = testing::MakeTempDir("tw-spill") + "/spill";
+  ASSERT_TRUE(tmp_.ok());
+  o.breaker.spill_dir = tmp_.path() + "/spill";
   Make(o);
   server_.Script({{StatusCode::UNAVAILABLE}, {StatusCode::UNAVAILABLE}});
   ASSERT_TRUE(pipeline_->Enqueue(Spans(1, 1)).ok());

@@ -20,11 +20,12 @@ using receiver::Daemon;
 using receiver::DaemonConfig;
 
 struct RunningDaemon {
-  std::string dir;
+  const testing::TempDir tmp{"tw-exp"};  // Outlives daemon, which writes in it.
+  const std::string dir = tmp.path();
   std::unique_ptr<Daemon> daemon;
 
   void Start(DaemonConfig c, const std::string& listen = "127.0.0.1:0") {
-    if (dir.empty()) dir = testing::MakeTempDir("tw-exp");
+    ASSERT_TRUE(tmp.ok());
     c.listen = listen;
     c.metrics_listen = "";
     c.sink = "file";
@@ -45,7 +46,8 @@ std::unique_ptr<OtlpExporter> MakeExporter(const OtlpExporterOptions& o) {
 }
 
 TEST(OtlpExporterE2E, TlsWithBearerTokenAndGzipReachTracewired) {
-  const testing::Certs certs = testing::MakeCerts(testing::MakeTempDir("tw-exp-certs"));
+  const testing::TempDir cert_dir("tw-exp-certs");
+  const testing::Certs certs = testing::MakeCerts(cert_dir.path());
   ASSERT_TRUE(certs.ok);
   DaemonConfig c;
   c.tls_cert_file = certs.server_cert;
@@ -98,7 +100,8 @@ TEST(OtlpExporterE2E, WrongTokenIsDroppedAsNonRetryable) {
 }
 
 TEST(OtlpExporterE2E, MutualTlsAndApiKey) {
-  const testing::Certs certs = testing::MakeCerts(testing::MakeTempDir("tw-exp-mtls"));
+  const testing::TempDir cert_dir("tw-exp-mtls");
+  const testing::Certs certs = testing::MakeCerts(cert_dir.path());
   ASSERT_TRUE(certs.ok);
   DaemonConfig c;
   c.tls_cert_file = certs.server_cert;

@@ -53,7 +53,9 @@ tools::CallResult Send(const std::string& addr, const std::string& method,
 }
 
 TEST(ForwardSink, GatewayDeliversEverySignalUnchanged) {
-  const std::string dir = testing::MakeTempDir("tw-fwd");
+  const testing::TempDir tmp("tw-fwd");
+  ASSERT_TRUE(tmp.ok());
+  const std::string& dir = tmp.path();
   auto final_hop = StartFileDaemon(dir, "127.0.0.1:0");
   auto gateway = StartGateway(final_hop->address());
   tools::SyntheticOptions o;
@@ -74,7 +76,9 @@ TEST(ForwardSink, GatewayDeliversEverySignalUnchanged) {
 }
 
 TEST(ForwardSink, KeepsEverythingWhileTheLastHopIsDownFor20Seconds) {
-  const std::string dir = testing::MakeTempDir("tw-fwd-down");
+  const testing::TempDir tmp("tw-fwd-down");
+  ASSERT_TRUE(tmp.ok());
+  const std::string& dir = tmp.path();
   auto final_hop = StartFileDaemon(dir, "127.0.0.1:0");
   const std::string final_addr = final_hop->address();
   auto gateway = StartGateway(final_addr);
