@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "receiver/daemon.h"
+#include "testing/held_port.h"
 #include "testing/test_env.h"
 
 namespace tracewire {
@@ -91,7 +92,10 @@ TEST_F(TracewireCli, SteadyRate) {
 }
 
 TEST(TracewireCliNoServer, UnreachableEndpointEndsByMaxWait) {
-  CliRun r = RunCli("--endpoint http://127.0.0.1:1 --traces 2 --timeout 0.2 --max-wait 1");
+  const testing::HeldPort refusing;
+  ASSERT_TRUE(refusing.ok());
+  CliRun r =
+      RunCli("--endpoint http://" + refusing.address() + " --traces 2 --timeout 0.2 --max-wait 1");
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_NE(LastLine(r.out).find("delivered=0"), std::string::npos) << r.out;
   EXPECT_NE(LastLine(r.out).find("dropped=2"), std::string::npos) << r.out;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "exporter/grpc_transport.h"
+#include "testing/held_port.h"
 #include "testing/scripted_receiver.h"
 #include "testing/test_env.h"
 #include "tools/synthetic.h"
@@ -273,8 +274,10 @@ TEST_F(PipelineTest, BreakerWithoutSpillDropsAndCounts) {
 }
 
 TEST(ExportPipelineShutdown, UnreachableEndpointReturnsByTheDeadline) {
+  const testing::HeldPort refusing;  // nothing listens there
+  ASSERT_TRUE(refusing.ok());
   OtlpExporterOptions o;
-  o.endpoint = "http://127.0.0.1:1";  // nothing listens there
+  o.endpoint = "http://" + refusing.address();
   o.timeout = absl::Seconds(30);
   auto t = GrpcTransport::Create(o);
   ASSERT_TRUE(t.ok());

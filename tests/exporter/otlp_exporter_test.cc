@@ -9,6 +9,7 @@
 
 #include "exporter/grpc_transport.h"
 #include "receiver/daemon.h"
+#include "testing/held_port.h"
 #include "testing/scripted_receiver.h"
 #include "testing/test_env.h"
 #include "tools/synthetic.h"
@@ -151,7 +152,9 @@ TEST(OtlpExporterE2E, HealthCheckAndFallback) {
   EXPECT_EQ(e2->CheckHealth(absl::Now() + absl::Seconds(5)).code(),
             absl::StatusCode::kUnavailable);
   // Nothing listening: the deadline bounds the check.
-  o.endpoint = "http://127.0.0.1:1";
+  const testing::HeldPort refusing;
+  ASSERT_TRUE(refusing.ok());
+  o.endpoint = "http://" + refusing.address();
   auto e3 = MakeExporter(o);
   EXPECT_FALSE(e3->CheckHealth(absl::Now() + absl::Milliseconds(500)).ok());
 }
@@ -189,9 +192,12 @@ TEST(OtlpExporterE2E, ChannelIsSharedAcrossSignals) {
 }
 
 TEST(OtlpExporterE2E, ReceiverRestartedDuringASteadyRunLosesNothing) {
+  // The port stays the test's while the receiver is down.
+  const testing::HeldPort port;
+  ASSERT_TRUE(port.ok());
+  const std::string addr = port.address();
   RunningDaemon d;
-  d.Start(DaemonConfig{});
-  const std::string addr = d.daemon->address();
+  d.Start(DaemonConfig{}, addr);
   OtlpExporterOptions o;
   o.endpoint = "http://" + addr;
   o.retry.initial_backoff = absl::Milliseconds(50);
