@@ -16,11 +16,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "tracewire/export_signal.h"
 #include "tracewire/version.h"
 
 namespace tracewire {
-
-enum class ExportSignal : uint8_t { kTraces = 0, kMetrics = 1, kLogs = 2 };
 
 struct RetryOptions {
   bool enabled = true;

@@ -13,6 +13,7 @@
 #include "common/text.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
+#include "wire/otlp_signal.h"
 #include "wire/proto_reader.h"
 #include "zlib.h"
 
@@ -24,12 +25,6 @@ void grpc_postfork_child();
 
 namespace tracewire::exporter {
 namespace {
-
-const char* const kMethods[] = {
-    "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-    "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
-    "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
-};
 
 bool IsIpLiteral(const std::string& hostport, bool* v6) {
   if (!hostport.empty() && hostport[0] == '[') {
@@ -227,7 +222,7 @@ void GrpcTransport::AfterForkParent() { forking_.store(false, std::memory_order_
 SendResult GrpcTransport::Send(wire::Signal signal, const std::string& request,
                                absl::Time deadline) {
   std::string response;
-  SendResult result = Call(kMethods[static_cast<int>(signal)], request, deadline, &response);
+  SendResult result = Call(wire::ExportMethod(signal), request, deadline, &response);
   if (result.status.ok()) ParsePartialSuccess(response, &result.rejected, &result.rejected_message);
   if (options_.count_compressed_bytes && options_.compression != "none") {
     result.compressed_bytes = CompressedSize(request, options_.compression == "gzip");

@@ -7,18 +7,10 @@
 #include "exporter/grpc_transport.h"
 #include "exporter/otlp_exporter_internal.h"
 #include "wire/otlp_encoder.h"
+#include "wire/otlp_signal.h"
 #include "wire/otlp_split.h"
 
 namespace tracewire {
-namespace {
-
-const char* const kServiceNames[] = {
-    "opentelemetry.proto.collector.trace.v1.TraceService",
-    "opentelemetry.proto.collector.metrics.v1.MetricsService",
-    "opentelemetry.proto.collector.logs.v1.LogsService",
-};
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<OtlpExporter>> OtlpExporter::Create(
     ExportSignal signal, const OtlpExporterOptions& options) {
@@ -65,11 +57,10 @@ OtlpExporter::~OtlpExporter() {
 }
 
 absl::Status OtlpExporter::ExportEncoded(std::string request) {
-  const auto signal = static_cast<wire::Signal>(signal_);
-  absl::StatusOr<wire::RequestPart> counts = wire::CountRequestItems(signal, request);
+  absl::StatusOr<wire::RequestPart> counts = wire::CountRequestItems(signal_, request);
   if (!counts.ok()) return counts.status();
   if (counts->units == 0) return absl::OkStatus();  // Nothing to send.
-  return pipeline_->Enqueue({signal, std::move(request), counts->items, counts->units});
+  return pipeline_->Enqueue({signal_, std::move(request), counts->items, counts->units});
 }
 
 template <typename Item, typename SplitFn, typename EncodeFn>
@@ -82,7 +73,7 @@ absl::Status OtlpExporter::ExportTyped(ExportSignal want,
   const auto make_request = [this, &encode](std::span<const ScopedItems<Item>> part,
                                             size_t reserve) {
     exporter::PipelineRequest req;
-    req.signal = static_cast<wire::Signal>(signal_);
+    req.signal = signal_;
     req.bytes.reserve(reserve);
     encode(part, &req.bytes);
     for (const auto& g : part) req.units += static_cast<int64_t>(g.items.size());
@@ -162,7 +153,7 @@ absl::Status OtlpExporter::Shutdown(absl::Time deadline) { return pipeline_->Shu
 ExporterStats OtlpExporter::Stats() const { return pipeline_->Stats(); }
 
 absl::Status OtlpExporter::CheckHealth(absl::Time deadline) {
-  const std::string service = kServiceNames[static_cast<int>(signal_)];
+  const std::string service = wire::ServiceName(signal_);
   for (const std::string& name : {service, std::string()}) {
     std::string request, response;
     if (!name.empty()) {
@@ -179,7 +170,7 @@ absl::Status OtlpExporter::CheckHealth(absl::Time deadline) {
     return absl::UnavailableError("endpoint reports NOT_SERVING");
   }
   // Fall back to an empty Export request.
-  exporter::SendResult r = transport_->Send(static_cast<wire::Signal>(signal_), "", deadline);
+  exporter::SendResult r = transport_->Send(signal_, "", deadline);
   return r.status;
 }
 

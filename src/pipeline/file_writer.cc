@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "wire/otlp_schema.h"
+#include "wire/otlp_signal.h"
 
 namespace tracewire::pipeline {
 namespace {
@@ -73,8 +74,8 @@ absl::Status FileWriter::Open() {
     return absl::InvalidArgumentError(
         absl::StrCat("file sink: cannot create directory ", options_.dir, ": ", ec.message()));
   }
-  for (int s = 0; s < wire::kSignalCount; ++s) {
-    absl::Status st = OpenSignal(static_cast<wire::Signal>(s));
+  for (wire::Signal s : wire::kSignals) {
+    absl::Status st = OpenSignal(s);
     if (!st.ok()) return st;
   }
   return absl::OkStatus();

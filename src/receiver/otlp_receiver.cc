@@ -14,6 +14,7 @@
 #include "receiver/decompress.h"
 #include "receiver/retry_info.h"
 #include "wire/otlp_reader.h"
+#include "wire/otlp_signal.h"
 #include "wire/proto_writer.h"
 
 namespace tracewire::receiver {
@@ -49,12 +50,6 @@ using MetricsExport = ExportService<otlp_metrics::MetricsService::WithRawCallbac
 using LogsExport = ExportService<
     otlp_logs::LogsService::WithRawCallbackMethod_Export<otlp_logs::LogsService::Service>,
     wire::Signal::kLogs>;
-
-const char* const kServiceNames[] = {
-    "opentelemetry.proto.collector.trace.v1.TraceService",
-    "opentelemetry.proto.collector.metrics.v1.MetricsService",
-    "opentelemetry.proto.collector.logs.v1.LogsService",
-};
 
 std::string_view MetadataValue(const ::grpc::CallbackServerContext* ctx, const char* key) {
   const auto& md = ctx->client_metadata();
@@ -134,7 +129,7 @@ absl::Status OtlpReceiver::Start() {
   }
   if (auto* health = server_->GetHealthCheckService()) {
     health->SetServingStatus(true);
-    for (const char* name : kServiceNames) health->SetServingStatus(name, true);
+    for (wire::Signal s : wire::kSignals) health->SetServingStatus(wire::ServiceName(s), true);
   }
   return absl::OkStatus();
 }

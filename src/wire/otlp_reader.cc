@@ -379,16 +379,6 @@ void Rebuild(std::string_view msg, int level, const std::vector<const char*>& dr
 
 }  // namespace
 
-const char* SignalName(Signal s) {
-  static const char* const kNames[] = {"traces", "metrics", "logs"};
-  return kNames[static_cast<int>(s)];
-}
-
-const char* SignalItemName(Signal s) {
-  static const char* const kNames[] = {"spans", "data_points", "log_records"};
-  return kNames[static_cast<int>(s)];
-}
-
 absl::StatusOr<ReadResult> ReadExportRequest(Signal signal, std::string_view bytes,
                                              RequestVisitor* visitor) {
   ReadResult result;

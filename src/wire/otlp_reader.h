@@ -23,16 +23,9 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "wire/otlp_signal.h"
 
 namespace tracewire::wire {
-
-enum class Signal : uint8_t { kTraces = 0, kMetrics = 1, kLogs = 2 };
-inline constexpr int kSignalCount = 3;
-
-// "traces", "metrics" or "logs".
-const char* SignalName(Signal s);
-// "spans", "data_points" or "log_records": what one item counts as.
-const char* SignalItemName(Signal s);
 
 struct SpanView {
   std::string_view trace_id;

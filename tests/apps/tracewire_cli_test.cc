@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "receiver/daemon.h"
+#include "testing/held_port.h"
 #include "testing/test_env.h"
 
 namespace tracewire {
@@ -16,8 +17,9 @@ struct CliRun {
 };
 
 CliRun RunCli(const std::string& args, const std::string& env = "") {
-  const std::string dir = testing::MakeTempDir("tw-cli");
-  const std::string out = dir + "/out.txt";
+  const testing::TempDir tmp("tw-cli");
+  if (!tmp.ok()) return {-1, "no temporary directory"};
+  const std::string out = tmp.path() + "/out.txt";
   const int rc = testing::Run(env + " " + std::string(TW_BIN_DIR) + "/tracewire send " + args +
                               " > " + out + " 2>&1");
   return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, testing::ReadFileOrEmpty(out)};
@@ -32,7 +34,7 @@ std::string LastLine(const std::string& s) {
 class TracewireCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = testing::MakeTempDir("tw-cli-d");
+    ASSERT_TRUE(tmp_.ok());
     receiver::DaemonConfig c;
     c.listen = "127.0.0.1:0";
     c.metrics_listen = "127.0.0.1:0";
@@ -41,7 +43,8 @@ class TracewireCli : public ::testing::Test {
     daemon_ = std::make_unique<receiver::Daemon>(c);
     ASSERT_TRUE(daemon_->Start().ok());
   }
-  std::string dir_;
+  const testing::TempDir tmp_{"tw-cli-d"};  // Outlives daemon_, which writes in it.
+  const std::string dir_ = tmp_.path();
   std::unique_ptr<receiver::Daemon> daemon_;
 };
 
@@ -89,7 +92,10 @@ TEST_F(TracewireCli, SteadyRate) {
 }
 
 TEST(TracewireCliNoServer, UnreachableEndpointEndsByMaxWait) {
-  CliRun r = RunCli("--endpoint http://127.0.0.1:1 --traces 2 --timeout 0.2 --max-wait 1");
+  const testing::HeldPort refusing;
+  ASSERT_TRUE(refusing.ok());
+  CliRun r =
+      RunCli("--endpoint http://" + refusing.address() + " --traces 2 --timeout 0.2 --max-wait 1");
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_NE(LastLine(r.out).find("delivered=0"), std::string::npos) << r.out;
   EXPECT_NE(LastLine(r.out).find("dropped=2"), std::string::npos) << r.out;

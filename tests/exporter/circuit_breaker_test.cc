@@ -86,7 +86,9 @@ TEST(CircuitBreaker, HalfOpenProbesThenClosesOrReopens) {
 }
 
 TEST(SpillBuffer, KeepsOrderBoundsSizeAndSurvivesReopen) {
-  const std::string dir = testing::MakeTempDir("tw-spillbuf");
+  const testing::TempDir tmp("tw-spillbuf");
+  ASSERT_TRUE(tmp.ok());
+  const std::string& dir = tmp.path();
   {
     SpillBuffer s(dir, 100, /*fsync=*/true);
     ASSERT_TRUE(s.Open().ok());

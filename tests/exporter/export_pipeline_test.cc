@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "exporter/grpc_transport.h"
+#include "testing/held_port.h"
 #include "testing/scripted_receiver.h"
 #include "testing/test_env.h"
 #include "tools/synthetic.h"
@@ -50,6 +51,7 @@ class PipelineTest : public ::testing::Test {
 
   testing::ScriptedReceiver server_;
   common::FakeClock clock_;
+  const testing::TempDir tmp_{"tw-pipeline"};  // Outlives pipeline_, which spills in it.
   std::unique_ptr<ExportPipeline> pipeline_;
 };
 
@@ -223,7 +225,8 @@ TEST_F(PipelineTest, BreakerOpensSpillsAndReplaysInOrder) {
   o.breaker.consecutive_failures = 2;
   o.breaker.half_open_probes = 1;
   o.breaker.cool_down = absl::Seconds(30);
-  o.breaker.spill_dir = testing::MakeTempDir("tw-spill") + "/spill";
+  ASSERT_TRUE(tmp_.ok());
+  o.breaker.spill_dir = tmp_.path() + "/spill";
   Make(o);
   server_.Script({{StatusCode::UNAVAILABLE}, {StatusCode::UNAVAILABLE}});
   ASSERT_TRUE(pipeline_->Enqueue(Spans(1, 1)).ok());
@@ -271,8 +274,10 @@ TEST_F(PipelineTest, BreakerWithoutSpillDropsAndCounts) {
 }
 
 TEST(ExportPipelineShutdown, UnreachableEndpointReturnsByTheDeadline) {
+  const testing::HeldPort refusing;  // nothing listens there
+  ASSERT_TRUE(refusing.ok());
   OtlpExporterOptions o;
-  o.endpoint = "http://127.0.0.1:1";  // nothing listens there
+  o.endpoint = "http://" + refusing.address();
   o.timeout = absl::Seconds(30);
   auto t = GrpcTransport::Create(o);
   ASSERT_TRUE(t.ok());

@@ -67,9 +67,14 @@ TEST(ExporterOptionsEnv, PerSignalVariableWins) {
 }
 
 struct BadEnv {
+  // The test's name: Table/ExporterOptionsBadEnv.NamesTheVariableAndTheValue/NAME.
+  const char* name;
   const char* var;
   const char* value;
 };
+
+// What gtest prints for a case, e.g. in a failure.
+void PrintTo(const BadEnv& e, std::ostream* os) { *os << e.var << "=" << e.value; }
 
 class ExporterOptionsBadEnv : public ::testing::TestWithParam<BadEnv> {};
 
@@ -84,15 +89,16 @@ TEST_P(ExporterOptionsBadEnv, NamesTheVariableAndTheValue) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, ExporterOptionsBadEnv,
-    ::testing::Values(BadEnv{"OTEL_EXPORTER_OTLP_TIMEOUT", "ten"},
-                      BadEnv{"OTEL_EXPORTER_OTLP_TIMEOUT", "-5"},
-                      BadEnv{"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "0"},
-                      BadEnv{"OTEL_EXPORTER_OTLP_COMPRESSION", "zstd"},
-                      BadEnv{"OTEL_EXPORTER_OTLP_INSECURE", "yes"},
-                      BadEnv{"OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://x:1"},
-                      BadEnv{"OTEL_EXPORTER_OTLP_HEADERS", "novalue"},
-                      BadEnv{"OTEL_EXPORTER_OTLP_HEADERS", "k=%zz"},
-                      BadEnv{"OTEL_EXPORTER_OTLP_TRACES_HEADERS", "=v"}));
+    ::testing::Values(BadEnv{"TimeoutNotANumber", "OTEL_EXPORTER_OTLP_TIMEOUT", "ten"},
+                      BadEnv{"TimeoutNegative", "OTEL_EXPORTER_OTLP_TIMEOUT", "-5"},
+                      BadEnv{"TracesTimeoutZero", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "0"},
+                      BadEnv{"CompressionZstd", "OTEL_EXPORTER_OTLP_COMPRESSION", "zstd"},
+                      BadEnv{"InsecureYes", "OTEL_EXPORTER_OTLP_INSECURE", "yes"},
+                      BadEnv{"EndpointFtpScheme", "OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://x:1"},
+                      BadEnv{"HeaderWithoutValue", "OTEL_EXPORTER_OTLP_HEADERS", "novalue"},
+                      BadEnv{"HeaderBadPercentEscape", "OTEL_EXPORTER_OTLP_HEADERS", "k=%zz"},
+                      BadEnv{"TracesHeaderEmptyKey", "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "=v"}),
+    [](const ::testing::TestParamInfo<BadEnv>& info) { return std::string(info.param.name); });
 
 TEST(ExporterOptions, ValidateNamesTheOption) {
   OtlpExporterOptions o;

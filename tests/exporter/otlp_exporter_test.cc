@@ -9,6 +9,7 @@
 
 #include "exporter/grpc_transport.h"
 #include "receiver/daemon.h"
+#include "testing/held_port.h"
 #include "testing/scripted_receiver.h"
 #include "testing/test_env.h"
 #include "tools/synthetic.h"
@@ -20,11 +21,12 @@ using receiver::Daemon;
 using receiver::DaemonConfig;
 
 struct RunningDaemon {
-  std::string dir;
+  const testing::TempDir tmp{"tw-exp"};  // Outlives daemon, which writes in it.
+  const std::string dir = tmp.path();
   std::unique_ptr<Daemon> daemon;
 
   void Start(DaemonConfig c, const std::string& listen = "127.0.0.1:0") {
-    if (dir.empty()) dir = testing::MakeTempDir("tw-exp");
+    ASSERT_TRUE(tmp.ok());
     c.listen = listen;
     c.metrics_listen = "";
     c.sink = "file";
@@ -45,7 +47,8 @@ std::unique_ptr<OtlpExporter> MakeExporter(const OtlpExporterOptions& o) {
 }
 
 TEST(OtlpExporterE2E, TlsWithBearerTokenAndGzipReachTracewired) {
-  const testing::Certs certs = testing::MakeCerts(testing::MakeTempDir("tw-exp-certs"));
+  const testing::TempDir cert_dir("tw-exp-certs");
+  const testing::Certs certs = testing::MakeCerts(cert_dir.path());
   ASSERT_TRUE(certs.ok);
   DaemonConfig c;
   c.tls_cert_file = certs.server_cert;
@@ -98,7 +101,8 @@ TEST(OtlpExporterE2E, WrongTokenIsDroppedAsNonRetryable) {
 }
 
 TEST(OtlpExporterE2E, MutualTlsAndApiKey) {
-  const testing::Certs certs = testing::MakeCerts(testing::MakeTempDir("tw-exp-mtls"));
+  const testing::TempDir cert_dir("tw-exp-mtls");
+  const testing::Certs certs = testing::MakeCerts(cert_dir.path());
   ASSERT_TRUE(certs.ok);
   DaemonConfig c;
   c.tls_cert_file = certs.server_cert;
@@ -148,7 +152,9 @@ TEST(OtlpExporterE2E, HealthCheckAndFallback) {
   EXPECT_EQ(e2->CheckHealth(absl::Now() + absl::Seconds(5)).code(),
             absl::StatusCode::kUnavailable);
   // Nothing listening: the deadline bounds the check.
-  o.endpoint = "http://127.0.0.1:1";
+  const testing::HeldPort refusing;
+  ASSERT_TRUE(refusing.ok());
+  o.endpoint = "http://" + refusing.address();
   auto e3 = MakeExporter(o);
   EXPECT_FALSE(e3->CheckHealth(absl::Now() + absl::Milliseconds(500)).ok());
 }
@@ -186,9 +192,12 @@ TEST(OtlpExporterE2E, ChannelIsSharedAcrossSignals) {
 }
 
 TEST(OtlpExporterE2E, ReceiverRestartedDuringASteadyRunLosesNothing) {
+  // The port stays the test's while the receiver is down.
+  const testing::HeldPort port;
+  ASSERT_TRUE(port.ok());
+  const std::string addr = port.address();
   RunningDaemon d;
-  d.Start(DaemonConfig{});
-  const std::string addr = d.daemon->address();
+  d.Start(DaemonConfig{}, addr);
   OtlpExporterOptions o;
   o.endpoint = "http://" + addr;
   o.retry.initial_backoff = absl::Milliseconds(50);

@@ -20,7 +20,9 @@ Batch TracesBatch(int spans, uint64_t seed) {
 }
 
 TEST(FileWriter, WritesOneJsonLinePerBatchPerSignal) {
-  const std::string dir = testing::MakeTempDir("tw-fw");
+  const testing::TempDir tmp("tw-fw");
+  ASSERT_TRUE(tmp.ok());
+  const std::string& dir = tmp.path();
   FileWriterOptions o;
   o.dir = dir + "/out";
   FileWriter w(o);
@@ -46,7 +48,9 @@ TEST(FileWriter, WritesOneJsonLinePerBatchPerSignal) {
 }
 
 TEST(FileWriter, RotatesBySizeAndKeepsEveryLine) {
-  const std::string dir = testing::MakeTempDir("tw-rot");
+  const testing::TempDir tmp("tw-rot");
+  ASSERT_TRUE(tmp.ok());
+  const std::string& dir = tmp.path();
   FileWriterOptions o;
   o.dir = dir;
   o.rotate_bytes = 40000;  // A 40-span batch is ~33.5 KB of JSON: one batch per file.
@@ -69,7 +73,9 @@ TEST(FileWriter, RotatesBySizeAndKeepsEveryLine) {
 }
 
 TEST(FileWriter, MaxFilesPrunesOldRotations) {
-  const std::string dir = testing::MakeTempDir("tw-prune");
+  const testing::TempDir tmp("tw-prune");
+  ASSERT_TRUE(tmp.ok());
+  const std::string& dir = tmp.path();
   FileWriterOptions o;
   o.dir = dir;
   o.rotate_bytes = 40000;
@@ -95,7 +101,9 @@ TEST(FileWriter, UnwritableDirectoryIsAClearError) {
 }
 
 TEST(FileWriter, QueuedSinkDrainsEverythingOnShutdown) {
-  const std::string dir = testing::MakeTempDir("tw-drain");
+  const testing::TempDir tmp("tw-drain");
+  ASSERT_TRUE(tmp.ok());
+  const std::string& dir = tmp.path();
   FileWriterOptions o;
   o.dir = dir;
   o.fsync = FsyncPolicy::kInterval;

@@ -7,6 +7,7 @@
 
 #include "receiver/daemon.h"
 #include "receiver/retry_info.h"
+#include "testing/held_port.h"
 #include "testing/test_env.h"
 #include "tools/generic_call.h"
 #include "tools/synthetic.h"
@@ -53,7 +54,9 @@ tools::CallResult Send(const std::string& addr, const std::string& method,
 }
 
 TEST(ForwardSink, GatewayDeliversEverySignalUnchanged) {
-  const std::string dir = testing::MakeTempDir("tw-fwd");
+  const testing::TempDir tmp("tw-fwd");
+  ASSERT_TRUE(tmp.ok());
+  const std::string& dir = tmp.path();
   auto final_hop = StartFileDaemon(dir, "127.0.0.1:0");
   auto gateway = StartGateway(final_hop->address());
   tools::SyntheticOptions o;
@@ -74,9 +77,14 @@ TEST(ForwardSink, GatewayDeliversEverySignalUnchanged) {
 }
 
 TEST(ForwardSink, KeepsEverythingWhileTheLastHopIsDownFor20Seconds) {
-  const std::string dir = testing::MakeTempDir("tw-fwd-down");
-  auto final_hop = StartFileDaemon(dir, "127.0.0.1:0");
-  const std::string final_addr = final_hop->address();
+  const testing::TempDir tmp("tw-fwd-down");
+  ASSERT_TRUE(tmp.ok());
+  const std::string& dir = tmp.path();
+  // The last hop's port stays the test's while the last hop is down.
+  const testing::HeldPort final_port;
+  ASSERT_TRUE(final_port.ok());
+  const std::string final_addr = final_port.address();
+  auto final_hop = StartFileDaemon(dir, final_addr);
   auto gateway = StartGateway(final_addr);
   ASSERT_TRUE(final_hop->Shutdown(absl::Now() + absl::Seconds(5)).ok());
   final_hop.reset();
@@ -98,7 +106,9 @@ TEST(ForwardSink, KeepsEverythingWhileTheLastHopIsDownFor20Seconds) {
 
 TEST(ForwardSink, FullForwardQueuePushesBackWithRetryInfo) {
   // The next hop is down and the gateway's queue holds 1 MiB.
-  auto gateway = StartGateway("127.0.0.1:1", /*queue_mib=*/1);
+  const testing::HeldPort refusing;
+  ASSERT_TRUE(refusing.ok());
+  auto gateway = StartGateway(refusing.address(), /*queue_mib=*/1);
   const std::string big = tools::MakeStandardSpansRequest(2000, 1);  // ~0.75 MiB
   ASSERT_TRUE(Send(gateway->address(), tools::kTraceExportMethod, big).status.ok());
   tools::CallResult second;

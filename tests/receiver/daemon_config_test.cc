@@ -50,9 +50,14 @@ TEST(DaemonConfig, EmptyDocumentKeepsDefaults) {
 }
 
 struct BadCase {
+  // The test's name: Cases/DaemonConfigBad.NamesTheKeyAndTheProblem/NAME.
+  const char* name;
   const char* yaml;
   const char* expected;  // substring of the error
 };
+
+// What gtest prints for a case, e.g. in a failure.
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name; }
 
 class DaemonConfigBad : public ::testing::TestWithParam<BadCase> {};
 
@@ -61,31 +66,40 @@ TEST_P(DaemonConfigBad, NamesTheKeyAndTheProblem) {
   absl::Status st = c.ok() ? c->Validate() : c.status();
   ASSERT_FALSE(st.ok()) << GetParam().yaml;
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(std::string(st.message()).find(GetParam().expected), std::string::npos)
-      << st.message();
+  EXPECT_NE(std::string(st.message()).find(GetParam().expected), std::string::npos) << st.message();
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, DaemonConfigBad,
     ::testing::Values(
-        BadCase{"recevier: {}\n", "recevier: unknown key"},
-        BadCase{"receiver: {tls: {cert: x}}\n", "receiver.tls.cert: unknown key"},
-        BadCase{"receiver: {max_request_mib: lots}\n",
+        BadCase{"MisspelledSection", "recevier: {}\n", "recevier: unknown key"},
+        BadCase{"UnknownTlsKey", "receiver: {tls: {cert: x}}\n", "receiver.tls.cert: unknown key"},
+        BadCase{"MaxRequestMibNotAnInteger", "receiver: {max_request_mib: lots}\n",
                 "receiver.max_request_mib: must be an integer, got 'lots'"},
-        BadCase{"receiver: {max_request_mib: 0}\n", "receiver.max_request_mib: must be between"},
-        BadCase{"receiver: {listen: nowhere}\n", "receiver.listen: 'nowhere' is not HOST:PORT"},
-        BadCase{"receiver: {listen: 'h:99999'}\n", "receiver.listen: '99999' is not a port"},
-        BadCase{"receiver: {tls: {cert_file: a}}\n", "receiver.tls: cert_file and key_file"},
-        BadCase{"receiver: {tls: {client_ca_file: a}}\n", "receiver.tls.client_ca_file"},
-        BadCase{"receiver: {auth: {bearer_tokens: x}}\n",
+        BadCase{"MaxRequestMibZero", "receiver: {max_request_mib: 0}\n",
+                "receiver.max_request_mib: must be between"},
+        BadCase{"ListenWithoutPort", "receiver: {listen: nowhere}\n",
+                "receiver.listen: 'nowhere' is not HOST:PORT"},
+        BadCase{"ListenPortOutOfRange", "receiver: {listen: 'h:99999'}\n",
+                "receiver.listen: '99999' is not a port"},
+        BadCase{"TlsCertWithoutKey", "receiver: {tls: {cert_file: a}}\n",
+                "receiver.tls: cert_file and key_file"},
+        BadCase{"ClientCaWithoutCert", "receiver: {tls: {client_ca_file: a}}\n",
+                "receiver.tls.client_ca_file"},
+        BadCase{"BearerTokensNotAList", "receiver: {auth: {bearer_tokens: x}}\n",
                 "receiver.auth.bearer_tokens: must be a list"},
-        BadCase{"receiver: {auth: {api_keys: ['']}}\n", "receiver.auth.api_keys: an empty key"},
-        BadCase{"sink: {type: s3}\n", "sink.type: 's3' is not one of none, debug, file"},
-        BadCase{"sink: {file: {fsync: always}}\n", "sink.file.fsync: 'always' is not one of"},
-        BadCase{"sink: {queue: {max_batches: 0}}\n", "sink.queue.max_batches"},
-        BadCase{"telemetry: {metrics_listen: ':x'}\n", "telemetry.metrics_listen"},
-        BadCase{"receiver: [1, 2]\n", "receiver: must be a map"},
-        BadCase{"receiver: {listen: [\n", "not valid YAML"}));
+        BadCase{"EmptyApiKey", "receiver: {auth: {api_keys: ['']}}\n",
+                "receiver.auth.api_keys: an empty key"},
+        BadCase{"UnknownSinkType", "sink: {type: s3}\n",
+                "sink.type: 's3' is not one of none, debug, file"},
+        BadCase{"UnknownFsyncPolicy", "sink: {file: {fsync: always}}\n",
+                "sink.file.fsync: 'always' is not one of"},
+        BadCase{"ZeroQueueBatches", "sink: {queue: {max_batches: 0}}\n", "sink.queue.max_batches"},
+        BadCase{"BadMetricsListen", "telemetry: {metrics_listen: ':x'}\n",
+                "telemetry.metrics_listen"},
+        BadCase{"ReceiverNotAMap", "receiver: [1, 2]\n", "receiver: must be a map"},
+        BadCase{"InvalidYaml", "receiver: {listen: [\n", "not valid YAML"}),
+    [](const ::testing::TestParamInfo<BadCase>& info) { return std::string(info.param.name); });
 
 TEST(DaemonConfig, SplitHostPortHandlesIpv6) {
   std::string host;

@@ -34,8 +34,7 @@ using tools::GenericCaller;
 class DaemonFixture : public ::testing::Test {
  protected:
   void StartDaemon(DaemonConfig c) {
-    dir_ = testing::MakeTempDir("tw-recv");
-    ASSERT_FALSE(dir_.empty());
+    ASSERT_TRUE(tmp_.ok());
     c.listen = "127.0.0.1:0";
     c.metrics_listen = "127.0.0.1:0";
     c.sink = c.sink.empty() ? "file" : c.sink;
@@ -65,7 +64,8 @@ class DaemonFixture : public ::testing::Test {
     return CountItems(ReadJsonLines(dir_ + "/data/" + signal + ".jsonl"), signal);
   }
 
-  std::string dir_;
+  const testing::TempDir tmp_{"tw-recv"};  // Outlives daemon_, which writes in it.
+  const std::string dir_ = tmp_.path();
   std::string address_;
   std::unique_ptr<Daemon> daemon_;
 };
@@ -241,8 +241,8 @@ TEST_F(DaemonFixture, BearerTokenAndApiKey) {
 class TlsFixture : public DaemonFixture {
  protected:
   void SetUp() override {
-    cert_dir_ = testing::MakeTempDir("tw-certs");
-    certs_ = testing::MakeCerts(cert_dir_);
+    ASSERT_TRUE(cert_dir_.ok());
+    certs_ = testing::MakeCerts(cert_dir_.path());
     ASSERT_TRUE(certs_.ok) << "openssl failed";
   }
   std::shared_ptr<::grpc::Channel> TlsChannel(const std::string& cert, const std::string& key) {
@@ -254,7 +254,7 @@ class TlsFixture : public DaemonFixture {
     }
     return ::grpc::CreateChannel(address_, ::grpc::SslCredentials(o));
   }
-  std::string cert_dir_;
+  const testing::TempDir cert_dir_{"tw-certs"};
   testing::Certs certs_;
 };
 

@@ -27,7 +27,9 @@ using testing::Spawn;
 using testing::WaitExit;
 
 TEST(TracewiredProcess, SigtermUnderLoadKeepsEveryAcknowledgedSpan) {
-  const std::string dir = testing::MakeTempDir("tw-sigterm");
+  const testing::TempDir tmp("tw-sigterm");
+  ASSERT_TRUE(tmp.ok());
+  const std::string& dir = tmp.path();
   Child c = Spawn({"--listen", "127.0.0.1:0", "--metrics-listen", "", "--sink", "file",
                    "--file-dir", dir, "--shutdown-timeout-s", "20"});
   ASSERT_GT(c.pid, 0);
@@ -76,7 +78,9 @@ TEST(TracewiredProcess, SigtermUnderLoadKeepsEveryAcknowledgedSpan) {
 }
 
 TEST(TracewiredProcess, BadConfigFailsNamingTheKey) {
-  const std::string dir = testing::MakeTempDir("tw-badcfg");
+  const testing::TempDir tmp("tw-badcfg");
+  ASSERT_TRUE(tmp.ok());
+  const std::string& dir = tmp.path();
   {
     std::ofstream f(dir + "/bad.yaml");
     f << "receiver:\n  listen: 127.0.0.1:4317\n  max_request_mb: 8\n";

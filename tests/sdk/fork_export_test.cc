@@ -28,7 +28,9 @@ namespace tracewire {
 namespace {
 
 TEST(ForkSafety, ChildExportsOverItsOwnChannel) {
-  const std::string dir = testing::MakeTempDir("tw-fork-export");
+  const testing::TempDir tmp("tw-fork-export");
+  ASSERT_TRUE(tmp.ok());
+  const std::string& dir = tmp.path();
   testing::Child d = testing::Spawn({"--listen", "127.0.0.1:0", "--metrics-listen", "", "--sink",
                                      "file", "--file-dir", dir});
   ASSERT_GT(d.pid, 0);

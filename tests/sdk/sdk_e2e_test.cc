@@ -16,7 +16,9 @@ namespace tracewire {
 namespace {
 
 TEST(SdkEndToEnd, SpansArriveWithEveryFieldIntact) {
-  const std::string dir = testing::MakeTempDir("tw-sdk-e2e");
+  const testing::TempDir tmp("tw-sdk-e2e");
+  ASSERT_TRUE(tmp.ok());
+  const std::string& dir = tmp.path();
   receiver::DaemonConfig c;
   c.listen = "127.0.0.1:0";
   c.metrics_listen = "";
@@ -101,7 +103,9 @@ TEST(SdkEndToEnd, SpansArriveWithEveryFieldIntact) {
 }
 
 TEST(SdkEndToEnd, InitFromEnvBuildsAWorkingPipeline) {
-  const std::string dir = testing::MakeTempDir("tw-sdk-env");
+  const testing::TempDir tmp("tw-sdk-env");
+  ASSERT_TRUE(tmp.ok());
+  const std::string& dir = tmp.path();
   receiver::DaemonConfig c;
   c.listen = "127.0.0.1:0";
   c.metrics_listen = "";

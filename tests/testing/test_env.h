@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "grpcpp/grpcpp.h"
@@ -17,11 +18,30 @@
 
 namespace tracewire::testing {
 
-inline std::string MakeTempDir(const std::string& prefix) {
-  std::string tmpl = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
-  char* d = ::mkdtemp(tmpl.data());
-  return d ? std::string(d) : std::string();
-}
+// A new directory under the system's temporary directory, named
+// PREFIX-XXXXXX, removed with everything in it when the TempDir goes out of
+// scope. path() is empty when the directory could not be made. Not copyable
+// or movable: a test holds it for as long as it uses the files.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+    if (::mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
+  }
+  ~TempDir() {
+    if (path_.empty()) return;
+    std::error_code ec;  // Best effort: a test's result never depends on it.
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  bool ok() const { return !path_.empty(); }
+
+ private:
+  std::string path_;
+};
 
 inline std::string ReadFileOrEmpty(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

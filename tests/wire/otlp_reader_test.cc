@@ -1307,6 +1307,9 @@ void CheckTruncations(const Req& req) {
     absl::StatusOr<ReadResult> r = ReadExportRequest(S::kSignal, buf.view());
     const auto it = std::find(boundaries.begin(), boundaries.end(), n);
     if (it != boundaries.end() || n % 16 == 0) {  // (libprotobuf is slow: a sample)
+      // A cut inside a multi-byte character makes libprotobuf log "contains
+      // invalid UTF-8" as it rejects the prefix: expected here, and asserted.
+      google::protobuf::LogSilencer quiet;
       Req parsed;
       EXPECT_EQ(parsed.ParseFromString(prefix), it != boundaries.end()) << "test assumption";
     }

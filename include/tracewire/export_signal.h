@@ -1,0 +1,14 @@
+#pragma once
+// The three OTLP signals an exporter sends: traces, metrics and logs. The
+// wire layer, the receiver and the tools use this same type (internally
+// spelled wire::Signal), so one signal never needs converting to another.
+//
+// A plain enum: thread-safe.
+
+#include <cstdint>
+
+namespace tracewire {
+
+enum class ExportSignal : uint8_t { kTraces = 0, kMetrics = 1, kLogs = 2 };
+
+}  // namespace tracewire
