@@ -14,7 +14,10 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "exporter/grpc_log.h"
 #include "receiver/daemon.h"
 #include "receiver/daemon_config.h"
 
@@ -27,9 +30,19 @@ int Fail(const std::string& msg) {
   return 2;
 }
 
+// "<prefix>cannot listen on ADDRESS: cause" with where ADDRESS came from
+// after it.
+std::string NameTheSource(std::string message, const std::string& prefix,
+                          const std::string& address, const std::string& source) {
+  const std::string what = prefix + "cannot listen on " + address;
+  if (absl::StartsWith(message, what)) message.insert(what.size(), " (" + source + ")");
+  return message;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  tracewire::exporter::InstallGrpcLogSink("tracewired");
   CLI::App app{"tracewired: OTLP/gRPC receiver for traces, metrics and logs"};
   std::string config_file, validate_file;
   std::string listen, sink, file_dir, tls_cert, tls_key, tls_ca, metrics_listen, fsync;
@@ -106,7 +119,16 @@ int main(int argc, char** argv) {
   tracewire::receiver::Daemon daemon(config);
   if (absl::Status st = daemon.Start(); !st.ok()) {
     (void)daemon.Shutdown(absl::Now() + absl::Seconds(5));
-    return Fail(std::string(st.message()));
+    const auto source = [&](const char* flag, const char* key) {
+      if (app.count(flag)) return std::string(flag);
+      if (!config_file.empty()) return absl::StrCat(key, " in ", config_file);
+      return std::string("the default");
+    };
+    std::string msg(st.message());
+    msg = NameTheSource(msg, "", config.listen, source("--listen", "receiver.listen"));
+    msg = NameTheSource(msg, "/metrics: ", config.metrics_listen,
+                        source("--metrics-listen", "telemetry.metrics_listen"));
+    return Fail(msg);
   }
   std::printf("tracewired listening on %s\n", daemon.address().c_str());
   std::fflush(stdout);

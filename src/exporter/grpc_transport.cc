@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "common/fork_handlers.h"
 #include "common/text.h"
+#include "exporter/grpc_log.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "wire/proto_reader.h"
@@ -131,6 +132,7 @@ ChannelPool& ChannelPool::Default() {
 
 absl::StatusOr<std::shared_ptr<::grpc::Channel>> ChannelPool::Get(const OtlpExporterOptions& o) {
   EnableGrpcForkSupportByDefault();  // before the credentials, which initialize gRPC
+  InstallGrpcLogSink();
   absl::StatusOr<ParsedEndpoint> ep = ParseEndpoint(o.endpoint, o.insecure);
   if (!ep.ok()) return ep.status();
   std::shared_ptr<::grpc::ChannelCredentials> creds;
