@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -49,6 +50,7 @@ bool IsIpLiteral(const std::string& hostport, bool* v6) {
 }  // namespace
 
 absl::StatusOr<ParsedEndpoint> ParseEndpoint(const std::string& endpoint, bool insecure) {
+  ParsedEndpoint p;
   std::vector<std::string> hosts;
   bool tls_set = false, tls = !insecure;
   for (absl::string_view part : absl::StrSplit(endpoint, ',', absl::SkipWhitespace())) {
@@ -67,6 +69,7 @@ absl::StatusOr<ParsedEndpoint> ParseEndpoint(const std::string& endpoint, bool i
       }
       tls = this_tls;
       tls_set = true;
+      p.scheme = true;
       e = e.substr(scheme + 3);
     }
     while (!e.empty() && e.back() == '/') e.pop_back();
@@ -77,7 +80,6 @@ absl::StatusOr<ParsedEndpoint> ParseEndpoint(const std::string& endpoint, bool i
     hosts.push_back(e);
   }
   if (hosts.empty()) return absl::InvalidArgumentError("endpoint is empty");
-  ParsedEndpoint p;
   p.tls = tls;
   if (hosts.size() == 1) {
     p.target = hosts[0];
@@ -198,7 +200,30 @@ GrpcTransport::GrpcTransport(const OtlpExporterOptions& options,
                              std::shared_ptr<::grpc::Channel> channel)
     : options_(options),
       channel_(std::move(channel)),
-      stub_(std::make_unique<::grpc::GenericStub>(channel_)) {}
+      stub_(std::make_unique<::grpc::GenericStub>(channel_)) {
+  absl::StatusOr<ParsedEndpoint> ep = ParseEndpoint(options_.endpoint, options_.insecure);
+  if (ep.ok() && ep->tls && !ep->scheme) {
+    const std::string e(absl::StripAsciiWhitespace(options_.endpoint));
+    implicit_tls_hint_ = absl::StrContains(e, ",") ? "give each endpoint an http:// scheme"
+                                                   : absl::StrCat("use http://", e);
+  }
+}
+
+absl::Status GrpcTransport::Explain(const ::grpc::Status& status) const {
+  const auto code = static_cast<absl::StatusCode>(status.error_code());
+  const std::string& message = status.error_message();
+  const std::string lower = absl::AsciiStrToLower(message);
+  if (!implicit_tls_hint_.empty() && absl::StrContains(lower, "handshake")) {
+    // "wrong version number": what came back was not TLS.
+    const bool not_tls = absl::StrContains(lower, "wrong version number") ||
+                         absl::StrContains(lower, "packet length too long");
+    return absl::Status(code, absl::StrCat(message, " (TLS was used because the endpoint '",
+                                           options_.endpoint, "' has no http:// scheme",
+                                           not_tls ? ", and the peer does not speak TLS" : "",
+                                           "; for plaintext, ", implicit_tls_hint_, ")"));
+  }
+  return absl::Status(code, message);
+}
 
 GrpcTransport::~GrpcTransport() = default;
 
@@ -289,8 +314,7 @@ SendResult GrpcTransport::Call(const std::string& method, const std::string& req
     absl::MutexLock lock(&mu_);
     active_.erase(&ctx);
   }
-  result.status =
-      absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  result.status = status.ok() ? absl::OkStatus() : Explain(status);
   if (!status.ok()) {
     result.retry_delay = ParseRetryInfo(status.error_details());
     return result;
