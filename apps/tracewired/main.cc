@@ -20,6 +20,7 @@
 #include "exporter/grpc_log.h"
 #include "receiver/daemon.h"
 #include "receiver/daemon_config.h"
+#include "tracewire/version.h"
 
 namespace {
 
@@ -44,13 +45,20 @@ std::string NameTheSource(std::string message, const std::string& prefix,
 int main(int argc, char** argv) {
   tracewire::exporter::InstallGrpcLogSink("tracewired");
   CLI::App app{"tracewired: OTLP/gRPC receiver for traces, metrics and logs"};
+  app.set_version_flag("--version", "tracewired " TRACEWIRE_VERSION_STRING);
+  // --help shows the defaults (those of the configuration file's keys).
+  app.option_defaults()->always_capture_default();
+  const DaemonConfig defaults;
   std::string config_file, validate_file;
-  std::string listen, sink, file_dir, tls_cert, tls_key, tls_ca, metrics_listen, fsync;
+  std::string listen = defaults.listen, sink = defaults.sink, file_dir = defaults.file_dir;
+  std::string tls_cert, tls_key, tls_ca, metrics_listen = defaults.metrics_listen;
+  std::string fsync = defaults.file_fsync;
   std::vector<std::string> tokens, keys;
-  int64_t max_request_mib = 0, shutdown_timeout_s = 0;
+  int64_t max_request_mib = defaults.max_request_mib;
+  int64_t shutdown_timeout_s = defaults.shutdown_timeout_s;
   app.add_option("--config", config_file, "YAML configuration file");
   app.add_option("--validate-config", validate_file, "check a configuration file and exit");
-  app.add_option("--listen", listen, "HOST:PORT to serve OTLP/gRPC on (default 127.0.0.1:4317)");
+  app.add_option("--listen", listen, "HOST:PORT to serve OTLP/gRPC on");
   std::string forward_endpoint;
   app.add_option("--sink", sink, "none | debug | file | forward");
   app.add_option("--forward-endpoint", forward_endpoint,
@@ -60,8 +68,8 @@ int main(int argc, char** argv) {
   app.add_option("--tls-cert", tls_cert, "server certificate chain (PEM)");
   app.add_option("--tls-key", tls_key, "server private key (PEM)");
   app.add_option("--tls-client-ca", tls_ca, "CA (PEM) client certificates must chain to (mTLS)");
-  app.add_option("--bearer-token", tokens, "accepted bearer token (repeatable)");
-  app.add_option("--api-key", keys, "accepted x-api-key value (repeatable)");
+  app.add_option("--bearer-token", tokens, "accepted bearer token (repeatable)")->default_str("");
+  app.add_option("--api-key", keys, "accepted x-api-key value (repeatable)")->default_str("");
   app.add_option("--max-request-mib", max_request_mib, "largest request accepted, MiB");
   app.add_option("--metrics-listen", metrics_listen,
                  "HOST:PORT of the Prometheus /metrics endpoint ('' disables)");
