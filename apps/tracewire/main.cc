@@ -216,12 +216,12 @@ int main(int argc, char** argv) {
                    "ids and the current time)");
   send->add_option("--timeout", f.timeout_s,
                    "seconds per attempt (default: OTEL_EXPORTER_OTLP_TIMEOUT or 10)");
+  send->add_option("--header", f.headers, "extra metadata KEY=VALUE (repeatable)");
   // The options below show their defaults in --help.
   send->option_defaults()->always_capture_default();
   send->add_option("--invalid", f.invalid, "items per signal made invalid on purpose");
   send->add_option("--batch", f.batch, "items per request");
   send->add_flag("--gzip", f.gzip, "compress requests with gzip");
-  send->add_option("--header", f.headers, "extra metadata KEY=VALUE (repeatable)");
   send->add_option("--ca", f.ca, "CA certificate (PEM) to verify the server; implies TLS");
   send->add_option("--client-cert", f.client_cert, "client certificate (PEM) for mTLS");
   send->add_option("--client-key", f.client_key, "client private key (PEM) for mTLS");
