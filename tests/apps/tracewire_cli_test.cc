@@ -220,13 +220,15 @@ class TakenPort {
 TEST(TracewiredCli, CannotListenIsOneLineNamingTheFlagAndTheCause) {
   TakenPort taken;
   ASSERT_FALSE(taken.address().empty());
-  CliRun r = RunTool("tracewired", "--listen " + taken.address() + " --metrics-listen ''");
+  CliRun r =
+      RunTool("tracewired", "--sink none --listen " + taken.address() + " --metrics-listen ''");
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_EQ(r.out, "tracewired: cannot listen on " + taken.address() +
                        " (--listen): Address already in use\n");
   // gRPC's detail is still there when asked for.
-  CliRun verbose = RunTool("tracewired", "--listen " + taken.address() + " --metrics-listen ''",
-                           "GRPC_VERBOSITY=DEBUG");
+  CliRun verbose =
+      RunTool("tracewired", "--sink none --listen " + taken.address() + " --metrics-listen ''",
+              "GRPC_VERBOSITY=DEBUG");
   EXPECT_EQ(verbose.code, 2) << verbose.out;
   EXPECT_NE(verbose.out.find("chttp2_server.cc:"), std::string::npos) << verbose.out;
   EXPECT_NE(verbose.out.find(" (--listen): Address already in use"), std::string::npos)
