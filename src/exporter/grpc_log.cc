@@ -26,7 +26,8 @@ thread_local std::string t_last_error;
 
 std::atomic<bool> g_passthrough{false};
 
-absl::Mutex g_mu;
+// Constant-initialized: gRPC may log before main() and from its threads at exit.
+ABSL_CONST_INIT absl::Mutex g_mu(absl::kConstInit);
 std::string* g_program ABSL_GUARDED_BY(g_mu) = nullptr;       // never destroyed
 std::string* g_last_printed ABSL_GUARDED_BY(g_mu) = nullptr;  // never destroyed
 
