@@ -2,22 +2,29 @@
 //
 //   tracewire send [--endpoint URL] [--traces N] [--metrics N] [--logs N] [--gzip]
 //                  [--header K=V]... [--timeout S] [--ca F] [--client-cert F --client-key F]
-//                  [--rate N --duration S]
+//                  [--rate N --duration S] [--seed N]
 //
 // Sends synthetic telemetry of every kind through tracewire's OTLP exporter
 // (so every exporter option, and the OTEL_EXPORTER_OTLP_* variables, apply;
 // flags win over the variables), prints what it sent and what came back
-// (incl. partial_success), and ends with one line of sent, delivered,
-// retried and dropped counts. Exits non-zero when items could not be
-// delivered.
+// (incl. partial_success; the exporter prints each rejection reason once),
+// and ends with one line of sent, delivered, rejected, retried and dropped
+// counts. Exits non-zero when items could not be delivered.
+//
+// Without counts it sends 10 of each signal. Each run has new random ids and
+// the current time, so runs do not collide in a backend; --seed N makes the
+// data repeatable (the same ids, and a fixed time: 2023-11-14).
 
 #include <cstdio>
+#include <random>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/ascii.h"
 #include "absl/time/clock.h"
+#include "exporter/grpc_log.h"
 #include "tools/synthetic.h"
 #include "tracewire/otlp_exporter.h"
+#include "tracewire/version.h"
 
 namespace {
 
@@ -36,7 +43,12 @@ struct SendFlags {
   double rate = 0;      // items per second per signal; 0: as fast as possible
   double duration = 0;  // seconds of steady load (with --rate)
   double max_wait = 30;  // seconds to wait for delivery at the end
+  bool seeded = false;   // --seed: repeatable ids and times
+  uint64_t seed = 0;
 };
+
+// Sent when no count is given.
+constexpr int kDefaultCount = 10;
 
 struct SignalPlan {
   ExportSignal signal;
@@ -45,6 +57,7 @@ struct SignalPlan {
   int count;
   std::string (*make)(int, const tracewire::tools::SyntheticOptions&);
   int64_t items_per_unit;
+  int64_t step_ns;  // the time between two items of a request
 };
 
 absl::StatusOr<OtlpExporterOptions> BuildOptions(ExportSignal s, const SendFlags& f) {
@@ -76,11 +89,17 @@ absl::StatusOr<OtlpExporterOptions> BuildOptions(ExportSignal s, const SendFlags
 
 int Send(const SendFlags& f) {
   const SignalPlan plans[] = {
-      {ExportSignal::kTraces, "traces", "spans", f.traces, &tracewire::tools::MakeTracesRequest, 1},
+      {ExportSignal::kTraces, "traces", "spans", f.traces, &tracewire::tools::MakeTracesRequest, 1,
+       tracewire::tools::kSyntheticSpanStepNs},
       {ExportSignal::kMetrics, "metrics", "data points", f.metrics,
-       &tracewire::tools::MakeMetricsRequest, tracewire::tools::DataPointsPerMetric()},
-      {ExportSignal::kLogs, "logs", "log records", f.logs, &tracewire::tools::MakeLogsRequest, 1},
+       &tracewire::tools::MakeMetricsRequest, tracewire::tools::DataPointsPerMetric(),
+       tracewire::tools::kSyntheticMetricStepNs},
+      {ExportSignal::kLogs, "logs", "log records", f.logs, &tracewire::tools::MakeLogsRequest, 1,
+       tracewire::tools::kSyntheticLogStepNs},
   };
+  // Fresh ids for each run unless --seed; each signal and batch its own.
+  std::random_device random;
+  uint64_t next_seed = f.seeded ? f.seed : (uint64_t{random()} << 32) | random();
   int64_t total_sent = 0, total_delivered = 0, total_retries = 0, total_dropped = 0,
           total_rejected = 0;
   bool failed = false;
@@ -98,9 +117,14 @@ int Send(const SendFlags& f) {
     }
     int64_t sent = 0, requests = 0, bytes = 0;
     int invalid_left = f.invalid;
-    auto send_some = [&](int n, uint64_t seed) {
+    auto send_some = [&](int n) {
       tracewire::tools::SyntheticOptions so;
-      so.seed = seed;
+      so.seed = next_seed++;
+      if (!f.seeded) {
+        // Now: the request's last item ends about now.
+        so.base_time_unix_nano =
+            static_cast<uint64_t>(absl::ToUnixNanos(absl::Now()) - p.step_ns * n);
+      }
       so.invalid_items = std::min(invalid_left, n);
       invalid_left -= so.invalid_items;
       std::string req = p.make(n, so);
@@ -115,21 +139,19 @@ int Send(const SendFlags& f) {
       const absl::Time start = absl::Now();
       const absl::Time end = start + absl::Milliseconds(static_cast<int64_t>(f.duration * 1000));
       double owed = 0;
-      uint64_t seed = 1;
       for (absl::Time tick = start; tick < end; tick += absl::Milliseconds(100)) {
         absl::SleepFor(tick - absl::Now());
         owed += f.rate / 10;
         while (owed >= 1) {
           const int n = static_cast<int>(std::min<double>(owed, f.batch));
-          send_some(n, seed++);
+          send_some(n);
           owed -= n;
         }
       }
     } else {
-      uint64_t seed = 1000;
       for (int done = 0; done < p.count;) {
         const int n = std::min(f.batch, p.count - done);
-        send_some(n, seed++);
+        send_some(n);
         done += n;
       }
     }
@@ -143,8 +165,8 @@ int Send(const SendFlags& f) {
                 static_cast<long long>(bytes), o->compression == "gzip" ? ", gzip" : "",
                 o->endpoint.c_str(), static_cast<long long>(s.exported_items));
     if (rejected > 0 || !s.last_rejected_message.empty()) {
-      std::printf(", partial_success rejected=%lld error_message=\"%s\"",
-                  static_cast<long long>(rejected), s.last_rejected_message.c_str());
+      // The reasons: the exporter printed each one once, as it came back.
+      std::printf(", partial_success rejected=%lld", static_cast<long long>(rejected));
     }
     if (s.retries > 0) std::printf(", %lld retries", static_cast<long long>(s.retries));
     if (dropped > 0) {
@@ -175,28 +197,37 @@ int Send(const SendFlags& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  tracewire::exporter::InstallGrpcLogSink("tracewire");
   CLI::App app{"tracewire: send OTLP telemetry to a receiver"};
+  app.set_version_flag("--version", "tracewire " TRACEWIRE_VERSION_STRING);
   app.require_subcommand(1);
   SendFlags f;
   CLI::App* send = app.add_subcommand("send", "send synthetic telemetry of every kind");
   send->add_option("--endpoint", f.endpoint,
                    "http://HOST:PORT or https://HOST:PORT (default: OTEL_EXPORTER_OTLP_ENDPOINT "
                    "or http://localhost:4317)");
-  send->add_option("--traces", f.traces, "spans to send");
+  send->add_option("--traces", f.traces,
+                   "spans to send (without --traces, --metrics or --logs: " +
+                       std::to_string(kDefaultCount) + " of each signal)");
   send->add_option("--metrics", f.metrics, "metrics to send (2 data points each)");
   send->add_option("--logs", f.logs, "log records to send");
-  send->add_option("--invalid", f.invalid, "items per signal made invalid on purpose");
-  send->add_option("--batch", f.batch, "items per request (default 512)");
-  send->add_flag("--gzip", f.gzip, "compress requests with gzip");
+  send->add_option("--seed", f.seed,
+                   "repeatable data: ids from this seed and a fixed time (default: new random "
+                   "ids and the current time)");
+  send->add_option("--timeout", f.timeout_s,
+                   "seconds per attempt (default: OTEL_EXPORTER_OTLP_TIMEOUT or 10)");
   send->add_option("--header", f.headers, "extra metadata KEY=VALUE (repeatable)");
+  // The options below show their defaults in --help.
+  send->option_defaults()->always_capture_default();
+  send->add_option("--invalid", f.invalid, "items per signal made invalid on purpose");
+  send->add_option("--batch", f.batch, "items per request");
+  send->add_flag("--gzip", f.gzip, "compress requests with gzip");
   send->add_option("--ca", f.ca, "CA certificate (PEM) to verify the server; implies TLS");
   send->add_option("--client-cert", f.client_cert, "client certificate (PEM) for mTLS");
   send->add_option("--client-key", f.client_key, "client private key (PEM) for mTLS");
-  send->add_option("--timeout", f.timeout_s, "seconds per attempt (default 10)");
-  send->add_option("--rate", f.rate, "steady load: items per second per signal");
+  send->add_option("--rate", f.rate, "steady load: items per second per signal (0: at once)");
   send->add_option("--duration", f.duration, "steady load: seconds");
-  send->add_option("--max-wait", f.max_wait,
-                   "seconds to wait at the end for delivery and retries (default 30)");
+  send->add_option("--max-wait", f.max_wait, "seconds to wait at the end for delivery and retries");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -214,6 +245,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tracewire: --rate and --duration go together\n");
     return 2;
   }
-  if (f.rate > 0 && f.traces + f.metrics + f.logs == 0) f.traces = 1;  // steady load of spans
+  f.seeded = send->count("--seed") > 0;
+  const bool counted =
+      send->count("--traces") + send->count("--metrics") + send->count("--logs") > 0;
+  if (!counted) {
+    if (f.rate > 0) {
+      f.traces = 1;  // steady load of spans
+    } else {
+      f.traces = f.metrics = f.logs = kDefaultCount;
+    }
+  }
   return Send(f);
 }

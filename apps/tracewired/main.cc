@@ -14,9 +14,13 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "exporter/grpc_log.h"
 #include "receiver/daemon.h"
 #include "receiver/daemon_config.h"
+#include "tracewire/version.h"
 
 namespace {
 
@@ -27,17 +31,34 @@ int Fail(const std::string& msg) {
   return 2;
 }
 
+// "<prefix>cannot listen on ADDRESS: cause" with where ADDRESS came from
+// after it.
+std::string NameTheSource(std::string message, const std::string& prefix,
+                          const std::string& address, const std::string& source) {
+  const std::string what = prefix + "cannot listen on " + address;
+  if (absl::StartsWith(message, what)) message.insert(what.size(), " (" + source + ")");
+  return message;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  tracewire::exporter::InstallGrpcLogSink("tracewired");
   CLI::App app{"tracewired: OTLP/gRPC receiver for traces, metrics and logs"};
+  app.set_version_flag("--version", "tracewired " TRACEWIRE_VERSION_STRING);
+  // --help shows the defaults (those of the configuration file's keys).
+  app.option_defaults()->always_capture_default();
+  const DaemonConfig defaults;
   std::string config_file, validate_file;
-  std::string listen, sink, file_dir, tls_cert, tls_key, tls_ca, metrics_listen, fsync;
+  std::string listen = defaults.listen, sink = defaults.sink, file_dir = defaults.file_dir;
+  std::string tls_cert, tls_key, tls_ca, metrics_listen = defaults.metrics_listen;
+  std::string fsync = defaults.file_fsync;
   std::vector<std::string> tokens, keys;
-  int64_t max_request_mib = 0, shutdown_timeout_s = 0;
+  int64_t max_request_mib = defaults.max_request_mib;
+  int64_t shutdown_timeout_s = defaults.shutdown_timeout_s;
   app.add_option("--config", config_file, "YAML configuration file");
   app.add_option("--validate-config", validate_file, "check a configuration file and exit");
-  app.add_option("--listen", listen, "HOST:PORT to serve OTLP/gRPC on (default 127.0.0.1:4317)");
+  app.add_option("--listen", listen, "HOST:PORT to serve OTLP/gRPC on");
   std::string forward_endpoint;
   app.add_option("--sink", sink, "none | debug | file | forward");
   app.add_option("--forward-endpoint", forward_endpoint,
@@ -47,8 +68,8 @@ int main(int argc, char** argv) {
   app.add_option("--tls-cert", tls_cert, "server certificate chain (PEM)");
   app.add_option("--tls-key", tls_key, "server private key (PEM)");
   app.add_option("--tls-client-ca", tls_ca, "CA (PEM) client certificates must chain to (mTLS)");
-  app.add_option("--bearer-token", tokens, "accepted bearer token (repeatable)");
-  app.add_option("--api-key", keys, "accepted x-api-key value (repeatable)");
+  app.add_option("--bearer-token", tokens, "accepted bearer token (repeatable)")->default_str("");
+  app.add_option("--api-key", keys, "accepted x-api-key value (repeatable)")->default_str("");
   app.add_option("--max-request-mib", max_request_mib, "largest request accepted, MiB");
   app.add_option("--metrics-listen", metrics_listen,
                  "HOST:PORT of the Prometheus /metrics endpoint ('' disables)");
@@ -106,7 +127,16 @@ int main(int argc, char** argv) {
   tracewire::receiver::Daemon daemon(config);
   if (absl::Status st = daemon.Start(); !st.ok()) {
     (void)daemon.Shutdown(absl::Now() + absl::Seconds(5));
-    return Fail(std::string(st.message()));
+    const auto source = [&](const char* flag, const char* key) {
+      if (app.count(flag)) return std::string(flag);
+      if (!config_file.empty()) return absl::StrCat(key, " in ", config_file);
+      return std::string("the default");
+    };
+    std::string msg(st.message());
+    msg = NameTheSource(msg, "", config.listen, source("--listen", "receiver.listen"));
+    msg = NameTheSource(msg, "/metrics: ", config.metrics_listen,
+                        source("--metrics-listen", "telemetry.metrics_listen"));
+    return Fail(msg);
   }
   std::printf("tracewired listening on %s\n", daemon.address().c_str());
   std::fflush(stdout);

@@ -13,6 +13,15 @@
 // Shutdown(deadline) always returns by the deadline. ExporterStats is a
 // value (thread-compatible).
 //
+// Errors name the endpoint and the cause: a failure prints one line when it
+// begins ("tracewire exporter: export to http://h:4317 failed: UNAVAILABLE:
+// ...; retrying"), and a Shutdown or ForceFlush that misses its deadline says
+// what the last export failed with. The first exporter routes gRPC's own log
+// lines through tracewire's (gpr_set_log_function; a failed connection is
+// reported by the exporter instead of by gRPC's raw lines); an application
+// with its own gRPC log function sets it after creating the exporter, and
+// GRPC_VERBOSITY=DEBUG prints gRPC's lines as gRPC does.
+//
 // fork(): fork() waits for the exports in flight to end (up to 5 s). The
 // child gets a new engine and channel of its own, with none of the parent's
 // queued requests (the parent sends them), and exports as usual; the parent

@@ -179,6 +179,7 @@ ExportPipeline::Outcome ExportPipeline::SendWithRetry(PipelineRequest&& req) {
     PipelineRequest part = std::move(work.front());
     work.pop_front();
     Backoff backoff(options_.retry, seed++);
+    int retries_of_part = 0;
     const absl::Time first = clock_->Now();
     for (;;) {
       in_flight_.fetch_add(1, std::memory_order_relaxed);
@@ -193,23 +194,45 @@ ExportPipeline::Outcome ExportPipeline::SendWithRetry(PipelineRequest&& req) {
       const int code = static_cast<int>(r.status.code());
       if (!r.status.ok() && code > 0 && code < 17) {
         failed_attempts_[code].fetch_add(1, std::memory_order_relaxed);
+      }
+      const std::string cause = r.status.ok() ? "" : Cause(r.status);
+      bool new_problem = false;
+      {
         absl::MutexLock lock(&mu_);
-        last_error_ = absl::StrCat(kCodeNames[code], ": ", r.status.message());
+        if (!r.status.ok()) last_error_ = cause;
+        new_problem = problem_ != cause;
+        problem_ = cause;  // a success ends the problem: its return is new again
       }
       const RetryAction action =
           DecideRetry(r.status.code(), r.retry_delay.has_value(), part.units);
+      if (action == RetryAction::kRetry && new_problem && !cancel_.HasBeenNotified()) {
+        // One line when a problem begins, not one per attempt.
+        Log(absl::StrCat(Failed(cause), "; retrying"));
+      }
       if (action == RetryAction::kDone) {
         const int64_t rejected = std::min(std::max<int64_t>(r.rejected, 0), part.items);
         exported_items_.fetch_add(part.items - rejected, std::memory_order_relaxed);
         exported_requests_.fetch_add(1, std::memory_order_relaxed);
         if (rejected > 0 || !r.rejected_message.empty()) {
           Drop(rejected, DropReason::kRejected);
+          enum { kFirst, kSeen, kTooMany } seen;
           {
             absl::MutexLock lock(&mu_);
             last_rejected_message_ = r.rejected_message;
+            if (rejections_logged_.count(r.rejected_message)) {
+              seen = kSeen;
+            } else if (rejections_logged_.size() < kMaxRejectionsLogged) {
+              rejections_logged_.insert(r.rejected_message);
+              seen = kFirst;
+            } else {
+              seen = kTooMany;
+            }
           }
-          LogRateLimited(absl::StrCat("receiver rejected ", rejected, " items: ",
-                                      r.rejected_message));
+          // Each message once: the same reason in every batch is one line.
+          const std::string line = absl::StrCat("receiver at ", options_.endpoint, " rejected ",
+                                                rejected, " items: ", r.rejected_message);
+          if (seen == kFirst) Log(line);
+          if (seen == kTooMany) LogRateLimited(line);
         }
         break;
       }
@@ -229,8 +252,7 @@ ExportPipeline::Outcome ExportPipeline::SendWithRetry(PipelineRequest&& req) {
         Drop(part.items, r.status.code() == absl::StatusCode::kResourceExhausted
                              ? DropReason::kTooLarge
                              : DropReason::kNonRetryable);
-        LogRateLimited(absl::StrCat("export failed permanently (", kCodeNames[code], "): ",
-                                    r.status.message()));
+        LogRateLimited(absl::StrCat(Failed(cause), " (not retryable)"));
         break;
       }
       // kRetry
@@ -242,8 +264,8 @@ ExportPipeline::Outcome ExportPipeline::SendWithRetry(PipelineRequest&& req) {
       if (!options_.retry.enabled || clock_->Now() + delay - first > options_.retry.max_elapsed) {
         Drop(part.items, DropReason::kRetriesExhausted);
         outcome.endpoint_failed = true;
-        LogRateLimited(absl::StrCat("export failed after retries (", kCodeNames[code],
-                                    "): ", r.status.message()));
+        LogRateLimited(
+            absl::StrCat(Failed(cause), "; giving up after ", retries_of_part, " retries"));
         break;
       }
       if (!draining_.HasBeenNotified()) {
@@ -255,9 +277,20 @@ ExportPipeline::Outcome ExportPipeline::SendWithRetry(PipelineRequest&& req) {
         break;
       }
       retries_.fetch_add(1, std::memory_order_relaxed);
+      ++retries_of_part;
     }
   }
   return outcome;
+}
+
+std::string ExportPipeline::Cause(const absl::Status& status) {
+  const int code = static_cast<int>(status.code());
+  return absl::StrCat(code >= 0 && code < 17 ? kCodeNames[code] : "UNKNOWN", ": ",
+                      status.message());
+}
+
+std::string ExportPipeline::Failed(const std::string& cause) const {
+  return absl::StrCat("export to ", options_.endpoint, " failed: ", cause);
 }
 
 void ExportPipeline::Drop(int64_t items, DropReason reason) {
@@ -271,7 +304,15 @@ void ExportPipeline::LogRateLimited(const std::string& line) {
     if (now_s == last_log_s_) return;  // At most one line a second.
     last_log_s_ = now_s;
   }
+  Log(line);
+}
+
+void ExportPipeline::Log(const std::string& line) {
   std::fprintf(stderr, "tracewire exporter: %s\n", line.c_str());
+}
+
+std::string ExportPipeline::LastProblem() {
+  return problem_.empty() ? "" : absl::StrCat("; the last ", Failed(problem_));
 }
 
 absl::Status ExportPipeline::ForceFlush(absl::Time deadline) {
@@ -280,7 +321,7 @@ absl::Status ExportPipeline::ForceFlush(absl::Time deadline) {
   if (!mu_.AwaitWithDeadline(absl::Condition(&idle), deadline)) {
     return absl::DeadlineExceededError(absl::StrCat("flush deadline passed with ", queued_items_,
                                                     " items queued and ", busy_,
-                                                    " requests in flight"));
+                                                    " requests in flight", LastProblem()));
   }
   return absl::OkStatus();
 }
@@ -298,7 +339,8 @@ absl::Status ExportPipeline::Shutdown(absl::Time deadline) {
     if (!mu_.AwaitWithDeadline(absl::Condition(&idle), deadline)) {
       result = absl::DeadlineExceededError(
           absl::StrCat("shutdown deadline passed: ", queued_items_, " items queued and ", busy_,
-                       " requests in flight were dropped"));
+                       " requests in flight were dropped",
+                       LastProblem()));  // why they were not sent, if exports failed
     }
   }
   if (!cancel_.HasBeenNotified()) cancel_.Notify();

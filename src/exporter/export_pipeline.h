@@ -25,6 +25,8 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -85,7 +87,18 @@ class ExportPipeline {
   void Process(PipelineRequest&& req);
   Outcome SendWithRetry(PipelineRequest&& req);
   void Drop(int64_t items, DropReason reason);
+  // "UNAVAILABLE: <message>".
+  static std::string Cause(const absl::Status& status);
+  // "export to <endpoint> failed: <cause>".
+  std::string Failed(const std::string& cause) const;
+  // "; the last export to <endpoint> failed: <cause>" while exports fail, or "".
+  std::string LastProblem() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Log(const std::string& line);
   void LogRateLimited(const std::string& line);
+
+  // Distinct partial_success messages logged (once each) before the rest
+  // are only rate-limited.
+  static constexpr size_t kMaxRejectionsLogged = 64;
 
   const OtlpExporterOptions options_;
   const std::unique_ptr<Transport> transport_;
@@ -106,6 +119,10 @@ class ExportPipeline {
   int64_t last_log_s_ ABSL_GUARDED_BY(mu_) = 0;
   std::string last_rejected_message_ ABSL_GUARDED_BY(mu_);
   std::string last_error_ ABSL_GUARDED_BY(mu_);
+  // The cause of the latest attempt if it failed, "" after a success: a
+  // problem is logged when it begins, and named by a shutdown that drops.
+  std::string problem_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> rejections_logged_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> workers_;
 
   // Statistics: relaxed atomics, they order nothing.

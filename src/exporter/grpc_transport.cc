@@ -6,11 +6,13 @@
 #include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/fork_handlers.h"
 #include "common/text.h"
+#include "exporter/grpc_log.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "wire/otlp_signal.h"
@@ -43,6 +45,7 @@ bool IsIpLiteral(const std::string& hostport, bool* v6) {
 }  // namespace
 
 absl::StatusOr<ParsedEndpoint> ParseEndpoint(const std::string& endpoint, bool insecure) {
+  ParsedEndpoint p;
   std::vector<std::string> hosts;
   bool tls_set = false, tls = !insecure;
   for (absl::string_view part : absl::StrSplit(endpoint, ',', absl::SkipWhitespace())) {
@@ -61,6 +64,7 @@ absl::StatusOr<ParsedEndpoint> ParseEndpoint(const std::string& endpoint, bool i
       }
       tls = this_tls;
       tls_set = true;
+      p.scheme = true;
       e = e.substr(scheme + 3);
     }
     while (!e.empty() && e.back() == '/') e.pop_back();
@@ -71,7 +75,6 @@ absl::StatusOr<ParsedEndpoint> ParseEndpoint(const std::string& endpoint, bool i
     hosts.push_back(e);
   }
   if (hosts.empty()) return absl::InvalidArgumentError("endpoint is empty");
-  ParsedEndpoint p;
   p.tls = tls;
   if (hosts.size() == 1) {
     p.target = hosts[0];
@@ -126,6 +129,7 @@ ChannelPool& ChannelPool::Default() {
 
 absl::StatusOr<std::shared_ptr<::grpc::Channel>> ChannelPool::Get(const OtlpExporterOptions& o) {
   EnableGrpcForkSupportByDefault();  // before the credentials, which initialize gRPC
+  InstallGrpcLogSink();
   absl::StatusOr<ParsedEndpoint> ep = ParseEndpoint(o.endpoint, o.insecure);
   if (!ep.ok()) return ep.status();
   std::shared_ptr<::grpc::ChannelCredentials> creds;
@@ -191,7 +195,30 @@ GrpcTransport::GrpcTransport(const OtlpExporterOptions& options,
                              std::shared_ptr<::grpc::Channel> channel)
     : options_(options),
       channel_(std::move(channel)),
-      stub_(std::make_unique<::grpc::GenericStub>(channel_)) {}
+      stub_(std::make_unique<::grpc::GenericStub>(channel_)) {
+  absl::StatusOr<ParsedEndpoint> ep = ParseEndpoint(options_.endpoint, options_.insecure);
+  if (ep.ok() && ep->tls && !ep->scheme) {
+    const std::string e(absl::StripAsciiWhitespace(options_.endpoint));
+    implicit_tls_hint_ = absl::StrContains(e, ",") ? "give each endpoint an http:// scheme"
+                                                   : absl::StrCat("use http://", e);
+  }
+}
+
+absl::Status GrpcTransport::Explain(const ::grpc::Status& status) const {
+  const auto code = static_cast<absl::StatusCode>(status.error_code());
+  const std::string& message = status.error_message();
+  const std::string lower = absl::AsciiStrToLower(message);
+  if (!implicit_tls_hint_.empty() && absl::StrContains(lower, "handshake")) {
+    // "wrong version number": what came back was not TLS.
+    const bool not_tls = absl::StrContains(lower, "wrong version number") ||
+                         absl::StrContains(lower, "packet length too long");
+    return absl::Status(code, absl::StrCat(message, " (TLS was used because the endpoint '",
+                                           options_.endpoint, "' has no http:// scheme",
+                                           not_tls ? ", and the peer does not speak TLS" : "",
+                                           "; for plaintext, ", implicit_tls_hint_, ")"));
+  }
+  return absl::Status(code, message);
+}
 
 GrpcTransport::~GrpcTransport() = default;
 
@@ -282,8 +309,7 @@ SendResult GrpcTransport::Call(const std::string& method, const std::string& req
     absl::MutexLock lock(&mu_);
     active_.erase(&ctx);
   }
-  result.status =
-      absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  result.status = status.ok() ? absl::OkStatus() : Explain(status);
   if (!status.ok()) {
     result.retry_delay = ParseRetryInfo(status.error_details());
     return result;

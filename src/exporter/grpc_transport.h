@@ -30,6 +30,7 @@ namespace tracewire::exporter {
 struct ParsedEndpoint {
   std::string target;
   bool tls = false;
+  bool scheme = false;  // the endpoint said http:// or https://
 };
 absl::StatusOr<ParsedEndpoint> ParseEndpoint(const std::string& endpoint, bool insecure);
 
@@ -66,7 +67,15 @@ class GrpcTransport : public Transport {
  private:
   GrpcTransport(const OtlpExporterOptions& options, std::shared_ptr<::grpc::Channel> channel);
 
+  // A failed call's status, with what the user can do about it where we
+  // know: TLS to a peer that does not speak it because the endpoint had no
+  // scheme.
+  absl::Status Explain(const ::grpc::Status& status) const;
+
   const OtlpExporterOptions options_;
+  // TLS because the endpoint has no scheme (the OTLP specification's
+  // default), not because it said https://: how to ask for plaintext, else "".
+  std::string implicit_tls_hint_;
   absl::Mutex mu_;
   const std::shared_ptr<::grpc::Channel> channel_;
   const std::unique_ptr<::grpc::GenericStub> stub_;

@@ -2,8 +2,10 @@
 
 #include <fstream>
 #include <limits>
+#include <map>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -17,12 +19,37 @@ absl::Status Bad(const std::string& key, const std::string& problem) {
   return absl::InvalidArgumentError(absl::StrCat("config: ", key, ": ", problem));
 }
 
-// Reads a YAML map, refusing keys not in `known`.
+// Every key the parser accepts, by the dotted path of its map ("": the top).
+const std::map<std::string, std::set<std::string>>& KnownKeys() {
+  static const auto* const keys = new std::map<std::string, std::set<std::string>>{
+      {"", {"receiver", "sink", "telemetry", "shutdown_timeout_s"}},
+      {"receiver", {"listen", "max_request_mib", "tls", "auth", "retry_after_ms"}},
+      {"receiver.tls", {"cert_file", "key_file", "client_ca_file"}},
+      {"receiver.auth", {"bearer_tokens", "api_keys"}},
+      {"sink", {"type", "queue", "file", "forward"}},
+      {"sink.queue", {"max_batches", "max_mib"}},
+      {"sink.file", {"dir", "rotate_mib", "max_files", "fsync", "fsync_interval_ms"}},
+      {"sink.forward",
+       {"endpoint", "headers", "compression", "timeout_ms", "tls", "auth", "max_in_flight", "retry",
+        "breaker"}},
+      {"sink.forward.tls", {"ca_file", "cert_file", "key_file"}},
+      {"sink.forward.auth", {"bearer_token", "api_key"}},
+      {"sink.forward.retry", {"initial_ms", "max_ms", "max_elapsed_s"}},
+      {"sink.forward.breaker",
+       {"enabled", "consecutive_failures", "cool_down_s", "spill_dir", "spill_max_mib",
+        "spill_fsync"}},
+      {"telemetry", {"metrics_listen"}},
+  };
+  return *keys;
+}
+
+// Reads a YAML map, refusing keys not in KnownKeys() of its path.
 class MapReader {
  public:
   MapReader(const YAML::Node& node, std::string path) : node_(node), path_(std::move(path)) {}
 
-  absl::Status CheckKeys(const std::set<std::string>& known) const {
+  absl::Status CheckKeys() const {
+    const std::set<std::string>& known = KnownKeys().at(path_);
     if (!node_ || node_.IsNull()) return absl::OkStatus();
     if (!node_.IsMap()) return Bad(Name(""), "must be a map");
     for (const auto& kv : node_) {
@@ -106,35 +133,33 @@ class MapReader {
 
 absl::Status Parse(const YAML::Node& root, DaemonConfig* c) {
   MapReader top(root, "");
-  TW_RETURN_IF_ERROR(top.CheckKeys({"receiver", "sink", "telemetry", "shutdown_timeout_s"}));
+  TW_RETURN_IF_ERROR(top.CheckKeys());
   TW_RETURN_IF_ERROR(top.Get("shutdown_timeout_s", &c->shutdown_timeout_s));
 
   MapReader rx(top.Child("receiver"), "receiver");
-  TW_RETURN_IF_ERROR(
-      rx.CheckKeys({"listen", "max_request_mib", "tls", "auth", "retry_after_ms"}));
+  TW_RETURN_IF_ERROR(rx.CheckKeys());
   TW_RETURN_IF_ERROR(rx.Get("listen", &c->listen));
   TW_RETURN_IF_ERROR(rx.Get("max_request_mib", &c->max_request_mib));
   TW_RETURN_IF_ERROR(rx.Get("retry_after_ms", &c->retry_after_ms));
   MapReader tls(rx.Child("tls"), "receiver.tls");
-  TW_RETURN_IF_ERROR(tls.CheckKeys({"cert_file", "key_file", "client_ca_file"}));
+  TW_RETURN_IF_ERROR(tls.CheckKeys());
   TW_RETURN_IF_ERROR(tls.Get("cert_file", &c->tls_cert_file));
   TW_RETURN_IF_ERROR(tls.Get("key_file", &c->tls_key_file));
   TW_RETURN_IF_ERROR(tls.Get("client_ca_file", &c->tls_client_ca_file));
   MapReader auth(rx.Child("auth"), "receiver.auth");
-  TW_RETURN_IF_ERROR(auth.CheckKeys({"bearer_tokens", "api_keys"}));
+  TW_RETURN_IF_ERROR(auth.CheckKeys());
   TW_RETURN_IF_ERROR(auth.Get("bearer_tokens", &c->bearer_tokens));
   TW_RETURN_IF_ERROR(auth.Get("api_keys", &c->api_keys));
 
   MapReader sink(top.Child("sink"), "sink");
-  TW_RETURN_IF_ERROR(sink.CheckKeys({"type", "queue", "file", "forward"}));
+  TW_RETURN_IF_ERROR(sink.CheckKeys());
   TW_RETURN_IF_ERROR(sink.Get("type", &c->sink));
   MapReader q(sink.Child("queue"), "sink.queue");
-  TW_RETURN_IF_ERROR(q.CheckKeys({"max_batches", "max_mib"}));
+  TW_RETURN_IF_ERROR(q.CheckKeys());
   TW_RETURN_IF_ERROR(q.Get("max_batches", &c->queue_max_batches));
   TW_RETURN_IF_ERROR(q.Get("max_mib", &c->queue_max_mib));
   MapReader file(sink.Child("file"), "sink.file");
-  TW_RETURN_IF_ERROR(
-      file.CheckKeys({"dir", "rotate_mib", "max_files", "fsync", "fsync_interval_ms"}));
+  TW_RETURN_IF_ERROR(file.CheckKeys());
   TW_RETURN_IF_ERROR(file.Get("dir", &c->file_dir));
   TW_RETURN_IF_ERROR(file.Get("rotate_mib", &c->file_rotate_mib));
   TW_RETURN_IF_ERROR(file.Get("max_files", &c->file_max_files));
@@ -142,30 +167,28 @@ absl::Status Parse(const YAML::Node& root, DaemonConfig* c) {
   TW_RETURN_IF_ERROR(file.Get("fsync_interval_ms", &c->file_fsync_interval_ms));
 
   MapReader fw(sink.Child("forward"), "sink.forward");
-  TW_RETURN_IF_ERROR(fw.CheckKeys({"endpoint", "headers", "compression", "timeout_ms", "tls",
-                                   "auth", "max_in_flight", "retry", "breaker"}));
+  TW_RETURN_IF_ERROR(fw.CheckKeys());
   TW_RETURN_IF_ERROR(fw.Get("endpoint", &c->forward_endpoint));
   TW_RETURN_IF_ERROR(fw.Get("headers", &c->forward_headers));
   TW_RETURN_IF_ERROR(fw.Get("compression", &c->forward_compression));
   TW_RETURN_IF_ERROR(fw.Get("timeout_ms", &c->forward_timeout_ms));
   TW_RETURN_IF_ERROR(fw.Get("max_in_flight", &c->forward_max_in_flight));
   MapReader ftls(fw.Child("tls"), "sink.forward.tls");
-  TW_RETURN_IF_ERROR(ftls.CheckKeys({"ca_file", "cert_file", "key_file"}));
+  TW_RETURN_IF_ERROR(ftls.CheckKeys());
   TW_RETURN_IF_ERROR(ftls.Get("ca_file", &c->forward_ca_file));
   TW_RETURN_IF_ERROR(ftls.Get("cert_file", &c->forward_client_cert_file));
   TW_RETURN_IF_ERROR(ftls.Get("key_file", &c->forward_client_key_file));
   MapReader fauth(fw.Child("auth"), "sink.forward.auth");
-  TW_RETURN_IF_ERROR(fauth.CheckKeys({"bearer_token", "api_key"}));
+  TW_RETURN_IF_ERROR(fauth.CheckKeys());
   TW_RETURN_IF_ERROR(fauth.Get("bearer_token", &c->forward_bearer_token));
   TW_RETURN_IF_ERROR(fauth.Get("api_key", &c->forward_api_key));
   MapReader fretry(fw.Child("retry"), "sink.forward.retry");
-  TW_RETURN_IF_ERROR(fretry.CheckKeys({"initial_ms", "max_ms", "max_elapsed_s"}));
+  TW_RETURN_IF_ERROR(fretry.CheckKeys());
   TW_RETURN_IF_ERROR(fretry.Get("initial_ms", &c->forward_retry_initial_ms));
   TW_RETURN_IF_ERROR(fretry.Get("max_ms", &c->forward_retry_max_ms));
   TW_RETURN_IF_ERROR(fretry.Get("max_elapsed_s", &c->forward_retry_max_elapsed_s));
   MapReader fbr(fw.Child("breaker"), "sink.forward.breaker");
-  TW_RETURN_IF_ERROR(fbr.CheckKeys(
-      {"enabled", "consecutive_failures", "cool_down_s", "spill_dir", "spill_max_mib", "spill_fsync"}));
+  TW_RETURN_IF_ERROR(fbr.CheckKeys());
   TW_RETURN_IF_ERROR(fbr.Get("enabled", &c->forward_breaker_enabled));
   TW_RETURN_IF_ERROR(fbr.Get("consecutive_failures", &c->forward_breaker_failures));
   TW_RETURN_IF_ERROR(fbr.Get("cool_down_s", &c->forward_breaker_cool_down_s));
@@ -174,7 +197,7 @@ absl::Status Parse(const YAML::Node& root, DaemonConfig* c) {
   TW_RETURN_IF_ERROR(fbr.Get("spill_fsync", &c->forward_spill_fsync));
 
   MapReader tel(top.Child("telemetry"), "telemetry");
-  TW_RETURN_IF_ERROR(tel.CheckKeys({"metrics_listen"}));
+  TW_RETURN_IF_ERROR(tel.CheckKeys());
   TW_RETURN_IF_ERROR(tel.Get("metrics_listen", &c->metrics_listen));
   return absl::OkStatus();
 }
@@ -281,6 +304,14 @@ OtlpExporterOptions DaemonConfig::ForwardOptions() const {
   o.breaker.spill_max_bytes = forward_spill_max_mib << 20;
   o.breaker.spill_fsync = forward_spill_fsync;
   return o;
+}
+
+std::vector<std::string> DaemonConfigKeys() {
+  std::vector<std::string> out;
+  for (const auto& [map, keys] : KnownKeys()) {
+    for (const std::string& key : keys) out.push_back(map.empty() ? key : map + "." + key);
+  }
+  return out;
 }
 
 absl::StatusOr<DaemonConfig> ParseDaemonConfigYaml(const std::string& text) {

@@ -73,6 +73,9 @@ struct DaemonConfig {
 absl::StatusOr<DaemonConfig> ParseDaemonConfigYaml(const std::string& text);
 // Reads and parses a file.
 absl::StatusOr<DaemonConfig> LoadDaemonConfigFile(const std::string& path);
+// Every key the parser accepts, as dotted paths ("sink.forward.tls.ca_file"),
+// maps included: config/tracewired.example.yaml shows each one.
+std::vector<std::string> DaemonConfigKeys();
 
 // Splits "host:port" or "[v6]:port". Returns InvalidArgument naming `key`.
 absl::Status SplitHostPort(const std::string& key, const std::string& value, std::string* host,

@@ -1,5 +1,8 @@
 #include "receiver/metrics_server.h"
 
+#include <cerrno>
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "httplib.h"
 #include "receiver/daemon_config.h"
@@ -25,6 +28,7 @@ absl::Status MetricsServer::Start() {
   http_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
   });
+  errno = 0;
   if (port == 0) {
     port_ = http_->bind_to_any_port(host);
   } else {
@@ -32,8 +36,10 @@ absl::Status MetricsServer::Start() {
   }
   if (port_ <= 0) {
     http_.reset();
-    return absl::UnavailableError(
-        absl::StrCat("telemetry.metrics_listen: cannot listen on ", listen_));
+    const int error = errno;  // bind(2)'s, if that was what failed
+    return absl::UnavailableError(absl::StrCat("/metrics: cannot listen on ", listen_,
+                                               error != 0 ? ": " : "",
+                                               error != 0 ? std::strerror(error) : ""));
   }
   thread_ = std::thread([this] { http_->listen_after_bind(); });
   return absl::OkStatus();

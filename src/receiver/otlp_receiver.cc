@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/text.h"
+#include "exporter/grpc_log.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
@@ -111,6 +112,7 @@ absl::Status OtlpReceiver::Start() {
     creds = ::grpc::InsecureServerCredentials();
   }
 
+  exporter::InstallGrpcLogSink();  // gRPC's reason for a port it cannot bind comes to us
   ::grpc::EnableDefaultHealthCheckService(true);
   ::grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen, creds, &port_);
@@ -122,10 +124,13 @@ absl::Status OtlpReceiver::Start() {
   services_.push_back(std::make_unique<MetricsExport>(this));
   services_.push_back(std::make_unique<LogsExport>(this));
   for (auto& s : services_) builder.RegisterService(s.get());
+  (void)exporter::TakeGrpcError();  // only what this start logs
   server_ = builder.BuildAndStart();
+  const std::string cause = exporter::TakeGrpcError();
   if (!server_ || port_ == 0) {
     server_.reset();
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options_.listen, cause.empty() ? "" : ": ", cause));
   }
   if (auto* health = server_->GetHealthCheckService()) {
     health->SetServingStatus(true);

@@ -17,8 +17,6 @@ namespace collector_trace = ::opentelemetry::proto::collector::trace::v1;
 namespace collector_metrics = ::opentelemetry::proto::collector::metrics::v1;
 namespace collector_logs = ::opentelemetry::proto::collector::logs::v1;
 
-constexpr uint64_t kBaseTime = 1700000000000000000ull;
-
 std::string RandomId(std::mt19937_64& rng, size_t n) {
   std::string id(n, '\0');
   do {
@@ -108,7 +106,7 @@ std::string MakeTracesRequest(int spans, const SyntheticOptions& o) {
     s->set_kind(static_cast<trace::Span::SpanKind>(1 + i % 5));
     s->set_flags(0x101);
     s->set_trace_state("vendor=value");
-    const uint64_t start = kBaseTime + static_cast<uint64_t>(i) * 1000000;
+    const uint64_t start = o.base_time_unix_nano + static_cast<uint64_t>(i) * kSyntheticSpanStepNs;
     s->set_start_time_unix_nano(start);
     s->set_end_time_unix_nano(start + 250000 + i);
     AllKindsOfAttributes(s->mutable_attributes(), i);
@@ -144,10 +142,10 @@ std::string MakeMetricsRequest(int n, const SyntheticOptions& o) {
     m->set_name("synthetic.metric." + std::to_string(i));
     m->set_description("a synthetic metric");
     m->set_unit("1");
-    const uint64_t t = kBaseTime + static_cast<uint64_t>(i) * 1000000000;
+    const uint64_t t = o.base_time_unix_nano + static_cast<uint64_t>(i) * kSyntheticMetricStepNs;
     for (int p = 0; p < 2; ++p) {
       auto set_common = [&](auto* dp) {
-        dp->set_start_time_unix_nano(kBaseTime);
+        dp->set_start_time_unix_nano(o.base_time_unix_nano);
         dp->set_time_unix_nano(t);
         Attr(dp->mutable_attributes(), "point", std::to_string(p));
       };
@@ -227,7 +225,7 @@ std::string MakeLogsRequest(int n, const SyntheticOptions& o) {
   FillScope(sl->mutable_scope());
   for (int i = 0; i < n; ++i) {
     auto* r = sl->add_log_records();
-    const uint64_t t = kBaseTime + static_cast<uint64_t>(i) * 1000;
+    const uint64_t t = o.base_time_unix_nano + static_cast<uint64_t>(i) * kSyntheticLogStepNs;
     r->set_time_unix_nano(t);
     r->set_observed_time_unix_nano(t + 10);
     r->set_severity_number(static_cast<logs::SeverityNumber>(1 + i % 24));
@@ -271,7 +269,7 @@ std::string MakeStandardSpansRequest(int spans, uint64_t seed) {
     s->set_name("GET /api/users");
     s->set_kind(trace::Span::SPAN_KIND_SERVER);
     s->set_flags(1);
-    const uint64_t start = kBaseTime + static_cast<uint64_t>(i) * 1000;
+    const uint64_t start = kSyntheticBaseTime + static_cast<uint64_t>(i) * 1000;
     s->set_start_time_unix_nano(start);
     s->set_end_time_unix_nano(start + 1500000);
     auto* a = s->mutable_attributes();

@@ -11,9 +11,15 @@
 
 namespace tracewire::tools {
 
+// 2023-11-14T22:13:20Z: the default base_time_unix_nano, so that the same
+// seed gives the same bytes.
+inline constexpr uint64_t kSyntheticBaseTime = 1700000000000000000ull;
+
 struct SyntheticOptions {
   uint64_t seed = 1;
   int invalid_items = 0;  // items made invalid on purpose (bad ids, no metric data)
+  // The time of the first item; later items follow it by a fixed step.
+  uint64_t base_time_unix_nano = kSyntheticBaseTime;
 };
 
 // An ExportTraceServiceRequest of `spans` spans with attributes of every value
@@ -25,6 +31,11 @@ std::string MakeMetricsRequest(int metrics, const SyntheticOptions& options);
 // An ExportLogsServiceRequest of `records` log records with bodies of every
 // value type and trace context.
 std::string MakeLogsRequest(int records, const SyntheticOptions& options);
+
+// The time from one item to the next in a request, from base_time_unix_nano.
+inline constexpr int64_t kSyntheticSpanStepNs = 1000000;       // spans start 1 ms apart
+inline constexpr int64_t kSyntheticMetricStepNs = 1000000000;  // metric points 1 s apart
+inline constexpr int64_t kSyntheticLogStepNs = 1000;           // log records 1 us apart
 
 // Data points in a MakeMetricsRequest of `metrics` metrics.
 inline int64_t DataPointsPerMetric() { return 2; }

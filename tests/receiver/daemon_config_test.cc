@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <set>
+
+#include "yaml-cpp/yaml.h"
+
 namespace tracewire::receiver {
 namespace {
 
@@ -108,6 +113,56 @@ TEST(DaemonConfig, SplitHostPortHandlesIpv6) {
   EXPECT_EQ(host, "[::1]");
   EXPECT_EQ(port, 4317);
   EXPECT_FALSE(SplitHostPort("k", "[::1]4317", &host, &port).ok());
+}
+
+// The dotted path of every key in a YAML document, maps included.
+std::set<std::string> KeysIn(const YAML::Node& node) {
+  std::set<std::string> out;
+  std::function<void(const YAML::Node&, const std::string&)> walk = [&](const YAML::Node& n,
+                                                                        const std::string& path) {
+    if (!n.IsMap()) return;
+    for (const auto& kv : n) {
+      const std::string key = kv.first.as<std::string>();
+      const std::string p = path.empty() ? key : path + "." + key;
+      out.insert(p);
+      walk(kv.second, p);
+    }
+  };
+  walk(node, "");
+  return out;
+}
+
+// A user copies the example to start a configuration: it must show every key
+// the parser accepts, and be valid as it is.
+TEST(DaemonConfig, ExampleFileShowsEveryKeyAndIsValid) {
+  const std::string path = std::string(TW_SOURCE_DIR) + "/config/tracewired.example.yaml";
+  absl::StatusOr<DaemonConfig> c = LoadDaemonConfigFile(path);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->Validate().ok()) << c->Validate();
+  const std::set<std::string> shown = KeysIn(YAML::LoadFile(path));
+  const std::vector<std::string> known = DaemonConfigKeys();
+  EXPECT_GT(known.size(), 40u);
+  for (const std::string& key : known) {
+    EXPECT_TRUE(shown.count(key)) << key << " is missing from " << path;
+  }
+  // And it shows the defaults: parsing it changes nothing.
+  const DaemonConfig defaults;
+  EXPECT_EQ(c->listen, defaults.listen);
+  EXPECT_EQ(c->forward_timeout_ms, defaults.forward_timeout_ms);
+  EXPECT_EQ(c->forward_retry_max_elapsed_s, defaults.forward_retry_max_elapsed_s);
+  EXPECT_EQ(c->forward_breaker_failures, defaults.forward_breaker_failures);
+  EXPECT_EQ(c->forward_spill_max_mib, defaults.forward_spill_max_mib);
+}
+
+TEST(DaemonConfig, KeyListIsWhatTheParserAccepts) {
+  // Each listed leaf key parses; a key not listed is refused.
+  EXPECT_TRUE(ParseDaemonConfigYaml("sink: {forward: {breaker: {spill_fsync: true}}}\n").ok());
+  absl::StatusOr<DaemonConfig> c = ParseDaemonConfigYaml("sink: {forward: {bogus: 1}}\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("sink.forward.bogus: unknown key"), std::string::npos)
+      << c.status();
+  const std::vector<std::string> known = DaemonConfigKeys();
+  EXPECT_NE(std::find(known.begin(), known.end(), "sink.forward.breaker.spill_fsync"), known.end());
 }
 
 }  // namespace
