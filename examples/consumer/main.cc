@@ -11,7 +11,7 @@
 
 #include "absl/time/clock.h"
 #include "tracewire/propagation.h"
-#include "tracewire/span_exporters.h"
+#include "tracewire/span_exporter.h"
 #include "tracewire/trace.h"
 #include "tracewire/version.h"
 
@@ -62,7 +62,7 @@ int main() {
     parent->SetAttribute("consumer.answer", int64_t{42});
     tracewire::Span child = tracer->StartSpan("child");
     child.End();
-    propagator->Inject(tracewire::Context::Current(), carrier);
+    propagator->Inject(carrier, tracewire::Context::Current());
   }
   auto spans = memory->spans();
   if (spans.size() != 2) return Fail("two spans recorded");

@@ -11,7 +11,11 @@
 #include <string>
 #include <string_view>
 
+#include "tracewire/export.h"
+
 namespace tracewire {
+
+TRACEWIRE_BEGIN_API
 
 class Baggage {
  public:
@@ -43,5 +47,7 @@ class Baggage {
  private:
   std::map<std::string, Entry> entries_;
 };
+
+TRACEWIRE_END_API
 
 }  // namespace tracewire

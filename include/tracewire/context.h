@@ -19,9 +19,12 @@
 #include <utility>
 
 #include "tracewire/baggage.h"
+#include "tracewire/export.h"
 #include "tracewire/span_context.h"
 
 namespace tracewire {
+
+TRACEWIRE_BEGIN_API
 
 class Context {
  public:
@@ -68,5 +71,7 @@ class Context {
   SpanContext span_context_;
   Baggage baggage_;
 };
+
+TRACEWIRE_END_API
 
 }  // namespace tracewire

@@ -10,3 +10,14 @@
 #else
 #define TRACEWIRE_EXPORT
 #endif
+
+// Every public header wraps its declarations in TRACEWIRE_BEGIN_API /
+// TRACEWIRE_END_API: what a public header declares is the API, and is
+// exported. Forward declarations of internal types stay outside.
+#if defined(__GNUC__) || defined(__clang__)
+#define TRACEWIRE_BEGIN_API _Pragma("GCC visibility push(default)")
+#define TRACEWIRE_END_API _Pragma("GCC visibility pop")
+#else
+#define TRACEWIRE_BEGIN_API
+#define TRACEWIRE_END_API
+#endif

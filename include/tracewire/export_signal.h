@@ -7,8 +7,14 @@
 
 #include <cstdint>
 
+#include "tracewire/export.h"
+
 namespace tracewire {
 
+TRACEWIRE_BEGIN_API
+
 enum class ExportSignal : uint8_t { kTraces = 0, kMetrics = 1, kLogs = 2 };
+
+TRACEWIRE_END_API
 
 }  // namespace tracewire

@@ -7,9 +7,12 @@
 
 #include <memory>
 
+#include "tracewire/export.h"
 #include "tracewire/telemetry_data.h"
 
 namespace tracewire {
+
+TRACEWIRE_BEGIN_API
 
 class IdGenerator {
  public:
@@ -20,5 +23,7 @@ class IdGenerator {
 
 // Random ids from a per-thread xoshiro generator, seeded from the OS.
 std::unique_ptr<IdGenerator> MakeRandomIdGenerator();
+
+TRACEWIRE_END_API
 
 }  // namespace tracewire

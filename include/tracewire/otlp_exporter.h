@@ -40,6 +40,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "tracewire/export.h"
 #include "tracewire/otlp_exporter_options.h"
 #include "tracewire/self_metric.h"
 #include "tracewire/telemetry_data.h"
@@ -51,6 +52,7 @@ class ExportPipeline;
 class GrpcTransport;
 struct OtlpExporterAccess;
 }  // namespace exporter
+TRACEWIRE_BEGIN_API
 
 struct ExporterStats {
   int64_t exported_items = 0;     // acknowledged by the receiver (minus partial rejects)
@@ -129,5 +131,7 @@ class OtlpExporter {
   std::unique_ptr<exporter::ExportPipeline> pipeline_;
   int fork_handler_id_ = 0;
 };
+
+TRACEWIRE_END_API
 
 }  // namespace tracewire

@@ -16,10 +16,13 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "tracewire/export.h"
 #include "tracewire/export_signal.h"
 #include "tracewire/version.h"
 
 namespace tracewire {
+
+TRACEWIRE_BEGIN_API
 
 struct RetryOptions {
   bool enabled = true;
@@ -102,5 +105,7 @@ struct OtlpExporterOptions {
   // Checks ranges and combinations; names the option and the problem.
   [[nodiscard]] absl::Status Validate() const;
 };
+
+TRACEWIRE_END_API
 
 }  // namespace tracewire

@@ -16,8 +16,11 @@
 
 #include "absl/status/statusor.h"
 #include "tracewire/context.h"
+#include "tracewire/export.h"
 
 namespace tracewire {
+
+TRACEWIRE_BEGIN_API
 
 // Read and write access to a carrier's headers. Keys are compared
 // case-insensitively by implementations where the transport requires it
@@ -57,5 +60,7 @@ std::unique_ptr<TextMapPropagator> MakeCompositePropagator(
 // InvalidArgument naming the value.
 absl::StatusOr<std::unique_ptr<TextMapPropagator>> MakePropagatorsFromEnvValue(
     std::string_view value);
+
+TRACEWIRE_END_API
 
 }  // namespace tracewire

@@ -13,9 +13,12 @@
 
 #include "absl/status/statusor.h"
 #include "tracewire/context.h"
+#include "tracewire/export.h"
 #include "tracewire/telemetry_data.h"
 
 namespace tracewire {
+
+TRACEWIRE_BEGIN_API
 
 enum class SamplingDecision : uint8_t { kDrop, kRecordOnly, kRecordAndSample };
 
@@ -57,5 +60,7 @@ std::shared_ptr<Sampler> MakeParentBasedSampler(std::shared_ptr<Sampler> root,
 // arguments are InvalidArgument naming the variable and the value.
 absl::StatusOr<std::shared_ptr<Sampler>> MakeSamplerFromEnvValues(std::string_view sampler,
                                                                   std::string_view arg);
+
+TRACEWIRE_END_API
 
 }  // namespace tracewire

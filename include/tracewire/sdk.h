@@ -22,10 +22,13 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
+#include "tracewire/export.h"
 #include "tracewire/propagation.h"
 #include "tracewire/trace.h"
 
 namespace tracewire {
+
+TRACEWIRE_BEGIN_API
 
 struct Sdk {
   std::unique_ptr<TracerProvider> tracer_provider;
@@ -37,5 +40,7 @@ struct Sdk {
 };
 
 absl::StatusOr<Sdk> InitFromEnv();
+
+TRACEWIRE_END_API
 
 }  // namespace tracewire

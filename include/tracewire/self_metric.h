@@ -7,7 +7,11 @@
 #include <map>
 #include <string>
 
+#include "tracewire/export.h"
+
 namespace tracewire {
+
+TRACEWIRE_BEGIN_API
 
 struct SelfMetricPoint {
   std::string name;
@@ -16,5 +20,7 @@ struct SelfMetricPoint {
   double value = 0;
   bool monotonic = true;  // a counter; false: a gauge / up-down counter
 };
+
+TRACEWIRE_END_API
 
 }  // namespace tracewire

@@ -9,9 +9,12 @@
 #include <cstring>
 #include <string>
 
+#include "tracewire/export.h"
 #include "tracewire/telemetry_data.h"
 
 namespace tracewire {
+
+TRACEWIRE_BEGIN_API
 
 inline constexpr uint8_t kTraceFlagSampled = 0x01;
 
@@ -33,5 +36,7 @@ struct SpanContext {
   bool IsSampled() const { return (trace_flags & kTraceFlagSampled) != 0; }
   bool operator==(const SpanContext&) const = default;
 };
+
+TRACEWIRE_END_API
 
 }  // namespace tracewire

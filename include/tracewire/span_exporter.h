@@ -25,10 +25,13 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "tracewire/export.h"
 #include "tracewire/otlp_exporter_options.h"
 #include "tracewire/trace.h"
 
 namespace tracewire {
+
+TRACEWIRE_BEGIN_API
 
 class SpanExporter {
  public:
@@ -70,5 +73,7 @@ class InMemorySpanExporter : public SpanExporter {
   mutable absl::Mutex mu_;
   std::vector<FinishedSpan> spans_ ABSL_GUARDED_BY(mu_);
 };
+
+TRACEWIRE_END_API
 
 }  // namespace tracewire

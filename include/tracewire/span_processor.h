@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "tracewire/context.h"
+#include "tracewire/export.h"
 #include "tracewire/self_metric.h"
 
 namespace tracewire {
@@ -31,6 +32,7 @@ namespace tracewire {
 namespace sdk {
 struct BatchSpanProcessorAccess;
 }  // namespace sdk
+TRACEWIRE_BEGIN_API
 
 class Span;
 class SpanExporter;
@@ -149,5 +151,7 @@ class BatchSpanProcessor : public SpanProcessor {
   explicit BatchSpanProcessor(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
   std::shared_ptr<Impl> impl_;
 };
+
+TRACEWIRE_END_API
 
 }  // namespace tracewire

@@ -14,7 +14,11 @@
 #include <variant>
 #include <vector>
 
+#include "tracewire/export.h"
+
 namespace tracewire {
+
+TRACEWIRE_BEGIN_API
 
 using TraceId = std::array<uint8_t, 16>;
 using SpanId = std::array<uint8_t, 8>;
@@ -256,5 +260,7 @@ struct ScopedItems {
   const InstrumentationScope* scope = nullptr;
   std::vector<const Item*> items;
 };
+
+TRACEWIRE_END_API
 
 }  // namespace tracewire

@@ -40,6 +40,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "tracewire/context.h"
+#include "tracewire/export.h"
 #include "tracewire/id_generator.h"
 #include "tracewire/sampler.h"
 #include "tracewire/span_processor.h"
@@ -53,6 +54,7 @@ struct RecordedSpan;
 class ProviderState;
 struct SpanRefAccess;
 }  // namespace sdk
+TRACEWIRE_BEGIN_API
 
 class Span;
 class Tracer;
@@ -357,5 +359,7 @@ class TracerProvider {
 
 // A tracer that records nothing: the cost of tracing when it is off.
 Tracer* NoopTracer();
+
+TRACEWIRE_END_API
 
 }  // namespace tracewire

@@ -12,7 +12,7 @@
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
-#include "tracewire/span_exporters.h"
+#include "tracewire/span_exporter.h"
 #include "tracewire/trace.h"
 
 namespace {
