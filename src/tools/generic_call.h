@@ -10,15 +10,14 @@
 
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
+#include "wire/otlp_signal.h"
 
 namespace tracewire::tools {
 
-inline constexpr char kTraceExportMethod[] =
-    "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
-inline constexpr char kMetricsExportMethod[] =
-    "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
-inline constexpr char kLogsExportMethod[] =
-    "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+// The Export methods' paths, from the one table in wire/otlp_signal.h.
+inline constexpr const char* kTraceExportMethod = wire::ExportMethod(wire::Signal::kTraces);
+inline constexpr const char* kMetricsExportMethod = wire::ExportMethod(wire::Signal::kMetrics);
+inline constexpr const char* kLogsExportMethod = wire::ExportMethod(wire::Signal::kLogs);
 
 struct CallResult {
   ::grpc::Status status;
