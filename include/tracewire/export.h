@@ -13,7 +13,9 @@
 
 // Every public header wraps its declarations in TRACEWIRE_BEGIN_API /
 // TRACEWIRE_END_API: what a public header declares is the API, and is
-// exported. Forward declarations of internal types stay outside.
+// exported. Forward declarations of internal types stay outside; a forward
+// declaration of a public class elsewhere (under src/) must be inside, since
+// GCC gives a class the visibility of the first declaration a file sees.
 #if defined(__GNUC__) || defined(__clang__)
 #define TRACEWIRE_BEGIN_API _Pragma("GCC visibility push(default)")
 #define TRACEWIRE_END_API _Pragma("GCC visibility pop")

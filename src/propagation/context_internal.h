@@ -5,8 +5,14 @@
 //
 // Each function touches only the calling thread's stack.
 
+#include "tracewire/export.h"
+
+// A public class: declared with the API's visibility, or the first
+// declaration a file sees would make its members hidden in a shared library.
 namespace tracewire {
+TRACEWIRE_BEGIN_API
 class Span;
+TRACEWIRE_END_API
 }  // namespace tracewire
 
 namespace tracewire::context_internal {
