@@ -480,15 +480,6 @@ TYPED_TEST_SUITE(OtlpReaderTyped, RequestTypes, RequestNames);
 
 // ---- Valid requests ----------------------------------------------------------
 
-TEST(OtlpReader, SignalNames) {
-  EXPECT_STREQ(SignalName(Signal::kTraces), "traces");
-  EXPECT_STREQ(SignalName(Signal::kMetrics), "metrics");
-  EXPECT_STREQ(SignalName(Signal::kLogs), "logs");
-  EXPECT_STREQ(SignalItemName(Signal::kTraces), "spans");
-  EXPECT_STREQ(SignalItemName(Signal::kMetrics), "data_points");
-  EXPECT_STREQ(SignalItemName(Signal::kLogs), "log_records");
-}
-
 TYPED_TEST(OtlpReaderTyped, EmptyRequest) {
   Recorder rec;
   absl::StatusOr<ReadResult> r = ReadExportRequest(Shape<TypeParam>::kSignal, "", &rec);
