@@ -196,8 +196,12 @@ ExportPipeline::Outcome ExportPipeline::SendWithRetry(PipelineRequest&& req) {
         failed_attempts_[code].fetch_add(1, std::memory_order_relaxed);
       }
       const std::string cause = r.status.ok() ? "" : Cause(r.status);
+      // An attempt our own shutdown cancelled says nothing about the
+      // endpoint: the cause before it stays the last error.
+      const bool cancelled_by_us =
+          r.status.code() == absl::StatusCode::kCancelled && cancel_.HasBeenNotified();
       bool new_problem = false;
-      {
+      if (!cancelled_by_us) {
         absl::MutexLock lock(&mu_);
         if (!r.status.ok()) last_error_ = cause;
         new_problem = problem_ != cause;
