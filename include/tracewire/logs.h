@@ -181,6 +181,11 @@ class LogRecordExporter {
   [[nodiscard]] virtual absl::Status ForceFlush(absl::Time deadline) { return absl::OkStatus(); }
   // Called once, after the last Export returned.
   [[nodiscard]] virtual absl::Status Shutdown(absl::Time deadline) { return absl::OkStatus(); }
+  // True when Export returns without waiting for I/O, a slow lock or another
+  // thread (the OTLP exporter without block_on_full queues; no-op and
+  // in-memory). Only then may the batch processor run Export on an emitting
+  // thread (BatchLogRecordProcessorOptions::export_when_full).
+  virtual bool ExportNeverBlocks() const { return false; }
 };
 
 struct LogRecordProcessorStats {
@@ -189,6 +194,7 @@ struct LogRecordProcessorStats {
   int64_t dropped_queue_full = 0;     // otel.sdk.processor.log.processed{error.type=queue_full}
   int64_t dropped_export_failed = 0;  // in exports that failed
   int64_t dropped_shutdown = 0;       // emitted after shutdown, or left at its deadline
+  int64_t exported_when_full = 0;     // of exported and failed: by emitting threads
   int64_t queue_size = 0;             // queued, or in a batch not yet exported
   int64_t queue_capacity = 0;
 };
@@ -218,6 +224,13 @@ struct BatchLogRecordProcessorOptions {
   // Bounds the exporter's ForceFlush and Shutdown calls the processor makes
   // (Export itself takes no deadline: the OTLP exporter's only queues).
   absl::Duration export_timeout = absl::Milliseconds(30000);
+  // For an exporter whose ExportNeverBlocks(): a thread that emits and finds
+  // the queue full while no export runs exports a batch itself (Emit then
+  // runs Export) instead of dropping; it never waits. The export thread can
+  // be off its core for longer than 2,048 records last at full speed.
+  // Who turns it off: an application that wants no export work on its own
+  // threads; a full queue then drops.
+  bool export_when_full = true;
   // From OTEL_BLRP_SCHEDULE_DELAY, OTEL_BLRP_EXPORT_TIMEOUT (milliseconds),
   // OTEL_BLRP_MAX_QUEUE_SIZE and OTEL_BLRP_MAX_EXPORT_BATCH_SIZE. Errors
   // name the variable.
@@ -266,6 +279,7 @@ class InMemoryLogRecordExporter : public LogRecordExporter {
     InstrumentationScope scope;
   };
   absl::Status Export(std::span<const UniqueLogRecord> records) override;
+  bool ExportNeverBlocks() const override { return true; }
   std::vector<FinishedLogRecord> records() const;
   void Clear();
 

@@ -77,6 +77,18 @@ struct BatchEngineOptions {
   // worker). Deadlines of ForceFlush and Shutdown are real time.
   common::Clock* clock = common::RealClock::Get();
   std::string thread_name = "tw-batch";  // 15 characters at most
+  // The one layer on top of the plain core: an Offer that finds the queue
+  // full while no export runs exports a batch itself (ExportFn then runs on
+  // the offering thread, still one call at a time), and queues its record
+  // instead of dropping it. It never waits: while an export runs, a full
+  // queue drops. For an ExportFn that never blocks (it queues, or discards):
+  // the worker may be off its core (a busy or shared machine) for longer than
+  // the queue lasts at full speed.
+  bool offer_exports_when_full = false;
+  // Tests only: no worker thread. Nothing is exported except by offering
+  // threads (offer_exports_when_full) and by Shutdown, which drains on the
+  // calling thread; ForceFlush waits for its deadline.
+  bool start_worker = true;
 };
 
 struct BatchEngineStats {
@@ -91,6 +103,9 @@ struct BatchEngineStats {
   int64_t queue_capacity = 0;
   int64_t export_calls = 0;
   int64_t worker_passes = 0;  // times the worker woke and looked at the queue
+  // Of `exported` and `dropped_export_failed`: exported by offering threads
+  // (offer_exports_when_full).
+  int64_t exported_by_offering_threads = 0;
 
   int64_t dropped() const { return dropped_queue_full + dropped_export_failed + dropped_shutdown; }
   int64_t held() const { return queued + in_hand + in_export; }
@@ -107,7 +122,12 @@ class BatchEngine {
   // 1 <= max_export_batch_size <= max_queue_size (callers validate options).
   static std::unique_ptr<BatchEngine> Create(BatchEngineOptions options, ExportFn export_fn) {
     auto core = std::make_shared<Core>(std::move(options), std::move(export_fn));
-    std::thread([core] { core->Run(); }).detach();
+    if (core->options.start_worker) {
+      std::thread([core] {
+        pthread_setname_np(pthread_self(), core->options.thread_name.substr(0, 15).c_str());
+        core->Run();
+      }).detach();
+    }
     return std::unique_ptr<BatchEngine>(new BatchEngine(std::move(core)));
   }
 
@@ -129,7 +149,7 @@ class BatchEngine {
       return false;
     }
     size_t pos;
-    if (!c.queue.TryClaim(&pos)) {
+    if (!c.queue.TryClaim(&pos) && !c.ExportWhenFull(&pos)) {
       c.dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
@@ -167,6 +187,11 @@ class BatchEngine {
       // release: Offers that see it drop; see Offer.
       c.stop_requested.store(true, std::memory_order_release);
       c.cv.SignalAll();
+      if (!c.options.start_worker) {  // tests: drain here, as the worker would
+        c.mu.Unlock();
+        c.Run();
+        c.mu.Lock();
+      }
     }
     while (!c.worker_done) {
       if (c.cv.WaitWithDeadline(&c.mu, deadline) && absl::Now() >= deadline) break;
@@ -195,6 +220,7 @@ class BatchEngine {
     s.queue_capacity = static_cast<int64_t>(c.queue.capacity());
     s.export_calls = c.export_calls.load(std::memory_order_relaxed);
     s.worker_passes = c.worker_passes.load(std::memory_order_relaxed);
+    s.exported_by_offering_threads = c.exported_by_offering_threads.load(std::memory_order_relaxed);
     return s;
   }
 
@@ -220,9 +246,6 @@ class BatchEngine {
 
     // The worker: waits for a reason, exports, repeats until shut down.
     void Run() {
-      pthread_setname_np(pthread_self(), options.thread_name.substr(0, 15).c_str());
-      std::vector<T> batch;
-      batch.reserve(options.max_export_batch_size);
       absl::Time next_due = first_due;
       for (;;) {
         int64_t flush_ticket;
@@ -252,7 +275,11 @@ class BatchEngine {
         for (int stalls = 0; left > 0 && stalls < kMaxStalls;) {
           if (!all && left < options.max_export_batch_size) break;
           if (stopping && absl::Now() >= shutdown_at) break;
-          const size_t n = ExportOne(batch, std::min(left, options.max_export_batch_size));
+          size_t n;
+          {
+            absl::MutexLock l(&export_mu);
+            n = ExportOne(std::min(left, options.max_export_batch_size));
+          }
           if (n == 0) {  // a producer claimed the next cell and is filling it
             ++stalls;
             std::this_thread::yield();
@@ -262,7 +289,10 @@ class BatchEngine {
         }
         if (all) next_due = options.clock->Now() + options.schedule_delay;
         if (stopping) {
-          DropQueued(batch);  // past the deadline, or pushed after the drain began
+          {
+            absl::MutexLock l(&export_mu);
+            DropQueued();  // past the deadline, or pushed after the drain began
+          }
           absl::MutexLock l(&mu);
           worker_done = true;
           flush_done = flush_requested;
@@ -277,7 +307,7 @@ class BatchEngine {
 
     // Pops up to `max` records and exports them; returns how many (0: none
     // ready).
-    size_t ExportOne(std::vector<T>& batch, size_t max) {
+    size_t ExportOne(size_t max) ABSL_EXCLUSIVE_LOCKS_REQUIRED(export_mu) {
       batch.resize(max);
       const size_t n = queue.TryPopBatch(batch.data(), max);
       batch.resize(n);
@@ -302,9 +332,20 @@ class BatchEngine {
       return ((b & (b - 1)) == 0 ? ((pos + 1) & (b - 1)) : ((pos + 1) % b)) == 0;
     }
 
+    // Offer's full queue (offer_exports_when_full): exports a batch here if
+    // no export runs, then claims a cell. Never waits.
+    bool ExportWhenFull(size_t* pos) {
+      if (!options.offer_exports_when_full || !export_mu.TryLock()) return false;
+      const size_t n = ExportOne(options.max_export_batch_size);
+      export_mu.Unlock();
+      if (n == 0) return false;
+      exported_by_offering_threads.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
+      return queue.TryClaim(pos);
+    }
+
     static constexpr int kMaxStalls = 10000;
 
-    void DropQueued(std::vector<T>& batch) {
+    void DropQueued() ABSL_EXCLUSIVE_LOCKS_REQUIRED(export_mu) {
       for (int i = 0; i < 1 << 20; ++i) {  // bounded: the queue is
         batch.resize(options.max_export_batch_size);
         const size_t n = queue.TryPopBatch(batch.data(), batch.size());
@@ -330,8 +371,14 @@ class BatchEngine {
     std::atomic<int64_t> in_export{0};
     std::atomic<int64_t> export_calls{0};
     std::atomic<int64_t> worker_passes{0};
+    std::atomic<int64_t> exported_by_offering_threads{0};
     // Set once, under mu (see Offer for its memory order).
     std::atomic<bool> stop_requested{false};
+
+    // Held around each ExportFn call (one at a time): by the worker, or tried
+    // by an Offer (offer_exports_when_full). Never taken with mu held.
+    absl::Mutex export_mu;
+    std::vector<T> batch ABSL_GUARDED_BY(export_mu);  // the batch in hand
 
     absl::Mutex mu;
     absl::CondVar cv;

@@ -16,8 +16,9 @@ namespace {
 
 class OtlpLogRecordExporter : public LogRecordExporter {
  public:
-  explicit OtlpLogRecordExporter(std::unique_ptr<OtlpExporter> exporter)
-      : exporter_(std::move(exporter)) {}
+  OtlpLogRecordExporter(std::unique_ptr<OtlpExporter> exporter, bool never_blocks)
+      : exporter_(std::move(exporter)), never_blocks_(never_blocks) {}
+  bool ExportNeverBlocks() const override { return never_blocks_; }
 
   absl::Status Export(std::span<const UniqueLogRecord> records) override {
     // Group by (resource, scope): a batch holds a few scopes, in runs.
@@ -44,6 +45,7 @@ class OtlpLogRecordExporter : public LogRecordExporter {
 
  private:
   std::unique_ptr<OtlpExporter> exporter_;
+  const bool never_blocks_;
   std::vector<ScopedItems<LogRecordData>> groups_;  // reused: Export runs one at a time
 };
 
@@ -112,6 +114,7 @@ class StreamLogRecordExporter : public LogRecordExporter {
 class NoopLogRecordExporter : public LogRecordExporter {
  public:
   absl::Status Export(std::span<const UniqueLogRecord>) override { return absl::OkStatus(); }
+  bool ExportNeverBlocks() const override { return true; }
 };
 
 }  // namespace
@@ -121,7 +124,8 @@ absl::StatusOr<std::unique_ptr<LogRecordExporter>> MakeOtlpLogRecordExporter(
   absl::StatusOr<std::unique_ptr<OtlpExporter>> e =
       OtlpExporter::Create(ExportSignal::kLogs, options);
   if (!e.ok()) return e.status();
-  return std::unique_ptr<LogRecordExporter>(new OtlpLogRecordExporter(std::move(*e)));
+  return std::unique_ptr<LogRecordExporter>(
+      new OtlpLogRecordExporter(std::move(*e), options.block_on_full <= absl::ZeroDuration()));
 }
 
 std::unique_ptr<LogRecordExporter> MakeStreamLogRecordExporter(std::FILE* out) {

@@ -80,6 +80,7 @@ absl::StatusOr<std::unique_ptr<BatchLogRecordProcessor>> BatchLogRecordProcessor
   eo.schedule_delay = options.schedule_delay;
   eo.thread_name = "tw-batch-log";
   eo.clock = clock;
+  eo.offer_exports_when_full = options.export_when_full && impl->exporter->ExportNeverBlocks();
   impl->engine = sdk::BatchEngine<UniqueLogRecord>::Create(
       eo, [exp = impl->exporter](std::span<UniqueLogRecord> batch) {
         return exp->Export(std::span<const UniqueLogRecord>(batch.data(), batch.size()));
@@ -136,6 +137,7 @@ LogRecordProcessorStats BatchLogRecordProcessor::Stats() const {
   s.dropped_shutdown = e.dropped_shutdown;
   s.queue_size = e.held();
   s.queue_capacity = e.queue_capacity;
+  s.exported_when_full = e.exported_by_offering_threads;
   return s;
 }
 

@@ -239,6 +239,40 @@ TEST(BatchEngine, ShutdownAndFlushReturnByTheirDeadlineWhileTheExporterHangs) {
   EXPECT_EQ(s.held(), 0);
 }
 
+TEST(BatchEngine, AnOfferThatFindsTheQueueFullExportsABatchItselfWhenAsked) {
+  common::FakeClock clock;
+  Sink sink;
+  BatchEngineOptions o = Options(&clock, 4, 2);
+  o.offer_exports_when_full = true;
+  o.start_worker = false;  // only offering threads export
+  auto e = Engine::Create(o, sink.Fn());
+  for (int i = 0; i < 9; ++i) ASSERT_TRUE(Offer(*e, i)) << i;
+  BatchEngineStats s = e->Stats();
+  EXPECT_EQ(s.dropped_queue_full, 0);
+  EXPECT_EQ(s.exported_by_offering_threads, 6);  // at the 5th, 7th and 9th offer
+  EXPECT_EQ(sink.ids(), (std::vector<int64_t>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(s.queued, 3);
+  EXPECT_EQ(s.ended, s.exported + s.dropped() + s.held());
+  ASSERT_TRUE(e->Shutdown(absl::Now() + absl::Seconds(10)).ok());  // drains on this thread
+  s = e->Stats();
+  EXPECT_EQ(s.exported, 9);
+  EXPECT_EQ(g_live.load(), 0);
+}
+
+TEST(BatchEngine, WithoutTheOptionAFullQueueDropsEvenWithNoExportRunning) {
+  common::FakeClock clock;
+  Sink sink;
+  BatchEngineOptions o = Options(&clock, 4, 2);
+  o.start_worker = false;
+  auto e = Engine::Create(o, sink.Fn());
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(Offer(*e, i));
+  EXPECT_FALSE(Offer(*e, 4));
+  EXPECT_EQ(e->Stats().dropped_queue_full, 1);
+  EXPECT_TRUE(sink.ids().empty());
+  ASSERT_TRUE(e->Shutdown(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_EQ(e->Stats().exported, 4);
+}
+
 // The property: whatever the interleaving of producers, flushes, failing
 // exports and a shutdown, at the quiescent end every record offered is
 // exported, dropped (by reason) or still held, exactly once; the exporter
@@ -256,7 +290,9 @@ TEST(BatchEngine, EveryRecordIsExportedDroppedOrHeldUnderConcurrency) {
     const bool shutdown_midway = rng() % 2 == 0;
     SCOPED_TRACE(testing::Message() << "round " << round << " queue " << queue << " batch " << batch
                                     << " producers " << producers);
-    auto e = Engine::Create(Options(&clock, queue, batch), sink.Fn());
+    BatchEngineOptions o = Options(&clock, queue, batch);
+    o.offer_exports_when_full = rng() % 2 == 0;
+    auto e = Engine::Create(o, sink.Fn());
     std::atomic<int64_t> refused{0};
     std::atomic<int> producers_done{0};
     std::vector<std::thread> threads;
