@@ -23,6 +23,14 @@
 // while records move the sum can be off by those in motion; it is exact once
 // they stop (tests/sdk/batch/batch_engine_test.cc checks it as a property).
 //
+// Layers: the plain core is the queue, the worker and the flush/shutdown
+// protocol below. One optional layer sits on top of it
+// (offer_exports_when_full): an Offer that finds the queue full while no
+// export runs takes a batch itself (queued -> in hand -> waiting for the
+// exporter, on the offering thread) and then queues its record. ExportFn
+// runs under export_mu either way, so one call at a time and the counters
+// above stay one set.
+//
 // The worker wakes when a batch's worth was pushed since the last wake (the
 // producer whose push completes it signals), when the schedule delay has
 // passed on the injected clock, for a flush and for shutdown. It exports
@@ -31,8 +39,9 @@
 // at least every record queued before it was asked for.
 //
 // Thread safety: thread-safe. Offer never blocks and takes no lock except
-// once per max_export_batch_size pushes (to wake the worker). ExportFn is
-// called from the worker thread only, so one call at a time. ForceFlush and
+// once per max_export_batch_size pushes (to wake the worker) and a try-lock
+// on a full queue (offer_exports_when_full). ExportFn is called by one
+// thread at a time: the worker, or an offering thread. ForceFlush and
 // Shutdown may be called from any threads; each returns by its deadline (a
 // deadline on the real clock, absl::Now()), even while ExportFn hangs: the
 // worker shares the state through a shared_ptr and is detached (design.md,
