@@ -255,6 +255,7 @@ class BatchEngine {
 
     // The worker: waits for a reason, exports, repeats until shut down.
     void Run() {
+      std::vector<T> done;  // records exported, to release
       absl::Time next_due = first_due;
       for (;;) {
         int64_t flush_ticket;
@@ -287,8 +288,9 @@ class BatchEngine {
           size_t n;
           {
             absl::MutexLock l(&export_mu);
-            n = ExportOne(std::min(left, options.max_export_batch_size));
+            n = ExportOne(std::min(left, options.max_export_batch_size), &done);
           }
+          done.clear();  // releases the records, outside export_mu
           if (n == 0) {  // a producer claimed the next cell and is filling it
             ++stalls;
             std::this_thread::yield();
@@ -316,7 +318,10 @@ class BatchEngine {
 
     // Pops up to `max` records and exports them; returns how many (0: none
     // ready).
-    size_t ExportOne(size_t max) ABSL_EXCLUSIVE_LOCKS_REQUIRED(export_mu) {
+    // The exported records are moved to *done, for the caller to release once
+    // it has let go of export_mu (releasing 512 records takes longer than
+    // exporting them to an exporter that queues).
+    size_t ExportOne(size_t max, std::vector<T>* done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(export_mu) {
       batch.resize(max);
       const size_t n = queue.TryPopBatch(batch.data(), max);
       batch.resize(n);
@@ -328,7 +333,8 @@ class BatchEngine {
       in_hand.store(0, std::memory_order_relaxed);
       absl::Status st = export_fn(std::span<T>(batch));
       export_calls.fetch_add(1, std::memory_order_relaxed);
-      batch.clear();  // releases the records
+      done->clear();
+      done->swap(batch);
       (st.ok() ? exported : dropped_export_failed)
           .fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
       in_export.store(0, std::memory_order_relaxed);
@@ -345,8 +351,10 @@ class BatchEngine {
     // no export runs, then claims a cell. Never waits.
     bool ExportWhenFull(size_t* pos) {
       if (!options.offer_exports_when_full || !export_mu.TryLock()) return false;
-      const size_t n = ExportOne(options.max_export_batch_size);
+      std::vector<T> done;
+      const size_t n = ExportOne(options.max_export_batch_size, &done);
       export_mu.Unlock();
+      done.clear();
       if (n == 0) return false;
       exported_by_offering_threads.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
       return queue.TryClaim(pos);
