@@ -39,6 +39,7 @@
 // VmHWM (peak since the receiver started) at the end of the window.
 // Exit status: 0 when some spans were accepted, 1 otherwise, 2 on bad flags.
 
+#include "logs_scenarios.h"
 #include "proc_sample.h"
 #include "sdk_scenarios.h"
 #include <sys/resource.h>
@@ -571,6 +572,7 @@ int main(int argc, char** argv) {
     if (f.scenario == "sdk") return tracewire::bench::RunSdkScenario(sa);
     if (f.scenario == "export") return tracewire::bench::RunExportScenario(sa);
     if (f.scenario == "memory") return tracewire::bench::RunMemoryScenario(sa);
+    if (f.scenario == "logs") return tracewire::bench::RunLogsScenario(sa);
     std::fprintf(stderr,
                  "tracewire-bench: unknown scenario '%s' (known: receive, encode, send, sdk, "
                  "export, memory)\n",
