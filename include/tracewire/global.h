@@ -23,6 +23,7 @@
 #include <memory>
 
 #include "tracewire/export.h"
+#include "tracewire/logs.h"
 #include "tracewire/propagation.h"
 #include "tracewire/trace.h"
 
@@ -32,6 +33,9 @@ TRACEWIRE_BEGIN_API
 
 std::shared_ptr<TracerProvider> GetTracerProvider();  // never null
 void SetTracerProvider(std::shared_ptr<TracerProvider> provider);
+
+std::shared_ptr<LoggerProvider> GetLoggerProvider();  // never null
+void SetLoggerProvider(std::shared_ptr<LoggerProvider> provider);
 
 std::shared_ptr<const TextMapPropagator> GetTextMapPropagator();  // never null
 void SetTextMapPropagator(std::shared_ptr<const TextMapPropagator> propagator);

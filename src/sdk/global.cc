@@ -18,6 +18,12 @@ std::atomic<std::shared_ptr<TracerProvider>>& TracerProviderSlot() {
   return *slot;
 }
 
+std::atomic<std::shared_ptr<LoggerProvider>>& LoggerProviderSlot() {
+  static auto* slot =
+      new std::atomic<std::shared_ptr<LoggerProvider>>(Unowned(NoopLoggerProvider()));
+  return *slot;
+}
+
 const TextMapPropagator* DefaultPropagator() {
   static const TextMapPropagator* p = [] {
     std::vector<std::unique_ptr<TextMapPropagator>> parts;
@@ -43,6 +49,15 @@ std::shared_ptr<TracerProvider> GetTracerProvider() {
 void SetTracerProvider(std::shared_ptr<TracerProvider> provider) {
   if (!provider) provider = Unowned(NoopTracerProvider());
   TracerProviderSlot().store(std::move(provider), std::memory_order_release);
+}
+
+std::shared_ptr<LoggerProvider> GetLoggerProvider() {
+  return LoggerProviderSlot().load(std::memory_order_acquire);
+}
+
+void SetLoggerProvider(std::shared_ptr<LoggerProvider> provider) {
+  if (!provider) provider = Unowned(NoopLoggerProvider());
+  LoggerProviderSlot().store(std::move(provider), std::memory_order_release);
 }
 
 std::shared_ptr<const TextMapPropagator> GetTextMapPropagator() {

@@ -17,6 +17,7 @@ class GlobalProviders : public ::testing::Test {
  protected:
   void TearDown() override {
     SetTracerProvider(nullptr);
+    SetLoggerProvider(nullptr);
     SetTextMapPropagator(nullptr);
   }
 };
@@ -50,6 +51,24 @@ TEST_F(GlobalProviders, NoopUntilSetThenTheSetProviderThenNoopAgain) {
   EXPECT_EQ(GetTracerProvider().get(), NoopTracerProvider());
   // The provider lives while someone holds it.
   EXPECT_EQ(real.use_count(), 1);
+}
+
+TEST_F(GlobalProviders, LoggerProviderIsNoopUntilSet) {
+  EXPECT_EQ(GetLoggerProvider().get(), NoopLoggerProvider());
+  EXPECT_FALSE(GetLoggerProvider()->GetLogger("lib")->Enabled());
+  auto exporter = std::make_unique<InMemoryLogRecordExporter>();
+  InMemoryLogRecordExporter* records = exporter.get();
+  LoggerProviderOptions options;
+  options.processors.push_back(std::make_unique<SimpleLogRecordProcessor>(std::move(exporter)));
+  auto created = LoggerProvider::Create(std::move(options));
+  ASSERT_TRUE(created.ok());
+  SetLoggerProvider(std::move(*created));
+  Logger* logger = GetLoggerProvider()->GetLogger("lib");
+  EXPECT_TRUE(logger->Enabled());
+  logger->Emit(SeverityNumber::kInfo, "hello");
+  ASSERT_EQ(records->records().size(), 1u);
+  SetLoggerProvider(nullptr);
+  EXPECT_EQ(GetLoggerProvider().get(), NoopLoggerProvider());
 }
 
 TEST_F(GlobalProviders, DefaultPropagatorIsTraceContextAndBaggage) {
