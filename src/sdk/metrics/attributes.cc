@@ -5,7 +5,6 @@
 #include <bit>
 #include <cstring>
 
-#include "absl/hash/hash.h"
 #include "tracewire/metrics.h"
 
 namespace tracewire::sdk {
@@ -19,7 +18,38 @@ inline uint64_t Mix(uint64_t x) {
   x ^= x >> 33;
   return x;
 }
-inline uint64_t HashStr(std::string_view s) { return absl::Hash<std::string_view>{}(s); }
+// A short-string hash: 8 bytes at a time, multiply and fold (attribute keys
+// and values are mostly under 32 bytes; absl::Hash cost twice as much here).
+inline uint64_t HashStr(std::string_view s) {
+  uint64_t h = 0x9e3779b97f4a7c15ULL ^ (s.size() * 0xff51afd7ed558ccdULL);
+  const char* p = s.data();
+  size_t n = s.size();
+  while (n >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 31;
+    p += 8;
+    n -= 8;
+  }
+  // The tail without a variable-length copy (whose store the following
+  // load cannot forward from): overlapping fixed-size loads.
+  uint64_t w = 0;
+  if (s.size() >= 8 && n > 0) {
+    std::memcpy(&w, s.data() + s.size() - 8, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    w = (uint64_t{a} << 32) | b;
+  } else if (n > 0) {
+    w = (uint64_t{static_cast<uint8_t>(p[0])} << 16) |
+        (uint64_t{static_cast<uint8_t>(p[n / 2])} << 8) | static_cast<uint8_t>(p[n - 1]);
+  }
+  h = (h ^ w) * 0x94d049bb133111ebULL;
+  h ^= h >> 29;
+  return h;
+}
 inline uint64_t Combine(uint64_t key_hash, uint64_t type, uint64_t value_hash) {
   return Mix(key_hash * 0x9e3779b97f4a7c15ULL + type * 0x632be59bd9b4e019ULL + value_hash);
 }
