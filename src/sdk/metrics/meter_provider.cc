@@ -238,7 +238,7 @@ ObservableInstrument* MeterProviderState::MakeObservable(const Meter& meter, std
                                                          ObservableCallback callback) {
   absl::MutexLock l(&mu_);
   if (shut_down_) return nullptr;
-  auto inst = std::make_unique<ObservableInstrument>(kind, is_double, std::move(callback));
+  auto inst = std::make_unique<ObservableInstrument>(std::move(callback));
   auto per_reader = MakeStorages(meter, name, unit, description, kind, is_double, {});
   for (size_t r = 0; r < per_reader.size(); ++r) {
     observable_entries_[r].push_back({inst.get(), std::move(per_reader[r])});

@@ -55,8 +55,7 @@ class Instrument {
 
 class ObservableInstrument {
  public:
-  ObservableInstrument(InstrumentKind kind, bool is_double, ObservableCallback callback)
-      : kind_(kind), is_double_(is_double), callback_(std::move(callback)) {}
+  explicit ObservableInstrument(ObservableCallback callback) : callback_(std::move(callback)) {}
   // Runs the callback once, feeding every storage in `storages` (the
   // collecting reader's).
   void Observe(const std::vector<MetricStorage*>& storages);
@@ -64,8 +63,6 @@ class ObservableInstrument {
   static void Deliver(void* sink, double v, bool is_int, const Attributes& attrs);
 
  private:
-  const InstrumentKind kind_;
-  const bool is_double_;
   ObservableCallback callback_;
 };
 

@@ -323,11 +323,15 @@ void MetricStorage::CollectSeries(Series* s, uint64_t start, uint64_t now, Metri
   const bool delta = config_.temporality == AggregationTemporality::kDelta;
   const uint32_t stripes = StripeCount();
   std::vector<Exemplar> exemplars;
-  if (s->has_exemplar && !s->exemplar_busy.exchange(true, std::memory_order_acquire)) {
+  // Spin for the flag: a recorder holds it for a few stores.
+  for (int spins = 0; s->exemplar_busy.exchange(true, std::memory_order_acquire); ++spins) {
+    if (spins > 1000) std::this_thread::yield();
+  }
+  if (s->has_exemplar) {
     exemplars.push_back(s->exemplar);
     if (delta) s->has_exemplar = false;
-    s->exemplar_busy.store(false, std::memory_order_release);
   }
+  s->exemplar_busy.store(false, std::memory_order_release);
   switch (config_.aggregation) {
     case AggregationKind::kSum: {
       NumberDataPoint p;
