@@ -39,6 +39,7 @@
 // VmHWM (peak since the receiver started) at the end of the window.
 // Exit status: 0 when some spans were accepted, 1 otherwise, 2 on bad flags.
 
+#include "logs_scenarios.h"
 #include "metrics_scenarios.h"
 #include "proc_sample.h"
 #include "sdk_scenarios.h"
@@ -518,7 +519,7 @@ int RunReceive(const Flags& f) {
 int main(int argc, char** argv) {
   CLI::App app{"tracewire-bench: load generator for the WORKLOAD.md scenarios"};
   Flags f;
-  app.add_option("--scenario", f.scenario, "scenario to run: receive, encode, send, sdk, export, memory, metrics")
+  app.add_option("--scenario", f.scenario, "scenario to run: receive, encode, send, sdk, export, memory, logs, metrics")
       ->required();
   tracewire::bench::ScenarioArgs sa;
   std::string instrument = "counter";
@@ -578,9 +579,10 @@ int main(int argc, char** argv) {
     if (f.scenario == "metrics") {
       return tracewire::bench::RunMetricsScenario({sa.threads, sa.seconds, instrument});
     }
+    if (f.scenario == "logs") return tracewire::bench::RunLogsScenario(sa);
     std::fprintf(stderr,
                  "tracewire-bench: unknown scenario '%s' (known: receive, encode, send, sdk, "
-                 "export, memory, metrics)\n",
+                 "export, memory, logs, metrics)\n",
                  f.scenario.c_str());
     return 2;
   }

@@ -8,6 +8,11 @@
 //   ...
 //   sdk->Shutdown(absl::Now() + absl::Seconds(5));
 //
+// InitFromEnv also installs what it made as the global providers and
+// propagator (tracewire/global.h), so that instrumented libraries use them.
+// The resource comes from tracewire::DetectResource (resource.h): the
+// detectors TRACEWIRE_RESOURCE_DETECTORS chooses, then the environment.
+//
 // Reads OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER(_ARG),
 // OTEL_PROPAGATORS, OTEL_BSP_*, OTEL_SPAN_*/OTEL_ATTRIBUTE_* limits,
 // OTEL_TRACES_EXPORTER (otlp | console | none) and OTEL_EXPORTER_OTLP_*.
@@ -15,13 +20,14 @@
 // Thread safety: InitFromEnv may be called from any thread; it reads the
 // environment, so no thread may change the environment (setenv) meanwhile.
 // The Sdk it returns is a plain struct (thread-compatible: one thread at a
-// time moves or destroys it); its tracer_provider and propagator are
-// thread-safe, and Shutdown may be called from any thread (a second call
-// returns at once).
+// time moves or destroys it); its providers and propagator are thread-safe
+// and shared with the globals, and Shutdown may be called from any thread (a
+// second call returns at once).
 
 #include <memory>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "tracewire/export.h"
 #include "tracewire/propagation.h"
 #include "tracewire/trace.h"
@@ -31,12 +37,12 @@ namespace tracewire {
 TRACEWIRE_BEGIN_API
 
 struct Sdk {
-  std::unique_ptr<TracerProvider> tracer_provider;
-  std::unique_ptr<TextMapPropagator> propagator;
+  std::shared_ptr<TracerProvider> tracer_provider;
+  std::shared_ptr<const TextMapPropagator> propagator;
 
-  [[nodiscard]] absl::Status Shutdown(absl::Time deadline) {
-    return tracer_provider ? tracer_provider->Shutdown(deadline) : absl::OkStatus();
-  }
+  // Shuts the providers down; the globals that are still these return to
+  // the no-op ones.
+  [[nodiscard]] absl::Status Shutdown(absl::Time deadline);
 };
 
 absl::StatusOr<Sdk> InitFromEnv();

@@ -350,15 +350,19 @@ class TracerProvider {
 
   [[nodiscard]] absl::Status ForceFlush(absl::Time deadline);
   [[nodiscard]] absl::Status Shutdown(absl::Time deadline);
-  const Resource& resource() const;
+  const Resource& resource() const;  // empty for NoopTracerProvider()
 
  private:
+  friend TracerProvider* NoopTracerProvider();
   explicit TracerProvider(std::unique_ptr<sdk::ProviderState> state);
   std::unique_ptr<sdk::ProviderState> state_;
 };
 
 // A tracer that records nothing: the cost of tracing when it is off.
 Tracer* NoopTracer();
+// A provider whose tracers are NoopTracer(), for the process's lifetime:
+// what tracewire::GetTracerProvider() gives until one is set (global.h).
+TracerProvider* NoopTracerProvider();
 
 TRACEWIRE_END_API
 

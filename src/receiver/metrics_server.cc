@@ -28,6 +28,12 @@ absl::Status MetricsServer::Start() {
   http_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
   });
+  // cpp-httplib sets SO_REUSEPORT by default, which lets a second process
+  // bind the same port: SO_REUSEADDR only (restart over TIME_WAIT).
+  http_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   errno = 0;
   if (port == 0) {
     port_ = http_->bind_to_any_port(host);

@@ -116,6 +116,9 @@ absl::Status OtlpReceiver::Start() {
   ::grpc::EnableDefaultHealthCheckService(true);
   ::grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen, creds, &port_);
+  // One owner per port: without this gRPC sets SO_REUSEPORT, and a second
+  // tracewired on the same port would start and take part of the traffic.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   // Compressed bytes reach us as sent: we inflate with our own bound and count
   // both sizes. The gRPC limit then applies to the bytes on the wire.
   builder.AddChannelArgument(GRPC_ARG_ENABLE_PER_MESSAGE_DECOMPRESSION, 0);

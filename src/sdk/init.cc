@@ -2,11 +2,18 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "sdk/resource_env.h"
+#include "tracewire/global.h"
+#include "tracewire/resource.h"
 #include "tracewire/sdk.h"
 #include "tracewire/span_exporter.h"
 
 namespace tracewire {
+
+absl::Status Sdk::Shutdown(absl::Time deadline) {
+  if (tracer_provider && GetTracerProvider() == tracer_provider) SetTracerProvider(nullptr);
+  if (propagator && GetTextMapPropagator() == propagator) SetTextMapPropagator(nullptr);
+  return tracer_provider ? tracer_provider->Shutdown(deadline) : absl::OkStatus();
+}
 
 absl::StatusOr<Sdk> InitFromEnv() {
   auto env = [](const char* n) { return std::getenv(n); };
@@ -14,7 +21,9 @@ absl::StatusOr<Sdk> InitFromEnv() {
     const char* v = env(n);
     return std::string(v ? v : "");
   };
-  absl::StatusOr<Resource> resource = sdk::ResourceFromEnv(env);
+  absl::StatusOr<ResourceDetectors> detectors = ResourceDetectors::FromEnv();
+  if (!detectors.ok()) return detectors.status();
+  absl::StatusOr<Resource> resource = DetectResource(*detectors);
   if (!resource.ok()) return resource.status();
   absl::StatusOr<std::shared_ptr<Sampler>> sampler =
       MakeSamplerFromEnvValues(str("OTEL_TRACES_SAMPLER"), str("OTEL_TRACES_SAMPLER_ARG"));
@@ -50,6 +59,8 @@ absl::StatusOr<Sdk> InitFromEnv() {
   Sdk sdk;
   sdk.tracer_provider = std::move(*provider);
   sdk.propagator = std::move(*propagator);
+  SetTracerProvider(sdk.tracer_provider);
+  SetTextMapPropagator(sdk.propagator);
   return sdk;
 }
 

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/text.h"
+#include "sdk/resource_detectors.h"
 #include "tracewire/version.h"
 
 namespace tracewire::sdk {
@@ -26,7 +27,7 @@ Resource SdkResource() {
   r.attributes = {{"telemetry.sdk.name", "tracewire"},
                   {"telemetry.sdk.language", "cpp"},
                   {"telemetry.sdk.version", TRACEWIRE_VERSION_STRING},
-                  {"service.name", "unknown_service"}};
+                  {"service.name", absl::StrCat("unknown_service:", ExecutableName())}};
   return r;
 }
 

@@ -11,6 +11,7 @@
 
 namespace tracewire::sdk {
 
+// telemetry.sdk.* and service.name=unknown_service:<executable name>.
 Resource SdkResource();
 // `updating` wins on conflicting keys.
 Resource MergeResources(const Resource& old_resource, const Resource& updating);

@@ -493,19 +493,33 @@ absl::StatusOr<std::unique_ptr<TracerProvider>> TracerProvider::Create(
 TracerProvider::TracerProvider(std::unique_ptr<sdk::ProviderState> state)
     : state_(std::move(state)) {}
 
-TracerProvider::~TracerProvider() { (void)state_->Shutdown(absl::Now() + absl::Seconds(5)); }
+// The no-op provider has no state: its tracers are NoopTracer().
+TracerProvider* NoopTracerProvider() {
+  static TracerProvider* p = new TracerProvider(nullptr);
+  return p;
+}
+
+TracerProvider::~TracerProvider() {
+  if (state_) (void)state_->Shutdown(absl::Now() + absl::Seconds(5));
+}
 
 Tracer* TracerProvider::GetTracer(std::string_view name, std::string_view version,
                                   std::string_view schema_url, Attributes attributes) {
+  if (!state_) return NoopTracer();
   return state_->GetTracer(name, version, schema_url, std::move(attributes));
 }
 
 absl::Status TracerProvider::ForceFlush(absl::Time deadline) {
-  return state_->ForceFlush(deadline);
+  return state_ ? state_->ForceFlush(deadline) : absl::OkStatus();
 }
 
-absl::Status TracerProvider::Shutdown(absl::Time deadline) { return state_->Shutdown(deadline); }
+absl::Status TracerProvider::Shutdown(absl::Time deadline) {
+  return state_ ? state_->Shutdown(deadline) : absl::OkStatus();
+}
 
-const Resource& TracerProvider::resource() const { return state_->resource(); }
+const Resource& TracerProvider::resource() const {
+  static const Resource* empty = new Resource();
+  return state_ ? state_->resource() : *empty;
+}
 
 }  // namespace tracewire

@@ -1,0 +1,345 @@
+// sdk::BatchEngine: when it exports, what it counts, that ForceFlush and
+// Shutdown return by their deadlines, and the invariant
+// ended = exported + dropped + held, as a property under concurrent
+// producers, flushes and shutdowns. Tests wait on events (the exporter's
+// calls, the worker's passes), never on sleeps; the schedule delay runs on a
+// FakeClock.
+
+#include "sdk/batch/batch_engine.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <random>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+
+namespace tracewire::sdk {
+namespace {
+
+// A record that counts how many of its kind are alive.
+std::atomic<int64_t> g_live{0};
+struct Tracked {
+  explicit Tracked(int64_t i) : id(i) { g_live.fetch_add(1); }
+  ~Tracked() { g_live.fetch_sub(1); }
+  int64_t id;
+};
+using Rec = std::unique_ptr<Tracked>;
+using Engine = BatchEngine<Rec>;
+
+// The test's exporter: records ids and batch sizes; can be made to block
+// (until Release) or to fail.
+class Sink {
+ public:
+  Engine::ExportFn Fn() {
+    return [this](std::span<Rec> batch) -> absl::Status {
+      absl::MutexLock l(&mu_);
+      ++calls_in_;
+      mu_.Await(absl::Condition(
+          +[](bool* open) { return *open; }, &open_));
+      batches_.push_back(batch.size());
+      for (const Rec& r : batch) ids_.push_back(r->id);
+      const bool fail = fail_every_ > 0 && batches_.size() % fail_every_ == 0;
+      if (!fail) ok_records_ += static_cast<int64_t>(batch.size());
+      return fail ? absl::UnavailableError("test failure") : absl::OkStatus();
+    };
+  }
+  void Block() {
+    absl::MutexLock l(&mu_);
+    open_ = false;
+  }
+  void Release() {
+    absl::MutexLock l(&mu_);
+    open_ = true;
+  }
+  void FailEvery(size_t n) {
+    absl::MutexLock l(&mu_);
+    fail_every_ = n;
+  }
+  // Waits (bounded) until `n` records were exported; false on timeout.
+  bool WaitForRecords(size_t n) {
+    absl::MutexLock l(&mu_);
+    auto enough = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return ids_.size() >= n; };
+    return mu_.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(30));
+  }
+  // Waits until an Export call has begun (it may be blocked).
+  bool WaitForCallsIn(int n) {
+    absl::MutexLock l(&mu_);
+    auto entered = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return calls_in_ >= n; };
+    return mu_.AwaitWithTimeout(absl::Condition(&entered), absl::Seconds(30));
+  }
+  std::vector<size_t> batches() {
+    absl::MutexLock l(&mu_);
+    return batches_;
+  }
+  std::vector<int64_t> ids() {
+    absl::MutexLock l(&mu_);
+    return ids_;
+  }
+  int64_t ok_records() {
+    absl::MutexLock l(&mu_);
+    return ok_records_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  bool open_ ABSL_GUARDED_BY(mu_) = true;
+  int calls_in_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t fail_every_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<size_t> batches_ ABSL_GUARDED_BY(mu_);
+  std::vector<int64_t> ids_ ABSL_GUARDED_BY(mu_);
+  int64_t ok_records_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+BatchEngineOptions Options(common::Clock* clock, size_t queue, size_t batch) {
+  BatchEngineOptions o;
+  o.max_queue_size = queue;
+  o.max_export_batch_size = batch;
+  o.schedule_delay = absl::Seconds(5);
+  o.clock = clock;
+  return o;
+}
+
+bool Offer(Engine& e, int64_t id) {
+  Rec r = std::make_unique<Tracked>(id);
+  return e.Offer(r);
+}
+
+// Waits until the worker has made a pass after `before` passes.
+bool WaitForPass(Engine& e, int64_t before) {
+  for (int i = 0; i < 300000; ++i) {  // bounded; each turn yields
+    if (e.Stats().worker_passes > before) return true;
+    std::this_thread::yield();
+  }
+  return false;
+}
+
+TEST(BatchEngine, ExportsWhenABatchIsFull) {
+  common::FakeClock clock;
+  Sink sink;
+  auto e = Engine::Create(Options(&clock, 16, 4), sink.Fn());
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(Offer(*e, i));
+  ASSERT_TRUE(sink.WaitForRecords(4));
+  EXPECT_EQ(sink.batches(), std::vector<size_t>{4});
+  EXPECT_EQ(sink.ids(), (std::vector<int64_t>{0, 1, 2, 3}));
+  ASSERT_TRUE(e->Shutdown(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_EQ(e->Stats().exported, 4);
+  EXPECT_EQ(g_live.load(), 0);
+}
+
+TEST(BatchEngine, ExportsAPartialBatchOnlyOnceTheScheduleDelayHasPassed) {
+  common::FakeClock clock;
+  Sink sink;
+  auto e = Engine::Create(Options(&clock, 16, 4), sink.Fn());
+  ASSERT_TRUE(Offer(*e, 7));
+  clock.Advance(absl::Seconds(4));
+  int64_t passes = e->Stats().worker_passes;
+  e->WakeForTest();
+  ASSERT_TRUE(WaitForPass(*e, passes));
+  EXPECT_EQ(e->Stats().exported, 0) << "exported before the schedule delay";
+  EXPECT_EQ(e->Stats().queued, 1);
+  clock.Advance(absl::Seconds(1));
+  e->WakeForTest();
+  ASSERT_TRUE(sink.WaitForRecords(1));
+  EXPECT_EQ(sink.ids(), std::vector<int64_t>{7});
+  ASSERT_TRUE(e->Shutdown(absl::Now() + absl::Seconds(10)).ok());
+}
+
+TEST(BatchEngine, ForceFlushExportsWhatWasQueuedBeforeIt) {
+  common::FakeClock clock;
+  Sink sink;
+  auto e = Engine::Create(Options(&clock, 64, 8), sink.Fn());
+  for (int i = 0; i < 19; ++i) ASSERT_TRUE(Offer(*e, i));
+  ASSERT_TRUE(e->ForceFlush(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_EQ(sink.ids().size(), 19u);
+  for (size_t b : sink.batches()) EXPECT_LE(b, 8u);
+  const BatchEngineStats s = e->Stats();
+  EXPECT_EQ(s.exported, 19);
+  EXPECT_EQ(s.held(), 0);
+  ASSERT_TRUE(e->Shutdown(absl::Now() + absl::Seconds(10)).ok());
+}
+
+TEST(BatchEngine, ShutdownExportsWhatIsQueuedAndLaterOffersDrop) {
+  common::FakeClock clock;
+  Sink sink;
+  auto e = Engine::Create(Options(&clock, 64, 8), sink.Fn());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Offer(*e, i));
+  ASSERT_TRUE(e->Shutdown(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_EQ(sink.ids().size(), 5u);
+  EXPECT_FALSE(Offer(*e, 99));
+  const BatchEngineStats s = e->Stats();
+  EXPECT_EQ(s.ended, 6);
+  EXPECT_EQ(s.exported, 5);
+  EXPECT_EQ(s.dropped_shutdown, 1);
+  EXPECT_TRUE(absl::IsFailedPrecondition(e->ForceFlush(absl::Now() + absl::Seconds(1))));
+  EXPECT_TRUE(e->Shutdown(absl::Now() + absl::Seconds(1)).ok()) << "a second Shutdown";
+  EXPECT_EQ(g_live.load(), 0);
+}
+
+TEST(BatchEngine, AFullQueueDropsAndCounts) {
+  common::FakeClock clock;
+  Sink sink;
+  sink.Block();
+  auto e = Engine::Create(Options(&clock, 4, 2), sink.Fn());
+  ASSERT_TRUE(Offer(*e, 0));
+  ASSERT_TRUE(Offer(*e, 1));  // a batch: the worker takes it and blocks in the export
+  ASSERT_TRUE(sink.WaitForCallsIn(1));
+  for (int i = 2; i < 6; ++i) ASSERT_TRUE(Offer(*e, i)) << i;  // 4 cells
+  EXPECT_FALSE(Offer(*e, 6));
+  EXPECT_FALSE(Offer(*e, 7));
+  BatchEngineStats s = e->Stats();
+  EXPECT_EQ(s.dropped_queue_full, 2);
+  EXPECT_EQ(s.in_export, 2);
+  EXPECT_EQ(s.queued, 4);
+  EXPECT_EQ(s.ended, s.exported + s.dropped() + s.held());
+  sink.Release();
+  ASSERT_TRUE(e->Shutdown(absl::Now() + absl::Seconds(10)).ok());
+  s = e->Stats();
+  EXPECT_EQ(s.exported, 6);
+  EXPECT_EQ(s.dropped_queue_full, 2);
+  EXPECT_EQ(s.ended, 8);
+}
+
+TEST(BatchEngine, FailedExportsAreCountedAsDrops) {
+  common::FakeClock clock;
+  Sink sink;
+  sink.FailEvery(1);
+  auto e = Engine::Create(Options(&clock, 16, 4), sink.Fn());
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(Offer(*e, i));
+  ASSERT_TRUE(e->Shutdown(absl::Now() + absl::Seconds(10)).ok());
+  const BatchEngineStats s = e->Stats();
+  EXPECT_EQ(s.exported, 0);
+  EXPECT_EQ(s.dropped_export_failed, 6);
+  EXPECT_EQ(g_live.load(), 0);
+}
+
+TEST(BatchEngine, ShutdownAndFlushReturnByTheirDeadlineWhileTheExporterHangs) {
+  common::FakeClock clock;
+  Sink sink;
+  sink.Block();
+  auto e = Engine::Create(Options(&clock, 16, 2), sink.Fn());
+  ASSERT_TRUE(Offer(*e, 0));
+  ASSERT_TRUE(Offer(*e, 1));
+  ASSERT_TRUE(sink.WaitForCallsIn(1));
+  ASSERT_TRUE(Offer(*e, 2));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(e->ForceFlush(absl::Now() + absl::Milliseconds(50))));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(e->Shutdown(absl::Now() + absl::Milliseconds(50))));
+  sink.Release();
+  // The worker returns from the export, finds the deadline passed, and drops
+  // what is still queued; a Shutdown with time left then sees it done.
+  ASSERT_TRUE(e->Shutdown(absl::Now() + absl::Seconds(30)).ok());
+  const BatchEngineStats s = e->Stats();
+  EXPECT_EQ(s.exported, 2);
+  EXPECT_EQ(s.dropped_shutdown, 1);
+  EXPECT_EQ(s.held(), 0);
+}
+
+TEST(BatchEngine, AnOfferThatFindsTheQueueFullExportsABatchItselfWhenAsked) {
+  common::FakeClock clock;
+  Sink sink;
+  BatchEngineOptions o = Options(&clock, 4, 2);
+  o.offer_exports_when_full = true;
+  o.start_worker = false;  // only offering threads export
+  auto e = Engine::Create(o, sink.Fn());
+  for (int i = 0; i < 9; ++i) ASSERT_TRUE(Offer(*e, i)) << i;
+  BatchEngineStats s = e->Stats();
+  EXPECT_EQ(s.dropped_queue_full, 0);
+  EXPECT_EQ(s.exported_by_offering_threads, 6);  // at the 5th, 7th and 9th offer
+  EXPECT_EQ(sink.ids(), (std::vector<int64_t>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(s.queued, 3);
+  EXPECT_EQ(s.ended, s.exported + s.dropped() + s.held());
+  ASSERT_TRUE(e->Shutdown(absl::Now() + absl::Seconds(10)).ok());  // drains on this thread
+  s = e->Stats();
+  EXPECT_EQ(s.exported, 9);
+  EXPECT_EQ(g_live.load(), 0);
+}
+
+TEST(BatchEngine, WithoutTheOptionAFullQueueDropsEvenWithNoExportRunning) {
+  common::FakeClock clock;
+  Sink sink;
+  BatchEngineOptions o = Options(&clock, 4, 2);
+  o.start_worker = false;
+  auto e = Engine::Create(o, sink.Fn());
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(Offer(*e, i));
+  EXPECT_FALSE(Offer(*e, 4));
+  EXPECT_EQ(e->Stats().dropped_queue_full, 1);
+  EXPECT_TRUE(sink.ids().empty());
+  ASSERT_TRUE(e->Shutdown(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_EQ(e->Stats().exported, 4);
+}
+
+// The property: whatever the interleaving of producers, flushes, failing
+// exports and a shutdown, at the quiescent end every record offered is
+// exported, dropped (by reason) or still held, exactly once; the exporter
+// saw no record twice; and every record was released exactly once.
+TEST(BatchEngine, EveryRecordIsExportedDroppedOrHeldUnderConcurrency) {
+  std::mt19937 rng(20261205);
+  for (int round = 0; round < 24; ++round) {
+    common::FakeClock clock;
+    Sink sink;
+    sink.FailEvery(1 + rng() % 5);
+    const size_t queue = 2 + rng() % 64;
+    const size_t batch = 1 + rng() % queue;
+    const int producers = 1 + static_cast<int>(rng() % 6);
+    const int per_producer = 200 + static_cast<int>(rng() % 2000);
+    const bool shutdown_midway = rng() % 2 == 0;
+    SCOPED_TRACE(testing::Message() << "round " << round << " queue " << queue << " batch " << batch
+                                    << " producers " << producers);
+    BatchEngineOptions o = Options(&clock, queue, batch);
+    o.offer_exports_when_full = rng() % 2 == 0;
+    auto e = Engine::Create(o, sink.Fn());
+    std::atomic<int64_t> refused{0};
+    std::atomic<int> producers_done{0};
+    std::vector<std::thread> threads;
+    for (int p = 0; p < producers; ++p) {
+      threads.emplace_back([&, p] {
+        for (int i = 0; i < per_producer; ++i) {
+          if (!Offer(*e, int64_t{p} * 1000000 + i)) refused.fetch_add(1);
+        }
+        producers_done.fetch_add(1);
+      });
+    }
+    threads.emplace_back([&] {  // flushes while producers run, then maybe shuts down
+      for (int i = 0; i < 20 && producers_done.load() < producers; ++i) {
+        absl::Status st = e->ForceFlush(absl::Now() + absl::Seconds(30));
+        EXPECT_TRUE(st.ok() || absl::IsFailedPrecondition(st)) << st;
+        clock.Advance(absl::Seconds(1));
+        e->WakeForTest();
+      }
+      if (shutdown_midway) EXPECT_TRUE(e->Shutdown(absl::Now() + absl::Seconds(30)).ok());
+    });
+    for (auto& t : threads) t.join();
+    if (!shutdown_midway) {
+      // Quiescent, not shut down: a flush empties the queue.
+      ASSERT_TRUE(e->ForceFlush(absl::Now() + absl::Seconds(30)).ok());
+      BatchEngineStats s = e->Stats();
+      EXPECT_EQ(s.ended, int64_t{producers} * per_producer);
+      EXPECT_EQ(s.ended, s.exported + s.dropped() + s.held());
+      EXPECT_EQ(s.held(), 0);
+      EXPECT_EQ(g_live.load(), s.held());
+    }
+    ASSERT_TRUE(e->Shutdown(absl::Now() + absl::Seconds(30)).ok());
+    const BatchEngineStats s = e->Stats();
+    EXPECT_EQ(s.ended, int64_t{producers} * per_producer);
+    EXPECT_EQ(s.ended, s.exported + s.dropped() + s.held());
+    EXPECT_EQ(s.exported, sink.ok_records());
+    EXPECT_EQ(refused.load(),
+              s.dropped_queue_full + s.dropped_shutdown -
+                  (s.ended - refused.load() - s.exported - s.dropped_export_failed - s.held()));
+    EXPECT_GE(s.dropped_queue_full + s.dropped_shutdown, refused.load());
+    EXPECT_EQ(g_live.load(), s.held()) << "a record released twice, or never";
+    const std::vector<int64_t> ids = sink.ids();
+    EXPECT_EQ(std::set<int64_t>(ids.begin(), ids.end()).size(), ids.size()) << "exported twice";
+    EXPECT_EQ(static_cast<int64_t>(ids.size()), s.exported + s.dropped_export_failed);
+    e.reset();
+    EXPECT_EQ(g_live.load(), 0);
+  }
+}
+
+}  // namespace
+}  // namespace tracewire::sdk
