@@ -40,6 +40,7 @@
 // Exit status: 0 when some spans were accepted, 1 otherwise, 2 on bad flags.
 
 #include "logs_scenarios.h"
+#include "metrics_scenarios.h"
 #include "proc_sample.h"
 #include "sdk_scenarios.h"
 #include <sys/resource.h>
@@ -518,9 +519,12 @@ int RunReceive(const Flags& f) {
 int main(int argc, char** argv) {
   CLI::App app{"tracewire-bench: load generator for the WORKLOAD.md scenarios"};
   Flags f;
-  app.add_option("--scenario", f.scenario, "scenario to run: receive, encode, send, sdk, export, memory")
+  app.add_option("--scenario", f.scenario, "scenario to run: receive, encode, send, sdk, export, memory, logs, metrics")
       ->required();
   tracewire::bench::ScenarioArgs sa;
+  std::string instrument = "counter";
+  app.add_option("--instrument", instrument, "metrics: counter or histogram")
+      ->check(CLI::IsMember({"counter", "histogram"}));
   app.add_option("--threads", sa.threads, "application threads (sdk, export)")
       ->check(CLI::Range(1, 64));
   app.add_option("--queue-size", sa.queue_size, "batch processor queue (sdk, export)");
@@ -572,10 +576,13 @@ int main(int argc, char** argv) {
     if (f.scenario == "sdk") return tracewire::bench::RunSdkScenario(sa);
     if (f.scenario == "export") return tracewire::bench::RunExportScenario(sa);
     if (f.scenario == "memory") return tracewire::bench::RunMemoryScenario(sa);
+    if (f.scenario == "metrics") {
+      return tracewire::bench::RunMetricsScenario({sa.threads, sa.seconds, instrument});
+    }
     if (f.scenario == "logs") return tracewire::bench::RunLogsScenario(sa);
     std::fprintf(stderr,
                  "tracewire-bench: unknown scenario '%s' (known: receive, encode, send, sdk, "
-                 "export, memory)\n",
+                 "export, memory, logs, metrics)\n",
                  f.scenario.c_str());
     return 2;
   }
