@@ -607,3 +607,61 @@ TEST(GrpcSemconv, ParsesPeersTargetsAndModes) {
 
 }  // namespace
 }  // namespace tracewire::testing
+
+namespace tracewire::testing {
+namespace {
+
+// A propagator of the seed's own format (000 §5.2): "x-trace-id" and
+// "x-span-id" in hex.
+class HexIdsPropagator final : public TextMapPropagator {
+ public:
+  void Inject(TextMapCarrier& carrier, const Context& context) const override {
+    const SpanContext& sc = context.span_context();
+    if (!sc.IsValid()) return;
+    carrier.Set("X-Trace-Id", Hex(sc.trace_id));
+    carrier.Set("X-Span-Id", Hex(sc.span_id));
+  }
+  Context Extract(const TextMapCarrier& carrier, const Context& context) const override {
+    auto t = carrier.Get("x-trace-id");
+    auto s = carrier.Get("x-span-id");
+    SpanContext sc;
+    if (!t || !s || t->size() != 32 || s->size() != 16) return context;
+    auto unhex = [](std::string_view in, uint8_t* out) {
+      for (size_t i = 0; i < in.size() / 2; ++i) {
+        out[i] = static_cast<uint8_t>(std::stoi(std::string(in.substr(2 * i, 2)), nullptr, 16));
+      }
+    };
+    unhex(*t, sc.trace_id.data());
+    unhex(*s, sc.span_id.data());
+    sc.trace_flags = kTraceFlagSampled;
+    sc.is_remote = true;
+    return context.WithSpanContext(sc);
+  }
+  std::vector<std::string> Fields() const override { return {"x-trace-id", "x-span-id"}; }
+};
+
+TEST(GrpcInstrumentation, ACustomPropagatorCarriesTheContextInLowercaseKeys) {
+  SpanCapture capture;
+  SyncEcho service;
+  GrpcInstrumentationOptions o = Opts(capture);
+  o.propagator = std::make_shared<HexIdsPropagator>();
+  o.metadata_attributes = [](std::string_view, const TextMapCarrier& md, Attributes& out) {
+    for (const std::string& k : md.Keys()) {
+      if (k.starts_with("x-")) out.push_back({"md." + k, true});
+    }
+  };
+  TestServer server(&service, o);
+  auto stub = server.Stub(o);
+  grpc::ClientContext ctx;
+  EchoResponse resp;
+  ASSERT_TRUE(stub->Unary(&ctx, EchoRequest(), &resp).ok());
+  auto spans = capture.Await(2);
+  ExpectPair(spans, kUnary, &resp);
+  const SpanData* server_span = FindSpan(spans, kUnary, SpanKind::kServer);
+  ASSERT_NE(server_span, nullptr);
+  EXPECT_NE(FindAttr(*server_span, "md.x-trace-id"), nullptr);
+  EXPECT_NE(FindAttr(*server_span, "md.x-span-id"), nullptr);
+}
+
+}  // namespace
+}  // namespace tracewire::testing
