@@ -181,6 +181,16 @@ grpc::Status SyncEcho::BidiStream(grpc::ServerContext* ctx,
 
 grpc::ServerUnaryReactor* CallbackEcho::Unary(grpc::CallbackServerContext* ctx,
                                               const EchoRequest* req, EchoResponse* resp) {
+  if (req->delay_ms() > 0) {
+    // Waits for the call to be cancelled (by the client or its deadline),
+    // then finishes it: no thread is held meanwhile.
+    class UntilCancelled final : public grpc::ServerUnaryReactor {
+     public:
+      void OnCancel() override { Finish(grpc::Status(grpc::CANCELLED, "cancelled")); }
+      void OnDone() override { delete this; }
+    };
+    return new UntilCancelled();
+  }
   Report(ServerSpanContext(ctx), resp);
   resp->set_message(req->message());
   grpc::ServerUnaryReactor* r = ctx->DefaultReactor();

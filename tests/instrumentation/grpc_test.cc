@@ -665,3 +665,54 @@ TEST(GrpcInstrumentation, ACustomPropagatorCarriesTheContextInLowercaseKeys) {
 
 }  // namespace
 }  // namespace tracewire::testing
+
+namespace tracewire::testing {
+namespace {
+
+// The callback server's span ends when the call is closed: without a status
+// sent first, the call was cancelled, or its deadline passed.
+TEST(GrpcInstrumentation, CallbackServerRecordsDeadlineAndCancellation) {
+  SpanCapture capture;
+  CallbackEcho service;
+  TestServer server(&service, Opts(capture));
+  auto stub = server.Stub(Opts(capture));
+  EchoRequest req;
+  req.set_delay_ms(1);  // finish only when cancelled
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(100));
+    EchoResponse resp;
+    EXPECT_EQ(stub->Unary(&ctx, req, &resp).error_code(), grpc::DEADLINE_EXCEEDED);
+  }
+  auto spans = capture.Await(2);
+  ASSERT_EQ(spans.size(), 2u);
+  for (const SpanData& s : spans) {
+    EXPECT_EQ(IntAttr(s, "rpc.grpc.status_code"), grpc::DEADLINE_EXCEEDED) << int(s.kind);
+    EXPECT_EQ(s.status_code, StatusCode::kError);
+  }
+  {
+    grpc::ClientContext ctx;
+    EchoResponse resp;
+    absl::Notification done;
+    grpc::Status status;
+    stub->async()->Unary(&ctx, &req, &resp, [&](grpc::Status s) {
+      status = std::move(s);
+      done.Notify();
+    });
+    ctx.TryCancel();
+    ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    EXPECT_EQ(status.error_code(), grpc::CANCELLED);
+  }
+  // The client span always; the server's only if the call reached the server
+  // before it was cancelled.
+  spans = capture.Await(3);
+  ASSERT_GE(spans.size(), 3u);
+  for (size_t i = 2; i < spans.size(); ++i) {
+    EXPECT_EQ(IntAttr(spans[i], "rpc.grpc.status_code"), grpc::CANCELLED);
+    EXPECT_EQ(spans[i].status_code,
+              spans[i].kind == SpanKind::kClient ? StatusCode::kError : StatusCode::kUnset);
+  }
+}
+
+}  // namespace
+}  // namespace tracewire::testing

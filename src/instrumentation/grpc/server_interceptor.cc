@@ -12,7 +12,8 @@
 //  - asynchronous and callback APIs: the handler runs later, elsewhere; the
 //    span ends when the call is closed (POST_RECV_CLOSE, after the status was
 //    sent, or without a status when the client cancelled or the deadline
-//    passed);
+//    passed; a callback call reports its cancellation itself, since its
+//    OnCancel may send a status first);
 //  - whatever happens, the interceptor is destroyed with the ServerContext
 //    and ends the span if it is still open.
 // Hooks of one call may run on different threads, and those of a stream at
@@ -61,6 +62,7 @@ class ServerTracingInterceptor final : public grpc::experimental::Interceptor {
                            grpc::experimental::ServerRpcInfo* info)
       : config_(std::move(config)),
         ctx_(info->server_context()),
+        callback_(dynamic_cast<grpc::CallbackServerContext*>(ctx_) != nullptr),
         full_method_(info->method() == nullptr ? "" : info->method()),
         name_(ParseFullMethod(full_method_)),
         start_(absl::Now()) {}
@@ -88,9 +90,15 @@ class ServerTracingInterceptor final : public grpc::experimental::Interceptor {
       OnSendStatus(methods->GetSendStatus());
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_CLOSE)) {
+      // A callback server's IsCancelled is always valid (its OnCancel may
+      // have sent a status already: the client never saw it). Elsewhere it
+      // may not be (an asynchronous call without AsyncNotifyWhenDone would
+      // pluck from a completion queue that cannot be plucked): a call closed
+      // before a status was sent was cancelled.
+      bool cancelled = callback_ && ctx_->IsCancelled();
       absl::MutexLock lock(&mu_);
       if (!sync_ && !ended_) {
-        EndLocked(status_sent_ ? sent_code_ : CancelledCode(), sent_message_);
+        EndLocked(cancelled || !status_sent_ ? CancelledCode() : sent_code_, sent_message_);
       }
     }
     methods->Proceed();
@@ -122,7 +130,7 @@ class ServerTracingInterceptor final : public grpc::experimental::Interceptor {
     RegisterServerCall(ctx_, context);
     // A synchronous handler runs on this thread inside Proceed(): make the
     // span current for it. A callback server's context is never synchronous.
-    if (OnSyncServerThread() && dynamic_cast<grpc::CallbackServerContext*>(ctx_) == nullptr) {
+    if (!callback_ && OnSyncServerThread()) {
       sync_ = true;
       scope_thread_ = std::this_thread::get_id();
       scope_.emplace(context.Attach());
@@ -194,6 +202,7 @@ class ServerTracingInterceptor final : public grpc::experimental::Interceptor {
 
   const std::shared_ptr<const GrpcTracingConfig> config_;
   grpc::ServerContextBase* const ctx_;
+  const bool callback_;  // a callback-API call (CallbackServerContext)
   const std::string full_method_;
   const RpcMethodName name_;  // views into full_method_
   const absl::Time start_;
