@@ -319,37 +319,72 @@ class AsyncCall {
   virtual void Proceed(bool ok) = 0;
 };
 
+// A request with a delay is not answered until the call is done (cancelled
+// by the client or its deadline: AsyncNotifyWhenDone), then finished with
+// CANCELLED. Deleted once both the finish and the done tags are back.
 class AsyncUnary final : public AsyncCall {
  public:
   AsyncUnary(tracewire::test::Echo::AsyncService* s, grpc::ServerCompletionQueue* cq)
-      : service_(s), cq_(cq), responder_(&ctx_) {
+      : service_(s), cq_(cq), responder_(&ctx_), done_tag_(this) {
+    ctx_.AsyncNotifyWhenDone(&done_tag_);
     service_->RequestUnary(&ctx_, &req_, &responder_, cq_, cq_, this);
   }
   void Proceed(bool ok) override {
-    if (state_ == 0 && ok) {
+    if (state_ == kRequested) {
+      if (!ok) {  // shutting down: the call never started, nor will its done tag
+        delete this;
+        return;
+      }
       new AsyncUnary(service_, cq_);
-      state_ = 1;
       // The handler: the call's context comes from ServerSpanContext.
       Report(ServerSpanContext(&ctx_), &resp_);
       resp_.set_message(req_.message());
-      grpc::Status s =
-          req_.fail_code() == 0
-              ? grpc::Status::OK
-              : grpc::Status(static_cast<grpc::StatusCode>(req_.fail_code()), "failed");
-      responder_.Finish(resp_, s, this);
+      if (req_.delay_ms() > 0) {
+        state_ = kWaiting;
+        if (done_) Finish(grpc::Status(grpc::CANCELLED, "cancelled"));
+        return;
+      }
+      Finish(req_.fail_code() == 0
+                 ? grpc::Status::OK
+                 : grpc::Status(static_cast<grpc::StatusCode>(req_.fail_code()), "failed"));
       return;
     }
-    delete this;
+    finished_ = true;
+    MaybeDelete();
   }
 
  private:
+  class DoneTag final : public AsyncCall {
+   public:
+    explicit DoneTag(AsyncUnary* call) : call_(call) {}
+    void Proceed(bool) override { call_->OnDone(); }
+
+   private:
+    AsyncUnary* call_;
+  };
+  enum State { kRequested, kWaiting, kFinishing };
+  void Finish(const grpc::Status& status) {
+    state_ = kFinishing;
+    responder_.Finish(resp_, status, this);
+  }
+  void OnDone() {
+    done_ = true;
+    if (state_ == kWaiting) return Finish(grpc::Status(grpc::CANCELLED, "cancelled"));
+    MaybeDelete();
+  }
+  void MaybeDelete() {
+    if (done_ && finished_) delete this;
+  }
   tracewire::test::Echo::AsyncService* service_;
   grpc::ServerCompletionQueue* cq_;
   grpc::ServerContext ctx_;
   EchoRequest req_;
   EchoResponse resp_;
   grpc::ServerAsyncResponseWriter<EchoResponse> responder_;
-  int state_ = 0;
+  DoneTag done_tag_;
+  State state_ = kRequested;
+  bool done_ = false;
+  bool finished_ = false;
 };
 
 class AsyncServerStream final : public AsyncCall {

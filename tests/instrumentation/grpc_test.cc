@@ -716,3 +716,29 @@ TEST(GrpcInstrumentation, CallbackServerRecordsDeadlineAndCancellation) {
 
 }  // namespace
 }  // namespace tracewire::testing
+
+namespace tracewire::testing {
+namespace {
+
+// The asynchronous server's span ends when the call closes: a deadline that
+// passed before the handler finished is DEADLINE_EXCEEDED there too.
+TEST(GrpcInstrumentation, AsyncServerRecordsDeadlineExceeded) {
+  SpanCapture capture;
+  TestServer server(Opts(capture));
+  auto stub = server.Stub(Opts(capture));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(100));
+  EchoRequest req;
+  req.set_delay_ms(1);  // answered only once the call is done
+  EchoResponse resp;
+  EXPECT_EQ(stub->Unary(&ctx, req, &resp).error_code(), grpc::DEADLINE_EXCEEDED);
+  auto spans = capture.Await(2);
+  ASSERT_EQ(spans.size(), 2u);
+  for (const SpanData& s : spans) {
+    EXPECT_EQ(IntAttr(s, "rpc.grpc.status_code"), grpc::DEADLINE_EXCEEDED) << int(s.kind);
+    EXPECT_EQ(s.status_code, StatusCode::kError);
+  }
+}
+
+}  // namespace
+}  // namespace tracewire::testing

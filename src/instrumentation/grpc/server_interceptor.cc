@@ -177,10 +177,13 @@ class ServerTracingInterceptor final : public grpc::experimental::Interceptor {
     if (!ended_) EndLocked(cancelled ? CancelledCode() : sent_code_, sent_message_);
   }
 
-  // CANCELLED, or DEADLINE_EXCEEDED when the call's deadline has passed.
+  // CANCELLED, or DEADLINE_EXCEEDED when the call's deadline has passed or
+  // nearly: the server's deadline comes from the grpc-timeout header, so it
+  // falls a little after the client's, whose expiry cancels the call first.
   int CancelledCode() const {
-    return std::chrono::system_clock::now() >= ctx_->deadline() ? grpc::DEADLINE_EXCEEDED
-                                                                : grpc::CANCELLED;
+    constexpr auto kSlack = std::chrono::milliseconds(20);
+    return std::chrono::system_clock::now() + kSlack >= ctx_->deadline() ? grpc::DEADLINE_EXCEEDED
+                                                                         : grpc::CANCELLED;
   }
 
   void EndLocked(int code, std::string_view message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
