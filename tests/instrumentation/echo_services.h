@@ -8,6 +8,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -112,6 +113,9 @@ class TestServer {
   std::unique_ptr<grpc::ServerCompletionQueue> cq_;
   std::unique_ptr<grpc::Server> server_;
   std::thread cq_thread_;
+  // Set when the server stops: the asynchronous calls request no new calls.
+  std::atomic<bool> stopping_{false};
+  char stop_tag_ = 0;  // its address is the alarm's tag that starts the stop
 };
 
 }  // namespace tracewire::testing

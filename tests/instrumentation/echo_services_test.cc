@@ -3,6 +3,8 @@
 
 #include "instrumentation/echo_services.h"
 
+#include <grpcpp/alarm.h>
+
 #include <algorithm>
 
 #include "absl/synchronization/notification.h"
@@ -295,10 +297,17 @@ TestServer::TestServer(GrpcInstrumentationOptions options) {
   cq_thread_ = std::thread([this] { ServeAsync(); });
 }
 
+// The asynchronous server stops in an order that never starts an operation
+// on a shut-down completion queue (gRPC asserts): no new calls requested, the
+// server shut down (its calls cancelled), then the completion-queue thread,
+// woken by an alarm, handles what is left until the queue is quiet and only
+// then shuts it down and drains it.
 TestServer::~TestServer() {
+  stopping_.store(true);
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   if (cq_ != nullptr) {
-    cq_->Shutdown();
+    grpc::Alarm alarm;
+    alarm.Set(cq_.get(), std::chrono::system_clock::now(), &stop_tag_);
     cq_thread_.join();
   }
 }
@@ -324,8 +333,9 @@ class AsyncCall {
 // CANCELLED. Deleted once both the finish and the done tags are back.
 class AsyncUnary final : public AsyncCall {
  public:
-  AsyncUnary(tracewire::test::Echo::AsyncService* s, grpc::ServerCompletionQueue* cq)
-      : service_(s), cq_(cq), responder_(&ctx_), done_tag_(this) {
+  AsyncUnary(tracewire::test::Echo::AsyncService* s, grpc::ServerCompletionQueue* cq,
+             const std::atomic<bool>* stopping)
+      : service_(s), cq_(cq), stopping_(stopping), responder_(&ctx_), done_tag_(this) {
     ctx_.AsyncNotifyWhenDone(&done_tag_);
     service_->RequestUnary(&ctx_, &req_, &responder_, cq_, cq_, this);
   }
@@ -335,7 +345,7 @@ class AsyncUnary final : public AsyncCall {
         delete this;
         return;
       }
-      new AsyncUnary(service_, cq_);
+      if (!stopping_->load()) new AsyncUnary(service_, cq_, stopping_);
       // The handler: the call's context comes from ServerSpanContext.
       Report(ServerSpanContext(&ctx_), &resp_);
       resp_.set_message(req_.message());
@@ -377,6 +387,7 @@ class AsyncUnary final : public AsyncCall {
   }
   tracewire::test::Echo::AsyncService* service_;
   grpc::ServerCompletionQueue* cq_;
+  const std::atomic<bool>* stopping_;
   grpc::ServerContext ctx_;
   EchoRequest req_;
   EchoResponse resp_;
@@ -389,8 +400,9 @@ class AsyncUnary final : public AsyncCall {
 
 class AsyncServerStream final : public AsyncCall {
  public:
-  AsyncServerStream(tracewire::test::Echo::AsyncService* s, grpc::ServerCompletionQueue* cq)
-      : service_(s), cq_(cq), writer_(&ctx_) {
+  AsyncServerStream(tracewire::test::Echo::AsyncService* s, grpc::ServerCompletionQueue* cq,
+                    const std::atomic<bool>* stopping)
+      : service_(s), cq_(cq), stopping_(stopping), writer_(&ctx_) {
     service_->RequestServerStream(&ctx_, &req_, &writer_, cq_, cq_, this);
   }
   void Proceed(bool ok) override {
@@ -399,7 +411,7 @@ class AsyncServerStream final : public AsyncCall {
       return;
     }
     if (state_ == 0) {
-      new AsyncServerStream(service_, cq_);
+      if (!stopping_->load()) new AsyncServerStream(service_, cq_, stopping_);
       state_ = 1;
       Report(ServerSpanContext(&ctx_), &resp_);
       left_ = req_.response_count();
@@ -415,6 +427,7 @@ class AsyncServerStream final : public AsyncCall {
  private:
   tracewire::test::Echo::AsyncService* service_;
   grpc::ServerCompletionQueue* cq_;
+  const std::atomic<bool>* stopping_;
   grpc::ServerContext ctx_;
   EchoRequest req_;
   EchoResponse resp_;
@@ -426,10 +439,21 @@ class AsyncServerStream final : public AsyncCall {
 }  // namespace
 
 void TestServer::ServeAsync() {
-  new AsyncUnary(async_service_.get(), cq_.get());
-  new AsyncServerStream(async_service_.get(), cq_.get());
+  new AsyncUnary(async_service_.get(), cq_.get(), &stopping_);
+  new AsyncServerStream(async_service_.get(), cq_.get(), &stopping_);
   void* tag = nullptr;
   bool ok = false;
+  while (cq_->Next(&tag, &ok)) {
+    if (tag == &stop_tag_) break;
+    static_cast<AsyncCall*>(tag)->Proceed(ok);
+  }
+  // Stopping: the cancelled calls finish; quiet for 200 ms means none is left.
+  for (int i = 0; i < 1000; ++i) {
+    auto deadline = std::chrono::system_clock::now() + std::chrono::milliseconds(200);
+    if (cq_->AsyncNext(&tag, &ok, deadline) != grpc::CompletionQueue::GOT_EVENT) break;
+    static_cast<AsyncCall*>(tag)->Proceed(ok);
+  }
+  cq_->Shutdown();
   while (cq_->Next(&tag, &ok)) static_cast<AsyncCall*>(tag)->Proceed(ok);
 }
 
