@@ -1,0 +1,215 @@
+#include "instrumentation/grpc/call_tracing.h"
+
+#include <algorithm>
+#include <array>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "tracewire/version.h"
+
+namespace tracewire {
+
+bool DefaultGrpcMethodFilter(std::string_view full_method) {
+  return !full_method.starts_with("/grpc.health.v1.") &&
+         !full_method.starts_with("/grpc.reflection.");
+}
+
+Context ServerSpanContext(const grpc::ServerContextBase* context) {
+  return instrumentation::FindServerCall(context);
+}
+
+namespace instrumentation {
+namespace {
+
+constexpr std::string_view kScopeName = "tracewire.instrumentation.grpc";
+
+// absl::string_view is not std::string_view in Debian's absl: no absl
+// string helpers here.
+char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (Lower(a[i]) != Lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string Qualified(const RpcMethodName& name) {
+  std::string s(name.service);
+  if (!name.method.empty()) {
+    s += '/';
+    s += name.method;
+  }
+  return s;
+}
+
+// The one place where the tracer comes from. When the options name no
+// provider the global one should be used: plug tracewire/global.h's
+// GetTracerProvider() in here once it exists; until then, no spans.
+Tracer* ResolveTracer(TracerProvider* provider) {
+  if (provider != nullptr) return provider->GetTracer(kScopeName, TRACEWIRE_VERSION_STRING);
+  return NoopTracer();  // TODO(global provider): GetTracerProvider()->GetTracer(...)
+}
+
+std::shared_ptr<const TextMapPropagator> DefaultPropagator() {
+  static const std::shared_ptr<const TextMapPropagator> kDefault = [] {
+    std::vector<std::unique_ptr<TextMapPropagator>> v;
+    v.push_back(MakeTraceContextPropagator());
+    v.push_back(MakeBaggagePropagator());
+    return std::shared_ptr<const TextMapPropagator>(MakeCompositePropagator(std::move(v)));
+  }();
+  return kDefault;
+}
+
+// The server calls in flight, sharded by context address so that calls on
+// different threads rarely meet on one lock.
+class ServerCallRegistry {
+ public:
+  void Add(const grpc::ServerContextBase* ctx, const Context& context) {
+    Shard& s = ShardOf(ctx);
+    absl::MutexLock lock(&s.mu);
+    s.calls[ctx] = context;
+  }
+  void Remove(const grpc::ServerContextBase* ctx) {
+    Shard& s = ShardOf(ctx);
+    absl::MutexLock lock(&s.mu);
+    s.calls.erase(ctx);
+  }
+  Context Find(const grpc::ServerContextBase* ctx) {
+    Shard& s = ShardOf(ctx);
+    absl::MutexLock lock(&s.mu);
+    auto it = s.calls.find(ctx);
+    return it == s.calls.end() ? Context() : it->second;
+  }
+
+ private:
+  struct Shard {
+    absl::Mutex mu;
+    absl::flat_hash_map<const grpc::ServerContextBase*, Context> calls ABSL_GUARDED_BY(mu);
+  };
+  Shard& ShardOf(const grpc::ServerContextBase* ctx) {
+    return shards_[(reinterpret_cast<uintptr_t>(ctx) >> 6) % shards_.size()];
+  }
+  std::array<Shard, 16> shards_;
+};
+
+ServerCallRegistry& Registry() {
+  static ServerCallRegistry* const kRegistry = new ServerCallRegistry();  // never destroyed
+  return *kRegistry;
+}
+
+}  // namespace
+
+std::string GrpcTracingConfig::SpanName(const RpcMethodName& name) const {
+  if (span_name_formatter) return span_name_formatter(name.service, name.method);
+  return Qualified(name);
+}
+
+std::shared_ptr<const GrpcTracingConfig> MakeGrpcTracingConfig(GrpcInstrumentationOptions options) {
+  auto c = std::make_shared<GrpcTracingConfig>();
+  c->tracer = ResolveTracer(options.tracer_provider);
+  c->propagator =
+      options.propagator != nullptr ? std::move(options.propagator) : DefaultPropagator();
+  c->filter = options.filter ? std::move(options.filter)
+                             : std::function<bool(std::string_view)>(DefaultGrpcMethodFilter);
+  c->span_name_formatter = std::move(options.span_name_formatter);
+  c->metadata_attributes = std::move(options.metadata_attributes);
+  c->message_events = options.message_events;
+  c->semconv = options.semconv_stability_opt_in.has_value()
+                   ? RpcSemconvFromValue(*options.semconv_stability_opt_in)
+                   : RpcSemconvFromEnv();
+  return c;
+}
+
+std::optional<std::string_view> ReceivedMetadataCarrier::Get(std::string_view key) const {
+  // Keys arrive lowercase (HTTP/2); the propagators ask in any case.
+  for (const auto& [k, v] : *md_) {
+    if (EqualsIgnoreCase(std::string_view(k.data(), k.size()), key)) {
+      return std::string_view(v.data(), v.size());
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> ReceivedMetadataCarrier::Keys() const {
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : *md_) keys.emplace_back(k.data(), k.size());
+  return keys;
+}
+
+std::optional<std::string_view> SendMetadataCarrier::Get(std::string_view key) const {
+  for (const auto& [k, v] : *md_) {
+    if (EqualsIgnoreCase(k, key)) return std::string_view(v);
+  }
+  return std::nullopt;
+}
+
+void SendMetadataCarrier::Set(std::string_view key, std::string_view value) {
+  std::string lower(key);
+  for (char& c : lower) c = Lower(c);
+  md_->erase(lower);
+  md_->emplace(std::move(lower), std::string(value));
+}
+
+std::vector<std::string> SendMetadataCarrier::Keys() const {
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : *md_) keys.push_back(k);
+  return keys;
+}
+
+void AddStartAttributes(const GrpcTracingConfig& config, const RpcMethodName& name,
+                        Attributes& attributes) {
+  if (EmitsOld(config.semconv)) {
+    attributes.push_back({"rpc.system", "grpc"});
+    attributes.push_back({"rpc.service", std::string(name.service)});
+    if (!EmitsNew(config.semconv)) attributes.push_back({"rpc.method", std::string(name.method)});
+  }
+  if (EmitsNew(config.semconv)) {
+    attributes.push_back({"rpc.system.name", "grpc"});
+    attributes.push_back({"rpc.method", Qualified(name)});
+  }
+  if (config.target.has_value()) {
+    attributes.push_back({"server.address", config.target->host});
+    if (config.target->port) attributes.push_back({"server.port", AnyValue(*config.target->port)});
+  }
+}
+
+void SetPeerAttributes(Span& span, std::string_view peer) {
+  std::optional<HostPort> hp = ParsePeer(peer);
+  if (!hp.has_value()) return;
+  span.SetAttribute("network.peer.address", hp->host);
+  if (hp->port) span.SetAttribute("network.peer.port", *hp->port);
+}
+
+void SetEndStatus(const GrpcTracingConfig& config, Span& span, int code, std::string_view message,
+                  bool server) {
+  if (EmitsOld(config.semconv)) span.SetAttribute("rpc.grpc.status_code", int64_t{code});
+  if (EmitsNew(config.semconv)) span.SetAttribute("rpc.response.status_code", StatusCodeName(code));
+  if (server ? IsServerError(code) : IsClientError(code)) {
+    span.SetStatus(StatusCode::kError, message.empty() ? StatusCodeName(code) : message);
+  }
+}
+
+void AddMessageEvent(Span& span, bool sent, int64_t id, int64_t uncompressed_size) {
+  if (uncompressed_size >= 0) {
+    span.AddEvent("message", {{"message.type", sent ? "SENT" : "RECEIVED"},
+                              {"message.id", id},
+                              {"message.uncompressed_size", uncompressed_size}});
+  } else {
+    span.AddEvent("message", {{"message.type", sent ? "SENT" : "RECEIVED"}, {"message.id", id}});
+  }
+}
+
+void RegisterServerCall(const grpc::ServerContextBase* ctx, const Context& context) {
+  Registry().Add(ctx, context);
+}
+void UnregisterServerCall(const grpc::ServerContextBase* ctx) { Registry().Remove(ctx); }
+Context FindServerCall(const grpc::ServerContextBase* ctx) {
+  if (ctx == nullptr) return Context();
+  return Registry().Find(ctx);
+}
+
+}  // namespace instrumentation
+}  // namespace tracewire

@@ -1,0 +1,89 @@
+#pragma once
+// What the server and client interceptors share: the resolved options of one
+// instrumented server or channel (GrpcTracingConfig), the metadata carriers,
+// and the attribute and event helpers.
+//
+// Thread safety: a GrpcTracingConfig is immutable once made and shared by
+// every call of its server or channel. The carriers wrap one call's metadata
+// and are used by one thread at a time. The registry functions
+// (RegisterServerCall and friends) are thread-safe.
+
+#include <grpcpp/support/string_ref.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "instrumentation/grpc/semconv.h"
+#include "tracewire/grpc.h"
+#include "tracewire/propagation.h"
+#include "tracewire/trace.h"
+
+namespace grpc {
+class ServerContextBase;
+}
+
+namespace tracewire::instrumentation {
+
+struct GrpcTracingConfig {
+  Tracer* tracer = nullptr;  // never null (NoopTracer when tracing is off)
+  std::shared_ptr<const TextMapPropagator> propagator;  // never null
+  std::function<bool(std::string_view)> filter;         // never null
+  std::function<std::string(std::string_view, std::string_view)> span_name_formatter;
+  std::function<void(std::string_view, const TextMapCarrier&, Attributes&)> metadata_attributes;
+  bool message_events = false;
+  RpcSemconv semconv = RpcSemconv::kOld;
+  // The client's target (server.address, server.port); unset on servers.
+  std::optional<HostPort> target;
+
+  std::string SpanName(const RpcMethodName& name) const;
+};
+
+std::shared_ptr<const GrpcTracingConfig> MakeGrpcTracingConfig(GrpcInstrumentationOptions options);
+
+// Received metadata (the server's view of the client's headers). Read-only:
+// Set does nothing.
+class ReceivedMetadataCarrier final : public TextMapCarrier {
+ public:
+  explicit ReceivedMetadataCarrier(const std::multimap<grpc::string_ref, grpc::string_ref>* md)
+      : md_(md) {}
+  std::optional<std::string_view> Get(std::string_view key) const override;
+  void Set(std::string_view, std::string_view) override {}
+  std::vector<std::string> Keys() const override;
+
+ private:
+  const std::multimap<grpc::string_ref, grpc::string_ref>* md_;
+};
+
+// Metadata about to be sent (the client's initial metadata). gRPC requires
+// lowercase keys: Set lowercases the key and replaces a value set before.
+class SendMetadataCarrier final : public TextMapCarrier {
+ public:
+  explicit SendMetadataCarrier(std::multimap<std::string, std::string>* md) : md_(md) {}
+  std::optional<std::string_view> Get(std::string_view key) const override;
+  void Set(std::string_view key, std::string_view value) override;
+  std::vector<std::string> Keys() const override;
+
+ private:
+  std::multimap<std::string, std::string>* md_;
+};
+
+// The attributes known when a call starts (rpc.*, and server.* for a client).
+void AddStartAttributes(const GrpcTracingConfig& config, const RpcMethodName& name,
+                        Attributes& attributes);
+// network.peer.address/port from a gRPC peer string.
+void SetPeerAttributes(Span& span, std::string_view peer);
+// The status code attribute(s) and the span status for the side.
+void SetEndStatus(const GrpcTracingConfig& config, Span& span, int code, std::string_view message,
+                  bool server);
+// A "message" event: message.type SENT or RECEIVED, message.id, size.
+void AddMessageEvent(Span& span, bool sent, int64_t id, int64_t uncompressed_size);
+
+// The context of each traced server call in flight, for ServerSpanContext.
+void RegisterServerCall(const grpc::ServerContextBase* ctx, const Context& context);
+void UnregisterServerCall(const grpc::ServerContextBase* ctx);
+Context FindServerCall(const grpc::ServerContextBase* ctx);
+
+}  // namespace tracewire::instrumentation
