@@ -24,6 +24,7 @@
 
 #include "tracewire/export.h"
 #include "tracewire/logs.h"
+#include "tracewire/metrics.h"
 #include "tracewire/propagation.h"
 #include "tracewire/trace.h"
 
@@ -33,6 +34,9 @@ TRACEWIRE_BEGIN_API
 
 std::shared_ptr<TracerProvider> GetTracerProvider();  // never null
 void SetTracerProvider(std::shared_ptr<TracerProvider> provider);
+
+std::shared_ptr<MeterProvider> GetMeterProvider();  // never null
+void SetMeterProvider(std::shared_ptr<MeterProvider> provider);
 
 std::shared_ptr<LoggerProvider> GetLoggerProvider();  // never null
 void SetLoggerProvider(std::shared_ptr<LoggerProvider> provider);

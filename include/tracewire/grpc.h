@@ -57,11 +57,14 @@ namespace tracewire {
 TRACEWIRE_BEGIN_API
 
 struct GrpcInstrumentationOptions {
-  // Where spans go. Null: the global TracerProvider once the SDK has one
-  // (tracewire/global.h), until then no spans are recorded (NoopTracer).
+  // Where spans go. Null: the global TracerProvider (tracewire/global.h),
+  // looked up per call, so that a server or channel made before the
+  // application sets it traces once it is set (a no-op provider records
+  // nothing but still passes the caller's context on).
   TracerProvider* tracer_provider = nullptr;
-  // Injects into and extracts from the call's metadata. Null: W3C Trace
-  // Context and Baggage.
+  // Injects into and extracts from the call's metadata. Null: the global
+  // propagator (W3C Trace Context and Baggage unless the application set
+  // another, e.g. InitFromEnv from OTEL_PROPAGATORS), per call.
   std::shared_ptr<const TextMapPropagator> propagator;
   // Decides which methods are traced, by full method name
   // ("/package.Service/Method"); an untraced call costs nothing more.

@@ -84,16 +84,17 @@ class HttpHeadersCarrier final : public TextMapCarrier {
 };
 
 struct HttpInstrumentationOptions {
-  // Null: the global TracerProvider once the SDK has one (tracewire/global.h);
-  // until then no spans (NoopTracer).
+  // Null: the global TracerProvider (tracewire/global.h) at the time
+  // TraceHttpHandler wraps the handler; set the SDK up first.
   TracerProvider* tracer_provider = nullptr;
-  // Null: W3C Trace Context and Baggage.
+  // Null: the global propagator (W3C Trace Context and Baggage unless the
+  // application set another), per request.
   std::shared_ptr<const TextMapPropagator> propagator;
 };
 
 // The tracer and propagator the options resolve to (for TraceHttpHandler).
 Tracer* HttpTracer(const HttpInstrumentationOptions& options);
-const TextMapPropagator& HttpPropagator(const HttpInstrumentationOptions& options);
+std::shared_ptr<const TextMapPropagator> HttpPropagator(const HttpInstrumentationOptions& options);
 
 // Wraps an HTTP handler `void(const Request&, Response&)`: the wrapper
 // extracts the caller's context from the request headers, runs the handler
@@ -108,7 +109,7 @@ auto TraceHttpHandler(std::string route, Handler handler, HttpInstrumentationOpt
           options = std::move(options)](const auto& request, auto& response) {
     HttpHeadersCarrier<const std::remove_cvref_t<decltype(request.headers)>> carrier(
         request.headers);
-    Context parent = HttpPropagator(options).Extract(carrier, Context::Current());
+    Context parent = HttpPropagator(options)->Extract(carrier, Context::Current());
     StartSpanOptions o;
     o.kind = SpanKind::kServer;
     o.parent = parent;

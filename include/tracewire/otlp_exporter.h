@@ -55,24 +55,24 @@ struct OtlpExporterAccess;
 TRACEWIRE_BEGIN_API
 
 struct ExporterStats {
-  int64_t exported_items = 0;     // acknowledged by the receiver (minus partial rejects)
+  int64_t exported_items = 0;  // acknowledged by the receiver (minus partial rejects)
   int64_t exported_requests = 0;
   int64_t retries = 0;
-  int64_t in_flight = 0;          // requests being sent now
+  int64_t in_flight = 0;  // requests being sent now
   int64_t queued_items = 0;
   int64_t queued_bytes = 0;
-  int64_t bytes_sent = 0;         // request bytes handed to gRPC (before compression)
+  int64_t bytes_sent = 0;             // request bytes handed to gRPC (before compression)
   int64_t bytes_sent_compressed = 0;  // after compression (count_compressed_bytes)
-  int64_t spilled_items = 0;      // written to the spill buffer
-  int64_t replayed_items = 0;     // taken back from it
-  int64_t spill_bytes = 0;        // on disk now
+  int64_t spilled_items = 0;          // written to the spill buffer
+  int64_t replayed_items = 0;         // taken back from it
+  int64_t spill_bytes = 0;            // on disk now
   int64_t request_duration_count = 0;
   int64_t request_duration_sum_ns = 0;
   std::map<std::string, int64_t> failed_attempts;  // by gRPC code name
   std::map<std::string, int64_t> dropped_items;    // by reason (queue_full, ...)
-  std::string last_rejected_message;  // the latest partial_success error_message
-  std::string last_error;             // the latest failed attempt's status
-  std::string breaker_state;  // closed | open | half-open
+  std::string last_rejected_message;               // the latest partial_success error_message
+  std::string last_error;                          // the latest failed attempt's status
+  std::string breaker_state;                       // closed | open | half-open
   int64_t breaker_transitions = 0;
 
   int64_t dropped_total() const {

@@ -30,7 +30,7 @@ struct RetryOptions {
   double multiplier = 2.0;
   absl::Duration max_backoff = absl::Seconds(30);
   absl::Duration max_elapsed = absl::Minutes(5);  // all attempts of one request
-  double jitter = 0.2;  // each wait is backoff * (1 +- jitter), uniformly
+  double jitter = 0.2;                            // each wait is backoff * (1 +- jitter), uniformly
 };
 
 struct CircuitBreakerOptions {
@@ -40,7 +40,7 @@ struct CircuitBreakerOptions {
   double failure_ratio = 0.5;    // ... of which at least this share failed
   absl::Duration window = absl::Seconds(10);
   absl::Duration cool_down = absl::Seconds(30);  // open -> half-open
-  int half_open_probes = 3;  // successes in half-open that close it
+  int half_open_probes = 3;                      // successes in half-open that close it
   // While open, requests go to an on-disk spill buffer in this directory
   // (empty: no spill; they are dropped and counted).
   std::string spill_dir;
@@ -55,7 +55,7 @@ struct OtlpExporterOptions {
   std::string endpoint = "http://localhost:4317";
   std::map<std::string, std::string> headers;  // extra metadata, keys lowercase
   absl::Duration timeout = absl::Seconds(10);  // per attempt
-  std::string compression = "none";             // none | gzip | deflate
+  std::string compression = "none";            // none | gzip | deflate
   // gRPC compresses inside the library and reports no compressed size; with
   // this set the exporter compresses each request a second time, the way
   // gRPC does (zlib, default level), to count the bytes after compression.
@@ -79,11 +79,11 @@ struct OtlpExporterOptions {
   RetryOptions retry;
   CircuitBreakerOptions breaker;
 
-  int max_in_flight = 4;                  // concurrent export requests
-  int64_t max_queue_items = 65536;         // items waiting to be sent
-  int64_t max_queue_bytes = 64ll << 20;    // bytes waiting to be sent
+  int max_in_flight = 4;                                // concurrent export requests
+  int64_t max_queue_items = 65536;                      // items waiting to be sent
+  int64_t max_queue_bytes = 64ll << 20;                 // bytes waiting to be sent
   absl::Duration block_on_full = absl::ZeroDuration();  // >0: Export waits this long
-  int64_t max_request_bytes = 64ll << 20;  // larger batches are split before sending
+  int64_t max_request_bytes = 64ll << 20;               // larger batches are split before sending
 
   // Channel keepalive (seed 000 §6.1).
   absl::Duration keepalive_time = absl::Seconds(10);

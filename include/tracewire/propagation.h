@@ -48,8 +48,8 @@ class TextMapPropagator {
   virtual std::vector<std::string> Fields() const = 0;
 };
 
-std::unique_ptr<TextMapPropagator> MakeTraceContextPropagator();  // traceparent, tracestate
-std::unique_ptr<TextMapPropagator> MakeBaggagePropagator();       // baggage
+std::unique_ptr<TextMapPropagator> MakeTraceContextPropagator();          // traceparent, tracestate
+std::unique_ptr<TextMapPropagator> MakeBaggagePropagator();               // baggage
 std::unique_ptr<TextMapPropagator> MakeB3Propagator(bool single_header);  // b3 / X-B3-*
 // Injects with every propagator in order; extracts with each in order, each
 // seeing the result of the previous.

@@ -18,6 +18,11 @@ std::atomic<std::shared_ptr<TracerProvider>>& TracerProviderSlot() {
   return *slot;
 }
 
+std::atomic<std::shared_ptr<MeterProvider>>& MeterProviderSlot() {
+  static auto* slot = new std::atomic<std::shared_ptr<MeterProvider>>(Unowned(NoopMeterProvider()));
+  return *slot;
+}
+
 std::atomic<std::shared_ptr<LoggerProvider>>& LoggerProviderSlot() {
   static auto* slot =
       new std::atomic<std::shared_ptr<LoggerProvider>>(Unowned(NoopLoggerProvider()));
@@ -49,6 +54,15 @@ std::shared_ptr<TracerProvider> GetTracerProvider() {
 void SetTracerProvider(std::shared_ptr<TracerProvider> provider) {
   if (!provider) provider = Unowned(NoopTracerProvider());
   TracerProviderSlot().store(std::move(provider), std::memory_order_release);
+}
+
+std::shared_ptr<MeterProvider> GetMeterProvider() {
+  return MeterProviderSlot().load(std::memory_order_acquire);
+}
+
+void SetMeterProvider(std::shared_ptr<MeterProvider> provider) {
+  if (!provider) provider = Unowned(NoopMeterProvider());
+  MeterProviderSlot().store(std::move(provider), std::memory_order_release);
 }
 
 std::shared_ptr<LoggerProvider> GetLoggerProvider() {

@@ -14,6 +14,7 @@
 #include "absl/synchronization/notification.h"
 #include "instrumentation/echo_services.h"
 #include "instrumentation/grpc/semconv.h"
+#include "tracewire/global.h"
 
 namespace tracewire::testing {
 namespace {
@@ -570,6 +571,49 @@ TEST(GrpcInstrumentation, NoProviderRecordsNothingButStillPropagates) {
   auto spans = capture.Await(2);
   ASSERT_EQ(spans.size(), 2u);
   EXPECT_EQ(resp.trace_id(), Hex(trace));
+}
+
+// Without a provider in the options, each call takes the global provider and
+// propagator as they are when it starts: a channel made before the
+// application set them up traces once they are set.
+TEST(GrpcInstrumentation, WithoutAProviderEachCallUsesTheGlobalOnes) {
+  SpanCapture capture;
+  SyncEcho service;
+  GrpcInstrumentationOptions w3c_server = Opts(capture);
+  w3c_server.propagator = MakeTraceContextPropagator();
+  TestServer server(&service, w3c_server);
+  auto stub = server.Stub(GrpcInstrumentationOptions{});
+  EchoResponse resp;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub->Unary(&ctx, EchoRequest(), &resp).ok());
+  }
+  auto spans = capture.Await(1);  // the server's only: the client's is a no-op
+  ASSERT_EQ(spans.size(), 1u);
+  ASSERT_NE(FindSpan(spans, kUnary, SpanKind::kServer), nullptr);
+  const SpanId first_server = spans[0].span_id;
+
+  SetTracerProvider(
+      std::shared_ptr<TracerProvider>(std::shared_ptr<TracerProvider>(), capture.provider()));
+  SetTextMapPropagator(MakeB3Propagator(/*single_header=*/false));
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub->Unary(&ctx, EchoRequest(), &resp).ok());
+  }
+  SetTracerProvider(nullptr);
+  SetTextMapPropagator(nullptr);
+  spans = capture.Await(3);
+  ASSERT_EQ(spans.size(), 3u);
+  const SpanData* client = FindSpan(spans, kUnary, SpanKind::kClient);
+  ASSERT_NE(client, nullptr);
+  const SpanData* srv = nullptr;  // the second call's server span
+  for (const SpanData& sp : spans) {
+    if (sp.kind == SpanKind::kServer && sp.span_id != first_server) srv = &sp;
+  }
+  ASSERT_NE(srv, nullptr);
+  // The client injected B3 (the global propagator); the server, which reads
+  // W3C only (the default), did not continue the trace.
+  EXPECT_NE(srv->trace_id, client->trace_id);
 }
 
 TEST(GrpcSemconv, ParsesPeersTargetsAndModes) {

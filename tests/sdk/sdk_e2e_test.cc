@@ -6,9 +6,9 @@
 #include <cstdlib>
 
 #include "absl/strings/str_format.h"
-
 #include "receiver/daemon.h"
 #include "testing/test_env.h"
+#include "tracewire/global.h"
 #include "tracewire/sdk.h"
 #include "tracewire/span_exporter.h"
 
@@ -126,9 +126,30 @@ TEST(SdkEndToEnd, InitFromEnvBuildsAWorkingPipeline) {
   unsetenv("OTEL_TRACES_SAMPLER_ARG");
   unsetenv("OTEL_BSP_SCHEDULE_DELAY");
   ASSERT_TRUE(sdk.ok()) << sdk.status();
-  sdk->tracer_provider->GetTracer("env")->StartSpan("hello").End();
+  // All three signals, through the globals InitFromEnv installed.
+  std::string span_id;
+  {
+    ScopedSpan span(*GetTracerProvider()->GetTracer("env"), "hello");
+    const SpanId& id = span->GetContext().span_id;
+    for (uint8_t b : id) span_id += absl::StrFormat("%02x", b);
+    GetMeterProvider()->GetMeter("env")->CreateInt64Counter("env.calls").Add(3);
+    GetLoggerProvider()->GetLogger("env")->Emit(SeverityNumber::kWarn, "from env");
+  }
   ASSERT_TRUE(sdk->Shutdown(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_EQ(GetTracerProvider().get(), NoopTracerProvider());  // the globals are back
+  EXPECT_EQ(GetMeterProvider().get(), NoopMeterProvider());
+  EXPECT_EQ(GetLoggerProvider().get(), NoopLoggerProvider());
   ASSERT_TRUE(d.Shutdown(absl::Now() + absl::Seconds(10)).ok());
+  const auto metrics = testing::ReadJsonLines(dir + "/metrics.jsonl");
+  ASSERT_GE(testing::CountItems(metrics, "metrics"), 1);
+  const auto& metric = metrics.back()["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0];
+  EXPECT_EQ(metric["name"], "env.calls");
+  EXPECT_EQ(metric["sum"]["dataPoints"][0]["asInt"], "3");
+  const auto logs = testing::ReadJsonLines(dir + "/logs.jsonl");
+  ASSERT_EQ(testing::CountItems(logs, "logs"), 1);
+  const auto& record = logs[0]["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0];
+  EXPECT_EQ(record["body"]["stringValue"], "from env");
+  EXPECT_EQ(record["spanId"], span_id);  // written inside the span
   const auto lines = testing::ReadJsonLines(dir + "/traces.jsonl");
   ASSERT_EQ(testing::CountItems(lines, "traces"), 1);
   std::map<std::string, std::string> attrs;

@@ -45,22 +45,24 @@ std::string Qualified(const RpcMethodName& name) {
   return s;
 }
 
-// The one place where the tracer comes from. When the options name no
-// provider the global one should be used: plug tracewire/global.h's
-// GetTracerProvider() in here once it exists; until then, no spans.
-Tracer* ResolveTracer(TracerProvider* provider) {
-  if (provider != nullptr) return provider->GetTracer(kScopeName, TRACEWIRE_VERSION_STRING);
-  return NoopTracer();  // TODO(global provider): GetTracerProvider()->GetTracer(...)
-}
-
-std::shared_ptr<const TextMapPropagator> DefaultPropagator() {
-  static const std::shared_ptr<const TextMapPropagator> kDefault = [] {
-    std::vector<std::unique_ptr<TextMapPropagator>> v;
-    v.push_back(MakeTraceContextPropagator());
-    v.push_back(MakeBaggagePropagator());
-    return std::shared_ptr<const TextMapPropagator>(MakeCompositePropagator(std::move(v)));
-  }();
-  return kDefault;
+// The global provider's tracer for this instrumentation, cached by
+// provider: the cache entry holds the provider, so its address cannot be
+// reused by another while the entry is current.
+CallTracer GlobalTracer() {
+  struct Entry {
+    std::shared_ptr<TracerProvider> provider;
+    Tracer* tracer;
+  };
+  static auto* cache = new std::atomic<std::shared_ptr<const Entry>>();  // never destroyed
+  std::shared_ptr<TracerProvider> provider = GetTracerProvider();
+  std::shared_ptr<const Entry> e = cache->load(std::memory_order_acquire);
+  if (e == nullptr || e->provider != provider) {
+    Tracer* t = provider->GetTracer(kScopeName, TRACEWIRE_VERSION_STRING);
+    e = std::make_shared<const Entry>(Entry{std::move(provider), t});
+    cache->store(e, std::memory_order_release);
+  }
+  Tracer* t = e->tracer;
+  return CallTracer{t, std::move(e)};
 }
 
 // The server calls in flight, sharded by context address so that calls on
@@ -102,6 +104,11 @@ ServerCallRegistry& Registry() {
 
 }  // namespace
 
+CallTracer GrpcTracingConfig::TracerForCall() const {
+  if (tracer != nullptr) return CallTracer{tracer, nullptr};
+  return GlobalTracer();
+}
+
 std::string GrpcTracingConfig::SpanName(const RpcMethodName& name) const {
   if (span_name_formatter) return span_name_formatter(name.service, name.method);
   return Qualified(name);
@@ -109,9 +116,10 @@ std::string GrpcTracingConfig::SpanName(const RpcMethodName& name) const {
 
 std::shared_ptr<const GrpcTracingConfig> MakeGrpcTracingConfig(GrpcInstrumentationOptions options) {
   auto c = std::make_shared<GrpcTracingConfig>();
-  c->tracer = ResolveTracer(options.tracer_provider);
-  c->propagator =
-      options.propagator != nullptr ? std::move(options.propagator) : DefaultPropagator();
+  if (options.tracer_provider != nullptr) {
+    c->tracer = options.tracer_provider->GetTracer(kScopeName, TRACEWIRE_VERSION_STRING);
+  }
+  c->propagator = std::move(options.propagator);
   c->filter = options.filter ? std::move(options.filter)
                              : std::function<bool(std::string_view)>(DefaultGrpcMethodFilter);
   c->span_name_formatter = std::move(options.span_name_formatter);

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "instrumentation/grpc/semconv.h"
+#include "tracewire/global.h"
 #include "tracewire/grpc.h"
 #include "tracewire/propagation.h"
 #include "tracewire/trace.h"
@@ -27,10 +28,21 @@ class ServerContextBase;
 
 namespace tracewire::instrumentation {
 
+// The tracer of one call, and what keeps its provider alive until the call
+// ends (the global provider may be replaced meanwhile).
+struct CallTracer {
+  Tracer* tracer;                    // never null
+  std::shared_ptr<const void> keep;  // null for a provider named in the options
+};
+
 struct GrpcTracingConfig {
-  Tracer* tracer = nullptr;  // never null (NoopTracer when tracing is off)
-  std::shared_ptr<const TextMapPropagator> propagator;  // never null
-  std::function<bool(std::string_view)> filter;         // never null
+  // The options' provider's tracer; null: the global provider's, looked up
+  // per call (ForCall), so that a channel or server made before the
+  // application sets the global provider still traces once it is set.
+  Tracer* tracer = nullptr;
+  // The options' propagator; null: the global one, per call.
+  std::shared_ptr<const TextMapPropagator> propagator;
+  std::function<bool(std::string_view)> filter;  // never null
   std::function<std::string(std::string_view, std::string_view)> span_name_formatter;
   std::function<void(std::string_view, const TextMapCarrier&, Attributes&)> metadata_attributes;
   bool message_events = false;
@@ -39,6 +51,10 @@ struct GrpcTracingConfig {
   std::optional<HostPort> target;
 
   std::string SpanName(const RpcMethodName& name) const;
+  CallTracer TracerForCall() const;
+  std::shared_ptr<const TextMapPropagator> PropagatorForCall() const {
+    return propagator != nullptr ? propagator : GetTextMapPropagator();
+  }
 };
 
 std::shared_ptr<const GrpcTracingConfig> MakeGrpcTracingConfig(GrpcInstrumentationOptions options);

@@ -44,7 +44,9 @@ class ClientTracingInterceptor final : public grpc::experimental::Interceptor {
     o.kind = SpanKind::kClient;
     o.parent = parent_;
     AddStartAttributes(*config_, name_, o.attributes);
-    span_ = config_->tracer->StartSpan(config_->SpanName(name_), o);
+    CallTracer tracer = config_->TracerForCall();
+    keep_provider_ = std::move(tracer.keep);
+    span_ = tracer.tracer->StartSpan(config_->SpanName(name_), o);
   }
 
   ~ClientTracingInterceptor() override {
@@ -65,7 +67,7 @@ class ClientTracingInterceptor final : public grpc::experimental::Interceptor {
       // context on, as the API's non-recording spans do.
       const SpanContext& sc =
           span_.GetContext().IsValid() ? span_.GetContext() : parent_.span_context();
-      config_->propagator->Inject(carrier, parent_.WithSpanContext(sc));
+      config_->PropagatorForCall()->Inject(carrier, parent_.WithSpanContext(sc));
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_MESSAGE)) {
       OnMessage(/*sent=*/true, nullptr, methods);
@@ -126,6 +128,9 @@ class ClientTracingInterceptor final : public grpc::experimental::Interceptor {
   }
 
   const std::shared_ptr<const GrpcTracingConfig> config_;
+  // Keeps the global provider this call's span came from alive (declared
+  // before span_, so destroyed after it).
+  std::shared_ptr<const void> keep_provider_;
   grpc::ClientContext* const ctx_;
   const std::string full_method_;
   const RpcMethodName name_;  // views into full_method_

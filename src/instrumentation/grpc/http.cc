@@ -4,27 +4,25 @@
 
 #include "tracewire/http.h"
 
+#include "tracewire/global.h"
 #include "tracewire/version.h"
 
 namespace tracewire {
 
 Tracer* HttpTracer(const HttpInstrumentationOptions& options) {
-  if (options.tracer_provider != nullptr) {
-    return options.tracer_provider->GetTracer("tracewire.instrumentation.http",
-                                              TRACEWIRE_VERSION_STRING);
+  TracerProvider* provider = options.tracer_provider;
+  // The global provider at the time the handler is wrapped: the application
+  // sets it up first (InitFromEnv), then builds its server.
+  std::shared_ptr<TracerProvider> global;
+  if (provider == nullptr) {
+    global = GetTracerProvider();
+    provider = global.get();
   }
-  return NoopTracer();  // TODO(global provider): GetTracerProvider()->GetTracer(...)
+  return provider->GetTracer("tracewire.instrumentation.http", TRACEWIRE_VERSION_STRING);
 }
 
-const TextMapPropagator& HttpPropagator(const HttpInstrumentationOptions& options) {
-  if (options.propagator != nullptr) return *options.propagator;
-  static const TextMapPropagator* const kDefault = [] {
-    std::vector<std::unique_ptr<TextMapPropagator>> v;
-    v.push_back(MakeTraceContextPropagator());
-    v.push_back(MakeBaggagePropagator());
-    return MakeCompositePropagator(std::move(v)).release();  // never destroyed
-  }();
-  return *kDefault;
+std::shared_ptr<const TextMapPropagator> HttpPropagator(const HttpInstrumentationOptions& options) {
+  return options.propagator != nullptr ? options.propagator : GetTextMapPropagator();
 }
 
 }  // namespace tracewire

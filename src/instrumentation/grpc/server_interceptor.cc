@@ -107,7 +107,7 @@ class ServerTracingInterceptor final : public grpc::experimental::Interceptor {
  private:
   void Start(std::multimap<grpc::string_ref, grpc::string_ref>* md) {
     ReceivedMetadataCarrier carrier(md);
-    Context parent = config_->propagator->Extract(carrier, Context());
+    Context parent = config_->PropagatorForCall()->Extract(carrier, Context());
     StartSpanOptions o;
     o.kind = SpanKind::kServer;
     o.parent = parent;
@@ -116,7 +116,9 @@ class ServerTracingInterceptor final : public grpc::experimental::Interceptor {
       config_->metadata_attributes(full_method_, carrier, o.attributes);
     }
     absl::MutexLock lock(&mu_);
-    span_ = config_->tracer->StartSpan(config_->SpanName(name_), o);
+    CallTracer tracer = config_->TracerForCall();
+    keep_provider_ = std::move(tracer.keep);
+    span_ = tracer.tracer->StartSpan(config_->SpanName(name_), o);
     SetPeerAttributes(span_, ctx_->peer());
     grpc::string_ref authority = ctx_->ExperimentalGetAuthority();
     if (std::optional<HostPort> hp =
@@ -204,6 +206,9 @@ class ServerTracingInterceptor final : public grpc::experimental::Interceptor {
   }
 
   const std::shared_ptr<const GrpcTracingConfig> config_;
+  // Keeps the global provider this call's span came from alive (declared
+  // before span_, so destroyed after it).
+  std::shared_ptr<const void> keep_provider_;
   grpc::ServerContextBase* const ctx_;
   const bool callback_;  // a callback-API call (CallbackServerContext)
   const std::string full_method_;
