@@ -193,10 +193,11 @@ TEST(OtlpExporterE2E, ChannelIsSharedAcrossSignals) {
 
 TEST(OtlpExporterE2E, ReceiverRestartedDuringASteadyRunLosesNothing) {
   // The port stays the test's while the receiver is down.
-  const testing::HeldPort port;
+  testing::HeldPort port;
   ASSERT_TRUE(port.ok());
   const std::string addr = port.address();
   RunningDaemon d;
+  port.Release();
   d.Start(DaemonConfig{}, addr);
   OtlpExporterOptions o;
   o.endpoint = "http://" + addr;
@@ -209,8 +210,12 @@ TEST(OtlpExporterE2E, ReceiverRestartedDuringASteadyRunLosesNothing) {
     if (i == 15) {
       d.Stop();  // The receiver goes away with requests queued behind it...
       d.daemon.reset();
+      ASSERT_TRUE(port.Hold());
     }
-    if (i == 25) d.Start(DaemonConfig{}, addr);  // ...and comes back on the same port.
+    if (i == 25) {
+      port.Release();
+      d.Start(DaemonConfig{}, addr);
+    }  // ...and comes back on the same port.
     ASSERT_TRUE(e->ExportEncoded(tools::MakeStandardSpansRequest(10, i)).ok());
     sent += 10;
     absl::SleepFor(absl::Milliseconds(20));

@@ -81,13 +81,15 @@ TEST(ForwardSink, KeepsEverythingWhileTheLastHopIsDownFor20Seconds) {
   ASSERT_TRUE(tmp.ok());
   const std::string& dir = tmp.path();
   // The last hop's port stays the test's while the last hop is down.
-  const testing::HeldPort final_port;
+  testing::HeldPort final_port;
   ASSERT_TRUE(final_port.ok());
   const std::string final_addr = final_port.address();
+  final_port.Release();
   auto final_hop = StartFileDaemon(dir, final_addr);
   auto gateway = StartGateway(final_addr);
   ASSERT_TRUE(final_hop->Shutdown(absl::Now() + absl::Seconds(5)).ok());
   final_hop.reset();
+  ASSERT_TRUE(final_port.Hold());
   int64_t acked = 0;
   const auto outage_end = absl::Now() + absl::Seconds(20);
   for (int i = 0; i < 40; ++i) {  // 40 requests spread over the outage
@@ -98,6 +100,7 @@ TEST(ForwardSink, KeepsEverythingWhileTheLastHopIsDownFor20Seconds) {
     absl::SleepFor(absl::Milliseconds(400));
   }
   absl::SleepFor(std::max(absl::ZeroDuration(), outage_end - absl::Now()));
+  final_port.Release();
   final_hop = StartFileDaemon(dir, final_addr);
   ASSERT_TRUE(gateway->Shutdown(absl::Now() + absl::Seconds(30)).ok());
   ASSERT_TRUE(final_hop->Shutdown(absl::Now() + absl::Seconds(10)).ok());
