@@ -1,7 +1,7 @@
 // tracewired: an OTLP/gRPC receiver for traces, metrics and logs.
 //
-//   tracewired [--config FILE] [--listen HOST:PORT] [--sink none|debug|file|forward|store] [--store-path F] ...
-//   tracewired --validate-config FILE
+//   tracewired [--config FILE] [--listen HOST:PORT] [--sink none|debug|file|forward|store]
+//   [--store-path F] ... tracewired --validate-config FILE
 //
 // Prints "tracewired listening on HOST:PORT" when ready. SIGTERM or SIGINT
 // stop it: it stops accepting, finishes requests in flight, drains the sink

@@ -135,8 +135,7 @@ absl::StatusOr<std::unique_ptr<pipeline::Sink>> MakeOneSink(const std::string& t
   } else {
     return absl::InvalidArgumentError("sink.type: unknown sink '" + type + "'");
   }
-  return std::make_unique<pipeline::QueuedSink>(std::move(writer), q,
-                                                &metrics->sink_dropped_items);
+  return std::make_unique<pipeline::QueuedSink>(std::move(writer), q, &metrics->sink_dropped_items);
 }
 
 }  // namespace

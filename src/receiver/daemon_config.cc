@@ -7,11 +7,11 @@
 #include <sstream>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "yaml-cpp/yaml.h"
 
 namespace tracewire::receiver {
@@ -58,8 +58,8 @@ class MapReader {
     for (const auto& kv : node_) {
       const std::string key = kv.first.as<std::string>();
       if (!known.count(key)) {
-        return Bad(Name(key), absl::StrCat("unknown key (known: ",
-                                           absl::StrJoin(known, ", "), ")"));
+        return Bad(Name(key),
+                   absl::StrCat("unknown key (known: ", absl::StrJoin(known, ", "), ")"));
       }
     }
     return absl::OkStatus();
@@ -128,10 +128,10 @@ class MapReader {
   std::string path_;
 };
 
-#define TW_RETURN_IF_ERROR(expr)        \
-  do {                                  \
-    absl::Status _st = (expr);          \
-    if (!_st.ok()) return _st;          \
+#define TW_RETURN_IF_ERROR(expr) \
+  do {                           \
+    absl::Status _st = (expr);   \
+    if (!_st.ok()) return _st;   \
   } while (0)
 
 absl::Status Parse(const YAML::Node& root, DaemonConfig* c) {

@@ -35,8 +35,8 @@ struct DaemonConfig {
   int64_t queue_max_batches = 1024;
   int64_t queue_max_mib = 256;
   std::string file_dir = "./tracewire-data";
-  int64_t file_rotate_mib = 256;  // 0: never rotate
-  int64_t file_max_files = 0;     // rotated files kept per signal; 0: all
+  int64_t file_rotate_mib = 256;    // 0: never rotate
+  int64_t file_max_files = 0;       // rotated files kept per signal; 0: all
   std::string file_fsync = "none";  // none | batch | interval
   int64_t file_fsync_interval_ms = 1000;
 

@@ -77,7 +77,7 @@ LogInfo DecodeLogRecord(std::string_view raw);
 struct PointInfo {
   uint64_t start_time_unix_nano = 0, time_unix_nano = 0;
   Attributes attributes;
-  double value = 0;  // gauge/sum: the value; histograms, summary: the sum
+  double value = 0;    // gauge/sum: the value; histograms, summary: the sum
   uint64_t count = 0;  // histograms and summary
   bool has_value = false;
 };
@@ -88,8 +88,8 @@ PointInfo DecodePoint(uint32_t data_field, std::string_view raw);
 struct MetricInfo {
   std::string name, description, unit;
   uint32_t data_field = 0;
-  uint32_t temporality = 0;  // sum, histograms
-  bool monotonic = false;    // sum
+  uint32_t temporality = 0;              // sum, histograms
+  bool monotonic = false;                // sum
   std::vector<std::string_view> points;  // raw data points, views into the input
 };
 MetricInfo DecodeMetric(std::string_view raw);
@@ -98,7 +98,7 @@ MetricInfo DecodeMetric(std::string_view raw);
 std::string ToHex(std::string_view bytes);
 bool FromHex(std::string_view hex, std::string* bytes);
 
-const char* SpanKindName(uint32_t kind);    // "internal", "server", ...
+const char* SpanKindName(uint32_t kind);          // "internal", "server", ...
 const char* MetricTypeName(uint32_t data_field);  // "gauge", "sum", ...
 
 // A stable 64-bit hash (the same in every process) of the concatenation.

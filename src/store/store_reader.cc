@@ -43,8 +43,8 @@ absl::StatusOr<std::unique_ptr<StoreReader>> StoreReader::Open(const std::string
         absl::StrCat("store ", path, ": not a tracewire store (no format marker)"));
   }
   if (meta.Text(0) != kStoreFormat) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("store ", path, ": not a tracewire store (format ", std::string(meta.Text(0)), ")"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "store ", path, ": not a tracewire store (format ", std::string(meta.Text(0)), ")"));
   }
   return r;
 }

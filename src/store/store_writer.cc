@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS scopes(id INTEGER PRIMARY KEY, hash INTEGER UNIQUE NO
 CREATE TABLE IF NOT EXISTS spans(id INTEGER PRIMARY KEY, trace_id BLOB NOT NULL,
   span_id BLOB NOT NULL, parent_span_id BLOB, resource_id INTEGER, scope_id INTEGER,
   service TEXT NOT NULL, name TEXT NOT NULL, kind INTEGER, start_ns INTEGER NOT NULL,
-  duration_ns INTEGER NOT NULL, status INTEGER NOT NULL, raw BLOB NOT NULL);
+  duration_ns INTEGER NOT NULL, status INTEGER NOT NULL, received_s INTEGER NOT NULL,
+  raw BLOB NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS spans_by_id ON spans(trace_id, span_id);
 CREATE INDEX IF NOT EXISTS spans_by_service ON spans(service, start_ns);
 CREATE INDEX IF NOT EXISTS spans_by_name ON spans(name, start_ns);
@@ -32,7 +33,7 @@ CREATE INDEX IF NOT EXISTS span_attrs_by_row ON span_attrs(span_row);
 CREATE TABLE IF NOT EXISTS logs(id INTEGER PRIMARY KEY, hash INTEGER UNIQUE NOT NULL,
   resource_id INTEGER, scope_id INTEGER, service TEXT NOT NULL, time_ns INTEGER NOT NULL,
   severity INTEGER NOT NULL, severity_text TEXT, body TEXT, trace_id BLOB, span_id BLOB,
-  raw BLOB NOT NULL);
+  received_s INTEGER NOT NULL, raw BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS logs_by_time ON logs(time_ns);
 CREATE INDEX IF NOT EXISTS logs_by_service ON logs(service, time_ns);
 CREATE INDEX IF NOT EXISTS logs_by_trace ON logs(trace_id) WHERE trace_id IS NOT NULL;
@@ -42,13 +43,13 @@ CREATE TABLE IF NOT EXISTS metrics(id INTEGER PRIMARY KEY, hash INTEGER UNIQUE N
 CREATE INDEX IF NOT EXISTS metrics_by_name ON metrics(name);
 CREATE TABLE IF NOT EXISTS points(id INTEGER PRIMARY KEY, hash INTEGER UNIQUE NOT NULL,
   metric_id INTEGER NOT NULL, resource_id INTEGER, scope_id INTEGER, service TEXT NOT NULL,
-  time_ns INTEGER NOT NULL, start_ns INTEGER, value REAL, count INTEGER, raw BLOB NOT NULL);
+  time_ns INTEGER NOT NULL, start_ns INTEGER, value REAL, count INTEGER,
+  received_s INTEGER NOT NULL, raw BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS points_by_metric ON points(metric_id, time_ns);
 CREATE INDEX IF NOT EXISTS points_by_time ON points(time_ns);
 )sql";
 
 constexpr const char* kTables[3] = {"spans", "logs", "points"};
-constexpr const char* kTimeColumns[3] = {"start_ns", "time_ns", "time_ns"};
 
 int64_t ClampNs(uint64_t ns) {
   return ns > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
@@ -61,8 +62,7 @@ int64_t ClampNs(uint64_t ns) {
 absl::Status InitStoreSchema(Db* db) {
   // A file that is not SQLite fails on the first read.
   Stmt probe;
-  absl::Status st =
-      db->Prepare("SELECT count(*) FROM sqlite_master WHERE type='table'", &probe);
+  absl::Status st = db->Prepare("SELECT count(*) FROM sqlite_master WHERE type='table'", &probe);
   if (!st.ok()) return st;
   int rc = probe.Step();
   if (rc != SQLITE_ROW) return db->Error(rc, "reading the schema");
@@ -73,7 +73,8 @@ absl::Status InitStoreSchema(Db* db) {
     st = db->Prepare("SELECT value FROM meta WHERE key='format'", &meta);
     if (!st.ok() || meta.Step() != SQLITE_ROW || meta.Text(0) != kStoreFormat) {
       return absl::FailedPreconditionError(
-          absl::StrCat("store ", db->path(), ": not a tracewire store (an SQLite database of "
+          absl::StrCat("store ", db->path(),
+                       ": not a tracewire store (an SQLite database of "
                        "something else)"));
     }
   } else {
@@ -84,10 +85,9 @@ absl::Status InitStoreSchema(Db* db) {
   if (!st.ok()) return st;
   st = db->Exec("PRAGMA synchronous=NORMAL");
   if (!st.ok()) return st;
-  st = db->Exec(absl::StrCat("BEGIN IMMEDIATE;", kSchema,
-                             "INSERT OR IGNORE INTO meta VALUES('format','", kStoreFormat,
-                             "');INSERT OR IGNORE INTO meta VALUES('version','", kStoreVersion,
-                             "');COMMIT;"));
+  st = db->Exec(absl::StrCat(
+      "BEGIN IMMEDIATE;", kSchema, "INSERT OR IGNORE INTO meta VALUES('format','", kStoreFormat,
+      "');INSERT OR IGNORE INTO meta VALUES('version','", kStoreVersion, "');COMMIT;"));
   if (!st.ok()) (void)db->Exec("ROLLBACK");
   return st;
 }
@@ -132,6 +132,7 @@ class StoreWriter::Visitor : public wire::RequestVisitor {
     s.Bind(10, ClampNs(span.end_time_unix_nano - span.start_time_unix_nano));
     s.Bind(11, static_cast<int64_t>(info.status_code));
     s.BindBlob(12, span.raw);
+    s.Bind(13, w_->received_s_);
     status = w_->db_.Run(&s, "inserting a span");
     if (!status.ok()) return;
     if (sqlite3_changes(w_->db_.get()) == 0) {
@@ -156,8 +157,8 @@ class StoreWriter::Visitor : public wire::RequestVisitor {
     if (!status.ok()) return;
     const LogInfo info = DecodeLogRecord(record.raw);
     Stmt& s = w_->insert_log_;
-    const uint64_t t = info.time_unix_nano != 0 ? info.time_unix_nano
-                                                : info.observed_time_unix_nano;
+    const uint64_t t =
+        info.time_unix_nano != 0 ? info.time_unix_nano : info.observed_time_unix_nano;
     s.Bind(1, static_cast<int64_t>(StableHash(resource_raw_, scope_raw_, record.raw)));
     s.Bind(2, resource_id_);
     s.Bind(3, scope_id_);
@@ -169,6 +170,7 @@ class StoreWriter::Visitor : public wire::RequestVisitor {
     s.BindBlob(9, record.trace_id);
     s.BindBlob(10, record.span_id);
     s.BindBlob(11, record.raw);
+    s.Bind(12, w_->received_s_);
     status = w_->db_.Run(&s, "inserting a log record");
     if (!status.ok()) return;
     if (sqlite3_changes(w_->db_.get()) == 0) {
@@ -180,8 +182,8 @@ class StoreWriter::Visitor : public wire::RequestVisitor {
   void OnMetric(const wire::MetricView& metric) override {
     if (!status.ok()) return;
     const MetricInfo m = DecodeMetric(metric.raw);
-    absl::StatusOr<int64_t> id = w_->InternMetric(m.name, m.description, m.unit, m.data_field,
-                                                  m.temporality, m.monotonic);
+    absl::StatusOr<int64_t> id =
+        w_->InternMetric(m.name, m.description, m.unit, m.data_field, m.temporality, m.monotonic);
     if (!id.ok()) {
       status = id.status();
       return;
@@ -200,6 +202,7 @@ class StoreWriter::Visitor : public wire::RequestVisitor {
       if (p.has_value) s.Bind(8, p.value);
       s.Bind(9, static_cast<int64_t>(p.count));
       s.BindBlob(10, raw);
+      s.Bind(11, w_->received_s_);
       status = w_->db_.Run(&s, "inserting a data point");
       if (!status.ok()) return;
       if (sqlite3_changes(w_->db_.get()) == 0) {
@@ -250,8 +253,7 @@ absl::Status StoreWriter::Open() {
       {&savepoint_, "SAVEPOINT batch"},
       {&release_, "RELEASE batch"},
       {&rollback_to_, "ROLLBACK TO batch"},
-      {&insert_resource_,
-       "INSERT OR IGNORE INTO resources(hash, service, raw) VALUES(?1, ?2, ?3)"},
+      {&insert_resource_, "INSERT OR IGNORE INTO resources(hash, service, raw) VALUES(?1, ?2, ?3)"},
       {&find_resource_, "SELECT id FROM resources WHERE hash=?1"},
       {&insert_scope_,
        "INSERT OR IGNORE INTO scopes(hash, name, version, raw) VALUES(?1, ?2, ?3, ?4)"},
@@ -262,16 +264,17 @@ absl::Status StoreWriter::Open() {
       {&find_metric_, "SELECT id FROM metrics WHERE hash=?1"},
       {&insert_span_,
        "INSERT OR IGNORE INTO spans(trace_id, span_id, parent_span_id, resource_id, scope_id, "
-       "service, name, kind, start_ns, duration_ns, status, raw) "
-       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"},
+       "service, name, kind, start_ns, duration_ns, status, raw, received_s) "
+       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"},
       {&insert_attr_, "INSERT OR IGNORE INTO span_attrs(key, value, span_row) VALUES(?1, ?2, ?3)"},
       {&insert_log_,
        "INSERT OR IGNORE INTO logs(hash, resource_id, scope_id, service, time_ns, severity, "
-       "severity_text, body, trace_id, span_id, raw) "
-       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"},
+       "severity_text, body, trace_id, span_id, raw, received_s) "
+       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"},
       {&insert_point_,
        "INSERT OR IGNORE INTO points(hash, metric_id, resource_id, scope_id, service, time_ns, "
-       "start_ns, value, count, raw) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
+       "start_ns, value, count, raw, received_s) "
+       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"},
       {&delete_attrs_, "DELETE FROM span_attrs WHERE span_row=?1"},
   };
   for (auto& p : prepared) {
@@ -279,15 +282,18 @@ absl::Status StoreWriter::Open() {
     if (!st.ok()) return st;
   }
   for (int t = 0; t < 3; ++t) {
-    st = db_.Prepare(absl::StrCat("SELECT id, ", kTimeColumns[t], " FROM ", kTables[t],
-                                  " WHERE ", kTimeColumns[t], " < ?1 ORDER BY ", kTimeColumns[t],
-                                  " LIMIT ?2"),
-                     &oldest_[t]);
+    st = db_.Prepare(
+        absl::StrCat("SELECT id, received_s FROM ", kTables[t], " ORDER BY id LIMIT ?1"),
+        &oldest_[t]);
     if (!st.ok()) return st;
     st = db_.Prepare(absl::StrCat("DELETE FROM ", kTables[t], " WHERE id=?1"), &delete_row_[t]);
     if (!st.ok()) return st;
   }
   return MaybeRetain(true);
+}
+
+absl::Time StoreWriter::Now() const {
+  return options_.now != nullptr ? options_.now() : absl::Now();
 }
 
 absl::Status StoreWriter::Begin() {
@@ -317,6 +323,7 @@ absl::Status StoreWriter::Write(const pipeline::Batch& batch) {
   if (!st.ok()) return st;
   st = db_.Run(&savepoint_, "starting a batch");
   if (!st.ok()) return st;
+  received_s_ = absl::ToUnixSeconds(Now());
   Visitor v(this, batch.signal);
   absl::StatusOr<wire::ReadResult> r = wire::ReadExportRequest(batch.signal, batch.bytes, &v);
   if (r.ok() && v.status.ok()) {
@@ -351,11 +358,11 @@ absl::Status StoreWriter::Close() {
   if (!db_.is_open()) return absl::OkStatus();
   absl::Status st = Commit();
   // Finalize every statement before closing.
-  for (Stmt* s : {&begin_, &commit_, &savepoint_, &release_, &rollback_to_, &insert_resource_,
-                  &find_resource_, &insert_scope_, &find_scope_, &insert_metric_, &find_metric_,
-                  &insert_span_, &insert_attr_, &insert_log_, &insert_point_, &delete_attrs_,
-                  &oldest_[0], &oldest_[1], &oldest_[2], &delete_row_[0], &delete_row_[1],
-                  &delete_row_[2]}) {
+  for (Stmt* s : {&begin_,           &commit_,        &savepoint_,    &release_,    &rollback_to_,
+                  &insert_resource_, &find_resource_, &insert_scope_, &find_scope_, &insert_metric_,
+                  &find_metric_,     &insert_span_,   &insert_attr_,  &insert_log_, &insert_point_,
+                  &delete_attrs_,    &oldest_[0],     &oldest_[1],    &oldest_[2],  &delete_row_[0],
+                  &delete_row_[1],   &delete_row_[2]}) {
     *s = Stmt();
   }
   (void)db_.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
@@ -412,8 +419,8 @@ absl::StatusOr<int64_t> StoreWriter::InternMetric(std::string_view name,
                                                   std::string_view unit, uint32_t type,
                                                   uint32_t temporality, bool monotonic) {
   const std::string shape = absl::StrCat(type, "/", temporality, "/", monotonic);
-  const uint64_t h = StableHash(absl::StrCat(name.size(), ":", std::string(name), description.size(),
-                                             ":", std::string(description)),
+  const uint64_t h = StableHash(absl::StrCat(name.size(), ":", std::string(name),
+                                             description.size(), ":", std::string(description)),
                                 unit, shape);
   auto it = metrics_.find(h);
   if (it != metrics_.end()) return it->second;
@@ -448,13 +455,13 @@ int64_t StoreWriter::LiveBytes() {
   return (pages - free_pages) * page_size;
 }
 
-absl::StatusOr<int64_t> StoreWriter::DeleteOldest(int table, int64_t cutoff_ns, int64_t limit) {
+absl::StatusOr<int64_t> StoreWriter::DeleteOldest(int table, int64_t cutoff_s, int64_t limit) {
   std::vector<int64_t> ids;
   Stmt& q = oldest_[table];
-  q.Bind(1, cutoff_ns);
-  q.Bind(2, limit);
+  q.Bind(1, limit);
   int rc;
-  while ((rc = q.Step()) == SQLITE_ROW) ids.push_back(q.Int(0));
+  while ((rc = q.Step()) == SQLITE_ROW && q.Int(1) < cutoff_s) ids.push_back(q.Int(0));
+  if (rc == SQLITE_ROW) rc = SQLITE_DONE;
   q.Reset();
   if (rc != SQLITE_DONE) return db_.Error(rc, "finding old rows");
   for (int64_t id : ids) {
@@ -483,11 +490,11 @@ absl::Status StoreWriter::MaybeRetain(bool force) {
 absl::Status StoreWriter::RetainStep(absl::Time deadline) {
   constexpr int64_t kChunk = 500;
   constexpr int kMaxChunks = 1000;  // bounds the loop whatever the clock does
-  const absl::Time wall = options_.now != nullptr ? options_.now() : absl::Now();
+  const absl::Time wall = Now();
   int chunks = 0;
   // By age.
   if (options_.retention_hours > 0) {
-    const int64_t cutoff = absl::ToUnixNanos(wall - absl::Hours(options_.retention_hours));
+    const int64_t cutoff = absl::ToUnixSeconds(wall - absl::Hours(options_.retention_hours));
     for (int t = 0; t < 3 && chunks < kMaxChunks; ++t) {
       while (chunks++ < kMaxChunks) {
         absl::Status st = Begin();
@@ -510,8 +517,7 @@ absl::Status StoreWriter::RetainStep(absl::Time deadline) {
       int64_t oldest = std::numeric_limits<int64_t>::max();
       for (int t = 0; t < 3; ++t) {
         Stmt& q = oldest_[t];
-        q.Bind(1, std::numeric_limits<int64_t>::max());
-        q.Bind(2, int64_t{1});
+        q.Bind(1, int64_t{1});
         if (q.Step() == SQLITE_ROW && q.Int(1) <= oldest) {
           oldest = q.Int(1);
           oldest_table = t;

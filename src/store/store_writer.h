@@ -12,7 +12,9 @@
 // Batches share a transaction (one savepoint each, so a failing batch is
 // rolled back alone) that commits every `commit_items` items and whenever the
 // queue runs empty. Retention (age and size) runs between batches in small
-// steps bounded by `retention_step_budget`.
+// steps bounded by `retention_step_budget`; age counts from when an item was
+// received (items carry any timestamps their senders chose), size deletes the
+// oldest received items first.
 //
 // Thread-compatible: driven by one QueuedSink worker. Readers open the file
 // concurrently (StoreReader).
@@ -36,7 +38,7 @@ struct StoreOptions {
   int64_t commit_items = 50000;
   absl::Duration retention_interval = absl::Milliseconds(200);
   absl::Duration retention_step_budget = absl::Milliseconds(5);
-  // Tests: the wall clock used for retention by age.
+  // Tests: the clock for receipt times and retention by age (default absl::Now).
   absl::Time (*now)() = nullptr;
 };
 
@@ -67,13 +69,14 @@ class StoreWriter : public pipeline::BatchWriter {
   absl::Status Commit();
   absl::Status MaybeRetain(bool force);
   absl::Status RetainStep(absl::Time deadline);
-  absl::StatusOr<int64_t> DeleteOldest(int table, int64_t cutoff_ns, int64_t limit);
+  absl::StatusOr<int64_t> DeleteOldest(int table, int64_t cutoff_s, int64_t limit);
+  absl::Time Now() const;
   int64_t LiveBytes();
   absl::StatusOr<int64_t> InternResource(std::string_view raw, std::string* service);
   absl::StatusOr<int64_t> InternScope(std::string_view raw);
   absl::StatusOr<int64_t> InternMetric(std::string_view name, std::string_view description,
-                                       std::string_view unit, uint32_t type,
-                                       uint32_t temporality, bool monotonic);
+                                       std::string_view unit, uint32_t type, uint32_t temporality,
+                                       bool monotonic);
 
   const StoreOptions options_;
   Db db_;
@@ -83,6 +86,7 @@ class StoreWriter : public pipeline::BatchWriter {
   Stmt insert_span_, insert_attr_, insert_log_, insert_point_;
   Stmt oldest_[3], delete_row_[3], delete_attrs_;
   bool in_tx_ = false;
+  int64_t received_s_ = 0;  // the receipt time stamped on the current batch's rows
   int64_t tx_items_ = 0;
   absl::Time last_retention_ = absl::InfinitePast();
   std::unordered_map<uint64_t, std::pair<int64_t, std::string>> resources_;
