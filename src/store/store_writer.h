@@ -91,7 +91,7 @@ class StoreWriter : public pipeline::BatchWriter {
   absl::Time last_retention_ = absl::InfinitePast();
   std::unordered_map<uint64_t, std::pair<int64_t, std::string>> resources_;
   std::unordered_map<uint64_t, int64_t> scopes_, metrics_;
-  int64_t stored_ = 0, duplicates_ = 0, retention_deleted_ = 0;
+  int64_t stored_ = 0, duplicates_ = 0, retention_deleted_ = 0, vacuumed_at_ = 0;
 };
 
 }  // namespace tracewire::store
