@@ -14,22 +14,36 @@
 // Without counts it sends 10 of each signal. Each run has new random ids and
 // the current time, so runs do not collide in a backend; --seed N makes the
 // data repeatable (the same ids, and a fixed time: 2023-11-14).
+//
+//   tracewire traces   [--service S] [--name N] [--min-duration D] [--errors]
+//                      [--since T] [--until T] [--attr K=V] [--limit N] [--sort duration|start]
+//   tracewire trace ID
+//   tracewire services [--since T]
+//   tracewire metrics  [--name N] [--service S] [--points N]
+//   tracewire logs     [--severity S] [--service S] [--trace ID] [--grep TEXT] [--since T]
+//
+// Query the store file tracewired's store sink writes (--store PATH, default
+// ./tracewire-data/tracewire.db); human text (coloured on a terminal) or --json.
+
+#include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/ascii.h"
 #include "absl/time/clock.h"
 #include "exporter/grpc_log.h"
+#include "tools/store_commands.h"
 #include "tools/synthetic.h"
 #include "tracewire/otlp_exporter.h"
 #include "tracewire/version.h"
 
 namespace {
 
-using tracewire::ExportSignal;
 using tracewire::ExporterStats;
+using tracewire::ExportSignal;
 using tracewire::OtlpExporter;
 using tracewire::OtlpExporterOptions;
 
@@ -40,8 +54,8 @@ struct SendFlags {
   std::vector<std::string> headers;
   std::string ca, client_cert, client_key;
   double timeout_s = 0;
-  double rate = 0;      // items per second per signal; 0: as fast as possible
-  double duration = 0;  // seconds of steady load (with --rate)
+  double rate = 0;       // items per second per signal; 0: as fast as possible
+  double duration = 0;   // seconds of steady load (with --rate)
   double max_wait = 30;  // seconds to wait for delivery at the end
   bool seeded = false;   // --seed: repeatable ids and times
   uint64_t seed = 0;
@@ -160,8 +174,8 @@ int Send(const SendFlags& f) {
     const ExporterStats s = (*e)->Stats();
     const int64_t rejected = s.dropped_items.at("rejected");
     const int64_t dropped = s.dropped_total() - rejected;
-    std::printf("%s: sent %lld %s in %lld requests (%lld bytes%s) to %s: delivered %lld",
-                p.name, static_cast<long long>(sent), p.item, static_cast<long long>(requests),
+    std::printf("%s: sent %lld %s in %lld requests (%lld bytes%s) to %s: delivered %lld", p.name,
+                static_cast<long long>(sent), p.item, static_cast<long long>(requests),
                 static_cast<long long>(bytes), o->compression == "gzip" ? ", gzip" : "",
                 o->endpoint.c_str(), static_cast<long long>(s.exported_items));
     if (rejected > 0 || !s.last_rejected_message.empty()) {
@@ -228,10 +242,108 @@ int main(int argc, char** argv) {
   send->add_option("--rate", f.rate, "steady load: items per second per signal (0: at once)");
   send->add_option("--duration", f.duration, "steady load: seconds");
   send->add_option("--max-wait", f.max_wait, "seconds to wait at the end for delivery and retries");
+  // The store queries.
+  tracewire::tools::QueryOutput q;
+  q.store_path = "./tracewire-data/tracewire.db";
+  auto store_flags = [&q](CLI::App* c) {
+    c->add_option("--store", q.store_path, "store file (default ./tracewire-data/tracewire.db)");
+    c->add_flag("--json", q.json, "JSON output for scripts");
+  };
+  tracewire::store::TraceFilter tf;
+  std::string min_duration, since, until, attr, sort = "start";
+  CLI::App* traces = app.add_subcommand("traces", "recent traces from the store, one a line");
+  store_flags(traces);
+  traces->add_option("--service", tf.service, "with a span of this service");
+  traces->add_option("--name", tf.name, "with a span of this name");
+  traces->add_option("--min-duration", min_duration, "with a span at least this long (250ms)");
+  traces->add_flag("--errors", tf.errors_only, "with a span whose status is ERROR");
+  traces->add_option("--since", since, "spans starting after: 15m (ago) or RFC 3339");
+  traces->add_option("--until", until, "spans starting before: 5m (ago) or RFC 3339");
+  traces->add_option("--attr", attr, "with a span attribute KEY=VALUE (an indexed key)");
+  traces->add_option("--limit", tf.limit, "at most this many traces (default 20)");
+  traces->add_option("--sort", sort, "start (newest first) or duration (longest first)");
+  std::string trace_id;
+  CLI::App* trace = app.add_subcommand("trace", "one trace from the store, as a tree");
+  store_flags(trace);
+  trace->add_option("id", trace_id, "trace id (32 hex digits)")->required();
+  std::string services_since = "1h";
+  CLI::App* services = app.add_subcommand("services", "services with span counts, errors, p50/p99");
+  store_flags(services);
+  services->add_option("--since", services_since,
+                       "window: 1h (ago, default), 0s for all, or RFC 3339");
+  std::string metric_name, metric_service;
+  int64_t metric_points = 5;
+  CLI::App* metrics = app.add_subcommand("metrics", "metric series and recent points");
+  store_flags(metrics);
+  metrics->add_option("--name", metric_name, "metric name");
+  metrics->add_option("--service", metric_service, "service name");
+  metrics->add_option("--points", metric_points, "recent points per series (default 5)");
+  tracewire::store::LogFilter lf;
+  std::string severity, log_trace, log_since;
+  CLI::App* logs = app.add_subcommand("logs", "log records from the store, newest first");
+  store_flags(logs);
+  logs->add_option("--severity", severity, "at least: trace|debug|info|warn|error|fatal or 1-24");
+  logs->add_option("--service", lf.service, "service name");
+  logs->add_option("--trace", log_trace, "trace id: the trace's records, oldest first");
+  logs->add_option("--grep", lf.grep, "body contains this text");
+  logs->add_option("--since", log_since, "records after: 15m (ago) or RFC 3339");
+  logs->add_option("--limit", lf.limit, "at most this many records (default 100)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  }
+  q.color = isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr && !q.json;
+  auto bad = [](const std::string& what) {
+    std::fprintf(stderr, "tracewire: %s\n", what.c_str());
+    return 2;
+  };
+  if (traces->parsed()) {
+    if (!min_duration.empty() &&
+        !tracewire::tools::ParseDurationFlag(min_duration, &tf.min_duration_ns)) {
+      return bad("--min-duration '" + min_duration + "' is not a duration such as 250ms");
+    }
+    if (!since.empty() && !tracewire::tools::ParseTimeFlag(since, &tf.since_ns)) {
+      return bad("--since '" + since + "' is not a duration (15m) or an RFC 3339 time");
+    }
+    if (!until.empty() && !tracewire::tools::ParseTimeFlag(until, &tf.until_ns)) {
+      return bad("--until '" + until + "' is not a duration (15m) or an RFC 3339 time");
+    }
+    if (!attr.empty()) {
+      const size_t eq = attr.find('=');
+      if (eq == std::string::npos || eq == 0) return bad("--attr '" + attr + "' is not KEY=VALUE");
+      tf.attr_key = attr.substr(0, eq);
+      tf.attr_value = attr.substr(eq + 1);
+    }
+    if (sort != "start" && sort != "duration") return bad("--sort is start or duration");
+    tf.sort_by_duration = sort == "duration";
+    if (tf.limit < 1) return bad("--limit must be at least 1");
+    return tracewire::tools::RunTracesQuery(q, tf);
+  }
+  if (trace->parsed()) return tracewire::tools::RunTraceQuery(q, trace_id);
+  if (services->parsed()) {
+    int64_t since_ns = 0;
+    if (services_since != "0s" && services_since != "0" &&
+        !tracewire::tools::ParseTimeFlag(services_since, &since_ns)) {
+      return bad("--since '" + services_since + "' is not a duration (1h) or an RFC 3339 time");
+    }
+    return tracewire::tools::RunServicesQuery(q, since_ns);
+  }
+  if (metrics->parsed()) {
+    return tracewire::tools::RunMetricsQuery(q, metric_name, metric_service, metric_points);
+  }
+  if (logs->parsed()) {
+    if (!severity.empty() && !tracewire::tools::ParseSeverityFlag(severity, &lf.min_severity)) {
+      return bad("--severity '" + severity + "' is not trace, debug, info, warn, error or fatal");
+    }
+    if (!log_trace.empty() &&
+        (!tracewire::store::FromHex(log_trace, &lf.trace_id) || lf.trace_id.size() != 16)) {
+      return bad("--trace '" + log_trace + "' is not a trace id (32 hex digits)");
+    }
+    if (!log_since.empty() && !tracewire::tools::ParseTimeFlag(log_since, &lf.since_ns)) {
+      return bad("--since '" + log_since + "' is not a duration (15m) or an RFC 3339 time");
+    }
+    return tracewire::tools::RunLogsQuery(q, lf);
   }
   if (f.batch < 1) {
     std::fprintf(stderr, "tracewire: --batch must be at least 1\n");

@@ -1,7 +1,7 @@
 // tracewired: an OTLP/gRPC receiver for traces, metrics and logs.
 //
-//   tracewired [--config FILE] [--listen HOST:PORT] [--sink none|debug|file] ...
-//   tracewired --validate-config FILE
+//   tracewired [--config FILE] [--listen HOST:PORT] [--sink none|debug|file|forward|store]
+//   [--store-path F] ... tracewired --validate-config FILE
 //
 // Prints "tracewired listening on HOST:PORT" when ready. SIGTERM or SIGINT
 // stop it: it stops accepting, finishes requests in flight, drains the sink
@@ -60,7 +60,10 @@ int main(int argc, char** argv) {
   app.add_option("--validate-config", validate_file, "check a configuration file and exit");
   app.add_option("--listen", listen, "HOST:PORT to serve OTLP/gRPC on");
   std::string forward_endpoint;
-  app.add_option("--sink", sink, "none | debug | file | forward");
+  app.add_option("--sink", sink,
+                 "none | debug | file | forward | store, or several separated by commas");
+  std::string store_path = defaults.store_path;
+  app.add_option("--store-path", store_path, "database file of the store sink");
   app.add_option("--forward-endpoint", forward_endpoint,
                  "next hop of the forward sink: http(s)://HOST:PORT");
   app.add_option("--file-dir", file_dir, "directory of the file sink");
@@ -97,6 +100,7 @@ int main(int argc, char** argv) {
   if (app.count("--listen")) config.listen = listen;
   if (app.count("--sink")) config.sink = sink;
   if (app.count("--file-dir")) config.file_dir = file_dir;
+  if (app.count("--store-path")) config.store_path = store_path;
   if (app.count("--forward-endpoint")) config.forward_endpoint = forward_endpoint;
   if (app.count("--file-fsync")) config.file_fsync = fsync;
   if (app.count("--tls-cert")) config.tls_cert_file = tls_cert;

@@ -7,6 +7,7 @@
 #include "pipeline/forward_sink.h"
 #include "pipeline/null_sink.h"
 #include "pipeline/queued_sink.h"
+#include "store/store_writer.h"
 
 namespace tracewire::receiver {
 
@@ -37,10 +38,71 @@ std::string RenderForwardStats(const ExporterStats& s) {
   return out;
 }
 
-absl::StatusOr<std::unique_ptr<pipeline::Sink>> MakeSink(const DaemonConfig& c,
-                                                         common::ReceiverMetrics* metrics) {
-  if (c.sink == "none") return std::make_unique<pipeline::NullSink>();
-  if (c.sink == "forward") {
+namespace {
+
+// Hands every request to several sinks, each with its own queue. A request is
+// taken when every sink took it; when one refuses, the client retries and the
+// sinks that took the first copy see it twice (the store deduplicates).
+class FanoutSink : public pipeline::Sink {
+ public:
+  explicit FanoutSink(std::vector<std::unique_ptr<pipeline::Sink>> sinks)
+      : sinks_(std::move(sinks)) {
+    for (const auto& s : sinks_) keeps_bytes_ |= s->KeepsBytes();
+  }
+  absl::Status Start() override {
+    for (auto& s : sinks_) {
+      absl::Status st = s->Start();
+      if (!st.ok()) return st;
+    }
+    return absl::OkStatus();
+  }
+  absl::Status Offer(pipeline::Batch&& batch) override {
+    absl::Status result;
+    for (size_t i = 0; i < sinks_.size(); ++i) {
+      pipeline::Batch copy;
+      if (i + 1 < sinks_.size()) {
+        copy.signal = batch.signal;
+        copy.items = batch.items;
+        if (sinks_[i]->KeepsBytes()) copy.bytes = batch.bytes;
+      } else {
+        copy = std::move(batch);
+      }
+      result.Update(sinks_[i]->Offer(std::move(copy)));
+    }
+    return result;
+  }
+  absl::Status Shutdown(absl::Time deadline) override {
+    absl::Status result;
+    for (auto& s : sinks_) result.Update(s->Shutdown(deadline));
+    return result;
+  }
+  bool KeepsBytes() const override { return keeps_bytes_; }
+  int64_t QueuedBatches() const override {
+    int64_t n = 0;
+    for (const auto& s : sinks_) n += s->QueuedBatches();
+    return n;
+  }
+  int64_t QueuedBytes() const override {
+    int64_t n = 0;
+    for (const auto& s : sinks_) n += s->QueuedBytes();
+    return n;
+  }
+  int64_t CapacityBytes() const override {
+    int64_t n = 0;
+    for (const auto& s : sinks_) n += s->CapacityBytes();
+    return n;
+  }
+
+ private:
+  std::vector<std::unique_ptr<pipeline::Sink>> sinks_;
+  bool keeps_bytes_ = false;
+};
+
+absl::StatusOr<std::unique_ptr<pipeline::Sink>> MakeOneSink(const std::string& type,
+                                                            const DaemonConfig& c,
+                                                            common::ReceiverMetrics* metrics) {
+  if (type == "none") return std::make_unique<pipeline::NullSink>();
+  if (type == "forward") {
     auto f = pipeline::ForwardSink::Create(c.ForwardOptions());
     if (!f.ok()) return f.status();
     pipeline::ForwardSink* fs = f->get();
@@ -51,9 +113,9 @@ absl::StatusOr<std::unique_ptr<pipeline::Sink>> MakeSink(const DaemonConfig& c,
   q.max_batches = c.queue_max_batches;
   q.max_bytes = c.queue_max_mib << 20;
   std::unique_ptr<pipeline::BatchWriter> writer;
-  if (c.sink == "debug") {
+  if (type == "debug") {
     writer = std::make_unique<pipeline::DebugWriter>();
-  } else if (c.sink == "file") {
+  } else if (type == "file") {
     pipeline::FileWriterOptions f;
     f.dir = c.file_dir;
     f.rotate_bytes = c.file_rotate_mib << 20;
@@ -63,11 +125,32 @@ absl::StatusOr<std::unique_ptr<pipeline::Sink>> MakeSink(const DaemonConfig& c,
                                            : pipeline::FsyncPolicy::kNone;
     f.fsync_interval = absl::Milliseconds(c.file_fsync_interval_ms);
     writer = std::make_unique<pipeline::FileWriter>(f);
+  } else if (type == "store") {
+    store::StoreOptions o;
+    o.path = c.store_path;
+    o.retention_hours = c.store_retention_hours;
+    o.max_mib = c.store_max_mib;
+    o.attribute_keys = c.store_attribute_keys;
+    writer = std::make_unique<store::StoreWriter>(o);
   } else {
-    return absl::InvalidArgumentError("sink.type: unknown sink '" + c.sink + "'");
+    return absl::InvalidArgumentError("sink.type: unknown sink '" + type + "'");
   }
-  return std::make_unique<pipeline::QueuedSink>(std::move(writer), q,
-                                                &metrics->sink_dropped_items);
+  return std::make_unique<pipeline::QueuedSink>(std::move(writer), q, &metrics->sink_dropped_items);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<pipeline::Sink>> MakeSink(const DaemonConfig& c,
+                                                         common::ReceiverMetrics* metrics) {
+  const std::vector<std::string> types = c.SinkTypes();
+  if (types.size() == 1) return MakeOneSink(types[0], c, metrics);
+  std::vector<std::unique_ptr<pipeline::Sink>> sinks;
+  for (const std::string& t : types) {
+    absl::StatusOr<std::unique_ptr<pipeline::Sink>> s = MakeOneSink(t, c, metrics);
+    if (!s.ok()) return s.status();
+    sinks.push_back(std::move(*s));
+  }
+  return std::make_unique<FanoutSink>(std::move(sinks));
 }
 
 Daemon::Daemon(DaemonConfig config) : config_(std::move(config)) {}

@@ -7,9 +7,11 @@
 #include <sstream>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "yaml-cpp/yaml.h"
 
 namespace tracewire::receiver {
@@ -26,7 +28,8 @@ const std::map<std::string, std::set<std::string>>& KnownKeys() {
       {"receiver", {"listen", "max_request_mib", "tls", "auth", "retry_after_ms"}},
       {"receiver.tls", {"cert_file", "key_file", "client_ca_file"}},
       {"receiver.auth", {"bearer_tokens", "api_keys"}},
-      {"sink", {"type", "queue", "file", "forward"}},
+      {"sink", {"type", "queue", "file", "forward", "store"}},
+      {"sink.store", {"path", "retention_hours", "max_mib", "attribute_keys"}},
       {"sink.queue", {"max_batches", "max_mib"}},
       {"sink.file", {"dir", "rotate_mib", "max_files", "fsync", "fsync_interval_ms"}},
       {"sink.forward",
@@ -55,8 +58,8 @@ class MapReader {
     for (const auto& kv : node_) {
       const std::string key = kv.first.as<std::string>();
       if (!known.count(key)) {
-        return Bad(Name(key), absl::StrCat("unknown key (known: ",
-                                           absl::StrJoin(known, ", "), ")"));
+        return Bad(Name(key),
+                   absl::StrCat("unknown key (known: ", absl::StrJoin(known, ", "), ")"));
       }
     }
     return absl::OkStatus();
@@ -125,10 +128,10 @@ class MapReader {
   std::string path_;
 };
 
-#define TW_RETURN_IF_ERROR(expr)        \
-  do {                                  \
-    absl::Status _st = (expr);          \
-    if (!_st.ok()) return _st;          \
+#define TW_RETURN_IF_ERROR(expr) \
+  do {                           \
+    absl::Status _st = (expr);   \
+    if (!_st.ok()) return _st;   \
   } while (0)
 
 absl::Status Parse(const YAML::Node& root, DaemonConfig* c) {
@@ -165,6 +168,13 @@ absl::Status Parse(const YAML::Node& root, DaemonConfig* c) {
   TW_RETURN_IF_ERROR(file.Get("max_files", &c->file_max_files));
   TW_RETURN_IF_ERROR(file.Get("fsync", &c->file_fsync));
   TW_RETURN_IF_ERROR(file.Get("fsync_interval_ms", &c->file_fsync_interval_ms));
+
+  MapReader store(sink.Child("store"), "sink.store");
+  TW_RETURN_IF_ERROR(store.CheckKeys());
+  TW_RETURN_IF_ERROR(store.Get("path", &c->store_path));
+  TW_RETURN_IF_ERROR(store.Get("retention_hours", &c->store_retention_hours));
+  TW_RETURN_IF_ERROR(store.Get("max_mib", &c->store_max_mib));
+  TW_RETURN_IF_ERROR(store.Get("attribute_keys", &c->store_attribute_keys));
 
   MapReader fw(sink.Child("forward"), "sink.forward");
   TW_RETURN_IF_ERROR(fw.CheckKeys());
@@ -255,10 +265,24 @@ absl::Status DaemonConfig::Validate() const {
   for (const auto& k : api_keys) {
     if (k.empty()) return Bad("receiver.auth.api_keys", "an empty key is not allowed");
   }
-  if (sink != "none" && sink != "debug" && sink != "file" && sink != "forward") {
-    return Bad("sink.type", absl::StrCat("'", sink, "' is not one of none, debug, file, forward"));
+  const std::vector<std::string> types = SinkTypes();
+  if (types.empty()) return Bad("sink.type", "must name at least one sink");
+  for (size_t i = 0; i < types.size(); ++i) {
+    const std::string& t = types[i];
+    if (t != "none" && t != "debug" && t != "file" && t != "forward" && t != "store") {
+      return Bad("sink.type",
+                 absl::StrCat("'", t, "' is not one of none, debug, file, forward, store"));
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (types[j] == t) return Bad("sink.type", absl::StrCat("'", t, "' is named twice"));
+    }
   }
-  if (sink == "forward") {
+  if (HasSink("store")) {
+    if (store_path.empty()) return Bad("sink.store.path", "must not be empty");
+  }
+  if (store_retention_hours < 0) return Bad("sink.store.retention_hours", "must not be negative");
+  if (store_max_mib < 0) return Bad("sink.store.max_mib", "must not be negative");
+  if (HasSink("forward")) {
     if (forward_endpoint.empty()) {
       return Bad("sink.forward.endpoint", "is required with sink type forward");
     }
@@ -267,7 +291,7 @@ absl::Status DaemonConfig::Validate() const {
   }
   if (queue_max_batches < 1) return Bad("sink.queue.max_batches", "must be at least 1");
   if (queue_max_mib < 1) return Bad("sink.queue.max_mib", "must be at least 1");
-  if (sink == "file" && file_dir.empty()) return Bad("sink.file.dir", "must not be empty");
+  if (HasSink("file") && file_dir.empty()) return Bad("sink.file.dir", "must not be empty");
   if (file_rotate_mib < 0) return Bad("sink.file.rotate_mib", "must not be negative");
   if (file_max_files < 0) return Bad("sink.file.max_files", "must not be negative");
   if (file_fsync != "none" && file_fsync != "batch" && file_fsync != "interval") {
@@ -304,6 +328,22 @@ OtlpExporterOptions DaemonConfig::ForwardOptions() const {
   o.breaker.spill_max_bytes = forward_spill_max_mib << 20;
   o.breaker.spill_fsync = forward_spill_fsync;
   return o;
+}
+
+std::vector<std::string> DaemonConfig::SinkTypes() const {
+  std::vector<std::string> out;
+  for (absl::string_view part : absl::StrSplit(sink, ',')) {
+    part = absl::StripAsciiWhitespace(part);
+    if (!part.empty()) out.emplace_back(part);
+  }
+  return out;
+}
+
+bool DaemonConfig::HasSink(const std::string& type) const {
+  for (const std::string& t : SinkTypes()) {
+    if (t == type) return true;
+  }
+  return false;
 }
 
 std::vector<std::string> DaemonConfigKeys() {

@@ -28,14 +28,23 @@ struct DaemonConfig {
   int64_t retry_after_ms = 1000;  // RetryInfo delay sent with backpressure
 
   // sink
-  std::string sink = "file";  // none | debug | file | forward
+  // One sink type, or several separated by commas ("store,forward"): each
+  // sink gets every accepted request, through a queue of its own.
+  std::string sink = "file";  // none | debug | file | forward | store
+
   int64_t queue_max_batches = 1024;
   int64_t queue_max_mib = 256;
   std::string file_dir = "./tracewire-data";
-  int64_t file_rotate_mib = 256;  // 0: never rotate
-  int64_t file_max_files = 0;     // rotated files kept per signal; 0: all
+  int64_t file_rotate_mib = 256;    // 0: never rotate
+  int64_t file_max_files = 0;       // rotated files kept per signal; 0: all
   std::string file_fsync = "none";  // none | batch | interval
   int64_t file_fsync_interval_ms = 1000;
+
+  // sink.store: the embedded SQLite store (src/store)
+  std::string store_path = "./tracewire-data/tracewire.db";
+  int64_t store_retention_hours = 72;  // 0: keep forever
+  int64_t store_max_mib = 0;           // 0: no size limit
+  std::vector<std::string> store_attribute_keys = {"http.route", "rpc.method", "error"};
 
   // sink.forward: the next hop of a gateway (the exporter's options)
   std::string forward_endpoint;
@@ -64,6 +73,9 @@ struct DaemonConfig {
   int64_t shutdown_timeout_s = 30;
 
   [[nodiscard]] absl::Status Validate() const;
+  // The sink types of `sink`, split at commas and trimmed.
+  std::vector<std::string> SinkTypes() const;
+  bool HasSink(const std::string& type) const;
   // The exporter options of the forward sink.
   OtlpExporterOptions ForwardOptions() const;
 };
