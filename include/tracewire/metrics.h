@@ -109,16 +109,16 @@ inline void Record(sdk::Instrument* i, T v, const AttributeSet& a) {
   class Class {                                                                                \
    public:                                                                                     \
     Class() = default;                                                                         \
-    void Method(T value, std::initializer_list<AttributeView> attributes = {}) {               \
+    void Method(T value, std::initializer_list<AttributeView> attributes = {}) const {         \
       if (i_ != nullptr) {                                                                     \
         metrics_internal::Record<T>(                                                           \
             i_, value, std::span<const AttributeView>(attributes.begin(), attributes.size())); \
       }                                                                                        \
     }                                                                                          \
-    void Method(T value, std::span<const AttributeView> attributes) {                          \
+    void Method(T value, std::span<const AttributeView> attributes) const {                    \
       if (i_ != nullptr) metrics_internal::Record<T>(i_, value, attributes);                   \
     }                                                                                          \
-    void Method(T value, const AttributeSet& attributes) {                                     \
+    void Method(T value, const AttributeSet& attributes) const {                               \
       if (i_ != nullptr) metrics_internal::Record<T>(i_, value, attributes);                   \
     }                                                                                          \
     bool enabled() const { return i_ != nullptr; }                                             \
