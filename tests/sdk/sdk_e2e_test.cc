@@ -22,6 +22,7 @@ TEST(SdkEndToEnd, SpansArriveWithEveryFieldIntact) {
   receiver::DaemonConfig c;
   c.listen = "127.0.0.1:0";
   c.metrics_listen = "";
+  c.sink = "file";
   c.file_dir = dir;
   receiver::Daemon d(c);
   ASSERT_TRUE(d.Start().ok());
@@ -109,6 +110,7 @@ TEST(SdkEndToEnd, InitFromEnvBuildsAWorkingPipeline) {
   receiver::DaemonConfig c;
   c.listen = "127.0.0.1:0";
   c.metrics_listen = "";
+  c.sink = "file";
   c.file_dir = dir;
   receiver::Daemon d(c);
   ASSERT_TRUE(d.Start().ok());
