@@ -5,7 +5,11 @@
 // the global MeterProvider when the options name none.
 
 #include <gtest/gtest.h>
+
+#include "absl/synchronization/notification.h"
 #include <grpcpp/grpcpp.h>
+
+#include <optional>
 
 #include "instrumentation/echo_services.h"
 #include "sdk/metrics/metrics_test_util.h"
@@ -26,14 +30,15 @@ std::vector<HistogramDataPoint> Points(const ResourceMetrics& rm, std::string_vi
   return h == nullptr ? std::vector<HistogramDataPoint>{} : h->data_points;
 }
 
-// The one point of `name` whose `key` attribute is `value`.
-const HistogramDataPoint* PointWith(const std::vector<HistogramDataPoint>& points,
-                                    std::string_view key, std::string_view value) {
-  const HistogramDataPoint* found = nullptr;
+// The one point whose `key` attribute is `value` (a copy: `points` is often
+// a temporary).
+std::optional<HistogramDataPoint> PointWith(const std::vector<HistogramDataPoint>& points,
+                                            std::string_view key, std::string_view value) {
+  std::optional<HistogramDataPoint> found;
   for (const auto& p : points) {
     if (AttrString(p.attributes, key) != value) continue;
-    EXPECT_EQ(found, nullptr) << "two points with " << key << "=" << value;
-    found = &p;
+    EXPECT_FALSE(found.has_value()) << "two points with " << key << "=" << value;
+    found = p;
   }
   return found;
 }
@@ -128,9 +133,9 @@ TEST(RpcMetrics, StreamsCountEveryMessage) {
   for (const char* side : {"server", "client"}) {
     const std::string p = std::string("rpc.") + side + ".";
     auto requests = Points(rm, p + "requests_per_rpc");
-    const HistogramDataPoint* cs = PointWith(requests, "rpc.method", "ClientStream");
-    const HistogramDataPoint* ss = PointWith(requests, "rpc.method", "ServerStream");
-    ASSERT_TRUE(cs != nullptr && ss != nullptr) << side;
+    auto cs = PointWith(requests, "rpc.method", "ClientStream");
+    auto ss = PointWith(requests, "rpc.method", "ServerStream");
+    ASSERT_TRUE(cs.has_value() && ss.has_value()) << side;
     EXPECT_EQ(*cs->sum, 4.0) << side;
     EXPECT_EQ(*ss->sum, 1.0) << side;
     auto responses = Points(rm, p + "responses_per_rpc");
@@ -138,8 +143,8 @@ TEST(RpcMetrics, StreamsCountEveryMessage) {
     EXPECT_EQ(*PointWith(responses, "rpc.method", "ServerStream")->sum, 3.0) << side;
     // One request.size measurement per message.
     auto sizes = Points(rm, p + "request.size");
-    const HistogramDataPoint* cs_sizes = PointWith(sizes, "rpc.method", "ClientStream");
-    ASSERT_NE(cs_sizes, nullptr) << side;
+    auto cs_sizes = PointWith(sizes, "rpc.method", "ClientStream");
+    ASSERT_TRUE(cs_sizes.has_value()) << side;
     EXPECT_EQ(cs_sizes->count, 4u) << side;
     EXPECT_EQ(*cs_sizes->sum, 4.0 * static_cast<double>(req.ByteSizeLong())) << side;
     EXPECT_EQ(PointWith(Points(rm, p + "response.size"), "rpc.method", "ServerStream")->count, 3u)
@@ -205,6 +210,109 @@ TEST(RpcMetrics, SemconvOptInRpcGivesCallDurationInSeconds) {
                 dup ? "Unary" : "tracewire.test.Echo/Unary");
     }
   }
+}
+
+TEST(RpcMetrics, AsyncServerServerStream) {
+  Fixture f;
+  TestServer server(f.Options());  // the asynchronous (completion queue) service
+  auto stub = server.Stub(f.Options());
+  {
+    grpc::ClientContext ctx;
+    EchoRequest req;
+    req.set_response_count(2);
+    auto reader = stub->ServerStream(&ctx, req);
+    EchoResponse r;
+    int n = 0;
+    while (reader->Read(&r)) ++n;
+    ASSERT_EQ(n, 2);
+    ASSERT_TRUE(reader->Finish().ok());
+  }
+  ASSERT_EQ(f.spans.Await(2).size(), 2u);
+  ResourceMetrics rm = f.Collect();
+  for (const char* side : {"server", "client"}) {
+    const std::string p = std::string("rpc.") + side + ".";
+    auto d = PointWith(Points(rm, p + "duration"), "rpc.method", "ServerStream");
+    ASSERT_TRUE(d.has_value()) << side;
+    EXPECT_EQ(d->count, 1u);
+    EXPECT_EQ(AttrString(d->attributes, "rpc.grpc.status_code"), "0");
+    EXPECT_EQ(*PointWith(Points(rm, p + "responses_per_rpc"), "rpc.method", "ServerStream")->sum,
+              2.0)
+        << side;
+  }
+}
+
+TEST(RpcMetrics, BidiStreamOnTheCallbackServer) {
+  Fixture f;
+  CallbackEcho service;
+  TestServer server(&service, f.Options());
+  auto stub = server.Stub(f.Options());
+  {
+    grpc::ClientContext ctx;
+    auto stream = stub->BidiStream(&ctx);
+    EchoRequest req;
+    req.set_message("b");
+    EchoResponse r;
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(stream->Write(req));
+      ASSERT_TRUE(stream->Read(&r));
+    }
+    stream->WritesDone();
+    ASSERT_TRUE(stream->Finish().ok());
+  }
+  ASSERT_EQ(f.spans.Await(2).size(), 2u);
+  ResourceMetrics rm = f.Collect();
+  for (const char* side : {"server", "client"}) {
+    const std::string p = std::string("rpc.") + side + ".";
+    EXPECT_EQ(*PointWith(Points(rm, p + "requests_per_rpc"), "rpc.method", "BidiStream")->sum, 3.0)
+        << side;
+    EXPECT_EQ(*PointWith(Points(rm, p + "responses_per_rpc"), "rpc.method", "BidiStream")->sum,
+              3.0)
+        << side;
+    EXPECT_EQ(PointWith(Points(rm, p + "request.size"), "rpc.method", "BidiStream")->count, 3u)
+        << side;
+  }
+}
+
+TEST(RpcMetrics, DeadlineExceededAndCancellationAreTheirOwnSeries) {
+  Fixture f;
+  SyncEcho service;
+  TestServer server(&service, f.Options());
+  auto stub = server.Stub(f.Options());
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+    EchoRequest req;
+    req.set_delay_ms(5000);
+    EchoResponse resp;
+    EXPECT_EQ(stub->Unary(&ctx, req, &resp).error_code(), grpc::DEADLINE_EXCEEDED);
+    ASSERT_EQ(f.spans.Await(2).size(), 2u);
+  }
+  {
+    grpc::ClientContext ctx;
+    EchoRequest req;
+    req.set_delay_ms(5000);
+    EchoResponse resp;
+    absl::Notification done;
+    stub->async()->Unary(&ctx, &req, &resp, [&](grpc::Status) { done.Notify(); });
+    ASSERT_TRUE(service.AwaitEntered(2));
+    ctx.TryCancel();
+    ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    ASSERT_EQ(f.spans.Await(4).size(), 4u);
+  }
+  ResourceMetrics rm = f.Collect();
+  for (const char* name : {"rpc.server.duration", "rpc.client.duration"}) {
+    auto points = Points(rm, name);
+    auto deadline = PointWith(points, "rpc.grpc.status_code", "4");
+    auto cancelled = PointWith(points, "rpc.grpc.status_code", "1");
+    ASSERT_TRUE(deadline.has_value()) << name;
+    ASSERT_TRUE(cancelled.has_value()) << name;
+    EXPECT_EQ(deadline->count, 1u) << name;
+    EXPECT_EQ(cancelled->count, 1u) << name;
+  }
+  // The client's deadline call lasted about its deadline, in ms.
+  auto d = PointWith(Points(rm, "rpc.client.duration"), "rpc.grpc.status_code", "4");
+  EXPECT_GE(*d->sum, 150.0);
+  EXPECT_LT(*d->sum, 5000.0);
 }
 
 TEST(RpcMetrics, OffRecordsNothing) {
