@@ -2,6 +2,9 @@
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
+# Most tests wait on sockets and processes, not on a core: twice as many at
+# once as there are cores.
+CTEST_JOBS ?= $(shell echo $$(( $$(nproc) * 2 )))
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 .PHONY: all deps configure build test unit asan thread-safety interop demo bench format clean
@@ -22,7 +25,7 @@ build: configure
 # analysis of the library, daemon and example files, and the wire-layer and SDK span-storage tests again
 # under AddressSanitizer.
 test: build asan thread-safety
-	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 900
+	cd $(BUILD) && ctest --output-on-failure -j$(CTEST_JOBS) --timeout 900
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -E interop
