@@ -34,7 +34,8 @@ class Sink {
   virtual int64_t CapacityBytes() const { return 0; }
 };
 
-// Writes batches; called from one thread at a time (the queue's worker).
+// Writes batches; called from one thread at a time (the queue's worker),
+// except Cancel.
 class BatchWriter {
  public:
   virtual ~BatchWriter() = default;
@@ -43,6 +44,9 @@ class BatchWriter {
   // Called when the queue runs empty, and periodically.
   [[nodiscard]] virtual absl::Status Flush() = 0;
   [[nodiscard]] virtual absl::Status Close() = 0;
+  // Makes the Write calls in progress return soon (a shutdown's deadline
+  // passed); later calls may fail. Called from another thread, at most once.
+  virtual void Cancel() {}
 };
 
 }  // namespace tracewire::pipeline
