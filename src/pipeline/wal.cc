@@ -439,17 +439,23 @@ void Wal::DeleteTakenSegments() {
 
 void Wal::WritePosition(bool force) {
   const uint64_t pos = Position();
-  if (pos == written_position_) return;
+  if (pos != written_position_) {
+    // Written at every change (a SIGKILL then re-sends only what was in
+    // flight); synced at most every 100 ms (a power loss re-sends more).
+    char buf[16];
+    PutU32(buf, kPositionMagic);
+    PutU64(buf + 8, pos);
+    PutU32(buf + 4, Crc(buf + 8, {}));
+    if (!PWriteAll(position_fd_, buf, sizeof buf, 0).ok()) return;  // re-sent, never lost
+    written_position_ = pos;
+    position_dirty_ = true;
+  }
+  if (!position_dirty_ || options_.fsync == FsyncPolicy::kNone) return;
   const absl::Time now = absl::Now();
-  if (!force && now - position_written_at_ < kPositionEvery) return;
-  char buf[16];
-  PutU32(buf, kPositionMagic);
-  PutU64(buf + 8, pos);
-  PutU32(buf + 4, Crc(buf + 8, {}));
-  if (!PWriteAll(position_fd_, buf, sizeof buf, 0).ok()) return;  // re-sent, never lost
-  if (options_.fsync != FsyncPolicy::kNone) (void)::fdatasync(position_fd_);
-  written_position_ = pos;
-  position_written_at_ = now;
+  if (!force && now - position_synced_at_ < kPositionEvery) return;
+  (void)::fdatasync(position_fd_);
+  position_dirty_ = false;
+  position_synced_at_ = now;
 }
 
 void Wal::SyncLoop() {

@@ -7,9 +7,10 @@
 // On disk (`dir`):
 //   LOCK                         flock()ed while open: one process per log
 //   position                     the first record id not yet taken, with a
-//                                checksum (written at most every 100 ms and
-//                                at Close; behind by a little, it only means
-//                                a few records are handed over again)
+//                                checksum: written at every ack, synced at
+//                                most every 100 ms and at Close (behind after
+//                                a power loss, it only means a few records
+//                                are handed over again)
 //   seg-<first id, 20 digits>.wal  an 8-byte magic, then records:
 //     [u32 payload length][u32 crc32 (zlib) of the next 8 header bytes and
 //     the payload][u32 items][u8 signal][3 zero bytes][payload]
@@ -101,7 +102,7 @@ class Wal {
   [[nodiscard]] absl::StatusOr<std::optional<WalRecord>> ReadAfter(uint64_t after);
   // The record is taken: it is never handed over again by this process.
   void Ack(uint64_t id);
-  // Writes the position now (it is otherwise written at most every 100 ms):
+  // Syncs the position now (it is otherwise synced at most every 100 ms):
   // for a queue that ran empty, so that a restart does not hand over again
   // what was taken.
   void SyncPosition();
@@ -157,7 +158,8 @@ class Wal {
   int64_t pending_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // the whole of pending_
   int64_t acked_behind_ ABSL_GUARDED_BY(mu_) = 0;   // acked entries behind an unacked one
   uint64_t written_position_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Time position_written_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  bool position_dirty_ ABSL_GUARDED_BY(mu_) = false;  // written, not yet synced
+  absl::Time position_synced_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   // Group commit: ids up to synced_id_ are on disk; one thread syncs at a time.
   uint64_t synced_id_ ABSL_GUARDED_BY(mu_) = 0;
   bool syncing_ ABSL_GUARDED_BY(mu_) = false;
