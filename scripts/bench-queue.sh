@@ -3,7 +3,7 @@
 # configuration is started afresh, loaded for SECONDS by tracewire-bench
 # (4 streams of 512-span requests), and stopped; the configurations run in
 # turn, ROUNDS times, so that their ratios come from the same invocation.
-#   scripts/bench-queue.sh [ROUNDS] [SECONDS]
+#   [STREAMS=4] [CONFIGS="..."] scripts/bench-queue.sh [ROUNDS] [SECONDS]
 set -u
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
@@ -32,23 +32,24 @@ run() {  # run CONFIG
     file-memory) start gw --sink file --file-dir "$d" --queue-persistent false ;;
     file-persistent-batch) start gw --sink file --file-dir "$d" ;;
     file-persistent-none) start gw --sink file --file-dir "$d" --queue-fsync none ;;
-    forward-memory|forward-persistent-batch|forward-persistent-none)
+    forward-memory|forward-persistent-batch|forward-persistent-interval|forward-persistent-none)
       start hop --sink none; hop_pid=$PID; local hop=$ADDR
       local extra=(--queue-persistent false)
       [ "$cfg" = forward-persistent-batch ] && extra=(--queue-dir "$d/queue")
+      [ "$cfg" = forward-persistent-interval ] && extra=(--queue-dir "$d/queue" --queue-fsync interval)
       [ "$cfg" = forward-persistent-none ] && extra=(--queue-dir "$d/queue" --queue-fsync none)
       start gw --sink forward --forward-endpoint "http://$hop" "${extra[@]}" ;;
   esac
   local line
   line=$("$BIN/tracewire-bench" --scenario receive --endpoint "$ADDR" --receiver-pid "$PID" \
-         --seconds "$SECONDS_PER_RUN" | grep '^scenario=receive' | tail -1)
+         --seconds "$SECONDS_PER_RUN" --streams "${STREAMS:-4}" | grep '^scenario=receive' | tail -1)
   echo "config=$cfg $line"
   kill -TERM "$PID"; wait "$PID" 2>/dev/null
   if [ -n "$hop_pid" ]; then kill -TERM "$hop_pid"; wait "$hop_pid" 2>/dev/null; fi
   rm -rf "$d"
 }
 
-CONFIGS=${CONFIGS:-"file-memory file-persistent-batch file-persistent-none forward-memory forward-persistent-batch forward-persistent-none"}
+CONFIGS=${CONFIGS:-"file-memory file-persistent-batch file-persistent-none forward-memory forward-persistent-batch forward-persistent-interval forward-persistent-none"}
 for r in $(seq "$ROUNDS"); do
   for c in $CONFIGS; do run "$c"; done
 done

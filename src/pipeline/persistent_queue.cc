@@ -72,6 +72,26 @@ absl::Status PersistentQueue::Offer(Batch&& batch) {
   return absl::OkStatus();
 }
 
+void PersistentQueue::OfferAsync(Batch&& batch, OfferDone done) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!started_ || stopping_) {
+      std::move(done)(absl::FailedPreconditionError("sink is not running"));
+      return;
+    }
+  }
+  // Answered when the log's fsync policy is met, by the log's sync thread
+  // under fsync batch: the caller's thread does not wait for the disk.
+  wal_.AppendAsync(batch.signal, batch.items, batch.bytes,
+                   [this, done = std::move(done)](absl::StatusOr<uint64_t> id) mutable {
+                     if (id.ok()) {
+                       absl::MutexLock lock(&mu_);
+                       ++offered_;
+                     }
+                     std::move(done)(id.status());
+                   });
+}
+
 void PersistentQueue::LogRateLimited(const std::string& line) {
   const int64_t now_s = absl::ToUnixSeconds(absl::Now());
   {

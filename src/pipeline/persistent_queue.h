@@ -6,6 +6,9 @@
 //   Offer     appends the request to the log under the fsync policy and only
 //             then returns OK (the receiver acknowledges after that). Full
 //             log: Unavailable, which the receiver answers with RetryInfo.
+//             OfferAsync answers the same through a callback, from the log's
+//             sync thread under fsync batch: the receiver's thread does not
+//             wait for the disk, and concurrent requests share a sync.
 //   workers   hand the records to the BatchWriter in log order. A record
 //             leaves the log once the writer took it: Write returned OK and,
 //             with `ack_after_flush`, a Flush after it returned OK too (the
@@ -80,6 +83,7 @@ class PersistentQueue : public Sink {
 
   absl::Status Start() override;
   absl::Status Offer(Batch&& batch) override;
+  void OfferAsync(Batch&& batch, OfferDone done) override;
   absl::Status Shutdown(absl::Time deadline) override;
 
   int64_t QueuedBatches() const override { return wal_.Stats().pending_records; }

@@ -16,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 
 namespace tracewire::pipeline {
@@ -141,7 +142,7 @@ absl::Status Wal::Open() {
     return st;
   }
   open_ = true;
-  if (options_.fsync == FsyncPolicy::kInterval) sync_thread_ = std::thread([this] { SyncLoop(); });
+  if (options_.fsync != FsyncPolicy::kNone) sync_thread_ = std::thread([this] { SyncLoop(); });
   return absl::OkStatus();
 }
 
@@ -305,6 +306,24 @@ absl::Status Wal::NewSegment() {
 }
 
 absl::StatusOr<uint64_t> Wal::Append(wire::Signal signal, int64_t items, std::string_view bytes) {
+  absl::Notification answered;
+  absl::StatusOr<uint64_t> result;
+  AppendAsync(signal, items, bytes, [&](absl::StatusOr<uint64_t> r) {
+    result = std::move(r);
+    answered.Notify();
+  });
+  answered.WaitForNotification();
+  return result;
+}
+
+void Wal::AppendAsync(wire::Signal signal, int64_t items, std::string_view bytes, AppendDone done) {
+  absl::StatusOr<uint64_t> r = Write(signal, items, bytes, &done);
+  // Under kBatch a written record's `done` was taken by the sync thread.
+  if (done) std::move(done)(std::move(r));
+}
+
+absl::StatusOr<uint64_t> Wal::Write(wire::Signal signal, int64_t items, std::string_view bytes,
+                                    AppendDone* done) {
   const int64_t size = kHeaderBytes + static_cast<int64_t>(bytes.size());
   if (bytes.size() > 0xffffffffu - kHeaderBytes) {
     return absl::InvalidArgumentError("request too large for the queue log");
@@ -350,33 +369,9 @@ absl::StatusOr<uint64_t> Wal::Append(wire::Signal signal, int64_t items, std::st
   pending_bytes_ += size;
   seg.size += size;
   seg.last_id = id;
-
-  if (options_.fsync == FsyncPolicy::kBatch) {
-    // Group commit: one thread syncs everything written so far while the
-    // others wait for it; whoever finds no sync running starts the next one.
-    auto done_or_free = [this, id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return synced_id_ >= id || !syncing_;
-    };
-    while (synced_id_ < id) {
-      if (syncing_) {
-        mu_.Await(absl::Condition(&done_or_free));
-        continue;
-      }
-      syncing_ = true;
-      SegmentPtr to_sync = active_;
-      const uint64_t target = to_sync->last_id;
-      mu_.Unlock();
-      const int rc = ::fdatasync(to_sync->fd);
-      const int err = errno;
-      mu_.Lock();
-      syncing_ = false;
-      ++stats_.syncs;
-      if (rc != 0) {
-        errno = err;
-        return Errno("fdatasync queue segment");
-      }
-      synced_id_ = std::max(synced_id_, target);
-    }
+  if (options_.fsync == FsyncPolicy::kBatch && synced_id_ < id) {
+    waiters_.push_back({id, std::move(*done)});
+    *done = nullptr;
   }
   return id;
 }
@@ -459,19 +454,51 @@ void Wal::WritePosition(bool force) {
 }
 
 void Wal::SyncLoop() {
+  const bool batch = options_.fsync == FsyncPolicy::kBatch;
   absl::MutexLock lock(&mu_);
-  while (!stopping_) {
-    mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.fsync_interval);
-    if (stopping_ || syncing_ || !active_ || synced_id_ >= active_->last_id) continue;
-    syncing_ = true;
-    SegmentPtr to_sync = active_;
-    const uint64_t target = to_sync->last_id;
+  for (;;) {
+    if (batch) {
+      // Wakes for appends awaiting a sync; ends once none is left.
+      auto work = [this]()
+                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !waiters_.empty() || stopping_; };
+      mu_.Await(absl::Condition(&work));
+      if (waiters_.empty()) break;
+    } else {
+      if (stopping_) break;
+      mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.fsync_interval);
+      if (stopping_) break;
+    }
+    int rc = 0, err = 0;
+    if (active_ && synced_id_ < active_->last_id) {
+      syncing_ = true;
+      SegmentPtr to_sync = active_;
+      const uint64_t target = to_sync->last_id;
+      mu_.Unlock();
+      rc = ::fdatasync(to_sync->fd);
+      err = errno;
+      mu_.Lock();
+      syncing_ = false;
+      ++stats_.syncs;
+      if (rc == 0) synced_id_ = std::max(synced_id_, target);
+    }
+    // Answer every append the syncs so far cover (or, if this one failed,
+    // every waiting one: their acknowledgement would promise too much).
+    std::vector<Waiter> answered;
+    while (!waiters_.empty() && (rc != 0 || waiters_.front().id <= synced_id_)) {
+      answered.push_back(std::move(waiters_.front()));
+      waiters_.pop_front();
+    }
+    if (answered.empty()) continue;
     mu_.Unlock();
-    const int rc = ::fdatasync(to_sync->fd);
+    for (Waiter& w : answered) {
+      if (rc == 0) {
+        std::move(w.done)(w.id);
+      } else {
+        errno = err;
+        std::move(w.done)(Errno("fdatasync queue segment"));
+      }
+    }
     mu_.Lock();
-    syncing_ = false;
-    ++stats_.syncs;
-    if (rc == 0) synced_id_ = std::max(synced_id_, target);
   }
 }
 

@@ -19,9 +19,10 @@
 // Invariants:
 //   - Append returns OK only once the record is written (the kernel has it,
 //     so SIGKILL cannot lose it) and, under FsyncPolicy::kBatch, synced to
-//     the disk. Concurrent appends share one fdatasync (group commit).
-//     kInterval syncs every `fsync_interval` from a thread of its own; kNone
-//     leaves it to the kernel.
+//     the disk. Under kBatch a sync thread of the log runs one fdatasync for
+//     every record appended while the previous one ran (group commit), and
+//     answers their appends. kInterval syncs every `fsync_interval` from
+//     that thread; kNone leaves it to the kernel.
 //   - Records are read back in append order; an acked record is never read
 //     again in this process, and is handed over again after a restart only if
 //     the position file had not caught up (at-least-once).
@@ -46,6 +47,7 @@
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -97,6 +99,11 @@ class Wal {
   // is cut back, nothing half-written stays).
   [[nodiscard]] absl::StatusOr<uint64_t> Append(wire::Signal signal, int64_t items,
                                                 std::string_view bytes);
+  // Append, answered through `done` (the id, or Append's error): at once,
+  // except under kBatch, where the log's sync thread answers after the
+  // fdatasync that covers the record. `done` must not block.
+  using AppendDone = absl::AnyInvocable<void(absl::StatusOr<uint64_t>) &&>;
+  void AppendAsync(wire::Signal signal, int64_t items, std::string_view bytes, AppendDone done);
   // The first record not yet acked with an id greater than `after` (0: from
   // the start), or nullopt when there is none.
   [[nodiscard]] absl::StatusOr<std::optional<WalRecord>> ReadAfter(uint64_t after);
@@ -141,6 +148,9 @@ class Wal {
   void DeleteTakenSegments() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WritePosition(bool force) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   uint64_t Position() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Writes one record; under kBatch moves `*done` to waiters_.
+  absl::StatusOr<uint64_t> Write(wire::Signal signal, int64_t items, std::string_view bytes,
+                                 AppendDone* done);
   void SyncLoop();
   void CloseFiles();
   static void Log(const std::string& line);
@@ -163,9 +173,14 @@ class Wal {
   // Group commit: ids up to synced_id_ are on disk; one thread syncs at a time.
   uint64_t synced_id_ ABSL_GUARDED_BY(mu_) = 0;
   bool syncing_ ABSL_GUARDED_BY(mu_) = false;
+  struct Waiter {
+    uint64_t id;
+    AppendDone done;
+  };
+  std::deque<Waiter> waiters_ ABSL_GUARDED_BY(mu_);  // kBatch: appends awaiting a sync, by id
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   WalStats stats_ ABSL_GUARDED_BY(mu_);
-  std::thread sync_thread_;  // kInterval only
+  std::thread sync_thread_;  // kBatch and kInterval
 };
 
 }  // namespace tracewire::pipeline

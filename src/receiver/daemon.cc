@@ -121,6 +121,41 @@ class FanoutSink : public pipeline::Sink {
     }
     return result;
   }
+  void OfferAsync(pipeline::Batch&& batch, OfferDone done) override {
+    // Answered once every sink answered, with the first error if any.
+    struct Pending {
+      absl::Mutex mu;
+      size_t left ABSL_GUARDED_BY(mu);
+      absl::Status result ABSL_GUARDED_BY(mu);
+      OfferDone done;
+    };
+    auto p = std::make_shared<Pending>();
+    {
+      absl::MutexLock l(&p->mu);
+      p->left = sinks_.size();
+    }
+    p->done = std::move(done);
+    for (size_t i = 0; i < sinks_.size(); ++i) {
+      pipeline::Batch copy;
+      if (i + 1 < sinks_.size()) {
+        copy.signal = batch.signal;
+        copy.items = batch.items;
+        if (sinks_[i]->KeepsBytes()) copy.bytes = batch.bytes;
+      } else {
+        copy = std::move(batch);
+      }
+      sinks_[i]->OfferAsync(std::move(copy), [p](absl::Status st) {
+        absl::Status result;
+        {
+          absl::MutexLock l(&p->mu);
+          p->result.Update(st);
+          if (--p->left > 0) return;
+          result = p->result;
+        }
+        std::move(p->done)(result);
+      });
+    }
+  }
   absl::Status Shutdown(absl::Time deadline) override {
     absl::Status result;
     for (auto& s : sinks_) result.Update(s->Shutdown(deadline));
