@@ -298,8 +298,9 @@ absl::Status Wal::NewSegment() {
   absl::Status st = PWriteAll(seg->fd, kMagic, kMagicBytes, 0);
   if (!st.ok()) return st;
   seg->size = kMagicBytes;
-  // A new file's name must be on disk before a synced record in it counts.
-  if (options_.fsync != FsyncPolicy::kNone) SyncDir(options_.dir);
+  // A new file's name must be on disk before a synced record in it counts:
+  // the sync thread syncs the directory before it answers for the record.
+  dir_dirty_ = true;
   segments_[seg->first_id] = seg;
   active_ = std::move(seg);
   return absl::OkStatus();
@@ -335,10 +336,9 @@ absl::StatusOr<uint64_t> Wal::Write(wire::Signal signal, int64_t items, std::str
         absl::StrCat("persistent queue is full (", options_.max_bytes >> 20, " MiB)"));
   }
   if (active_->size > kMagicBytes && active_->size + size > options_.segment_bytes) {
+    // The closed segment is synced by the sync thread, not under the lock.
     if (options_.fsync != FsyncPolicy::kNone && active_->last_id > synced_id_) {
-      if (::fdatasync(active_->fd) != 0) return Errno("fdatasync queue segment");
-      ++stats_.syncs;
-      synced_id_ = active_->last_id;
+      rolled_unsynced_.push_back(active_);
     }
     absl::Status st = NewSegment();
     if (!st.ok()) return st;
@@ -445,12 +445,46 @@ void Wal::WritePosition(bool force) {
     written_position_ = pos;
     position_dirty_ = true;
   }
-  if (!position_dirty_ || options_.fsync == FsyncPolicy::kNone) return;
-  const absl::Time now = absl::Now();
-  if (!force && now - position_synced_at_ < kPositionEvery) return;
+  // Synced here only when forced; otherwise by the sync thread.
+  if (!force || !position_dirty_ || options_.fsync == FsyncPolicy::kNone) return;
   (void)::fdatasync(position_fd_);
   position_dirty_ = false;
-  position_synced_at_ = now;
+  position_synced_at_ = absl::Now();
+}
+
+int Wal::SyncOnce() {
+  std::vector<SegmentPtr> to_sync;
+  to_sync.swap(rolled_unsynced_);
+  uint64_t target = synced_id_;
+  if (active_ && synced_id_ < active_->last_id) {
+    to_sync.push_back(active_);
+    target = active_->last_id;
+  }
+  const bool dir = dir_dirty_;
+  dir_dirty_ = false;
+  const absl::Time now = absl::Now();
+  const bool position = position_dirty_ && now - position_synced_at_ >= kPositionEvery;
+  if (position) {
+    position_dirty_ = false;
+    position_synced_at_ = now;
+  }
+  if (to_sync.empty() && !dir && !position) return 0;
+  syncing_ = true;
+  mu_.Unlock();
+  int rc = 0, err = 0;
+  for (const SegmentPtr& seg : to_sync) {
+    if (::fdatasync(seg->fd) != 0 && rc == 0) {
+      rc = -1;
+      err = errno;
+    }
+  }
+  if (dir) SyncDir(options_.dir);
+  if (position) (void)::fdatasync(position_fd_);
+  mu_.Lock();
+  syncing_ = false;
+  stats_.syncs += static_cast<int64_t>(to_sync.size());
+  if (rc == 0) synced_id_ = std::max(synced_id_, target);
+  return rc == 0 ? 0 : err;
 }
 
 void Wal::SyncLoop() {
@@ -468,19 +502,8 @@ void Wal::SyncLoop() {
       mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.fsync_interval);
       if (stopping_) break;
     }
-    int rc = 0, err = 0;
-    if (active_ && synced_id_ < active_->last_id) {
-      syncing_ = true;
-      SegmentPtr to_sync = active_;
-      const uint64_t target = to_sync->last_id;
-      mu_.Unlock();
-      rc = ::fdatasync(to_sync->fd);
-      err = errno;
-      mu_.Lock();
-      syncing_ = false;
-      ++stats_.syncs;
-      if (rc == 0) synced_id_ = std::max(synced_id_, target);
-    }
+    const int err = SyncOnce();
+    const int rc = err == 0 ? 0 : -1;
     // Answer every append the syncs so far cover (or, if this one failed,
     // every waiting one: their acknowledgement would promise too much).
     std::vector<Waiter> answered;
@@ -518,9 +541,11 @@ absl::Status Wal::Close() {
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(
         +[](bool* syncing) { return !*syncing; }, &syncing_));
-    if (options_.fsync != FsyncPolicy::kNone && active_ && active_->last_id > synced_id_) {
-      if (::fdatasync(active_->fd) != 0) result = Errno("fdatasync queue segment");
-      synced_id_ = active_->last_id;
+    if (options_.fsync != FsyncPolicy::kNone) {
+      if (const int err = SyncOnce(); err != 0) {
+        errno = err;
+        result = Errno("fdatasync queue segment");
+      }
     }
     WritePosition(/*force=*/true);
     if (active_ && active_->last_id < active_->first_id && pending_.empty()) {

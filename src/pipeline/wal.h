@@ -45,6 +45,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
@@ -152,6 +153,10 @@ class Wal {
   absl::StatusOr<uint64_t> Write(wire::Signal signal, int64_t items, std::string_view bytes,
                                  AppendDone* done);
   void SyncLoop();
+  // One group-commit round: syncs the closed and active segments, the
+  // directory and (every 100 ms) the position, outside the lock. Returns 0
+  // or the errno of a failed segment sync.
+  int SyncOnce() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CloseFiles();
   static void Log(const std::string& line);
 
@@ -177,6 +182,10 @@ class Wal {
     uint64_t id;
     AppendDone done;
   };
+  // Closed segments with records not yet synced, and whether the directory
+  // has a new file: synced by the sync thread before it answers.
+  std::vector<SegmentPtr> rolled_unsynced_ ABSL_GUARDED_BY(mu_);
+  bool dir_dirty_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<Waiter> waiters_ ABSL_GUARDED_BY(mu_);  // kBatch: appends awaiting a sync, by id
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   WalStats stats_ ABSL_GUARDED_BY(mu_);

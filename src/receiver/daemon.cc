@@ -201,7 +201,7 @@ absl::StatusOr<std::unique_ptr<pipeline::Sink>> MakeOneSink(const std::string& t
     pq.wal.fsync = ParseFsync(c.queue_fsync);
     pq.wal.fsync_interval = absl::Milliseconds(c.queue_fsync_interval_ms);
     pq.wal.max_bytes = c.queue_max_mib << 20;
-    pq.wal.segment_bytes = std::clamp<int64_t>(pq.wal.max_bytes / 8, 1 << 20, 16 << 20);
+    pq.wal.segment_bytes = std::clamp<int64_t>(pq.wal.max_bytes / 8, 1 << 20, 64 << 20);
   }
   auto make_persistent = [&](std::unique_ptr<pipeline::BatchWriter> w) {
     auto q =
