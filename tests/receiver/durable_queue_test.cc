@@ -17,6 +17,7 @@
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "receiver/daemon.h"
+#include "store/store_reader.h"
 #include "testing/held_port.h"
 #include "testing/test_env.h"
 #include "testing/tracewired_process.h"
@@ -200,6 +201,38 @@ TEST(DurableQueue, DefaultFileSinkKeepsAcknowledgedSpansAcrossSigkill) {
   // Written but not yet taken from the log at the kill: written again.
   std::fprintf(stderr, "duplicates after SIGKILL: %lld spans\n",
                static_cast<long long>(got.total - got.distinct));
+}
+
+// The store sink alone acknowledged a request once it was in its memory
+// queue and committed later: behind the persistent queue (the default) a
+// request leaves the log only after the store's commit.
+TEST(DurableQueue, DefaultStoreSinkKeepsAcknowledgedSpansAcrossSigkill) {
+  const testing::TempDir tmp("tw-durable-store");
+  ASSERT_TRUE(tmp.ok());
+  const std::string db = tmp.path() + "/tracewire.db";
+  const std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--metrics-listen", "",
+                                         "--sink",   "store",       "--store-path",     db};
+  Child c = Spawn(args);
+  ASSERT_GT(c.pid, 0);
+  const std::string addr = ReadAddress(c.out_fd);
+  ASSERT_FALSE(addr.empty());
+  constexpr int kRequests = 40, kSpans = 100;
+  for (int i = 0; i < kRequests; ++i) {
+    ASSERT_TRUE(SendTraces(addr, tools::MakeStandardSpansRequest(kSpans, 3000 + i)));
+  }
+  Kill9(c);
+  EXPECT_TRUE(std::filesystem::exists(tmp.path() + "/queue/store/LOCK"));
+  c = Spawn(args);
+  ASSERT_GT(c.pid, 0);
+  ASSERT_FALSE(ReadAddress(c.out_fd).empty());
+  ASSERT_EQ(kill(c.pid, SIGTERM), 0);
+  EXPECT_EQ(WaitExit(c.pid, 20), 0);
+  close(c.out_fd);
+  auto reader = store::StoreReader::Open(db);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  absl::StatusOr<int64_t> spans = (*reader)->Count("spans");
+  ASSERT_TRUE(spans.ok()) << spans.status();
+  EXPECT_EQ(*spans, kRequests * kSpans) << "acknowledged spans were lost";  // stored once each
 }
 
 // Under load, with the next hop up: clients send distinct requests while the
