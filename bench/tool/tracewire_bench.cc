@@ -38,9 +38,17 @@
 // receiver_rss_mib is VmRSS at the end of the window, receiver_peak_rss_mib
 // VmHWM (peak since the receiver started) at the end of the window.
 // Exit status: 0 when some spans were accepted, 1 otherwise, 2 on bad flags.
+//
+// Scenario "rpc" (rpc_scenario.h): the gRPC unary echo of the "rpc overhead"
+// workload with --tracing off|always|ratio and --in-flight N (default 32);
+// it starts its own server and tracewired (--tracewired PATH). Last line:
+//   requests_per_s= p50_us= p99_us= client_cpu_us_per_req=
+//   server_cpu_us_per_req= receiver_cpu_us_per_req= spans_exported=
+//   spans_dropped=
 
 #include "logs_scenarios.h"
 #include "metrics_scenarios.h"
+#include "rpc_scenario.h"
 #include "proc_sample.h"
 #include "sdk_scenarios.h"
 #include <sys/resource.h>
@@ -519,7 +527,7 @@ int RunReceive(const Flags& f) {
 int main(int argc, char** argv) {
   CLI::App app{"tracewire-bench: load generator for the WORKLOAD.md scenarios"};
   Flags f;
-  app.add_option("--scenario", f.scenario, "scenario to run: receive, encode, send, sdk, export, memory, logs, metrics")
+  app.add_option("--scenario", f.scenario, "scenario to run: receive, encode, send, sdk, export, memory, logs, metrics, rpc")
       ->required();
   tracewire::bench::ScenarioArgs sa;
   std::string instrument = "counter";
@@ -560,6 +568,15 @@ int main(int argc, char** argv) {
   app.add_option("--client-mode", f.client_mode,
                  "callback: N chains of callback-API calls; thread: N blocking threads")
       ->check(CLI::IsMember({"callback", "thread"}));
+  tracewire::bench::RpcArgs rpc;
+  app.add_option("--tracing", rpc.tracing,
+                 "rpc: off (no interceptors), always (every call sampled), ratio "
+                 "(ParentBased(TraceIdRatioBased(0.1)))")
+      ->check(CLI::IsMember({"off", "always", "ratio"}));
+  app.add_option("--in-flight", rpc.in_flight, "rpc: calls in flight")
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--tracewired", rpc.tracewired, "rpc: tracewired to export to (default: next "
+                 "to tracewire-bench)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -580,9 +597,14 @@ int main(int argc, char** argv) {
       return tracewire::bench::RunMetricsScenario({sa.threads, sa.seconds, instrument});
     }
     if (f.scenario == "logs") return tracewire::bench::RunLogsScenario(sa);
+    if (f.scenario == "rpc") {
+      rpc.seconds = f.seconds;
+      rpc.warmup_seconds = f.warmup_seconds;
+      return tracewire::bench::RunRpcScenario(rpc);
+    }
     std::fprintf(stderr,
                  "tracewire-bench: unknown scenario '%s' (known: receive, encode, send, sdk, "
-                 "export, memory, logs, metrics)\n",
+                 "export, memory, logs, metrics, rpc)\n",
                  f.scenario.c_str());
     return 2;
   }

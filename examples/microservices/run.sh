@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# The microservices example end to end: starts tracewired (file sink) and the
-# three services on free loopback ports, sends a handful of requests through
-# the gateway (one of each streaming kind and a failing one), stops
-# everything with SIGTERM, and prints each trace's spans from the file sink.
+# The microservices example end to end: starts tracewired with the store sink
+# and the three services on free loopback ports, sends a handful of requests
+# through the gateway (one of each streaming kind and a failing one), stops
+# everything with SIGTERM, then shows what tracewired stored with the
+# tracewire CLI: the traces, the failing request's tree (with its logs), the
+# services, and service-b's order counter.
 #
 #   examples/microservices/run.sh [BUILD_DIR]   (default: build)
+#   KEEP=1 keeps the store; STORE=PATH puts it there.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=$(cd "${1:-$here/../../build}" && pwd)/bin
@@ -35,7 +38,8 @@ start() {
   exit 1
 }
 
-start tracewired "$bin/tracewired" --listen 127.0.0.1:0 --sink file --file-dir "$work/data" \
+db=${STORE:-$work/tracewire.db}
+start tracewired "$bin/tracewired" --listen 127.0.0.1:0 --sink store --store-path "$db" \
   --metrics-listen ''
 collector=$addr
 export OTEL_EXPORTER_OTLP_ENDPOINT="http://$collector"
@@ -52,7 +56,8 @@ for kind in get list upload fail; do
   curl -s "http://$gw/order/$kind"
 done
 
-# Stop the services first (each flushes its spans), then the receiver.
+# Stop the services first (each flushes its spans, metrics and logs), then
+# the receiver (it drains into the store and closes it).
 n=${#pids[@]}
 for ((i = n - 1; i >= 0; i--)); do
   kill -TERM "${pids[$i]}"
@@ -60,4 +65,14 @@ for ((i = n - 1; i >= 0; i--)); do
 done
 pids=()
 
-python3 "$here/print_traces.py" "$work/data/traces.jsonl"
+cli() {
+  echo
+  echo "\$ tracewire $*"
+  "$bin/tracewire" "$@" --store "$db"
+}
+cli traces
+failing=$("$bin/tracewire" traces --errors --limit 1 --json --store "$db" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["trace_id"])')
+cli trace "$failing"
+cli services
+cli metrics --name orders.handled

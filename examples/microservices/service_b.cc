@@ -1,7 +1,9 @@
 // service-b: handles an order by calling service-c (the method the order's
 // kind names), inside an INTERNAL span of its own. Its server span is current
 // while the handler runs (synchronous API), so the INTERNAL span and the call
-// to service-c are its children.
+// to service-c are its children. It also counts orders (orders.handled, by
+// kind and outcome) and logs each outcome: the log records carry the trace
+// and span of the call they were written in.
 //
 //   service_b PORT SERVICE_C_ADDRESS   (prints "service-b listening on ...")
 
@@ -9,6 +11,7 @@
 
 #include "common.h"
 #include "tracewire/example/chain.grpc.pb.h"
+#include "tracewire/global.h"
 #include "tracewire/grpc.h"
 
 namespace {
@@ -20,7 +23,12 @@ using tracewire::example::Receipt;
 class ServiceB final : public tracewire::example::ServiceB::Service {
  public:
   ServiceB(tracewire::Tracer* tracer, std::shared_ptr<grpc::Channel> c)
-      : tracer_(tracer), c_(tracewire::example::ServiceC::NewStub(std::move(c))) {}
+      : tracer_(tracer),
+        c_(tracewire::example::ServiceC::NewStub(std::move(c))),
+        logger_(tracewire::GetLoggerProvider()->GetLogger("service-b")),
+        orders_(tracewire::GetMeterProvider()
+                    ->GetMeter("service-b")
+                    ->CreateInt64Counter("orders.handled", "{order}", "Orders handled")) {}
 
   grpc::Status Handle(grpc::ServerContext*, const Order* order, Receipt* receipt) override {
     tracewire::ScopedSpan work(*tracer_, "prepare order");  // INTERNAL, child of the server span
@@ -48,8 +56,14 @@ class ServiceB final : public tracewire::example::ServiceB::Service {
     }
     if (!status.ok()) {
       work->SetStatus(tracewire::StatusCode::kError, status.error_message());
+      orders_.Add(1, {{"order.kind", order->kind()}, {"outcome", "failed"}});
+      logger_->Emit(tracewire::SeverityNumber::kError, "order failed: " + status.error_message(),
+                    {{"order.kind", order->kind()}});
       return status;
     }
+    orders_.Add(1, {{"order.kind", order->kind()}, {"outcome", "ok"}});
+    logger_->Emit(tracewire::SeverityNumber::kInfo, "order handled",
+                  {{"order.kind", order->kind()}, {"item.count", int64_t{result.count()}}});
     receipt->set_summary(order->kind() + ": " + std::to_string(result.count()));
     return grpc::Status::OK;
   }
@@ -57,6 +71,8 @@ class ServiceB final : public tracewire::example::ServiceB::Service {
  private:
   tracewire::Tracer* tracer_;
   std::unique_ptr<tracewire::example::ServiceC::Stub> c_;
+  tracewire::Logger* logger_;
+  tracewire::Counter<int64_t> orders_;
 };
 
 }  // namespace

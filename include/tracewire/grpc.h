@@ -40,6 +40,7 @@
 
 #include "tracewire/context.h"
 #include "tracewire/export.h"
+#include "tracewire/metrics.h"
 #include "tracewire/propagation.h"
 #include "tracewire/telemetry_data.h"
 #include "tracewire/trace.h"
@@ -81,9 +82,20 @@ struct GrpcInstrumentationOptions {
                      Attributes& attributes)>
       metadata_attributes;
   // Adds a "message" event (message.type SENT or RECEIVED, message.id,
-  // message.uncompressed_size) per message. Sizes of received messages are
-  // read from the protobuf message: leave off for generic (ByteBuffer) calls.
+  // message.uncompressed_size) per message.
   bool message_events = false;
+  // The rpc metrics (rpc.{server,client}.duration, request and response
+  // sizes, requests and responses per RPC; the newer call.duration with
+  // OTEL_SEMCONV_STABILITY_OPT_IN=rpc) go to this provider. Null: the
+  // global MeterProvider, per call.
+  MeterProvider* meter_provider = nullptr;
+  bool metrics = true;
+  // Every message of the instrumented calls is a protobuf message (generated
+  // code): the size of a received message is read from it. A generic
+  // (grpc::ByteBuffer) service or stub must set this to false; its received
+  // messages then have no size (events without message.uncompressed_size, no
+  // request size on the server nor response size on the client).
+  bool protobuf_messages = true;
   // The value of OTEL_SEMCONV_STABILITY_OPT_IN to follow ("rpc": the newer
   // RPC conventions, "rpc/dup": both). Unset: read from the environment when
   // the server or channel is instrumented.

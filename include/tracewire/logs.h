@@ -44,6 +44,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "tracewire/export.h"
+#include "tracewire/self_metric.h"
 #include "tracewire/otlp_exporter_options.h"
 #include "tracewire/span_context.h"
 #include "tracewire/telemetry_data.h"
@@ -171,6 +172,10 @@ class LogRecordProcessor {
   virtual void OnEmit(UniqueLogRecord record) = 0;
   [[nodiscard]] virtual absl::Status ForceFlush(absl::Time deadline) = 0;
   [[nodiscard]] virtual absl::Status Shutdown(absl::Time deadline) = 0;
+  // The component's own telemetry (self_metric.h), read at any time from
+  // any thread; the SDK reports it through the metrics SDK
+  // (self_telemetry.h). Empty by default.
+  virtual std::vector<SelfMetricPoint> SelfMetrics() const { return {}; }
 };
 
 class LogRecordExporter {
@@ -186,7 +191,16 @@ class LogRecordExporter {
   // in-memory). Only then may the batch processor run Export on an emitting
   // thread (BatchLogRecordProcessorOptions::export_when_full).
   virtual bool ExportNeverBlocks() const { return false; }
+  // The component's own telemetry (self_metric.h), read at any time from
+  // any thread; the SDK reports it through the metrics SDK
+  // (self_telemetry.h). Empty by default.
+  virtual std::vector<SelfMetricPoint> SelfMetrics() const { return {}; }
 };
+
+struct LogRecordProcessorStats;
+// A batch processor's stats as semantic-convention points
+// (otel.sdk.processor.log.processed{error.type}, queue size and capacity).
+std::vector<SelfMetricPoint> LogRecordProcessorSelfMetrics(const LogRecordProcessorStats& stats);
 
 struct LogRecordProcessorStats {
   int64_t ended = 0;                  // records handed to OnEmit
@@ -255,6 +269,8 @@ class BatchLogRecordProcessor : public LogRecordProcessor {
   // Exports what is queued by the deadline, then shuts the exporter down.
   absl::Status Shutdown(absl::Time deadline) override;
   LogRecordProcessorStats Stats() const;
+  // LogRecordProcessorSelfMetrics(Stats()) and the exporter's.
+  std::vector<SelfMetricPoint> SelfMetrics() const override;
 
  private:
   // Tests inject a clock for the schedule delay (src/sdk/logs).
@@ -307,6 +323,9 @@ class LoggerProvider {
   [[nodiscard]] absl::Status ForceFlush(absl::Time deadline);
   // After it, loggers are disabled and emit nothing. A second call returns OK.
   [[nodiscard]] absl::Status Shutdown(absl::Time deadline);
+  // Its processors' (readers') and their exporters' own telemetry
+  // (self_telemetry.h); empty for the no-op provider.
+  std::vector<SelfMetricPoint> SelfMetrics() const;
   const Resource& resource() const;
 
  private:

@@ -35,6 +35,7 @@
 #include "absl/time/time.h"
 #include "tracewire/export.h"
 #include "tracewire/otlp_exporter_options.h"
+#include "tracewire/self_metric.h"
 #include "tracewire/telemetry_data.h"
 
 namespace tracewire {
@@ -88,6 +89,10 @@ class MetricExporter {
   [[nodiscard]] virtual absl::Status Export(const ResourceMetrics& metrics) = 0;
   [[nodiscard]] virtual absl::Status ForceFlush(absl::Time deadline) { return absl::OkStatus(); }
   [[nodiscard]] virtual absl::Status Shutdown(absl::Time deadline) { return absl::OkStatus(); }
+  // The component's own telemetry (self_metric.h), read at any time from
+  // any thread; the SDK reports it through the metrics SDK
+  // (self_telemetry.h). Empty by default.
+  virtual std::vector<SelfMetricPoint> SelfMetrics() const { return {}; }
 };
 
 // OTLP/gRPC over tracewire::OtlpExporter (signal metrics).
@@ -127,6 +132,8 @@ class MetricReader {
   absl::StatusOr<ResourceMetrics> Collect();
   [[nodiscard]] virtual absl::Status ForceFlush(absl::Time deadline) { return absl::OkStatus(); }
   [[nodiscard]] virtual absl::Status Shutdown(absl::Time deadline);
+  // The reader's own telemetry (its exporter's); empty by default.
+  virtual std::vector<SelfMetricPoint> SelfMetrics() const { return {}; }
 
  protected:
   // Called by the provider when the reader is registered, before any Collect.
@@ -172,6 +179,8 @@ class PeriodicExportingMetricReader : public MetricReader {
   // ones that failed.
   int64_t exports() const;
   int64_t failed_exports() const;
+  // The exporter's.
+  std::vector<SelfMetricPoint> SelfMetrics() const override;
 
  private:
   PeriodicExportingMetricReader(std::unique_ptr<MetricExporter> exporter,

@@ -109,16 +109,16 @@ inline void Record(sdk::Instrument* i, T v, const AttributeSet& a) {
   class Class {                                                                                \
    public:                                                                                     \
     Class() = default;                                                                         \
-    void Method(T value, std::initializer_list<AttributeView> attributes = {}) {               \
+    void Method(T value, std::initializer_list<AttributeView> attributes = {}) const {         \
       if (i_ != nullptr) {                                                                     \
         metrics_internal::Record<T>(                                                           \
             i_, value, std::span<const AttributeView>(attributes.begin(), attributes.size())); \
       }                                                                                        \
     }                                                                                          \
-    void Method(T value, std::span<const AttributeView> attributes) {                          \
+    void Method(T value, std::span<const AttributeView> attributes) const {                    \
       if (i_ != nullptr) metrics_internal::Record<T>(i_, value, attributes);                   \
     }                                                                                          \
-    void Method(T value, const AttributeSet& attributes) {                                     \
+    void Method(T value, const AttributeSet& attributes) const {                               \
       if (i_ != nullptr) metrics_internal::Record<T>(i_, value, attributes);                   \
     }                                                                                          \
     bool enabled() const { return i_ != nullptr; }                                             \
@@ -301,6 +301,9 @@ class MeterProvider {
 
   [[nodiscard]] absl::Status ForceFlush(absl::Time deadline);
   [[nodiscard]] absl::Status Shutdown(absl::Time deadline);
+  // Its processors' (readers') and their exporters' own telemetry
+  // (self_telemetry.h); empty for the no-op provider.
+  std::vector<SelfMetricPoint> SelfMetrics() const;
   const Resource& resource() const;
 
  private:

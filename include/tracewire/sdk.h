@@ -23,7 +23,8 @@
 // _DEFAULT_HISTOGRAM_AGGREGATION, OTEL_BLRP_*, OTEL_LOGRECORD_* limits,
 // OTEL_{TRACES,METRICS,LOGS}_EXPORTER (otlp, the default | console | none)
 // and OTEL_EXPORTER_OTLP_* (the three signals' exporters share one channel
-// per endpoint).
+// per endpoint). The SDK's own telemetry (self_telemetry.h) goes through the
+// meter provider unless TRACEWIRE_SDK_SELF_METRICS=false.
 //
 // Thread safety: InitFromEnv may be called from any thread; it reads the
 // environment, so no thread may change the environment (setenv) meanwhile.

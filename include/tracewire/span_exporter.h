@@ -27,6 +27,7 @@
 #include "absl/time/time.h"
 #include "tracewire/export.h"
 #include "tracewire/otlp_exporter_options.h"
+#include "tracewire/self_metric.h"
 #include "tracewire/trace.h"
 
 namespace tracewire {
@@ -49,6 +50,10 @@ class SpanExporter {
   // Span::End) returns true; the default, false, keeps Export on the
   // processor's export thread (except export_when_full).
   virtual bool ExportNeverBlocks() const { return false; }
+  // The component's own telemetry (self_metric.h), read at any time from
+  // any thread; the SDK reports it through the metrics SDK
+  // (self_telemetry.h). Empty by default.
+  virtual std::vector<SelfMetricPoint> SelfMetrics() const { return {}; }
 };
 
 absl::StatusOr<std::unique_ptr<SpanExporter>> MakeOtlpSpanExporter(

@@ -47,6 +47,10 @@ class SpanProcessor {
   virtual void OnEnd(SpanRef span) = 0;
   [[nodiscard]] virtual absl::Status ForceFlush(absl::Time deadline) = 0;
   [[nodiscard]] virtual absl::Status Shutdown(absl::Time deadline) = 0;
+  // The component's own telemetry (self_metric.h), read at any time from
+  // any thread; the SDK reports it through the metrics SDK
+  // (self_telemetry.h). Empty by default.
+  virtual std::vector<SelfMetricPoint> SelfMetrics() const { return {}; }
 };
 
 // Exports each span as it ends, on the ending thread (tests, debugging).
@@ -141,6 +145,8 @@ class BatchSpanProcessor : public SpanProcessor {
   // past the deadline.
   absl::Status Shutdown(absl::Time deadline) override;
   BatchSpanProcessorStats Stats() const;
+  // BatchSpanProcessorSelfMetrics(Stats()) and the exporter's.
+  std::vector<SelfMetricPoint> SelfMetrics() const override;
 
  private:
   // The SDK's span-end path (src/sdk/trace): claims a queue cell before the

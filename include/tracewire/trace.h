@@ -350,6 +350,9 @@ class TracerProvider {
 
   [[nodiscard]] absl::Status ForceFlush(absl::Time deadline);
   [[nodiscard]] absl::Status Shutdown(absl::Time deadline);
+  // Its processors' (readers') and their exporters' own telemetry
+  // (self_telemetry.h); empty for the no-op provider.
+  std::vector<SelfMetricPoint> SelfMetrics() const;
   const Resource& resource() const;  // empty for NoopTracerProvider()
 
  private:

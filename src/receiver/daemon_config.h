@@ -31,7 +31,7 @@ struct DaemonConfig {
   // sink
   // One sink type, or several separated by commas ("store,forward"): each
   // sink gets every accepted request, through a queue of its own.
-  std::string sink = "file";  // none | debug | file | forward | store
+  std::string sink = "store";  // none | debug | file | forward | store
 
   int64_t queue_max_batches = 1024;  // memory queue only
   int64_t queue_max_mib = 256;       // memory queue, or the persistent queue's log

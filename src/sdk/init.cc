@@ -8,6 +8,7 @@
 #include "tracewire/metrics.h"
 #include "tracewire/resource.h"
 #include "tracewire/sdk.h"
+#include "tracewire/self_telemetry.h"
 #include "tracewire/span_exporter.h"
 
 namespace tracewire {
@@ -27,6 +28,15 @@ absl::StatusOr<std::string> ExporterChoice(const char* variable) {
         absl::StrCat(variable, ": '", v, "' is not otlp, console or none"));
   }
   return v;
+}
+
+// TRACEWIRE_SDK_SELF_METRICS: true (the default) or false.
+absl::StatusOr<bool> SelfMetricsFromEnv() {
+  const std::string v = absl::AsciiStrToLower(Env("TRACEWIRE_SDK_SELF_METRICS"));
+  if (v.empty() || v == "true") return true;
+  if (v == "false") return false;
+  return absl::InvalidArgumentError(
+      absl::StrCat("TRACEWIRE_SDK_SELF_METRICS: '", v, "' is not true or false"));
 }
 
 absl::StatusOr<std::shared_ptr<TracerProvider>> TracesFromEnv(const Resource& resource) {
@@ -118,11 +128,12 @@ absl::Status Sdk::Shutdown(absl::Time deadline) {
   if (meter_provider && GetMeterProvider() == meter_provider) SetMeterProvider(nullptr);
   if (logger_provider && GetLoggerProvider() == logger_provider) SetLoggerProvider(nullptr);
   if (propagator && GetTextMapPropagator() == propagator) SetTextMapPropagator(nullptr);
-  // Logs and metrics first: their last exports may describe the spans' work.
+  // Metrics last: their final collection reports the SDK's own telemetry
+  // (self_telemetry.h) after the spans and logs were exported.
   absl::Status result;
+  if (tracer_provider) result.Update(tracer_provider->Shutdown(deadline));
   if (logger_provider) result.Update(logger_provider->Shutdown(deadline));
   if (meter_provider) result.Update(meter_provider->Shutdown(deadline));
-  if (tracer_provider) result.Update(tracer_provider->Shutdown(deadline));
   return result;
 }
 
@@ -131,6 +142,8 @@ absl::StatusOr<Sdk> InitFromEnv() {
   if (!detectors.ok()) return detectors.status();
   absl::StatusOr<Resource> resource = DetectResource(*detectors);
   if (!resource.ok()) return resource.status();
+  absl::StatusOr<bool> self_metrics = SelfMetricsFromEnv();
+  if (!self_metrics.ok()) return self_metrics.status();
   absl::StatusOr<std::unique_ptr<TextMapPropagator>> propagator =
       MakePropagatorsFromEnvValue(Env("OTEL_PROPAGATORS"));
   if (!propagator.ok()) return propagator.status();
@@ -148,6 +161,9 @@ absl::StatusOr<Sdk> InitFromEnv() {
   sdk.meter_provider = std::move(*metrics);
   sdk.logger_provider = std::move(*logs);
   sdk.propagator = std::move(*propagator);
+  if (*self_metrics) {
+    EnableSdkSelfMetrics(*sdk.meter_provider, sdk.tracer_provider, sdk.logger_provider);
+  }
   SetTracerProvider(sdk.tracer_provider);
   SetMeterProvider(sdk.meter_provider);
   SetLoggerProvider(sdk.logger_provider);

@@ -96,7 +96,7 @@ absl::Status InitStoreSchema(Db* db) {
 
 class StoreWriter::Visitor : public wire::RequestVisitor {
  public:
-  Visitor(StoreWriter* w, wire::Signal signal) : w_(w), signal_(signal) {}
+  explicit Visitor(StoreWriter* w) : w_(w) {}
 
   void OnResource(std::string_view resource) override {
     if (!status.ok()) return;
@@ -247,7 +247,6 @@ class StoreWriter::Visitor : public wire::RequestVisitor {
 
  private:
   StoreWriter* const w_;
-  const wire::Signal signal_;
   std::string_view resource_raw_, scope_raw_;
   std::string service_ = "unknown_service";
   Attributes chosen_;
@@ -362,7 +361,7 @@ absl::Status StoreWriter::Write(const pipeline::Batch& batch) {
   st = db_.Run(&savepoint_, "starting a batch");
   if (!st.ok()) return st;
   received_s_ = absl::ToUnixSeconds(Now());
-  Visitor v(this, batch.signal);
+  Visitor v(this);
   absl::StatusOr<wire::ReadResult> r = wire::ReadExportRequest(batch.signal, batch.bytes, &v);
   if (r.ok() && v.status.ok()) {
     st = db_.Run(&release_, "ending a batch");

@@ -56,6 +56,7 @@ class TracewireCli : public ::testing::Test {
     receiver::DaemonConfig c;
     c.listen = "127.0.0.1:0";
     c.metrics_listen = "127.0.0.1:0";
+    c.sink = "file";
     c.file_dir = dir_;
     c.bearer_tokens = {"cli-token"};
     daemon_ = std::make_unique<receiver::Daemon>(c);

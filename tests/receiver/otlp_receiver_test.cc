@@ -37,7 +37,7 @@ class DaemonFixture : public ::testing::Test {
     ASSERT_TRUE(tmp_.ok());
     c.listen = "127.0.0.1:0";
     c.metrics_listen = "127.0.0.1:0";
-    c.sink = c.sink.empty() ? "file" : c.sink;
+    c.sink = "file";
     c.file_dir = dir_ + "/data";
     daemon_ = std::make_unique<Daemon>(c);
     ASSERT_TRUE(daemon_->Start().ok());

@@ -91,7 +91,10 @@ TEST_F(GlobalProviders, DefaultPropagatorIsTraceContextAndBaggage) {
 
 TEST_F(GlobalProviders, InitFromEnvInstallsWhatItMakes) {
   testing::ScopedEnv env;
-  env.Set("OTEL_TRACES_EXPORTER", "none").Set("OTEL_PROPAGATORS", "b3multi");
+  env.Set("OTEL_TRACES_EXPORTER", "none")
+      .Set("OTEL_METRICS_EXPORTER", "none")
+      .Set("OTEL_LOGS_EXPORTER", "none")
+      .Set("OTEL_PROPAGATORS", "b3multi");
   auto sdk = InitFromEnv();
   ASSERT_TRUE(sdk.ok()) << sdk.status();
   EXPECT_EQ(GetTracerProvider(), sdk->tracer_provider);

@@ -22,6 +22,7 @@ TEST(SdkEndToEnd, SpansArriveWithEveryFieldIntact) {
   receiver::DaemonConfig c;
   c.listen = "127.0.0.1:0";
   c.metrics_listen = "";
+  c.sink = "file";
   c.file_dir = dir;
   receiver::Daemon d(c);
   ASSERT_TRUE(d.Start().ok());
@@ -109,6 +110,7 @@ TEST(SdkEndToEnd, InitFromEnvBuildsAWorkingPipeline) {
   receiver::DaemonConfig c;
   c.listen = "127.0.0.1:0";
   c.metrics_listen = "";
+  c.sink = "file";
   c.file_dir = dir;
   receiver::Daemon d(c);
   ASSERT_TRUE(d.Start().ok());
@@ -142,9 +144,32 @@ TEST(SdkEndToEnd, InitFromEnvBuildsAWorkingPipeline) {
   ASSERT_TRUE(d.Shutdown(absl::Now() + absl::Seconds(10)).ok());
   const auto metrics = testing::ReadJsonLines(dir + "/metrics.jsonl");
   ASSERT_GE(testing::CountItems(metrics, "metrics"), 1);
-  const auto& metric = metrics.back()["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0];
-  EXPECT_EQ(metric["name"], "env.calls");
-  EXPECT_EQ(metric["sum"]["dataPoints"][0]["asInt"], "3");
+  // The last export, the one at shutdown: the application's counter and the
+  // SDK's own telemetry, which saw the span and the log record exported.
+  std::map<std::string, nlohmann::json> by_name;  // "scope/metric"
+  for (const auto& sm : metrics.back()["resourceMetrics"][0]["scopeMetrics"]) {
+    for (const auto& m : sm["metrics"]) {
+      by_name[sm["scope"]["name"].get<std::string>() + "/" + m["name"].get<std::string>()] = m;
+    }
+  }
+  ASSERT_TRUE(by_name.count("env/env.calls"));
+  EXPECT_EQ(by_name["env/env.calls"]["sum"]["dataPoints"][0]["asInt"], "3");
+  auto self_value = [&](const std::string& name) -> std::string {
+    auto it = by_name.find("tracewire.sdk/" + name);
+    if (it == by_name.end()) return "missing";
+    for (const auto& p : it->second["sum"]["dataPoints"]) {
+      bool error = false;
+      for (const auto& a : p.value("attributes", nlohmann::json::array())) {
+        error = error || a["key"] == "error.type";
+      }
+      if (!error) return p["asInt"].get<std::string>();
+    }
+    return "no point";
+  };
+  EXPECT_EQ(self_value("otel.sdk.exporter.span.exported"), "1");
+  EXPECT_EQ(self_value("otel.sdk.processor.log.processed"), "1");
+  EXPECT_EQ(self_value("otel.sdk.exporter.log.exported"), "1");
+  EXPECT_EQ(self_value("otel.sdk.processor.span.queue.capacity"), "2048");
   const auto logs = testing::ReadJsonLines(dir + "/logs.jsonl");
   ASSERT_EQ(testing::CountItems(logs, "logs"), 1);
   const auto& record = logs[0]["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0];
@@ -160,6 +185,25 @@ TEST(SdkEndToEnd, InitFromEnvBuildsAWorkingPipeline) {
   EXPECT_EQ(attrs["team"], "a b");
   EXPECT_EQ(attrs["deployment.environment"], "test");
   EXPECT_EQ(attrs["telemetry.sdk.language"], "cpp");
+}
+
+TEST(SdkEndToEnd, SelfMetricsCanBeTurnedOffAndTheSwitchIsChecked) {
+  setenv("TRACEWIRE_SDK_SELF_METRICS", "sometimes", 1);
+  auto bad = InitFromEnv();
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(std::string(bad.status().message()).find("TRACEWIRE_SDK_SELF_METRICS: 'sometimes'"),
+            std::string::npos);
+  setenv("TRACEWIRE_SDK_SELF_METRICS", "false", 1);
+  setenv("OTEL_TRACES_EXPORTER", "none", 1);
+  setenv("OTEL_METRICS_EXPORTER", "none", 1);
+  setenv("OTEL_LOGS_EXPORTER", "none", 1);
+  auto sdk = InitFromEnv();
+  for (const char* v : {"TRACEWIRE_SDK_SELF_METRICS", "OTEL_TRACES_EXPORTER",
+                        "OTEL_METRICS_EXPORTER", "OTEL_LOGS_EXPORTER"}) {
+    unsetenv(v);
+  }
+  ASSERT_TRUE(sdk.ok()) << sdk.status();
+  ASSERT_TRUE(sdk->Shutdown(absl::Now() + absl::Seconds(5)).ok());
 }
 
 TEST(SdkEndToEnd, InitFromEnvNamesABadVariable) {

@@ -125,6 +125,11 @@ std::shared_ptr<const GrpcTracingConfig> MakeGrpcTracingConfig(GrpcInstrumentati
   c->span_name_formatter = std::move(options.span_name_formatter);
   c->metadata_attributes = std::move(options.metadata_attributes);
   c->message_events = options.message_events;
+  c->protobuf_messages = options.protobuf_messages;
+  c->metrics = options.metrics;
+  if (options.metrics && options.meter_provider != nullptr) {
+    c->own_metrics = std::make_unique<RpcMetrics>(*options.meter_provider);
+  }
   c->semconv = options.semconv_stability_opt_in.has_value()
                    ? RpcSemconvFromValue(*options.semconv_stability_opt_in)
                    : RpcSemconvFromEnv();

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "instrumentation/grpc/rpc_metrics.h"
 #include "instrumentation/grpc/semconv.h"
 #include "tracewire/global.h"
 #include "tracewire/grpc.h"
@@ -46,12 +47,22 @@ struct GrpcTracingConfig {
   std::function<std::string(std::string_view, std::string_view)> span_name_formatter;
   std::function<void(std::string_view, const TextMapCarrier&, Attributes&)> metadata_attributes;
   bool message_events = false;
+  bool protobuf_messages = true;
+  bool metrics = true;
+  std::unique_ptr<RpcMetrics> own_metrics;  // for the options' MeterProvider
   RpcSemconv semconv = RpcSemconv::kOld;
   // The client's target (server.address, server.port); unset on servers.
   std::optional<HostPort> target;
 
   std::string SpanName(const RpcMethodName& name) const;
   CallTracer TracerForCall() const;
+  // The rpc metrics of a call: none (metrics off), the options' provider's,
+  // or the global provider's.
+  CallMetrics MetricsForCall() const {
+    if (!metrics) return {};
+    if (own_metrics) return CallMetrics{own_metrics.get(), nullptr};
+    return GlobalRpcMetrics();
+  }
   std::shared_ptr<const TextMapPropagator> PropagatorForCall() const {
     return propagator != nullptr ? propagator : GetTextMapPropagator();
   }

@@ -46,6 +46,7 @@ class ClientTracingInterceptor final : public grpc::experimental::Interceptor {
     AddStartAttributes(*config_, name_, o.attributes);
     CallTracer tracer = config_->TracerForCall();
     keep_provider_ = std::move(tracer.keep);
+    metrics_ = config_->MetricsForCall();
     span_ = tracer.tracer->StartSpan(config_->SpanName(name_), o);
   }
 
@@ -96,24 +97,31 @@ class ClientTracingInterceptor final : public grpc::experimental::Interceptor {
   void OnMessage(bool sent, void* received, InterceptorBatchMethods* methods) {
     int64_t id = sent ? sent_.fetch_add(1, std::memory_order_relaxed) + 1
                       : received_.fetch_add(1, std::memory_order_relaxed) + 1;
-    if (!config_->message_events) return;
+    if (!config_->message_events && metrics_.metrics == nullptr) return;
     int64_t size = -1;
     if (sent) {
       grpc::ByteBuffer* buf = methods->GetSerializedSendMessage();
       if (buf != nullptr) size = static_cast<int64_t>(buf->Length());
-    } else {
+    } else if (config_->protobuf_messages) {
+      // Generated code's messages are protobuf messages (grpc.h:
+      // protobuf_messages says when they are not).
       size = static_cast<int64_t>(
           static_cast<const google::protobuf::MessageLite*>(received)->ByteSizeLong());
     }
+    if (metrics_.metrics != nullptr && size >= 0) {
+      RpcCallFacts call;
+      call.method = name_;
+      call.kind = SpanKind::kClient;
+      call.semconv = config_->semconv;
+      metrics_.metrics->RecordMessage(call, sent, size);
+    }
     absl::MutexLock lock(&mu_);
     (sent ? bytes_sent_ : bytes_received_) += size > 0 ? size : 0;
-    if (!ended_) AddMessageEvent(span_, sent, id, size);
+    if (config_->message_events && !ended_) AddMessageEvent(span_, sent, id, size);
   }
 
   void EndLocked(int code, std::string_view message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     ended_ = true;
-    SetEndStatus(*config_, span_, code, message, /*server=*/false);
-    span_.End();
     RpcCallFacts facts;
     facts.method = name_;
     facts.kind = SpanKind::kClient;
@@ -124,13 +132,17 @@ class ClientTracingInterceptor final : public grpc::experimental::Interceptor {
     facts.bytes_received = bytes_received_;
     facts.bytes_sent = bytes_sent_;
     facts.duration = absl::Now() - start_;
-    RecordRpcCall(facts);
+    // Recorded before the span ends (rpc_metrics.h).
+    if (metrics_.metrics != nullptr) metrics_.metrics->RecordCall(facts);
+    SetEndStatus(*config_, span_, code, message, /*server=*/false);
+    span_.End();
   }
 
   const std::shared_ptr<const GrpcTracingConfig> config_;
   // Keeps the global provider this call's span came from alive (declared
   // before span_, so destroyed after it).
   std::shared_ptr<const void> keep_provider_;
+  CallMetrics metrics_;  // resolved with the tracer
   grpc::ClientContext* const ctx_;
   const std::string full_method_;
   const RpcMethodName name_;  // views into full_method_

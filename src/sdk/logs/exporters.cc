@@ -18,6 +18,9 @@ class OtlpLogRecordExporter : public LogRecordExporter {
  public:
   OtlpLogRecordExporter(std::unique_ptr<OtlpExporter> exporter, bool never_blocks)
       : exporter_(std::move(exporter)), never_blocks_(never_blocks) {}
+  std::vector<SelfMetricPoint> SelfMetrics() const override {
+    return ExporterSelfMetrics(ExportSignal::kLogs, exporter_->Stats());
+  }
   bool ExportNeverBlocks() const override { return never_blocks_; }
 
   absl::Status Export(std::span<const UniqueLogRecord> records) override {

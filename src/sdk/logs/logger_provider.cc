@@ -90,6 +90,17 @@ absl::Status LoggerProvider::Shutdown(absl::Time deadline) {
   return state_ ? state_->Shutdown(deadline) : absl::OkStatus();
 }
 
+std::vector<SelfMetricPoint> LoggerProvider::SelfMetrics() const {
+  std::vector<SelfMetricPoint> out;
+  if (!state_) return out;
+  for (const auto& p : state_->processors()) {
+    std::vector<SelfMetricPoint> more = p->SelfMetrics();
+    out.insert(out.end(), std::make_move_iterator(more.begin()),
+               std::make_move_iterator(more.end()));
+  }
+  return out;
+}
+
 const Resource& LoggerProvider::resource() const {
   static const Resource* empty = new Resource();
   return state_ ? state_->resource() : *empty;

@@ -33,6 +33,7 @@ class LoggerProviderState {
 
   absl::Status ForceFlush(absl::Time deadline);
   absl::Status Shutdown(absl::Time deadline);
+  const std::vector<std::unique_ptr<LogRecordProcessor>>& processors() const { return processors_; }
 
  private:
   const Resource resource_;

@@ -127,6 +127,36 @@ absl::Status BatchLogRecordProcessor::Shutdown(absl::Time deadline) {
   return impl_->exporter->Shutdown(std::min(deadline, absl::Now() + impl_->options.export_timeout));
 }
 
+std::vector<SelfMetricPoint> LogRecordProcessorSelfMetrics(const LogRecordProcessorStats& s) {
+  const std::map<std::string, std::string> base = {
+      {"otel.component.type", "batching_log_processor"}};
+  auto with_error = [&base](const char* e) {
+    auto m = base;
+    m["error.type"] = e;
+    return m;
+  };
+  return {
+      {"otel.sdk.processor.log.processed", "{log_record}", base, static_cast<double>(s.exported)},
+      {"otel.sdk.processor.log.processed", "{log_record}", with_error("queue_full"),
+       static_cast<double>(s.dropped_queue_full)},
+      {"otel.sdk.processor.log.processed", "{log_record}", with_error("export_failed"),
+       static_cast<double>(s.dropped_export_failed)},
+      {"otel.sdk.processor.log.processed", "{log_record}", with_error("shutdown"),
+       static_cast<double>(s.dropped_shutdown)},
+      {"otel.sdk.processor.log.queue.size", "{log_record}", base, static_cast<double>(s.queue_size),
+       false},
+      {"otel.sdk.processor.log.queue.capacity", "{log_record}", base,
+       static_cast<double>(s.queue_capacity), false},
+  };
+}
+
+std::vector<SelfMetricPoint> BatchLogRecordProcessor::SelfMetrics() const {
+  std::vector<SelfMetricPoint> out = LogRecordProcessorSelfMetrics(Stats());
+  std::vector<SelfMetricPoint> more = impl_->exporter->SelfMetrics();
+  out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  return out;
+}
+
 LogRecordProcessorStats BatchLogRecordProcessor::Stats() const {
   const sdk::BatchEngineStats e = impl_->engine->Stats();
   LogRecordProcessorStats s;

@@ -452,6 +452,9 @@ absl::Status MeterProvider::ForceFlush(absl::Time deadline) {
 absl::Status MeterProvider::Shutdown(absl::Time deadline) {
   return state_ == nullptr ? absl::OkStatus() : state_->Shutdown(deadline);
 }
+std::vector<SelfMetricPoint> MeterProvider::SelfMetrics() const {
+  return state_ == nullptr ? std::vector<SelfMetricPoint>{} : state_->SelfMetrics();
+}
 const Resource& MeterProvider::resource() const {
   static const Resource empty;
   return state_ == nullptr ? empty : state_->resource();

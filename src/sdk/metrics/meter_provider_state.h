@@ -97,6 +97,16 @@ class MeterProviderState {
   ResourceMetrics Collect(size_t reader_index);
   absl::Status ForceFlush(absl::Time deadline);
   absl::Status Shutdown(absl::Time deadline);
+  // The readers' own telemetry (MeterProvider::SelfMetrics).
+  std::vector<SelfMetricPoint> SelfMetrics() const {
+    std::vector<SelfMetricPoint> out;
+    for (const auto& slot : readers_) {
+      std::vector<SelfMetricPoint> more = slot->reader->SelfMetrics();
+      out.insert(out.end(), std::make_move_iterator(more.begin()),
+                 std::make_move_iterator(more.end()));
+    }
+    return out;
+  }
   const Resource& resource() const { return resource_; }
 
  private:

@@ -13,6 +13,9 @@ namespace {
 class OtlpMetricExporter : public MetricExporter {
  public:
   explicit OtlpMetricExporter(std::unique_ptr<OtlpExporter> e) : exporter_(std::move(e)) {}
+  std::vector<SelfMetricPoint> SelfMetrics() const override {
+    return ExporterSelfMetrics(ExportSignal::kMetrics, exporter_->Stats());
+  }
   absl::Status Export(const ResourceMetrics& m) override {
     std::vector<ScopedItems<MetricData>> groups;
     groups.reserve(m.scope_metrics.size());

@@ -231,6 +231,10 @@ absl::Status PeriodicExportingMetricReader::Shutdown(absl::Time deadline) {
 int64_t PeriodicExportingMetricReader::exports() const {
   return state_->exports_.load(std::memory_order_relaxed);
 }
+std::vector<SelfMetricPoint> PeriodicExportingMetricReader::SelfMetrics() const {
+  return state_->exporter_->SelfMetrics();
+}
+
 int64_t PeriodicExportingMetricReader::failed_exports() const {
   return state_->failed_.load(std::memory_order_relaxed);
 }

@@ -771,6 +771,13 @@ std::vector<SelfMetricPoint> BatchSpanProcessorSelfMetrics(const BatchSpanProces
   };
 }
 
+std::vector<SelfMetricPoint> BatchSpanProcessor::SelfMetrics() const {
+  std::vector<SelfMetricPoint> out = BatchSpanProcessorSelfMetrics(Stats());
+  std::vector<SelfMetricPoint> more = impl_->exporter->SelfMetrics();
+  out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  return out;
+}
+
 BatchSpanProcessorStats BatchSpanProcessor::Stats() const {
   const Impl& m = *impl_;
   BatchSpanProcessorStats s;

@@ -112,6 +112,9 @@ class OtlpSpanExporter : public SpanExporter {
  public:
   OtlpSpanExporter(std::unique_ptr<OtlpExporter> e, bool never_blocks)
       : exporter_(std::move(e)), never_blocks_(never_blocks) {}
+  std::vector<SelfMetricPoint> SelfMetrics() const override {
+    return ExporterSelfMetrics(ExportSignal::kTraces, exporter_->Stats());
+  }
   absl::Status Export(std::span<const SpanRef> spans) override {
     // Each span's record is encoded straight to its Span message, into one
     // buffer reused from batch to batch; then the messages are grouped by

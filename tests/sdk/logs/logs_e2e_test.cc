@@ -22,6 +22,7 @@ TEST(LogsEndToEnd, RecordsArriveWithEveryFieldIntact) {
   receiver::DaemonConfig c;
   c.listen = "127.0.0.1:0";
   c.metrics_listen = "";
+  c.sink = "file";
   c.file_dir = dir;
   receiver::Daemon d(c);
   ASSERT_TRUE(d.Start().ok());

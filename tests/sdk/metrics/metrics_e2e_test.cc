@@ -19,6 +19,7 @@ TEST(MetricsEndToEnd, EveryKindArrivesFieldByField) {
   receiver::DaemonConfig c;
   c.listen = "127.0.0.1:0";
   c.metrics_listen = "";
+  c.sink = "file";
   c.file_dir = tmp.path();
   receiver::Daemon d(c);
   ASSERT_TRUE(d.Start().ok());
