@@ -66,6 +66,15 @@ int main(int argc, char** argv) {
   app.add_option("--store-path", store_path, "database file of the store sink");
   app.add_option("--forward-endpoint", forward_endpoint,
                  "next hop of the forward sink: http(s)://HOST:PORT");
+  std::string queue_dir, queue_fsync = defaults.queue_fsync, queue_persistent;
+  app.add_option("--queue-dir", queue_dir,
+                 "persistent queue directory (each sink in DIR/<type>); turns persistence on")
+      ->default_str("");
+  app.add_option("--queue-fsync", queue_fsync,
+                 "persistent queue fsync policy: batch | interval | none");
+  app.add_option("--queue-persistent", queue_persistent,
+                 "true | false: the sinks' queues on disk (default: on for file, store, forward)")
+      ->default_str("");
   app.add_option("--file-dir", file_dir, "directory of the file sink");
   app.add_option("--file-fsync", fsync, "file sink fsync policy: none | batch | interval");
   app.add_option("--tls-cert", tls_cert, "server certificate chain (PEM)");
@@ -103,6 +112,17 @@ int main(int argc, char** argv) {
   if (app.count("--store-path")) config.store_path = store_path;
   if (app.count("--forward-endpoint")) config.forward_endpoint = forward_endpoint;
   if (app.count("--file-fsync")) config.file_fsync = fsync;
+  if (app.count("--queue-persistent")) {
+    if (queue_persistent != "true" && queue_persistent != "false") {
+      return Fail("--queue-persistent: must be true or false");
+    }
+    config.queue_persistent = queue_persistent == "true";
+  }
+  if (app.count("--queue-dir")) {
+    config.queue_dir = queue_dir;
+    config.queue_persistent = true;
+  }
+  if (app.count("--queue-fsync")) config.queue_fsync = queue_fsync;
   if (app.count("--tls-cert")) config.tls_cert_file = tls_cert;
   if (app.count("--tls-key")) config.tls_key_file = tls_key;
   if (app.count("--tls-client-ca")) config.tls_client_ca_file = tls_ca;

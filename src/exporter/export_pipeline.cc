@@ -156,7 +156,7 @@ void ExportPipeline::Process(PipelineRequest&& req) {
   breaker_.Record(!o.endpoint_failed);
 }
 
-ExportPipeline::Outcome ExportPipeline::SendWithRetry(PipelineRequest&& req) {
+ExportPipeline::Outcome ExportPipeline::SendWithRetry(PipelineRequest&& req, bool once) {
   Outcome outcome;
   std::deque<PipelineRequest> work;
   if (static_cast<int64_t>(req.bytes.size()) > options_.max_request_bytes) {
@@ -260,6 +260,12 @@ ExportPipeline::Outcome ExportPipeline::SendWithRetry(PipelineRequest&& req) {
         break;
       }
       // kRetry
+      if (once) {
+        outcome.retry_later = true;
+        outcome.retry_delay = r.retry_delay;
+        outcome.cause = cause;
+        return outcome;
+      }
       const absl::Duration delay = r.retry_delay.has_value() ? *r.retry_delay : backoff.Next();
       if (cancel_.HasBeenNotified()) {
         Drop(part.items, DropReason::kShutdown);
@@ -285,6 +291,15 @@ ExportPipeline::Outcome ExportPipeline::SendWithRetry(PipelineRequest&& req) {
     }
   }
   return outcome;
+}
+
+absl::Status ExportPipeline::SendNow(PipelineRequest&& req,
+                                     std::optional<absl::Duration>* retry_delay) {
+  if (cancel_.HasBeenNotified()) return absl::UnavailableError("exporter is shut down");
+  Outcome o = SendWithRetry(std::move(req), /*once=*/true);
+  if (!o.retry_later) return absl::OkStatus();
+  *retry_delay = o.retry_delay;
+  return absl::UnavailableError(Failed(o.cause));
 }
 
 std::string ExportPipeline::Cause(const absl::Status& status) {

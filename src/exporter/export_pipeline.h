@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -68,6 +69,16 @@ class ExportPipeline {
   // Waits until everything queued so far was sent (or dropped), or until the
   // deadline: DeadlineExceeded then.
   [[nodiscard]] absl::Status ForceFlush(absl::Time deadline);
+  // Sends one request now, on the calling thread, past the queue, the circuit
+  // breaker and the spill: for a caller that keeps the request until it is
+  // delivered (PersistentQueue). Splits it when too large, and halves it
+  // when the peer asks to. OK: delivered, or dropped as not retryable
+  // (counted in the statistics, like Enqueue's). Unavailable: send it again
+  // later, after *retry_delay if the server sent RetryInfo; nothing is
+  // counted dropped (parts of a split request may have been delivered).
+  // Works without Start; Shutdown cancels the calls in progress.
+  [[nodiscard]] absl::Status SendNow(PipelineRequest&& request,
+                                     std::optional<absl::Duration>* retry_delay);
   [[nodiscard]] absl::Status Shutdown(absl::Time deadline);
 
   ExporterStats Stats();
@@ -80,12 +91,17 @@ class ExportPipeline {
  private:
   struct Outcome {
     bool endpoint_failed = false;  // retries exhausted on retryable errors
+    // once: a retryable failure, left to the caller.
+    bool retry_later = false;
+    std::optional<absl::Duration> retry_delay;
+    std::string cause;
   };
 
   void WorkerLoop();
 
   void Process(PipelineRequest&& req);
-  Outcome SendWithRetry(PipelineRequest&& req);
+  // once: no retry here, a retryable failure returns retry_later.
+  Outcome SendWithRetry(PipelineRequest&& req, bool once = false);
   void Drop(int64_t items, DropReason reason);
   // "UNAVAILABLE: <message>".
   static std::string Cause(const absl::Status& status);

@@ -3,12 +3,14 @@
 // batch (from then on the sink answers for it: written, or counted as lost)
 // or refuses it with Unavailable, which the receiver turns into backpressure.
 //
-// Lifecycle: Start() once, then Offer() from any thread, then Shutdown(),
-// which writes out everything taken and returns by the deadline. Shutdown is
-// safe to call twice and without Start. Implementations are thread-safe.
+// Lifecycle: Start() once, then Offer() (or OfferAsync()) from any thread,
+// then Shutdown(), which writes out everything taken and returns by the
+// deadline. Shutdown is safe to call twice and without Start.
+// Implementations are thread-safe.
 
 #include <cstdint>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "pipeline/batch.h"
@@ -21,6 +23,14 @@ class Sink {
   [[nodiscard]] virtual absl::Status Start() = 0;
   // Takes `batch` or returns Unavailable (full) / FailedPrecondition (stopped).
   [[nodiscard]] virtual absl::Status Offer(Batch&& batch) = 0;
+  // Offer, answered through `done` (Offer's status), exactly once, maybe on
+  // another thread and after this returns: for a sink whose taking waits for
+  // the disk (a persistent queue with fsync batch), so that the caller's
+  // thread does not. `done` must not block. By default, Offer then `done`.
+  using OfferDone = absl::AnyInvocable<void(absl::Status) &&>;
+  virtual void OfferAsync(Batch&& batch, OfferDone done) {
+    std::move(done)(Offer(std::move(batch)));
+  }
   // Writes out what was taken; returns DeadlineExceeded if it could not.
   [[nodiscard]] virtual absl::Status Shutdown(absl::Time deadline) = 0;
 
@@ -34,7 +44,8 @@ class Sink {
   virtual int64_t CapacityBytes() const { return 0; }
 };
 
-// Writes batches; called from one thread at a time (the queue's worker).
+// Writes batches; called from one thread at a time (the queue's worker),
+// except Cancel.
 class BatchWriter {
  public:
   virtual ~BatchWriter() = default;
@@ -43,6 +54,9 @@ class BatchWriter {
   // Called when the queue runs empty, and periodically.
   [[nodiscard]] virtual absl::Status Flush() = 0;
   [[nodiscard]] virtual absl::Status Close() = 0;
+  // Makes the Write calls in progress return soon (a shutdown's deadline
+  // passed); later calls may fail. Called from another thread, at most once.
+  virtual void Cancel() {}
 };
 
 }  // namespace tracewire::pipeline

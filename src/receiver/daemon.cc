@@ -1,11 +1,15 @@
 #include "receiver/daemon.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "pipeline/debug_writer.h"
 #include "pipeline/file_writer.h"
 #include "pipeline/forward_sink.h"
+#include "pipeline/forward_writer.h"
 #include "pipeline/null_sink.h"
+#include "pipeline/persistent_queue.h"
 #include "pipeline/queued_sink.h"
 #include "store/store_writer.h"
 
@@ -38,7 +42,53 @@ std::string RenderForwardStats(const ExporterStats& s) {
   return out;
 }
 
+std::string RenderQueueStats(
+    const std::vector<std::pair<std::string, pipeline::PersistentQueueStats>>& queues) {
+  std::string out;
+  auto family = [&out](const char* name, const char* type, const char* help) {
+    absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
+  };
+  auto each = [&](const char* name, auto value) {
+    for (const auto& [sink, s] : queues) {
+      absl::StrAppend(&out, name, "{sink=\"", sink, "\"} ", value(s), "\n");
+    }
+  };
+  using S = pipeline::PersistentQueueStats;
+  family("tracewire_queue_requests", "gauge",
+         "Requests in the persistent queue's log, not yet taken by the sink.");
+  each("tracewire_queue_requests", [](const S& s) { return s.wal.pending_records; });
+  family("tracewire_queue_bytes", "gauge", "Bytes of those requests in the log.");
+  each("tracewire_queue_bytes", [](const S& s) { return s.wal.pending_bytes; });
+  family("tracewire_queue_segments", "gauge", "Segment files of the log.");
+  each("tracewire_queue_segments", [](const S& s) { return s.wal.segments; });
+  family("tracewire_queue_replayed_records", "counter",
+         "Requests found in the log at start and handed to the sink again.");
+  each("tracewire_queue_replayed_records", [](const S& s) { return s.wal.recovered_records; });
+  family("tracewire_queue_discarded_records", "counter",
+         "Records discarded at start: torn (cut off the end of the log) or corrupt (moved "
+         "aside).");
+  for (const auto& [sink, s] : queues) {
+    absl::StrAppend(&out, "tracewire_queue_discarded_records{sink=\"", sink, "\",reason=\"torn\"} ",
+                    s.wal.torn_records, "\n");
+    absl::StrAppend(&out, "tracewire_queue_discarded_records{sink=\"", sink,
+                    "\",reason=\"corrupt\"} ", s.wal.corrupt_records, "\n");
+  }
+  family("tracewire_queue_corrupt_segments", "counter",
+         "Segments, or their tails, moved aside as *.corrupt at start.");
+  each("tracewire_queue_corrupt_segments", [](const S& s) { return s.wal.corrupt_segments; });
+  family("tracewire_queue_delivered_records", "counter", "Requests the sink took from the log.");
+  each("tracewire_queue_delivered_records", [](const S& s) { return s.delivered_records; });
+  family("tracewire_queue_retries", "counter", "Sink writes that were retries.");
+  each("tracewire_queue_retries", [](const S& s) { return s.retries; });
+  family("tracewire_queue_fsyncs", "counter", "fdatasync calls on the log's segments.");
+  each("tracewire_queue_fsyncs", [](const S& s) { return s.wal.syncs; });
+  return out;
+}
+
 namespace {
+
+// The persistent queues of a daemon, for /metrics.
+using QueueList = std::vector<std::pair<std::string, const pipeline::PersistentQueue*>>;
 
 // Hands every request to several sinks, each with its own queue. A request is
 // taken when every sink took it; when one refuses, the client retries and the
@@ -71,6 +121,41 @@ class FanoutSink : public pipeline::Sink {
     }
     return result;
   }
+  void OfferAsync(pipeline::Batch&& batch, OfferDone done) override {
+    // Answered once every sink answered, with the first error if any.
+    struct Pending {
+      absl::Mutex mu;
+      size_t left ABSL_GUARDED_BY(mu);
+      absl::Status result ABSL_GUARDED_BY(mu);
+      OfferDone done;
+    };
+    auto p = std::make_shared<Pending>();
+    {
+      absl::MutexLock l(&p->mu);
+      p->left = sinks_.size();
+    }
+    p->done = std::move(done);
+    for (size_t i = 0; i < sinks_.size(); ++i) {
+      pipeline::Batch copy;
+      if (i + 1 < sinks_.size()) {
+        copy.signal = batch.signal;
+        copy.items = batch.items;
+        if (sinks_[i]->KeepsBytes()) copy.bytes = batch.bytes;
+      } else {
+        copy = std::move(batch);
+      }
+      sinks_[i]->OfferAsync(std::move(copy), [p](absl::Status st) {
+        absl::Status result;
+        {
+          absl::MutexLock l(&p->mu);
+          p->result.Update(st);
+          if (--p->left > 0) return;
+          result = p->result;
+        }
+        std::move(p->done)(result);
+      });
+    }
+  }
   absl::Status Shutdown(absl::Time deadline) override {
     absl::Status result;
     for (auto& s : sinks_) result.Update(s->Shutdown(deadline));
@@ -98,10 +183,43 @@ class FanoutSink : public pipeline::Sink {
   bool keeps_bytes_ = false;
 };
 
+pipeline::FsyncPolicy ParseFsync(const std::string& s) {
+  return s == "batch"      ? pipeline::FsyncPolicy::kBatch
+         : s == "interval" ? pipeline::FsyncPolicy::kInterval
+                           : pipeline::FsyncPolicy::kNone;
+}
+
 absl::StatusOr<std::unique_ptr<pipeline::Sink>> MakeOneSink(const std::string& type,
                                                             const DaemonConfig& c,
-                                                            common::ReceiverMetrics* metrics) {
+                                                            common::ReceiverMetrics* metrics,
+                                                            QueueList* queues) {
   if (type == "none") return std::make_unique<pipeline::NullSink>();
+  const bool persistent = c.QueuePersistent(type);
+  pipeline::PersistentQueueOptions pq;
+  if (persistent) {
+    pq.wal.dir = c.QueueDir(type);
+    pq.wal.fsync = ParseFsync(c.queue_fsync);
+    pq.wal.fsync_interval = absl::Milliseconds(c.queue_fsync_interval_ms);
+    pq.wal.max_bytes = c.queue_max_mib << 20;
+    pq.wal.segment_bytes = std::clamp<int64_t>(pq.wal.max_bytes / 8, 1 << 20, 64 << 20);
+  }
+  auto make_persistent = [&](std::unique_ptr<pipeline::BatchWriter> w) {
+    auto q =
+        std::make_unique<pipeline::PersistentQueue>(std::move(w), pq, &metrics->sink_dropped_items);
+    queues->emplace_back(type, q.get());
+    return std::unique_ptr<pipeline::Sink>(std::move(q));
+  };
+  if (type == "forward" && persistent) {
+    auto w = pipeline::ForwardWriter::Create(c.ForwardOptions());
+    if (!w.ok()) return w.status();
+    pipeline::ForwardWriter* fw = w->get();
+    metrics->extra_text = [fs = fw] { return RenderForwardStats(fs->Stats()); };
+    pq.workers = static_cast<int>(c.forward_max_in_flight);
+    pq.ack_after_flush = false;  // the next hop's OK is the taking
+    pq.retry_initial = absl::Milliseconds(c.forward_retry_initial_ms);
+    pq.retry_max = absl::Milliseconds(c.forward_retry_max_ms);
+    return make_persistent(std::move(*w));
+  }
   if (type == "forward") {
     auto f = pipeline::ForwardSink::Create(c.ForwardOptions());
     if (!f.ok()) return f.status();
@@ -135,6 +253,7 @@ absl::StatusOr<std::unique_ptr<pipeline::Sink>> MakeOneSink(const std::string& t
   } else {
     return absl::InvalidArgumentError("sink.type: unknown sink '" + type + "'");
   }
+  if (persistent) return make_persistent(std::move(writer));
   return std::make_unique<pipeline::QueuedSink>(std::move(writer), q, &metrics->sink_dropped_items);
 }
 
@@ -143,13 +262,25 @@ absl::StatusOr<std::unique_ptr<pipeline::Sink>> MakeOneSink(const std::string& t
 absl::StatusOr<std::unique_ptr<pipeline::Sink>> MakeSink(const DaemonConfig& c,
                                                          common::ReceiverMetrics* metrics) {
   const std::vector<std::string> types = c.SinkTypes();
-  if (types.size() == 1) return MakeOneSink(types[0], c, metrics);
+  QueueList queues;
   std::vector<std::unique_ptr<pipeline::Sink>> sinks;
   for (const std::string& t : types) {
-    absl::StatusOr<std::unique_ptr<pipeline::Sink>> s = MakeOneSink(t, c, metrics);
+    absl::StatusOr<std::unique_ptr<pipeline::Sink>> s = MakeOneSink(t, c, metrics, &queues);
     if (!s.ok()) return s.status();
     sinks.push_back(std::move(*s));
   }
+  if (!queues.empty()) {
+    // The queues live as long as the sink, which outlives the metrics server.
+    auto forward = std::move(metrics->extra_text);
+    metrics->extra_text = [queues, forward] {
+      std::vector<std::pair<std::string, pipeline::PersistentQueueStats>> stats;
+      for (const auto& [type, q] : queues) stats.emplace_back(type, q->Stats());
+      std::string out = RenderQueueStats(stats);
+      if (forward) out += forward();
+      return out;
+    };
+  }
+  if (sinks.size() == 1) return std::move(sinks[0]);
   return std::make_unique<FanoutSink>(std::move(sinks));
 }
 

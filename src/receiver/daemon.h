@@ -7,9 +7,13 @@
 // Thread-safe for the accessors; Start and Shutdown from one thread.
 
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "common/self_metrics.h"
+#include "pipeline/persistent_queue.h"
 #include "pipeline/sink.h"
 #include "receiver/daemon_config.h"
 #include "receiver/metrics_server.h"
@@ -24,6 +28,9 @@ absl::StatusOr<std::unique_ptr<pipeline::Sink>> MakeSink(const DaemonConfig& con
 
 // Prometheus text of a forward sink's exporter statistics.
 std::string RenderForwardStats(const ExporterStats& stats);
+// Prometheus text of the persistent queues' statistics, by sink type.
+std::string RenderQueueStats(
+    const std::vector<std::pair<std::string, pipeline::PersistentQueueStats>>& queues);
 
 class Daemon {
  public:

@@ -30,7 +30,7 @@ const std::map<std::string, std::set<std::string>>& KnownKeys() {
       {"receiver.auth", {"bearer_tokens", "api_keys"}},
       {"sink", {"type", "queue", "file", "forward", "store"}},
       {"sink.store", {"path", "retention_hours", "max_mib", "attribute_keys"}},
-      {"sink.queue", {"max_batches", "max_mib"}},
+      {"sink.queue", {"max_batches", "max_mib", "persistent", "dir", "fsync", "fsync_interval_ms"}},
       {"sink.file", {"dir", "rotate_mib", "max_files", "fsync", "fsync_interval_ms"}},
       {"sink.forward",
        {"endpoint", "headers", "compression", "timeout_ms", "tls", "auth", "max_in_flight", "retry",
@@ -161,6 +161,14 @@ absl::Status Parse(const YAML::Node& root, DaemonConfig* c) {
   TW_RETURN_IF_ERROR(q.CheckKeys());
   TW_RETURN_IF_ERROR(q.Get("max_batches", &c->queue_max_batches));
   TW_RETURN_IF_ERROR(q.Get("max_mib", &c->queue_max_mib));
+  if (q.Child("persistent") && !q.Child("persistent").IsNull()) {
+    bool persistent = false;
+    TW_RETURN_IF_ERROR(q.Get("persistent", &persistent));
+    c->queue_persistent = persistent;
+  }
+  TW_RETURN_IF_ERROR(q.Get("dir", &c->queue_dir));
+  TW_RETURN_IF_ERROR(q.Get("fsync", &c->queue_fsync));
+  TW_RETURN_IF_ERROR(q.Get("fsync_interval_ms", &c->queue_fsync_interval_ms));
   MapReader file(sink.Child("file"), "sink.file");
   TW_RETURN_IF_ERROR(file.CheckKeys());
   TW_RETURN_IF_ERROR(file.Get("dir", &c->file_dir));
@@ -291,6 +299,16 @@ absl::Status DaemonConfig::Validate() const {
   }
   if (queue_max_batches < 1) return Bad("sink.queue.max_batches", "must be at least 1");
   if (queue_max_mib < 1) return Bad("sink.queue.max_mib", "must be at least 1");
+  if (queue_fsync != "none" && queue_fsync != "batch" && queue_fsync != "interval") {
+    return Bad("sink.queue.fsync",
+               absl::StrCat("'", queue_fsync, "' is not one of batch, interval, none"));
+  }
+  if (queue_fsync_interval_ms < 1) return Bad("sink.queue.fsync_interval_ms", "must be positive");
+  if (HasSink("forward") && QueuePersistent("forward") && !forward_spill_dir.empty()) {
+    return Bad("sink.forward.breaker.spill_dir",
+               "is not used with a persistent queue (its log keeps what the next hop has not "
+               "taken); remove it, or set sink.queue.persistent: false");
+  }
   if (HasSink("file") && file_dir.empty()) return Bad("sink.file.dir", "must not be empty");
   if (file_rotate_mib < 0) return Bad("sink.file.rotate_mib", "must not be negative");
   if (file_max_files < 0) return Bad("sink.file.max_files", "must not be negative");
@@ -328,6 +346,23 @@ OtlpExporterOptions DaemonConfig::ForwardOptions() const {
   o.breaker.spill_max_bytes = forward_spill_max_mib << 20;
   o.breaker.spill_fsync = forward_spill_fsync;
   return o;
+}
+
+bool DaemonConfig::QueuePersistent(const std::string& type) const {
+  if (type == "none") return false;
+  if (queue_persistent.has_value()) return *queue_persistent;
+  return type == "file" || type == "store" || type == "forward";
+}
+
+std::string DaemonConfig::QueueDir(const std::string& type) const {
+  if (!queue_dir.empty()) return absl::StrCat(queue_dir, "/", type);
+  if (type == "file") return absl::StrCat(file_dir, "/queue/file");
+  if (type == "store") {
+    const size_t slash = store_path.rfind('/');
+    const std::string parent = slash == std::string::npos ? "." : store_path.substr(0, slash);
+    return absl::StrCat(parent.empty() ? "/" : parent, "/queue/store");
+  }
+  return absl::StrCat("./tracewire-data/queue/", type);
 }
 
 std::vector<std::string> DaemonConfig::SinkTypes() const {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,8 +33,18 @@ struct DaemonConfig {
   // sink gets every accepted request, through a queue of its own.
   std::string sink = "store";  // none | debug | file | forward | store
 
-  int64_t queue_max_batches = 1024;
-  int64_t queue_max_mib = 256;
+  int64_t queue_max_batches = 1024;  // memory queue only
+  int64_t queue_max_mib = 256;       // memory queue, or the persistent queue's log
+  // sink.queue.persistent: a write-ahead log on disk in front of each sink
+  // (PersistentQueue). Unset: on for file, store and forward (the default
+  // configuration keeps every acknowledged request across a SIGKILL), off for
+  // debug; `none` has no queue.
+  std::optional<bool> queue_persistent;
+  // Empty: <sink.file.dir>/queue/file, <directory of sink.store.path>/queue/store,
+  // ./tracewire-data/queue/forward (and /debug). Set: <dir>/<sink type>.
+  std::string queue_dir;
+  std::string queue_fsync = "batch";  // batch | interval | none
+  int64_t queue_fsync_interval_ms = 1000;
   std::string file_dir = "./tracewire-data";
   int64_t file_rotate_mib = 256;    // 0: never rotate
   int64_t file_max_files = 0;       // rotated files kept per signal; 0: all
@@ -78,6 +89,9 @@ struct DaemonConfig {
   bool HasSink(const std::string& type) const;
   // The exporter options of the forward sink.
   OtlpExporterOptions ForwardOptions() const;
+  // Whether the sink of this type has a persistent queue, and its directory.
+  bool QueuePersistent(const std::string& type) const;
+  std::string QueueDir(const std::string& type) const;
 };
 
 // Parses YAML text. Unknown keys and values of the wrong type fail with the

@@ -34,7 +34,8 @@ class ExportService final : public Base {
                                      const ::grpc::ByteBuffer* request,
                                      ::grpc::ByteBuffer* response) override {
     ::grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    reactor->Finish(receiver_->HandleExport(kSignal, ctx, request, response));
+    receiver_->HandleExport(kSignal, ctx, request, response,
+                            [reactor](::grpc::Status st) { reactor->Finish(std::move(st)); });
     return reactor;
   }
 
@@ -151,11 +152,19 @@ absl::Status OtlpReceiver::Shutdown(absl::Time deadline) {
   return absl::OkStatus();
 }
 
-::grpc::Status OtlpReceiver::HandleExport(wire::Signal signal, ::grpc::CallbackServerContext* ctx,
-                                          const ::grpc::ByteBuffer* request,
-                                          ::grpc::ByteBuffer* response) {
+void OtlpReceiver::HandleExport(wire::Signal signal, ::grpc::CallbackServerContext* ctx,
+                                const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response,
+                                Finish finish) {
+  ::grpc::Status st = HandleExportInline(signal, ctx, request, response, &finish);
+  if (finish) std::move(finish)(std::move(st));
+}
+
+::grpc::Status OtlpReceiver::HandleExportInline(wire::Signal signal,
+                                                ::grpc::CallbackServerContext* ctx,
+                                                const ::grpc::ByteBuffer* request,
+                                                ::grpc::ByteBuffer* response, Finish* finish) {
   common::SignalCounters& c = metrics_->signals[static_cast<int>(signal)];
-  auto refuse = [&](::grpc::Status st, int64_t items) {
+  auto refuse = [&c](::grpc::Status st, int64_t items) {
     common::SignalCounters::Add(c.refused_requests, 1);
     common::SignalCounters::Add(c.refused_items, items);
     return st;
@@ -208,20 +217,37 @@ absl::Status OtlpReceiver::Shutdown(absl::Time deadline) {
     if (sink_->KeepsBytes()) {
       batch.bytes = !read->filtered.empty() ? std::move(read->filtered) : std::string(bytes);
     }
-    absl::Status st = sink_->Offer(std::move(batch));
-    if (!st.ok()) {
-      return refuse(StatusWithRetryInfo(::grpc::StatusCode::UNAVAILABLE,
-                                        absl::StrCat("receiver is busy: ", st.message()),
-                                        options_.retry_after),
-                    read->items);
-    }
+    // The answer comes when the sink took the batch (or refused it): at once
+    // for a memory queue, after the fsync for a persistent one.
+    sink_->OfferAsync(
+        std::move(batch),
+        [&c, refuse, accepted, items = read->items, rejected = read->rejected,
+         message = std::move(read->error_message), response, retry_after = options_.retry_after,
+         finish = std::move(*finish)](absl::Status st) mutable {
+          if (!st.ok()) {
+            std::move(finish)(refuse(
+                StatusWithRetryInfo(::grpc::StatusCode::UNAVAILABLE,
+                                    absl::StrCat("receiver is busy: ", st.message()), retry_after),
+                items));
+            return;
+          }
+          std::move(finish)(Accept(c, accepted, rejected, message, response));
+        });
+    *finish = nullptr;
+    return ::grpc::Status::OK;  // answered by the callback
   }
+  return Accept(c, accepted, read->rejected, read->error_message, response);
+}
+
+::grpc::Status OtlpReceiver::Accept(common::SignalCounters& c, int64_t accepted, int64_t rejected,
+                                    const std::string& error_message,
+                                    ::grpc::ByteBuffer* response) {
   common::SignalCounters::Add(c.accepted_requests, 1);
   common::SignalCounters::Add(c.accepted_items, accepted);
-  if (read->rejected > 0 || !read->error_message.empty()) {
+  if (rejected > 0 || !error_message.empty()) {
     common::SignalCounters::Add(c.partial_requests, 1);
-    common::SignalCounters::Add(c.rejected_items, read->rejected);
-    const std::string resp = PartialSuccessResponse(read->rejected, read->error_message);
+    common::SignalCounters::Add(c.rejected_items, rejected);
+    const std::string resp = PartialSuccessResponse(rejected, error_message);
     ::grpc::Slice out(resp);
     *response = ::grpc::ByteBuffer(&out, 1);
   } else {

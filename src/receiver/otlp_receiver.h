@@ -9,12 +9,14 @@
 //
 // Lifecycle: Start() binds and serves; Shutdown(deadline) stops accepting,
 // lets requests in flight finish (cancelling them at the deadline) and
-// returns. Thread-safe; the handlers run on gRPC's threads and never block.
+// returns. Thread-safe; the handlers run on gRPC's threads and never block:
+// a sink that waits for the disk answers later (Sink::OfferAsync).
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/self_metrics.h"
@@ -56,10 +58,23 @@ class OtlpReceiver {
   [[nodiscard]] absl::Status Shutdown(absl::Time deadline);
 
   // Handles one Export call; public for the generated-service adapters.
-  ::grpc::Status HandleExport(wire::Signal signal, ::grpc::CallbackServerContext* ctx,
-                              const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response);
+  // `finish` gets the answer, exactly once: on this thread, or later on the
+  // sink's (a persistent queue answers after its fsync); `response` is
+  // filled before it is called and must live until then.
+  using Finish = absl::AnyInvocable<void(::grpc::Status) &&>;
+  void HandleExport(wire::Signal signal, ::grpc::CallbackServerContext* ctx,
+                    const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response, Finish finish);
 
  private:
+  // Everything up to the sink's offer; moves `*finish` into the offer's
+  // callback when the answer is left to it.
+  ::grpc::Status HandleExportInline(wire::Signal signal, ::grpc::CallbackServerContext* ctx,
+                                    const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response,
+                                    Finish* finish);
+  // Counts an accepted request and writes its response (partial_success).
+  static ::grpc::Status Accept(common::SignalCounters& c, int64_t accepted, int64_t rejected,
+                               const std::string& error_message, ::grpc::ByteBuffer* response);
+
   const ReceiverOptions options_;
   pipeline::Sink* const sink_;
   common::ReceiverMetrics* const metrics_;

@@ -29,8 +29,12 @@ std::unique_ptr<Daemon> StartFileDaemon(const std::string& dir, const std::strin
   return d;
 }
 
-std::unique_ptr<Daemon> StartGateway(const std::string& next, int64_t queue_mib = 64) {
+// queue_dir empty: the memory queue (ForwardSink); else the persistent queue.
+std::unique_ptr<Daemon> StartGateway(const std::string& next, int64_t queue_mib = 64,
+                                     const std::string& queue_dir = "") {
   DaemonConfig c;
+  c.queue_persistent = !queue_dir.empty();
+  c.queue_dir = queue_dir;
   c.listen = "127.0.0.1:0";
   c.metrics_listen = "127.0.0.1:0";
   c.sink = "forward";
@@ -63,11 +67,11 @@ TEST(ForwardSink, GatewayDeliversEverySignalUnchanged) {
   o.invalid_items = 1;  // The gateway validates: the bad span stops there.
   ASSERT_TRUE(Send(gateway->address(), tools::kTraceExportMethod, tools::MakeTracesRequest(6, o))
                   .status.ok());
-  ASSERT_TRUE(Send(gateway->address(), tools::kMetricsExportMethod,
-                   tools::MakeMetricsRequest(3, {}))
-                  .status.ok());
   ASSERT_TRUE(
-      Send(gateway->address(), tools::kLogsExportMethod, tools::MakeLogsRequest(4, {})).status.ok());
+      Send(gateway->address(), tools::kMetricsExportMethod, tools::MakeMetricsRequest(3, {}))
+          .status.ok());
+  ASSERT_TRUE(Send(gateway->address(), tools::kLogsExportMethod, tools::MakeLogsRequest(4, {}))
+                  .status.ok());
   ASSERT_TRUE(gateway->Shutdown(absl::Now() + absl::Seconds(10)).ok());
   ASSERT_TRUE(final_hop->Shutdown(absl::Now() + absl::Seconds(10)).ok());
   EXPECT_EQ(testing::CountItems(testing::ReadJsonLines(dir + "/traces.jsonl"), "traces"), 5);
@@ -86,15 +90,15 @@ TEST(ForwardSink, KeepsEverythingWhileTheLastHopIsDownFor20Seconds) {
   const std::string final_addr = final_port.address();
   final_port.Release();
   auto final_hop = StartFileDaemon(dir, final_addr);
-  auto gateway = StartGateway(final_addr);
+  auto gateway = StartGateway(final_addr, 64, dir + "/gateway-queue");
   ASSERT_TRUE(final_hop->Shutdown(absl::Now() + absl::Seconds(5)).ok());
   final_hop.reset();
   ASSERT_TRUE(final_port.Hold());
   int64_t acked = 0;
   const auto outage_end = absl::Now() + absl::Seconds(20);
   for (int i = 0; i < 40; ++i) {  // 40 requests spread over the outage
-    auto r = Send(gateway->address(), tools::kTraceExportMethod,
-                  tools::MakeStandardSpansRequest(25, i));
+    auto r =
+        Send(gateway->address(), tools::kTraceExportMethod, tools::MakeStandardSpansRequest(25, i));
     ASSERT_TRUE(r.status.ok()) << r.status.error_message();
     acked += 25;
     absl::SleepFor(absl::Milliseconds(400));
@@ -108,10 +112,12 @@ TEST(ForwardSink, KeepsEverythingWhileTheLastHopIsDownFor20Seconds) {
 }
 
 TEST(ForwardSink, FullForwardQueuePushesBackWithRetryInfo) {
-  // The next hop is down and the gateway's queue holds 1 MiB.
+  // The next hop is down and the gateway's queue holds 1 MiB (its log).
+  const testing::TempDir tmp("tw-fwd-full");
+  ASSERT_TRUE(tmp.ok());
   const testing::HeldPort refusing;
   ASSERT_TRUE(refusing.ok());
-  auto gateway = StartGateway(refusing.address(), /*queue_mib=*/1);
+  auto gateway = StartGateway(refusing.address(), /*queue_mib=*/1, tmp.path());
   const std::string big = tools::MakeStandardSpansRequest(2000, 1);  // ~0.75 MiB
   ASSERT_TRUE(Send(gateway->address(), tools::kTraceExportMethod, big).status.ok());
   tools::CallResult second;

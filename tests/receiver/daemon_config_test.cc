@@ -100,6 +100,15 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"UnknownFsyncPolicy", "sink: {file: {fsync: always}}\n",
                 "sink.file.fsync: 'always' is not one of"},
         BadCase{"ZeroQueueBatches", "sink: {queue: {max_batches: 0}}\n", "sink.queue.max_batches"},
+        BadCase{"QueuePersistentNotABool", "sink: {queue: {persistent: maybe}}\n",
+                "sink.queue.persistent: must be true or false"},
+        BadCase{"UnknownQueueFsync", "sink: {queue: {fsync: always}}\n",
+                "sink.queue.fsync: 'always' is not one of batch, interval, none"},
+        BadCase{"ZeroQueueFsyncInterval", "sink: {queue: {fsync_interval_ms: 0}}\n",
+                "sink.queue.fsync_interval_ms: must be positive"},
+        BadCase{"SpillBesidePersistentQueue",
+                "sink: {type: forward, forward: {endpoint: 'http://h:1', breaker: {spill_dir: /s}}}\n",
+                "sink.forward.breaker.spill_dir: is not used with a persistent queue"},
         BadCase{"BadMetricsListen", "telemetry: {metrics_listen: ':x'}\n",
                 "telemetry.metrics_listen"},
         BadCase{"ReceiverNotAMap", "receiver: [1, 2]\n", "receiver: must be a map"},
@@ -152,6 +161,31 @@ TEST(DaemonConfig, ExampleFileShowsEveryKeyAndIsValid) {
   EXPECT_EQ(c->forward_retry_max_elapsed_s, defaults.forward_retry_max_elapsed_s);
   EXPECT_EQ(c->forward_breaker_failures, defaults.forward_breaker_failures);
   EXPECT_EQ(c->forward_spill_max_mib, defaults.forward_spill_max_mib);
+}
+
+// The default configuration keeps every acknowledged request: the file,
+// store and forward sinks get a persistent queue, each in its own directory.
+TEST(DaemonConfig, DefaultQueuesArePersistentWithADirectoryPerSink) {
+  const DaemonConfig d;
+  EXPECT_TRUE(d.QueuePersistent("file"));
+  EXPECT_TRUE(d.QueuePersistent("store"));
+  EXPECT_TRUE(d.QueuePersistent("forward"));
+  EXPECT_FALSE(d.QueuePersistent("debug"));
+  EXPECT_FALSE(d.QueuePersistent("none"));
+  EXPECT_EQ(d.queue_fsync, "batch");
+  EXPECT_EQ(d.QueueDir("file"), "./tracewire-data/queue/file");
+  EXPECT_EQ(d.QueueDir("store"), "./tracewire-data/queue/store");
+  EXPECT_EQ(d.QueueDir("forward"), "./tracewire-data/queue/forward");
+  absl::StatusOr<DaemonConfig> c = ParseDaemonConfigYaml(
+      "sink: {type: 'store,forward', queue: {persistent: false, dir: /q, fsync: none}, "
+      "store: {path: /data/s.db}, forward: {endpoint: 'http://h:1'}}\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->QueuePersistent("store"));
+  EXPECT_EQ(c->QueueDir("store"), "/q/store");
+  EXPECT_EQ(c->QueueDir("forward"), "/q/forward");
+  EXPECT_EQ(c->queue_fsync, "none");
+  c->queue_dir.clear();
+  EXPECT_EQ(c->QueueDir("store"), "/data/queue/store");
 }
 
 TEST(DaemonConfig, KeyListIsWhatTheParserAccepts) {
