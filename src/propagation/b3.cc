@@ -36,6 +36,7 @@
 namespace tracewire {
 namespace {
 
+using propagation::AppendHex;
 using propagation::IsOws;
 using propagation::LowerHexValue;
 using propagation::TrimOws;
@@ -80,14 +81,6 @@ bool ParseTraceId(std::string_view s, TraceId& out) {
   return (s.size() == 32 || s.size() == 16) && ParseId(s, out);
 }
 bool ParseSpanId(std::string_view s, SpanId& out) { return s.size() == 16 && ParseId(s, out); }
-
-void AppendHex(std::string& out, const uint8_t* data, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(kDigits[data[i] >> 4]);
-    out.push_back(kDigits[data[i] & 0xf]);
-  }
-}
 
 template <size_t N>
 std::string Hex(const std::array<uint8_t, N>& a) {

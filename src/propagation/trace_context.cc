@@ -34,6 +34,7 @@
 namespace tracewire {
 namespace {
 
+using propagation::AppendHex;
 using propagation::IsOws;
 using propagation::LowerHexValue;
 using propagation::TrimOws;
@@ -67,14 +68,6 @@ bool IsAllZero(const std::array<uint8_t, N>& a) {
     if (b != 0) return false;
   }
   return true;
-}
-
-void AppendHex(std::string& out, const uint8_t* data, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(kDigits[data[i] >> 4]);
-    out.push_back(kDigits[data[i] & 0xf]);
-  }
 }
 
 std::optional<SpanContext> ParseTraceParent(std::string_view v) {

@@ -5,13 +5,14 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "sdk/env_int.h"
 #include "tracewire/trace.h"
 
 namespace tracewire {
-namespace {
 
-// Reads a non-negative integer variable into *out when set.
-absl::Status ReadInt(const char* name, int64_t* out, int64_t min = 0) {
+namespace sdk {
+
+absl::Status ReadEnvInt(const char* name, int64_t* out, int64_t min) {
   const char* v = std::getenv(name);
   if (v == nullptr || *v == '\0') return absl::OkStatus();
   int64_t n;
@@ -23,15 +24,20 @@ absl::Status ReadInt(const char* name, int64_t* out, int64_t min = 0) {
   return absl::OkStatus();
 }
 
-absl::Status ReadLimit(const char* specific, const char* general, uint32_t* out) {
+absl::Status ReadEnvLimit(const char* specific, const char* general, uint32_t* out) {
   int64_t n = *out;
-  absl::Status st = *general ? ReadInt(general, &n) : absl::OkStatus();
-  if (st.ok()) st = ReadInt(specific, &n);
+  absl::Status st = *general ? ReadEnvInt(general, &n) : absl::OkStatus();
+  if (st.ok()) st = ReadEnvInt(specific, &n);
   if (!st.ok()) return st;
   *out = static_cast<uint32_t>(std::min<int64_t>(n, UINT32_MAX));
   return absl::OkStatus();
 }
 
+}  // namespace sdk
+
+namespace {
+using sdk::ReadEnvInt;
+using sdk::ReadEnvLimit;
 }  // namespace
 
 absl::StatusOr<SpanLimits> SpanLimits::FromEnv() {
@@ -45,7 +51,7 @@ absl::StatusOr<SpanLimits> SpanLimits::FromEnv() {
            std::tuple{"OTEL_SPAN_LINK_COUNT_LIMIT", "", &l.link_count},
            std::tuple{"OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", kCount, &l.attributes_per_event},
            std::tuple{"OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", kCount, &l.attributes_per_link}}) {
-    absl::Status st = ReadLimit(specific, general, field);
+    absl::Status st = ReadEnvLimit(specific, general, field);
     if (!st.ok()) return st;
   }
   return l;
@@ -55,10 +61,10 @@ absl::StatusOr<BatchSpanProcessorOptions> BatchSpanProcessorOptions::FromEnv() {
   BatchSpanProcessorOptions o;
   int64_t delay = absl::ToInt64Milliseconds(o.schedule_delay);
   int64_t timeout = absl::ToInt64Milliseconds(o.export_timeout);
-  for (absl::Status st : {ReadInt("OTEL_BSP_MAX_QUEUE_SIZE", &o.max_queue_size, 1),
-                          ReadInt("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", &o.max_export_batch_size, 1),
-                          ReadInt("OTEL_BSP_SCHEDULE_DELAY", &delay, 0),
-                          ReadInt("OTEL_BSP_EXPORT_TIMEOUT", &timeout, 0)}) {
+  for (absl::Status st : {ReadEnvInt("OTEL_BSP_MAX_QUEUE_SIZE", &o.max_queue_size, 1),
+                          ReadEnvInt("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", &o.max_export_batch_size, 1),
+                          ReadEnvInt("OTEL_BSP_SCHEDULE_DELAY", &delay, 0),
+                          ReadEnvInt("OTEL_BSP_EXPORT_TIMEOUT", &timeout, 0)}) {
     if (!st.ok()) return st;
   }
   if (o.max_export_batch_size > o.max_queue_size) {

@@ -176,9 +176,9 @@ TEST(DurableQueue, DefaultFileSinkKeepsAcknowledgedSpansAcrossSigkill) {
   const testing::TempDir tmp("tw-durable-file");
   ASSERT_TRUE(tmp.ok());
   const std::string& dir = tmp.path();
-  // The default configuration, but for the ports and the directory.
-  const std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--metrics-listen",
-                                         "",         "--file-dir",  dir};
+  // The default queue configuration with the file sink.
+  const std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--metrics-listen", "",
+                                         "--sink",   "file",        "--file-dir",       dir};
   Child c = Spawn(args);
   ASSERT_GT(c.pid, 0);
   std::string addr = ReadAddress(c.out_fd);

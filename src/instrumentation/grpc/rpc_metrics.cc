@@ -18,7 +18,7 @@ std::vector<double> SecondsBoundaries() {
 
 // "package.Service/Method": the method's views are both into the call's
 // "/package.Service/Method".
-std::string_view Qualified(const RpcMethodName& name) {
+std::string_view QualifiedView(const RpcMethodName& name) {
   if (name.method.empty()) return name.service;
   return std::string_view(
       name.service.data(),
@@ -57,7 +57,7 @@ void RpcMetrics::RecordMessage(const RpcCallFacts& call, bool sent, int64_t byte
                      {"rpc.service", call.method.service},
                      {"rpc.method", call.method.method}});
   } else {
-    h.Record(bytes, {{"rpc.system.name", "grpc"}, {"rpc.method", Qualified(call.method)}});
+    h.Record(bytes, {{"rpc.system.name", "grpc"}, {"rpc.method", QualifiedView(call.method)}});
   }
 }
 
@@ -78,7 +78,7 @@ void RpcMetrics::RecordCall(const RpcCallFacts& call) const {
   }
   if (EmitsNew(call.semconv)) {
     const AttributeView attrs[] = {{"rpc.system.name", "grpc"},
-                                   {"rpc.method", Qualified(call.method)},
+                                   {"rpc.method", QualifiedView(call.method)},
                                    {"rpc.response.status_code", StatusCodeName(call.status_code)}};
     side.call_duration_s.Record(seconds, attrs);
     if (!EmitsOld(call.semconv)) {

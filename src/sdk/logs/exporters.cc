@@ -7,12 +7,16 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "sdk/console_text.h"
 #include "absl/strings/str_join.h"
 #include "tracewire/logs.h"
 #include "tracewire/otlp_exporter.h"
 
 namespace tracewire {
 namespace {
+
+using sdk::HexText;
+using sdk::ValueText;
 
 class OtlpLogRecordExporter : public LogRecordExporter {
  public:
@@ -52,34 +56,7 @@ class OtlpLogRecordExporter : public LogRecordExporter {
   std::vector<ScopedItems<LogRecordData>> groups_;  // reused: Export runs one at a time
 };
 
-std::string Hex(const uint8_t* p, size_t n) {
-  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(p), n));
-}
 
-std::string ValueText(const AnyValue& v) {
-  struct Visitor {
-    std::string operator()(std::monostate) const { return "null"; }
-    std::string operator()(const std::string& s) const { return absl::StrCat("\"", s, "\""); }
-    std::string operator()(bool b) const { return b ? "true" : "false"; }
-    std::string operator()(int64_t i) const { return absl::StrCat(i); }
-    std::string operator()(double d) const { return absl::StrCat(d); }
-    std::string operator()(const AnyValue::Array& a) const {
-      std::vector<std::string> parts;
-      for (const AnyValue& e : a) parts.push_back(ValueText(e));
-      return absl::StrCat("[", absl::StrJoin(parts, ", "), "]");
-    }
-    std::string operator()(const AnyValue::KvList& kv) const {
-      std::vector<std::string> parts;
-      for (const KeyValue& e : kv) parts.push_back(absl::StrCat(e.key, "=", ValueText(e.value)));
-      return absl::StrCat("{", absl::StrJoin(parts, ", "), "}");
-    }
-    std::string operator()(const Bytes& b) const {
-      return absl::StrCat("0x",
-                          Hex(reinterpret_cast<const uint8_t*>(b.data.data()), b.data.size()));
-    }
-  };
-  return std::visit(Visitor{}, v.value);
-}
 
 class StreamLogRecordExporter : public LogRecordExporter {
  public:
@@ -92,8 +69,8 @@ class StreamLogRecordExporter : public LogRecordExporter {
           d.severity_text.empty() ? "" : absl::StrCat(" (", d.severity_text, ")"),
           " scope=", r->scope ? r->scope->name : "");
       if (!d.event_name.empty()) absl::StrAppend(&line, " event=", d.event_name);
-      if (d.trace_id) absl::StrAppend(&line, " trace=", Hex(d.trace_id->data(), 16));
-      if (d.span_id) absl::StrAppend(&line, " span=", Hex(d.span_id->data(), 8));
+      if (d.trace_id) absl::StrAppend(&line, " trace=", HexText(d.trace_id->data(), 16));
+      if (d.span_id) absl::StrAppend(&line, " span=", HexText(d.span_id->data(), 8));
       if (d.body) absl::StrAppend(&line, " body=", ValueText(*d.body));
       for (const KeyValue& kv : d.attributes) {
         absl::StrAppend(&line, " ", kv.key, "=", ValueText(kv.value));

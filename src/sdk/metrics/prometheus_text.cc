@@ -48,7 +48,7 @@ std::string Escape(std::string_view v) {
   return out;
 }
 
-std::string ValueText(const AnyValue& v) {
+std::string LabelValueText(const AnyValue& v) {
   return std::visit(
       [](const auto& x) -> std::string {
         using V = std::decay_t<decltype(x)>;
@@ -79,7 +79,7 @@ std::string Labels(const std::string& base, const Attributes& attrs, std::string
   std::string out = base;
   for (const KeyValue& kv : attrs) {
     if (!out.empty()) out += ",";
-    absl::StrAppend(&out, Sanitize(kv.key, true), "=\"", Escape(ValueText(kv.value)), "\"");
+    absl::StrAppend(&out, Sanitize(kv.key, true), "=\"", Escape(LabelValueText(kv.value)), "\"");
   }
   if (!extra.empty()) {
     if (!out.empty()) out += ",";
@@ -98,7 +98,7 @@ void Family(std::string* out, const std::string& name, const char* type, const s
 std::string FormatPrometheusText(const ResourceMetrics& metrics) {
   std::string base;
   for (const KeyValue& kv : metrics.resource.attributes) {
-    if (kv.key == "service.name") base = absl::StrCat("job=\"", Escape(ValueText(kv.value)), "\"");
+    if (kv.key == "service.name") base = absl::StrCat("job=\"", Escape(LabelValueText(kv.value)), "\"");
   }
   std::string out;
   for (const ScopeMetrics& sm : metrics.scope_metrics) {

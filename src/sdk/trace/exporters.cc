@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "sdk/console_text.h"
 #include "absl/strings/str_format.h"
 #include "exporter/otlp_exporter_internal.h"
 #include "sdk/trace/record_encoder.h"
@@ -14,6 +15,9 @@
 
 namespace tracewire {
 namespace {
+
+using sdk::HexText;
+using sdk::ValueText;
 
 class SimpleSpanProcessor : public SpanProcessor {
  public:
@@ -40,38 +44,7 @@ class SimpleSpanProcessor : public SpanProcessor {
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-std::string Hex(const uint8_t* p, size_t n) {
-  std::string s;
-  for (size_t i = 0; i < n; ++i) absl::StrAppendFormat(&s, "%02x", p[i]);
-  return s;
-}
 
-std::string ValueText(const AnyValue& v) {
-  struct V {
-    std::string operator()(std::monostate) const { return "null"; }
-    std::string operator()(const std::string& s) const { return absl::StrCat("\"", s, "\""); }
-    std::string operator()(bool b) const { return b ? "true" : "false"; }
-    std::string operator()(int64_t i) const { return absl::StrCat(i); }
-    std::string operator()(double d) const { return absl::StrFormat("%g", d); }
-    std::string operator()(const AnyValue::Array& a) const {
-      std::string s = "[";
-      for (size_t i = 0; i < a.size(); ++i) absl::StrAppend(&s, i ? ", " : "", ValueText(a[i]));
-      return s + "]";
-    }
-    std::string operator()(const AnyValue::KvList& kv) const {
-      std::string s = "{";
-      for (size_t i = 0; i < kv.size(); ++i) {
-        absl::StrAppend(&s, i ? ", " : "", kv[i].key, ": ", ValueText(kv[i].value));
-      }
-      return s + "}";
-    }
-    std::string operator()(const Bytes& b) const {
-      return absl::StrCat("0x",
-                          Hex(reinterpret_cast<const uint8_t*>(b.data.data()), b.data.size()));
-    }
-  };
-  return std::visit(V{}, v.value);
-}
 
 class StreamSpanExporter : public SpanExporter {
  public:
@@ -84,8 +57,8 @@ class StreamSpanExporter : public SpanExporter {
       const SpanData& d = r.data();
       std::string s = absl::StrFormat(
           "span %s trace=%s id=%s parent=%s kind=%s scope=%s duration_us=%d status=%s%s\n", d.name,
-          Hex(d.trace_id.data(), 16), Hex(d.span_id.data(), 8),
-          d.parent_span_id ? Hex(d.parent_span_id->data(), 8) : "-",
+          HexText(d.trace_id.data(), 16), HexText(d.span_id.data(), 8),
+          d.parent_span_id ? HexText(d.parent_span_id->data(), 8) : "-",
           kKinds[static_cast<int>(d.kind)], r.scope().name,
           (d.end_time_unix_nano - d.start_time_unix_nano) / 1000,
           kStatus[static_cast<int>(d.status_code)],
@@ -95,7 +68,7 @@ class StreamSpanExporter : public SpanExporter {
       }
       for (const auto& e : d.events) absl::StrAppend(&s, "  event ", e.name, "\n");
       for (const auto& l : d.links) {
-        absl::StrAppend(&s, "  link ", Hex(l.trace_id.data(), 16), "/", Hex(l.span_id.data(), 8),
+        absl::StrAppend(&s, "  link ", HexText(l.trace_id.data(), 16), "/", HexText(l.span_id.data(), 8),
                         "\n");
       }
       std::fputs(s.c_str(), out_);
