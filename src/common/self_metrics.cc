@@ -75,6 +75,21 @@ std::string ReceiverMetrics::RenderPrometheus() const {
     Family(&out, "tracewire_sink_queue_capacity_bytes", "gauge", "Sink queue capacity in bytes.");
     Sample(&out, "tracewire_sink_queue_capacity_bytes", "", queue_capacity_bytes());
   }
+  if (admission_used_bytes) {
+    Family(&out, "tracewire_receiver_inflight_bytes", "gauge",
+           "Bytes of requests held in memory, in flight and queued (receiver.max_inflight_mib).");
+    Sample(&out, "tracewire_receiver_inflight_bytes", "", admission_used_bytes());
+  }
+  if (admission_limit_bytes) {
+    Family(&out, "tracewire_receiver_inflight_limit_bytes", "gauge",
+           "The limit on tracewire_receiver_inflight_bytes (0: none).");
+    Sample(&out, "tracewire_receiver_inflight_limit_bytes", "", admission_limit_bytes());
+  }
+  if (admission_refused) {
+    Family(&out, "tracewire_receiver_admission_refused_requests", "counter",
+           "Requests answered UNAVAILABLE because the in-flight limit was reached.");
+    Sample(&out, "tracewire_receiver_admission_refused_requests", "", admission_refused());
+  }
   if (extra_text) out += extra_text();
   return out;
 }

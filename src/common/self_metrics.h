@@ -39,6 +39,11 @@ class ReceiverMetrics {
   std::function<int64_t()> queue_items;
   std::function<int64_t()> queue_bytes;
   std::function<int64_t()> queue_capacity_bytes;
+  // The admission budget (common/admission.h): bytes held, the limit, and
+  // requests refused for it. May be empty.
+  std::function<int64_t()> admission_used_bytes;
+  std::function<int64_t()> admission_limit_bytes;
+  std::function<int64_t()> admission_refused;
   // More exposition text (e.g. the forward sink's exporter), may be empty.
   std::function<std::string()> extra_text;
 

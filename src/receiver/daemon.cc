@@ -114,6 +114,10 @@ class FanoutSink : public pipeline::Sink {
         copy.signal = batch.signal;
         copy.items = batch.items;
         if (sinks_[i]->KeepsBytes()) copy.bytes = batch.bytes;
+        if (batch.admission != nullptr) {
+          batch.admission->Add(static_cast<int64_t>(copy.bytes.size()));
+          copy.admission = batch.admission;
+        }
       } else {
         copy = std::move(batch);
       }
@@ -141,6 +145,10 @@ class FanoutSink : public pipeline::Sink {
         copy.signal = batch.signal;
         copy.items = batch.items;
         if (sinks_[i]->KeepsBytes()) copy.bytes = batch.bytes;
+        if (batch.admission != nullptr) {
+          batch.admission->Add(static_cast<int64_t>(copy.bytes.size()));
+          copy.admission = batch.admission;
+        }
       } else {
         copy = std::move(batch);
       }
@@ -284,7 +292,8 @@ absl::StatusOr<std::unique_ptr<pipeline::Sink>> MakeSink(const DaemonConfig& c,
   return std::make_unique<FanoutSink>(std::move(sinks));
 }
 
-Daemon::Daemon(DaemonConfig config) : config_(std::move(config)) {}
+Daemon::Daemon(DaemonConfig config)
+    : config_(std::move(config)), admission_(config_.max_inflight_mib << 20) {}
 
 Daemon::~Daemon() { (void)Shutdown(absl::Now() + absl::Seconds(config_.shutdown_timeout_s)); }
 
@@ -310,6 +319,12 @@ absl::Status Daemon::Start() {
   ro.bearer_tokens = config_.bearer_tokens;
   ro.api_keys = config_.api_keys;
   ro.retry_after = absl::Milliseconds(config_.retry_after_ms);
+  ro.admission = &admission_;
+  ro.max_concurrent_streams = static_cast<int>(config_.max_concurrent_streams);
+  common::AdmissionBudget* budget = &admission_;
+  metrics_.admission_used_bytes = [budget] { return budget->used(); };
+  metrics_.admission_limit_bytes = [budget] { return budget->limit(); };
+  metrics_.admission_refused = [budget] { return budget->refused(); };
   receiver_ = std::make_unique<OtlpReceiver>(ro, sink_.get(), &metrics_);
   st = receiver_->Start();
   if (!st.ok()) return st;

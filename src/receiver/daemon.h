@@ -49,6 +49,8 @@ class Daemon {
  private:
   const DaemonConfig config_;
   common::ReceiverMetrics metrics_;
+  // Before the sinks and the receiver: their batches hold tickets of it.
+  common::AdmissionBudget admission_;
   std::unique_ptr<pipeline::Sink> sink_;
   std::unique_ptr<OtlpReceiver> receiver_;
   std::unique_ptr<MetricsServer> metrics_server_;

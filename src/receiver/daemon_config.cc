@@ -25,7 +25,9 @@ absl::Status Bad(const std::string& key, const std::string& problem) {
 const std::map<std::string, std::set<std::string>>& KnownKeys() {
   static const auto* const keys = new std::map<std::string, std::set<std::string>>{
       {"", {"receiver", "sink", "telemetry", "shutdown_timeout_s"}},
-      {"receiver", {"listen", "max_request_mib", "tls", "auth", "retry_after_ms"}},
+      {"receiver",
+       {"listen", "max_request_mib", "tls", "auth", "retry_after_ms", "max_inflight_mib",
+        "max_concurrent_streams"}},
       {"receiver.tls", {"cert_file", "key_file", "client_ca_file"}},
       {"receiver.auth", {"bearer_tokens", "api_keys"}},
       {"sink", {"type", "queue", "file", "forward", "store"}},
@@ -144,6 +146,8 @@ absl::Status Parse(const YAML::Node& root, DaemonConfig* c) {
   TW_RETURN_IF_ERROR(rx.Get("listen", &c->listen));
   TW_RETURN_IF_ERROR(rx.Get("max_request_mib", &c->max_request_mib));
   TW_RETURN_IF_ERROR(rx.Get("retry_after_ms", &c->retry_after_ms));
+  TW_RETURN_IF_ERROR(rx.Get("max_inflight_mib", &c->max_inflight_mib));
+  TW_RETURN_IF_ERROR(rx.Get("max_concurrent_streams", &c->max_concurrent_streams));
   MapReader tls(rx.Child("tls"), "receiver.tls");
   TW_RETURN_IF_ERROR(tls.CheckKeys());
   TW_RETURN_IF_ERROR(tls.Get("cert_file", &c->tls_cert_file));
@@ -261,6 +265,15 @@ absl::Status DaemonConfig::Validate() const {
                absl::StrCat("must be between 1 and 2047, got ", max_request_mib));
   }
   if (retry_after_ms < 1) return Bad("receiver.retry_after_ms", "must be positive");
+  if (max_inflight_mib != 0 && (max_inflight_mib < max_request_mib || max_inflight_mib > (1 << 20))) {
+    return Bad("receiver.max_inflight_mib",
+               absl::StrCat("must be 0 (no limit) or between receiver.max_request_mib (",
+                            max_request_mib, ") and 1048576, got ", max_inflight_mib));
+  }
+  if (max_concurrent_streams < 1 || max_concurrent_streams > 1000000) {
+    return Bad("receiver.max_concurrent_streams",
+               absl::StrCat("must be between 1 and 1000000, got ", max_concurrent_streams));
+  }
   if (tls_cert_file.empty() != tls_key_file.empty()) {
     return Bad("receiver.tls", "cert_file and key_file must be given together");
   }

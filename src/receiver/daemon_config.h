@@ -27,6 +27,11 @@ struct DaemonConfig {
   std::vector<std::string> bearer_tokens;
   std::vector<std::string> api_keys;
   int64_t retry_after_ms = 1000;  // RetryInfo delay sent with backpressure
+  // Bytes of requests held in memory at once, in flight and queued across all
+  // connections and sinks; above it new requests get UNAVAILABLE with
+  // RetryInfo before they are inflated. 0: no limit.
+  int64_t max_inflight_mib = 256;
+  int64_t max_concurrent_streams = 100;  // per connection (HTTP/2 streams)
 
   // sink
   // One sink type, or several separated by commas ("store,forward"): each

@@ -3,11 +3,13 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "common/text.h"
 #include "exporter/grpc_log.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.grpc.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
@@ -124,6 +126,16 @@ absl::Status OtlpReceiver::Start() {
   // both sizes. The gRPC limit then applies to the bytes on the wire.
   builder.AddChannelArgument(GRPC_ARG_ENABLE_PER_MESSAGE_DECOMPRESSION, 0);
   builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_request_bytes));
+  if (options_.max_concurrent_streams > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options_.max_concurrent_streams);
+  }
+  if (options_.admission != nullptr && options_.admission->limit() > 0) {
+    // gRPC's own buffers (reads not yet handed to us, per-call arenas) under
+    // the same bound: past it, gRPC shrinks its windows and reclaims memory.
+    ::grpc::ResourceQuota quota("tracewired");
+    quota.Resize(static_cast<size_t>(options_.admission->limit()));
+    builder.SetResourceQuota(quota);
+  }
   services_.push_back(std::make_unique<TraceExport>(this));
   services_.push_back(std::make_unique<MetricsExport>(this));
   services_.push_back(std::make_unique<LogsExport>(this));
@@ -177,6 +189,20 @@ void OtlpReceiver::HandleExport(wire::Signal signal, ::grpc::CallbackServerConte
                   0);
   }
 
+  // The memory bound, before any work: the ticket counts the request's bytes
+  // until the answer is sent and every queued copy is gone.
+  std::shared_ptr<common::AdmissionTicket> ticket;
+  if (options_.admission != nullptr) {
+    ticket = options_.admission->TryAdmit(static_cast<int64_t>(request->Length()));
+    if (ticket == nullptr) {
+      return refuse(StatusWithRetryInfo(::grpc::StatusCode::UNAVAILABLE,
+                                        "receiver is busy: requests in flight and queued are at "
+                                        "the memory limit (receiver.max_inflight_mib)",
+                                        options_.retry_after),
+                    0);
+    }
+  }
+
   // Flatten the request: one slice is used in place, several are copied.
   ::grpc::Slice slice;
   if (!request->TrySingleSlice(&slice).ok() && !request->DumpToSingleSlice(&slice).ok()) {
@@ -217,13 +243,25 @@ void OtlpReceiver::HandleExport(wire::Signal signal, ::grpc::CallbackServerConte
     if (sink_->KeepsBytes()) {
       batch.bytes = !read->filtered.empty() ? std::move(read->filtered) : std::string(bytes);
     }
+    // Held from here: the request until it is answered, the batch until
+    // every sink is done with it.
+    if (ticket != nullptr) {
+      ticket->Add(static_cast<int64_t>(batch.bytes.size()));
+      batch.admission = ticket;
+    }
     // The answer comes when the sink took the batch (or refused it): at once
     // for a memory queue, after the fsync for a persistent one.
     sink_->OfferAsync(
         std::move(batch),
         [&c, refuse, accepted, items = read->items, rejected = read->rejected,
          message = std::move(read->error_message), response, retry_after = options_.retry_after,
+         ticket = std::move(ticket), wire_bytes = static_cast<int64_t>(request->Length()),
          finish = std::move(*finish)](absl::Status st) mutable {
+          // Answered: gRPC lets go of the received bytes; a queued batch keeps
+          // its own copy counted.
+          absl::Cleanup release = [&ticket, wire_bytes] {
+            if (ticket != nullptr) ticket->Add(-wire_bytes);
+          };
           if (!st.ok()) {
             std::move(finish)(refuse(
                 StatusWithRetryInfo(::grpc::StatusCode::UNAVAILABLE,

@@ -6,6 +6,8 @@
 // wire reader, answers invalid items with partial_success, and offers the
 // valid ones to a Sink. A full sink is answered with UNAVAILABLE and a
 // google.rpc.RetryInfo; nothing is acknowledged that the sink did not take.
+// With an admission budget, a request that would take the bytes held past
+// the budget is answered the same way before it is inflated or read.
 //
 // Lifecycle: Start() binds and serves; Shutdown(deadline) stops accepting,
 // lets requests in flight finish (cancelling them at the deadline) and
@@ -19,6 +21,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/admission.h"
 #include "common/self_metrics.h"
 #include "pipeline/sink.h"
 #include "receiver/authenticator.h"
@@ -42,6 +45,11 @@ struct ReceiverOptions {
   std::vector<std::string> bearer_tokens;
   std::vector<std::string> api_keys;
   absl::Duration retry_after = absl::Seconds(1);
+  // The daemon's memory bound on requests in flight and queued; null: none.
+  // Not owned; must outlive the receiver and every batch it made.
+  common::AdmissionBudget* admission = nullptr;
+  // HTTP/2 streams a connection may have open at once (0: gRPC's default).
+  int max_concurrent_streams = 0;
 };
 
 class OtlpReceiver {

@@ -375,3 +375,71 @@ TEST(OtlpReceiver, FullSinkAnswersUnavailableWithRetryInfo) {
 
 }  // namespace
 }  // namespace tracewire::receiver
+
+namespace tracewire::receiver {
+namespace {
+
+// The admission budget: while the sink holds batches, their bytes stay
+// counted; a request that would pass the limit is refused with RetryInfo
+// before it is read (its items are not counted: it was never decoded), and
+// admitted again once the sink let go.
+TEST(OtlpReceiver, RequestsOverTheMemoryLimitAreRefusedUntilBytesAreReleased) {
+  auto writer = std::make_unique<GateWriter>();
+  GateWriter* gate = writer.get();
+  std::atomic<int64_t> dropped{0};
+  pipeline::QueueOptions q;
+  q.max_batches = 1000;
+  pipeline::QueuedSink sink(std::move(writer), q, &dropped);
+  ASSERT_TRUE(sink.Start().ok());
+  const std::string request = tools::MakeTracesRequest(200, {});
+  // Room for a few requests (each is counted twice: the received bytes until
+  // the answer, the batch's copy until it is written).
+  common::AdmissionBudget budget(static_cast<int64_t>(request.size()) * 7);
+  common::ReceiverMetrics metrics;
+  ReceiverOptions ro;
+  ro.listen = "127.0.0.1:0";
+  ro.retry_after = absl::Milliseconds(300);
+  ro.admission = &budget;
+  OtlpReceiver receiver(ro, &sink, &metrics);
+  ASSERT_TRUE(receiver.Start().ok());
+  GenericCaller caller(testing::InsecureChannel(receiver.address()));
+  auto send = [&] {
+    ::grpc::ClientContext ctx;
+    return caller.Call(&ctx, tools::kTraceExportMethod, request);
+  };
+
+  int accepted = 0;
+  CallResult refused;
+  for (int i = 0; i < 20; ++i) {
+    CallResult r = send();
+    if (!r.status.ok()) {
+      refused = r;
+      break;
+    }
+    ++accepted;
+  }
+  ASSERT_GT(accepted, 0);
+  ASSERT_EQ(refused.status.error_code(), ::grpc::StatusCode::UNAVAILABLE)
+      << refused.status.error_message();
+  EXPECT_NE(refused.status.error_message().find("max_inflight_mib"), std::string::npos);
+  ASSERT_TRUE(RetryDelayOf(refused.status).has_value());
+  EXPECT_EQ(*RetryDelayOf(refused.status), absl::Milliseconds(300));
+  EXPECT_EQ(budget.refused(), 1);
+  EXPECT_EQ(metrics.signals[0].refused_requests.load(), 1);
+  EXPECT_EQ(metrics.signals[0].accepted_items.load(), accepted * 200);
+  // Held: the queued batches' copies (answers are sent).
+  EXPECT_LE(budget.used(), budget.limit());
+  EXPECT_GE(budget.used(), static_cast<int64_t>(request.size()) * accepted);
+
+  gate->release_.Notify();  // the sink writes everything and lets go
+  for (int i = 0; i < 1000 && budget.used() != 0; ++i) absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_EQ(budget.used(), 0);
+  EXPECT_TRUE(send().status.ok());
+  ASSERT_TRUE(receiver.Shutdown(absl::Now() + absl::Seconds(5)).ok());
+  ASSERT_TRUE(sink.Shutdown(absl::Now() + absl::Seconds(5)).ok());
+  EXPECT_EQ(gate->written_, (accepted + 1) * 200);  // everything acknowledged
+  EXPECT_EQ(budget.used(), 0);
+}
+
+}  // namespace
+}  // namespace tracewire::receiver
