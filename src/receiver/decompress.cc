@@ -47,6 +47,7 @@ absl::Status Inflate(std::string_view in, int64_t max_out, std::string* out) {
   }
   const int64_t total = static_cast<int64_t>(zs.total_out);
   inflateEnd(&zs);
+  if (total > max_out || ret != Z_STREAM_END) out->clear();  // nothing partial
   if (total > max_out) {
     return absl::ResourceExhaustedError(
         absl::StrCat("decompressed request is larger than the limit of ", max_out, " bytes"));

@@ -12,7 +12,8 @@
 namespace tracewire::receiver {
 
 // Returns ResourceExhausted when the output would exceed `max_out`, and
-// InvalidArgument when `in` is not a complete gzip or zlib stream.
+// InvalidArgument when `in` is not a complete gzip or zlib stream; *out is
+// then empty. Never holds more than max_out + 1 bytes.
 [[nodiscard]] absl::Status Inflate(std::string_view in, int64_t max_out, std::string* out);
 
 // True when `b` starts with the gzip magic bytes.

@@ -16,6 +16,8 @@ receiver:
   listen: 0.0.0.0:14317
   max_request_mib: 8
   retry_after_ms: 250
+  max_inflight_mib: 16
+  max_concurrent_streams: 7
   tls: {cert_file: c.pem, key_file: k.pem, client_ca_file: ca.pem}
   auth: {bearer_tokens: [t1, t2], api_keys: [k1]}
 sink:
@@ -30,6 +32,8 @@ shutdown_timeout_s: 5
   EXPECT_EQ(c->listen, "0.0.0.0:14317");
   EXPECT_EQ(c->max_request_mib, 8);
   EXPECT_EQ(c->retry_after_ms, 250);
+  EXPECT_EQ(c->max_inflight_mib, 16);
+  EXPECT_EQ(c->max_concurrent_streams, 7);
   EXPECT_EQ(c->tls_client_ca_file, "ca.pem");
   EXPECT_EQ(c->bearer_tokens, (std::vector<std::string>{"t1", "t2"}));
   EXPECT_EQ(c->api_keys, (std::vector<std::string>{"k1"}));
@@ -83,6 +87,11 @@ INSTANTIATE_TEST_SUITE_P(
                 "receiver.max_request_mib: must be an integer, got 'lots'"},
         BadCase{"MaxRequestMibZero", "receiver: {max_request_mib: 0}\n",
                 "receiver.max_request_mib: must be between"},
+        BadCase{"MaxInflightBelowTheRequestLimit",
+                "receiver: {max_request_mib: 64, max_inflight_mib: 8}\n",
+                "receiver.max_inflight_mib: must be 0 (no limit) or between"},
+        BadCase{"MaxConcurrentStreamsZero", "receiver: {max_concurrent_streams: 0}\n",
+                "receiver.max_concurrent_streams: must be between 1 and"},
         BadCase{"ListenWithoutPort", "receiver: {listen: nowhere}\n",
                 "receiver.listen: 'nowhere' is not HOST:PORT"},
         BadCase{"ListenPortOutOfRange", "receiver: {listen: 'h:99999'}\n",
