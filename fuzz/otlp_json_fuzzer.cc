@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view accepted = read->filtered.empty() ? bytes : read->filtered;
   wire::JsonWriter writer;
   std::string out;
-  FuzzCheck(writer.Append(accepted, tracewire::fuzz::RequestDesc(signal), &out),
+  FuzzCheck(writer.Append(accepted, wire::schema::ExportRequestOf(signal), &out),
             "an accepted request writes as JSON");
   FuzzCheck(nlohmann::json::accept(out), "the JSON is valid");
   FuzzCheck(!out.empty() && out.front() == '{' && out.back() == '}', "one JSON object");

@@ -21,14 +21,10 @@ namespace wire = tracewire::wire;
 
 class Counter : public wire::RequestVisitor {
  public:
-  explicit Counter(wire::Signal s) : signal_(s) {}
   void OnSpan(const wire::SpanView&) override { ++items; }
   void OnMetric(const wire::MetricView& m) override { items += m.data_points; }
   void OnLogRecord(const wire::LogRecordView&) override { ++items; }
   int64_t items = 0;
-
- private:
-  wire::Signal signal_;
 };
 
 }  // namespace
@@ -36,12 +32,12 @@ class Counter : public wire::RequestVisitor {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const wire::Signal signal = tracewire::fuzz::SignalOf(TW_FUZZ_SIGNAL);
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  Counter seen(signal);
+  Counter seen;
   auto read = wire::ReadExportRequest(signal, bytes, &seen);
   if (!read.ok()) return 0;
   FuzzCheck(read->rejected >= 0 && read->rejected <= read->items, "rejected within items");
   FuzzCheck(seen.items == read->items - read->rejected, "visitor sees the accepted items");
-  FuzzCheck(wire::ValidateMessage(bytes, tracewire::fuzz::RequestDesc(signal)),
+  FuzzCheck(wire::ValidateMessage(bytes, wire::schema::ExportRequestOf(signal)),
             "an accepted request validates");
   if (read->filtered.empty()) {
     FuzzCheck(read->rejected == 0, "items rejected but no filtered request");

@@ -9,13 +9,15 @@ void AdmissionTicket::Add(int64_t delta) {
   budget_->Add(delta);
 }
 
+void AdmissionBudget::RaisePeak(int64_t used) {
+  int64_t peak = peak_.load(std::memory_order_relaxed);
+  while (used > peak && !peak_.compare_exchange_weak(peak, used, std::memory_order_relaxed)) {
+  }
+}
+
 void AdmissionBudget::Add(int64_t delta) {
   const int64_t now = used_.fetch_add(delta, std::memory_order_relaxed) + delta;
-  if (delta > 0) {
-    int64_t peak = peak_.load(std::memory_order_relaxed);
-    while (now > peak && !peak_.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
-    }
-  }
+  if (delta > 0) RaisePeak(now);
 }
 
 std::shared_ptr<AdmissionTicket> AdmissionBudget::TryAdmit(int64_t bytes) {
@@ -28,10 +30,7 @@ std::shared_ptr<AdmissionTicket> AdmissionBudget::TryAdmit(int64_t bytes) {
       }
     } while (!used_.compare_exchange_weak(used, used + bytes, std::memory_order_relaxed));
     // Counted already: the ticket starts at `bytes` without adding again.
-    int64_t peak = peak_.load(std::memory_order_relaxed);
-    while (used + bytes > peak &&
-           !peak_.compare_exchange_weak(peak, used + bytes, std::memory_order_relaxed)) {
-    }
+    RaisePeak(used + bytes);
     return std::shared_ptr<AdmissionTicket>(new AdmissionTicket(this, bytes));
   }
   Add(bytes);

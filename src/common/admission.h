@@ -62,6 +62,7 @@ class AdmissionBudget {
  private:
   friend class AdmissionTicket;
   void Add(int64_t delta);
+  void RaisePeak(int64_t used);
 
   const int64_t limit_;
   std::atomic<int64_t> used_{0};

@@ -18,18 +18,6 @@
 namespace tracewire::pipeline {
 namespace {
 
-const wire::MessageDesc& RequestDesc(wire::Signal s) {
-  switch (s) {
-    case wire::Signal::kTraces:
-      return wire::schema::kExportTraceServiceRequest;
-    case wire::Signal::kMetrics:
-      return wire::schema::kExportMetricsServiceRequest;
-    case wire::Signal::kLogs:
-      break;
-  }
-  return wire::schema::kExportLogsServiceRequest;
-}
-
 absl::Status Errno(const std::string& what) {
   return absl::InternalError(absl::StrCat(what, ": ", strerror(errno)));
 }
@@ -116,7 +104,7 @@ absl::Status FileWriter::Rotate(wire::Signal signal) {
 
 absl::Status FileWriter::Write(const Batch& batch) {
   line_.clear();
-  if (!json_.Append(batch.bytes, RequestDesc(batch.signal), &line_)) {
+  if (!json_.Append(batch.bytes, wire::schema::ExportRequestOf(batch.signal), &line_)) {
     return absl::InternalError("file sink: batch bytes are not a valid request");
   }
   line_.push_back('\n');

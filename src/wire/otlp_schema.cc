@@ -239,3 +239,19 @@ TW_MESSAGE(kExportLogsServiceRequest,
 }  // namespace
 }  // namespace schema
 }  // namespace tracewire::wire
+
+namespace tracewire::wire::schema {
+
+const MessageDesc& ExportRequestOf(Signal signal) {
+  switch (signal) {
+    case Signal::kTraces:
+      return kExportTraceServiceRequest;
+    case Signal::kMetrics:
+      return kExportMetricsServiceRequest;
+    case Signal::kLogs:
+      break;
+  }
+  return kExportLogsServiceRequest;
+}
+
+}  // namespace tracewire::wire::schema

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "wire/otlp_signal.h"
 #include "wire/proto_reader.h"
 
 namespace tracewire::wire {
@@ -112,6 +113,9 @@ extern const MessageDesc kLogRecord;
 extern const MessageDesc kScopeLogs;
 extern const MessageDesc kResourceLogs;
 extern const MessageDesc kExportLogsServiceRequest;
+
+// The Export*ServiceRequest of a signal.
+const MessageDesc& ExportRequestOf(Signal signal);
 }  // namespace schema
 
 }  // namespace tracewire::wire
