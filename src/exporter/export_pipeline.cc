@@ -180,6 +180,7 @@ ExportPipeline::Outcome ExportPipeline::SendWithRetry(PipelineRequest&& req, boo
     work.pop_front();
     Backoff backoff(options_.retry, seed++);
     int retries_of_part = 0;
+    bool retried_at_drain = false;  // one prompt retry when the shutdown begins
     const absl::Time first = clock_->Now();
     for (;;) {
       in_flight_.fetch_add(1, std::memory_order_relaxed);
@@ -281,6 +282,11 @@ ExportPipeline::Outcome ExportPipeline::SendWithRetry(PipelineRequest&& req, boo
       if (!draining_.HasBeenNotified()) {
         // A shutdown that begins during this wait ends it: retry at once.
         clock_->SleepFor(delay, draining_);
+        retried_at_drain = draining_.HasBeenNotified();
+      } else if (!retried_at_drain) {
+        // The shutdown began before this wait: the same single prompt retry
+        // as when it interrupts one, whichever came first.
+        retried_at_drain = true;
       } else if (!clock_->SleepFor(delay, cancel_)) {
         // Draining, the wait runs until the shutdown deadline at most.
         Drop(part.items, DropReason::kShutdown);

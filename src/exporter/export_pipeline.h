@@ -10,8 +10,9 @@
 // It works on encoded requests, so SDK batches and forwarded bytes share it.
 //
 // Lifecycle: Start() starts the workers; Shutdown(deadline) stops taking
-// requests and ends backoff waits at once (a request waiting to be retried is
-// retried right away; later waits end at the deadline), lets the queue drain
+// requests and ends backoff waits at once (each request waiting to be
+// retried, or failing as the shutdown begins, is retried once right away;
+// later waits end at the deadline), lets the queue drain
 // until the deadline, then cancels the calls in flight, counts what is left
 // as dropped and joins.
 // Thread-safe.
