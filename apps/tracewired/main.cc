@@ -5,7 +5,8 @@
 //
 // Prints "tracewired listening on HOST:PORT" when ready. SIGTERM or SIGINT
 // stop it: it stops accepting, finishes requests in flight, drains the sink
-// and exits 0 within the shutdown timeout.
+// and exits 0 within the shutdown timeout. SIGHUP reads the TLS files again
+// (certificate rotation) without dropping a connection.
 
 #include <malloc.h>
 #include <signal.h>
@@ -80,6 +81,9 @@ int main(int argc, char** argv) {
   app.add_option("--tls-cert", tls_cert, "server certificate chain (PEM)");
   app.add_option("--tls-key", tls_key, "server private key (PEM)");
   app.add_option("--tls-client-ca", tls_ca, "CA (PEM) client certificates must chain to (mTLS)");
+  int64_t tls_reload_interval_s = defaults.tls_reload_interval_s;
+  app.add_option("--tls-reload-interval-s", tls_reload_interval_s,
+                 "read the TLS files again this often (0: only on SIGHUP)");
   app.add_option("--bearer-token", tokens, "accepted bearer token (repeatable)")->default_str("");
   app.add_option("--api-key", keys, "accepted x-api-key value (repeatable)")->default_str("");
   app.add_option("--max-request-mib", max_request_mib, "largest request accepted, MiB");
@@ -126,6 +130,7 @@ int main(int argc, char** argv) {
   if (app.count("--tls-cert")) config.tls_cert_file = tls_cert;
   if (app.count("--tls-key")) config.tls_key_file = tls_key;
   if (app.count("--tls-client-ca")) config.tls_client_ca_file = tls_ca;
+  if (app.count("--tls-reload-interval-s")) config.tls_reload_interval_s = tls_reload_interval_s;
   if (app.count("--bearer-token")) config.bearer_tokens = tokens;
   if (app.count("--api-key")) config.api_keys = keys;
   if (app.count("--max-request-mib")) config.max_request_mib = max_request_mib;
@@ -140,11 +145,13 @@ int main(int argc, char** argv) {
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
 
-  // Block the stop signals in every thread; the main thread waits for them.
+  // Block the stop signals and SIGHUP in every thread; the main thread waits
+  // for them.
   sigset_t stop;
   sigemptyset(&stop);
   sigaddset(&stop, SIGTERM);
   sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -171,7 +178,16 @@ int main(int argc, char** argv) {
   }
 
   int sig = 0;
-  sigwait(&stop, &sig);
+  for (;;) {
+    sigwait(&stop, &sig);
+    if (sig != SIGHUP) break;
+    // Certificate rotation: bad files leave the current certificates in use.
+    if (absl::Status st = daemon.ReloadTls(); !st.ok()) {
+      std::fprintf(stderr, "tracewired: SIGHUP: %s\n", std::string(st.message()).c_str());
+    } else {
+      std::fprintf(stderr, "tracewired: SIGHUP: TLS files read\n");
+    }
+  }
   std::fprintf(stderr, "tracewired: signal %d, shutting down\n", sig);
   absl::Status st = daemon.Shutdown(absl::Now() + absl::Seconds(config.shutdown_timeout_s));
   if (!st.ok()) {

@@ -69,6 +69,12 @@ struct OtlpExporterOptions {
   std::string client_cert_file;
   std::string client_key_file;
   bool insecure = false;
+  // Certificate rotation: how often an export reads these files again. When
+  // they changed and pass the checks (a certificate and its key, CA
+  // certificates), new connections use them; calls in flight finish on the
+  // old ones; bad files keep the previous certificates. Zero: never on a
+  // timer, only when the process asks (tracewired's SIGHUP).
+  absl::Duration tls_reload_interval = absl::Seconds(60);
 
   // Credentials sent as `authorization: Bearer <token>` and `x-api-key`.
   std::string bearer_token;

@@ -63,6 +63,13 @@ std::string ReceiverMetrics::RenderPrometheus() const {
   Family(&out, "tracewire_sink_dropped_items", "counter",
          "Acknowledged items a sink failed to keep (write errors).");
   Sample(&out, "tracewire_sink_dropped_items", "", sink_dropped_items.load());
+  Family(&out, "tracewire_receiver_tls_reloads", "counter",
+         "TLS certificate reloads: ok (new files in use) or failed (bad files, the previous "
+         "certificates stay in use).");
+  Sample(&out, "tracewire_receiver_tls_reloads", "result=\"ok\"",
+         tls_reloads.load(std::memory_order_relaxed));
+  Sample(&out, "tracewire_receiver_tls_reloads", "result=\"failed\"",
+         tls_reload_failures.load(std::memory_order_relaxed));
   if (queue_items) {
     Family(&out, "otelcol_exporter_queue_size", "gauge", "Batches waiting in the sink queue.");
     Sample(&out, "otelcol_exporter_queue_size", "", queue_items());

@@ -34,6 +34,10 @@ class ReceiverMetrics {
   // Index with static_cast<int>(wire::Signal).
   SignalCounters signals[3];
   std::atomic<int64_t> sink_dropped_items{0};  // acknowledged but lost by a failing sink
+  // Certificate rotation (receiver/server_tls.h): files taken, and checks
+  // that found bad files (the previous certificates stayed in use).
+  std::atomic<int64_t> tls_reloads{0};
+  std::atomic<int64_t> tls_reload_failures{0};
 
   // Gauges read at render time (sink queue depth); may be empty.
   std::function<int64_t()> queue_items;

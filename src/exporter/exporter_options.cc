@@ -125,6 +125,9 @@ absl::Status OtlpExporterOptions::Validate() const {
   if (client_cert_file.empty() != client_key_file.empty()) {
     return bad("client_cert_file", "client certificate and key go together");
   }
+  if (tls_reload_interval < absl::ZeroDuration()) {
+    return bad("tls_reload_interval", "must not be negative");
+  }
   if (max_in_flight < 1) return bad("max_in_flight", "must be at least 1");
   if (max_queue_items < 1 || max_queue_bytes < 1) return bad("max_queue_*", "must be positive");
   if (max_request_bytes < 1024) return bad("max_request_bytes", "must be at least 1024");

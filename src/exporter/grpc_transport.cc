@@ -1,5 +1,6 @@
 #include "exporter/grpc_transport.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
@@ -127,7 +128,37 @@ ChannelPool& ChannelPool::Default() {
   return *pool;
 }
 
+namespace {
+
+TlsFiles TlsFilesOf(const OtlpExporterOptions& o) {
+  TlsFiles f;
+  f.cert_file = o.client_cert_file;
+  f.key_file = o.client_key_file;
+  f.ca_file = o.ca_file;
+  f.cert_name = "client_cert_file";
+  f.key_name = "client_key_file";
+  f.ca_name = "ca_file";
+  return f;
+}
+
+}  // namespace
+
 absl::StatusOr<std::shared_ptr<::grpc::Channel>> ChannelPool::Get(const OtlpExporterOptions& o) {
+  EnableGrpcForkSupportByDefault();  // before the TLS checks' first use of gRPC
+  InstallGrpcLogSink();
+  absl::StatusOr<ParsedEndpoint> ep = ParseEndpoint(o.endpoint, o.insecure);
+  if (!ep.ok()) return ep.status();
+  TlsMaterial tls;
+  if (ep->tls) {
+    absl::StatusOr<TlsMaterial> m = LoadTlsMaterial(TlsFilesOf(o));
+    if (!m.ok()) return m.status();
+    tls = std::move(*m);
+  }
+  return Get(o, tls);
+}
+
+absl::StatusOr<std::shared_ptr<::grpc::Channel>> ChannelPool::Get(const OtlpExporterOptions& o,
+                                                                  const TlsMaterial& tls) {
   EnableGrpcForkSupportByDefault();  // before the credentials, which initialize gRPC
   InstallGrpcLogSink();
   absl::StatusOr<ParsedEndpoint> ep = ParseEndpoint(o.endpoint, o.insecure);
@@ -135,19 +166,14 @@ absl::StatusOr<std::shared_ptr<::grpc::Channel>> ChannelPool::Get(const OtlpExpo
   std::shared_ptr<::grpc::ChannelCredentials> creds;
   std::string key = absl::StrCat(ep->target, "|", ep->tls);
   if (ep->tls) {
+    // SslCredentials: TLS 1.2 at least (gRPC's default minimum, see
+    // docs/design.md "Certificate rotation").
     ::grpc::SslCredentialsOptions ssl;
-    if (!o.ca_file.empty()) {
-      absl::Status st = common::ReadWholeFile("ca_file", o.ca_file, &ssl.pem_root_certs);
-      if (!st.ok()) return st;
-    }
-    if (!o.client_cert_file.empty()) {
-      absl::Status st =
-          common::ReadWholeFile("client_cert_file", o.client_cert_file, &ssl.pem_cert_chain);
-      if (st.ok())
-        st = common::ReadWholeFile("client_key_file", o.client_key_file, &ssl.pem_private_key);
-      if (!st.ok()) return st;
-    }
-    absl::StrAppend(&key, "|", o.ca_file, "|", o.client_cert_file, "|", o.client_key_file);
+    ssl.pem_root_certs = tls.ca;
+    ssl.pem_cert_chain = tls.cert_chain;
+    ssl.pem_private_key = tls.private_key;
+    absl::StrAppend(&key, "|", o.ca_file, "|", o.client_cert_file, "|", o.client_key_file, "|",
+                    tls.Fingerprint());
     creds = ::grpc::SslCredentials(ssl);
   } else {
     creds = ::grpc::InsecureChannelCredentials();
@@ -159,6 +185,8 @@ absl::StatusOr<std::shared_ptr<::grpc::Channel>> ChannelPool::Get(const OtlpExpo
   if (auto it = channels_.find(key); it != channels_.end()) {
     if (auto ch = it->second.lock()) return ch;
   }
+  // Channels of rotated-away material are gone once their users are.
+  std::erase_if(channels_, [](const auto& kv) { return kv.second.expired(); });
   ::grpc::ChannelArguments args;
   args.SetLoadBalancingPolicyName("round_robin");
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS,
@@ -186,16 +214,35 @@ absl::StatusOr<std::unique_ptr<GrpcTransport>> GrpcTransport::Create(
   absl::Status st = options.Validate();
   if (!st.ok()) return st;
   if (pool == nullptr) pool = &ChannelPool::Default();
-  absl::StatusOr<std::shared_ptr<::grpc::Channel>> ch = pool->Get(options);
+  EnableGrpcForkSupportByDefault();  // before the TLS checks' first use of gRPC
+  InstallGrpcLogSink();
+  absl::StatusOr<ParsedEndpoint> ep = ParseEndpoint(options.endpoint, options.insecure);
+  if (!ep.ok()) return ep.status();
+  TlsMaterial tls;
+  if (ep->tls) {
+    absl::StatusOr<TlsMaterial> m = LoadTlsMaterial(TlsFilesOf(options));
+    if (!m.ok()) return m.status();
+    tls = std::move(*m);
+  }
+  absl::StatusOr<std::shared_ptr<::grpc::Channel>> ch = pool->Get(options, tls);
   if (!ch.ok()) return ch.status();
-  return std::unique_ptr<GrpcTransport>(new GrpcTransport(options, *ch));
+  return std::unique_ptr<GrpcTransport>(new GrpcTransport(options, *ch, pool, std::move(tls)));
 }
 
 GrpcTransport::GrpcTransport(const OtlpExporterOptions& options,
-                             std::shared_ptr<::grpc::Channel> channel)
+                             std::shared_ptr<::grpc::Channel> channel, ChannelPool* pool,
+                             TlsMaterial tls)
     : options_(options),
+      pool_(pool),
+      tls_files_([&] {
+        absl::StatusOr<ParsedEndpoint> ep = ParseEndpoint(options.endpoint, options.insecure);
+        return ep.ok() && ep->tls ? TlsFilesOf(options) : TlsFiles{};
+      }()),
       channel_(std::move(channel)),
-      stub_(std::make_unique<::grpc::GenericStub>(channel_)) {
+      stub_(std::make_shared<::grpc::GenericStub>(channel_)),
+      next_tls_check_(absl::Now() + options.tls_reload_interval),
+      seen_reload_requests_(TlsReloadRequests()),
+      tls_(std::move(tls)) {
   absl::StatusOr<ParsedEndpoint> ep = ParseEndpoint(options_.endpoint, options_.insecure);
   if (ep.ok() && ep->tls && !ep->scheme) {
     const std::string e(absl::StripAsciiWhitespace(options_.endpoint));
@@ -221,6 +268,60 @@ absl::Status GrpcTransport::Explain(const ::grpc::Status& status) const {
 }
 
 GrpcTransport::~GrpcTransport() = default;
+
+std::shared_ptr<::grpc::Channel> GrpcTransport::channel() const {
+  absl::MutexLock lock(&mu_);
+  return channel_;
+}
+
+bool GrpcTransport::TlsCheckDueLocked(absl::Time now) {
+  if (tls_files_.empty()) return false;
+  const uint64_t requests = TlsReloadRequests();
+  const bool interval = options_.tls_reload_interval > absl::ZeroDuration();
+  if (requests == seen_reload_requests_ && !(interval && now >= next_tls_check_)) return false;
+  seen_reload_requests_ = requests;
+  if (interval) next_tls_check_ = now + options_.tls_reload_interval;
+  return true;
+}
+
+absl::Status GrpcTransport::ReloadTls() {
+  if (tls_files_.empty()) return absl::OkStatus();
+  absl::MutexLock reload(&reload_mu_);
+  absl::StatusOr<TlsMaterial> m = ReadTlsMaterial(tls_files_);
+  if (m.ok() && *m == tls_) {  // unchanged: nothing to check or build
+    last_tls_error_.clear();
+    return absl::OkStatus();
+  }
+  absl::Status st = m.status();
+  if (st.ok()) st = CheckTlsMaterial(tls_files_, *m);
+  absl::StatusOr<std::shared_ptr<::grpc::Channel>> ch;
+  if (st.ok()) {
+    ch = pool_->Get(options_, *m);
+    st = ch.status();
+  }
+  if (!st.ok()) {
+    tls_reload_failures_.fetch_add(1, std::memory_order_relaxed);
+    std::string line(st.message());
+    if (line != last_tls_error_) {  // once per distinct problem, not per check
+      std::fprintf(stderr,
+                   "tracewire exporter: %s: TLS files not reloaded, the previous ones stay in "
+                   "use: %s\n",
+                   options_.endpoint.c_str(), line.c_str());
+      last_tls_error_ = std::move(line);
+    }
+    return st;
+  }
+  tls_ = std::move(*m);
+  last_tls_error_.clear();
+  {
+    absl::MutexLock lock(&mu_);
+    channel_ = std::move(*ch);
+    stub_ = std::make_shared<::grpc::GenericStub>(channel_);
+  }
+  tls_reloads_.fetch_add(1, std::memory_order_relaxed);
+  std::fprintf(stderr, "tracewire exporter: %s: TLS files reloaded\n", options_.endpoint.c_str());
+  return absl::OkStatus();
+}
 
 void GrpcTransport::CancelAll() {
   absl::MutexLock lock(&mu_);
@@ -279,6 +380,14 @@ SendResult GrpcTransport::Call(const std::string& method, const std::string& req
     std::atomic<int>* calls;
     ~CountOut() { calls->fetch_sub(1, std::memory_order_seq_cst); }
   } count_out{&calls_};
+  bool reload_tls = false;
+  {
+    absl::MutexLock lock(&mu_);
+    reload_tls = TlsCheckDueLocked(absl::Now());
+  }
+  // Bad files are logged and counted there, and the current channel stays.
+  if (reload_tls) ReloadTls().IgnoreError();
+  std::shared_ptr<::grpc::GenericStub> stub;  // this call's, even if a reload swaps it
   {
     absl::MutexLock lock(&mu_);
     if (cancelled_) {
@@ -286,6 +395,7 @@ SendResult GrpcTransport::Call(const std::string& method, const std::string& req
       return result;
     }
     active_.insert(&ctx);
+    stub = stub_;
   }
   ::grpc::Slice slice(request);
   ::grpc::ByteBuffer req(&slice, 1);
@@ -294,7 +404,7 @@ SendResult GrpcTransport::Call(const std::string& method, const std::string& req
   // This thread drives the call's completion queue (see the header).
   ::grpc::CompletionQueue cq;
   std::unique_ptr<::grpc::GenericClientAsyncResponseReader> call =
-      stub_->PrepareUnaryCall(&ctx, method, req, &cq);
+      stub->PrepareUnaryCall(&ctx, method, req, &cq);
   call->StartCall();
   call->Finish(&resp, &status, &cq);
   void* tag = nullptr;

@@ -4,6 +4,14 @@
 // (ChannelPool), with per-attempt deadline, headers, credentials and
 // compression. Thread-safe.
 //
+// Certificate rotation: with TLS files (ca_file, client_cert_file), a call
+// first reads them again when tls_reload_interval has passed or
+// RequestTlsReload() was called (tls_material.h). Changed files that pass the
+// checks get a new channel (from the pool, shared with every transport that
+// has the same material); calls in flight finish on the old one, whose
+// connections close when its last call ends. Bad files keep the current
+// channel, and are logged once and counted (tls_reload_failures()).
+//
 // Each call runs on a completion queue that the calling thread drives, not on
 // gRPC's callback threads: those do not run in a forked child, and a call
 // made there must still complete.
@@ -17,6 +25,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "exporter/tls_material.h"
 #include "exporter/transport.h"
 #include "tracewire/otlp_exporter_options.h"
 
@@ -40,7 +49,13 @@ absl::StatusOr<ParsedEndpoint> ParseEndpoint(const std::string& endpoint, bool i
 class ChannelPool {
  public:
   static ChannelPool& Default();
+  // Reads (and checks) the TLS files of `options` itself.
   absl::StatusOr<std::shared_ptr<::grpc::Channel>> Get(const OtlpExporterOptions& options);
+  // With TLS material already loaded (LoadTlsMaterial): channels are shared
+  // per endpoint, options and material, so a rotated certificate gets a new
+  // channel. `tls` is ignored for a plaintext endpoint.
+  absl::StatusOr<std::shared_ptr<::grpc::Channel>> Get(const OtlpExporterOptions& options,
+                                                       const TlsMaterial& tls);
 
  private:
   absl::Mutex mu_;
@@ -49,7 +64,9 @@ class ChannelPool {
 
 class GrpcTransport : public Transport {
  public:
-  // Builds (or shares) the channel; fails on unreadable TLS files or a bad endpoint.
+  // Builds (or shares) the channel; fails on unreadable or bad TLS files or
+  // a bad endpoint. `pool` (default: ChannelPool::Default()) must outlive the
+  // transport.
   static absl::StatusOr<std::unique_ptr<GrpcTransport>> Create(const OtlpExporterOptions& options,
                                                                ChannelPool* pool = nullptr);
   ~GrpcTransport() override;
@@ -62,10 +79,24 @@ class GrpcTransport : public Transport {
   void PrepareFork() override;
   void AfterForkParent() override;
 
-  std::shared_ptr<::grpc::Channel> channel() const { return channel_; }
+  // The current channel (it changes when rotated TLS files are reloaded).
+  std::shared_ptr<::grpc::Channel> channel() const;
+
+  // Reads the TLS files now: changed and good, later calls use a channel
+  // built from them; bad, the current channel stays, and the error is
+  // returned (and logged once, and counted). OK when unchanged or without
+  // TLS files.
+  [[nodiscard]] absl::Status ReloadTls();
+  int64_t tls_reloads() const { return tls_reloads_.load(std::memory_order_relaxed); }
+  int64_t tls_reload_failures() const {
+    return tls_reload_failures_.load(std::memory_order_relaxed);
+  }
 
  private:
-  GrpcTransport(const OtlpExporterOptions& options, std::shared_ptr<::grpc::Channel> channel);
+  GrpcTransport(const OtlpExporterOptions& options, std::shared_ptr<::grpc::Channel> channel,
+                ChannelPool* pool, TlsMaterial tls);
+  // Whether a call is to read the TLS files first; moves the next check on.
+  bool TlsCheckDueLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // A failed call's status, with what the user can do about it where we
   // know: TLS to a peer that does not speak it because the endpoint had no
@@ -76,9 +107,20 @@ class GrpcTransport : public Transport {
   // TLS because the endpoint has no scheme (the OTLP specification's
   // default), not because it said https://: how to ask for plaintext, else "".
   std::string implicit_tls_hint_;
-  absl::Mutex mu_;
-  const std::shared_ptr<::grpc::Channel> channel_;
-  const std::unique_ptr<::grpc::GenericStub> stub_;
+  ChannelPool* const pool_;
+  const TlsFiles tls_files_;  // empty(): nothing to reload
+  mutable absl::Mutex mu_;
+  std::shared_ptr<::grpc::Channel> channel_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<::grpc::GenericStub> stub_ ABSL_GUARDED_BY(mu_);
+  absl::Time next_tls_check_ ABSL_GUARDED_BY(mu_);
+  uint64_t seen_reload_requests_ ABSL_GUARDED_BY(mu_) = 0;
+  // Serializes reloads; held across the file reads, never by a call's path
+  // otherwise.
+  absl::Mutex reload_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  TlsMaterial tls_ ABSL_GUARDED_BY(reload_mu_);
+  std::string last_tls_error_ ABSL_GUARDED_BY(reload_mu_);  // logged once
+  std::atomic<int64_t> tls_reloads_{0};                     // counters: relaxed
+  std::atomic<int64_t> tls_reload_failures_{0};
   std::set<::grpc::ClientContext*> active_ ABSL_GUARDED_BY(mu_);
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<bool> forking_{false};  // no call starts while set (PrepareFork)

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "exporter/tls_material.h"
 #include "pipeline/debug_writer.h"
 #include "pipeline/file_writer.h"
 #include "pipeline/forward_sink.h"
@@ -316,6 +317,7 @@ absl::Status Daemon::Start() {
   ro.tls_cert_file = config_.tls_cert_file;
   ro.tls_key_file = config_.tls_key_file;
   ro.tls_client_ca_file = config_.tls_client_ca_file;
+  ro.tls_reload_interval = absl::Seconds(config_.tls_reload_interval_s);
   ro.bearer_tokens = config_.bearer_tokens;
   ro.api_keys = config_.api_keys;
   ro.retry_after = absl::Milliseconds(config_.retry_after_ms);
@@ -335,6 +337,11 @@ absl::Status Daemon::Start() {
     if (!st.ok()) return st;
   }
   return absl::OkStatus();
+}
+
+absl::Status Daemon::ReloadTls() {
+  exporter::RequestTlsReload();  // the forward sink's, at its next export
+  return receiver_ ? receiver_->ReloadTls() : absl::OkStatus();
 }
 
 absl::Status Daemon::Shutdown(absl::Time deadline) {

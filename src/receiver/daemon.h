@@ -39,6 +39,10 @@ class Daemon {
 
   [[nodiscard]] absl::Status Start();
   [[nodiscard]] absl::Status Shutdown(absl::Time deadline);
+  // SIGHUP: the receiver reads its TLS files again now (the error when they
+  // are bad: the current certificates stay), and the forward sink's exporter
+  // at its next export.
+  [[nodiscard]] absl::Status ReloadTls();
 
   std::string address() const { return receiver_ ? receiver_->address() : ""; }
   int port() const { return receiver_ ? receiver_->port() : 0; }

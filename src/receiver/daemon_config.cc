@@ -28,7 +28,7 @@ const std::map<std::string, std::set<std::string>>& KnownKeys() {
       {"receiver",
        {"listen", "max_request_mib", "tls", "auth", "retry_after_ms", "max_inflight_mib",
         "max_concurrent_streams"}},
-      {"receiver.tls", {"cert_file", "key_file", "client_ca_file"}},
+      {"receiver.tls", {"cert_file", "key_file", "client_ca_file", "reload_interval_s"}},
       {"receiver.auth", {"bearer_tokens", "api_keys"}},
       {"sink", {"type", "queue", "file", "forward", "store"}},
       {"sink.store", {"path", "retention_hours", "max_mib", "attribute_keys"}},
@@ -37,7 +37,7 @@ const std::map<std::string, std::set<std::string>>& KnownKeys() {
       {"sink.forward",
        {"endpoint", "headers", "compression", "timeout_ms", "tls", "auth", "max_in_flight", "retry",
         "breaker"}},
-      {"sink.forward.tls", {"ca_file", "cert_file", "key_file"}},
+      {"sink.forward.tls", {"ca_file", "cert_file", "key_file", "reload_interval_s"}},
       {"sink.forward.auth", {"bearer_token", "api_key"}},
       {"sink.forward.retry", {"initial_ms", "max_ms", "max_elapsed_s"}},
       {"sink.forward.breaker",
@@ -153,6 +153,7 @@ absl::Status Parse(const YAML::Node& root, DaemonConfig* c) {
   TW_RETURN_IF_ERROR(tls.Get("cert_file", &c->tls_cert_file));
   TW_RETURN_IF_ERROR(tls.Get("key_file", &c->tls_key_file));
   TW_RETURN_IF_ERROR(tls.Get("client_ca_file", &c->tls_client_ca_file));
+  TW_RETURN_IF_ERROR(tls.Get("reload_interval_s", &c->tls_reload_interval_s));
   MapReader auth(rx.Child("auth"), "receiver.auth");
   TW_RETURN_IF_ERROR(auth.CheckKeys());
   TW_RETURN_IF_ERROR(auth.Get("bearer_tokens", &c->bearer_tokens));
@@ -200,6 +201,7 @@ absl::Status Parse(const YAML::Node& root, DaemonConfig* c) {
   TW_RETURN_IF_ERROR(ftls.Get("ca_file", &c->forward_ca_file));
   TW_RETURN_IF_ERROR(ftls.Get("cert_file", &c->forward_client_cert_file));
   TW_RETURN_IF_ERROR(ftls.Get("key_file", &c->forward_client_key_file));
+  TW_RETURN_IF_ERROR(ftls.Get("reload_interval_s", &c->forward_tls_reload_interval_s));
   MapReader fauth(fw.Child("auth"), "sink.forward.auth");
   TW_RETURN_IF_ERROR(fauth.CheckKeys());
   TW_RETURN_IF_ERROR(fauth.Get("bearer_token", &c->forward_bearer_token));
@@ -277,6 +279,12 @@ absl::Status DaemonConfig::Validate() const {
   if (tls_cert_file.empty() != tls_key_file.empty()) {
     return Bad("receiver.tls", "cert_file and key_file must be given together");
   }
+  if (tls_reload_interval_s < 0) {
+    return Bad("receiver.tls.reload_interval_s", "must not be negative (0: only on SIGHUP)");
+  }
+  if (forward_tls_reload_interval_s < 0) {
+    return Bad("sink.forward.tls.reload_interval_s", "must not be negative (0: only on SIGHUP)");
+  }
   if (!tls_client_ca_file.empty() && tls_cert_file.empty()) {
     return Bad("receiver.tls.client_ca_file", "needs cert_file and key_file (mTLS needs TLS)");
   }
@@ -343,6 +351,7 @@ OtlpExporterOptions DaemonConfig::ForwardOptions() const {
   o.ca_file = forward_ca_file;
   o.client_cert_file = forward_client_cert_file;
   o.client_key_file = forward_client_key_file;
+  o.tls_reload_interval = absl::Seconds(forward_tls_reload_interval_s);
   o.bearer_token = forward_bearer_token;
   o.api_key = forward_api_key;
   o.max_in_flight = static_cast<int>(forward_max_in_flight);

@@ -24,6 +24,9 @@ struct DaemonConfig {
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string tls_client_ca_file;  // set: clients must present a certificate it signed
+  // receiver.tls.reload_interval_s: how often the three files are read again
+  // (certificate rotation; SIGHUP reads them at once). 0: only on SIGHUP.
+  int64_t tls_reload_interval_s = 60;
   std::vector<std::string> bearer_tokens;
   std::vector<std::string> api_keys;
   int64_t retry_after_ms = 1000;  // RetryInfo delay sent with backpressure
@@ -70,6 +73,7 @@ struct DaemonConfig {
   std::string forward_ca_file;
   std::string forward_client_cert_file;
   std::string forward_client_key_file;
+  int64_t forward_tls_reload_interval_s = 60;  // as tls_reload_interval_s, for the next hop
   std::string forward_bearer_token;
   std::string forward_api_key;
   int64_t forward_max_in_flight = 4;

@@ -96,26 +96,22 @@ absl::Status OtlpReceiver::Start() {
   absl::Status st = SplitHostPort("receiver.listen", options_.listen, &host_, &want_port);
   if (!st.ok()) return st;
 
+  exporter::InstallGrpcLogSink();  // gRPC's reason for a port it cannot bind comes to us
   std::shared_ptr<::grpc::ServerCredentials> creds;
   if (!options_.tls_cert_file.empty()) {
-    ::grpc::SslServerCredentialsOptions ssl;
-    ::grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
-    st = common::ReadWholeFile("receiver.tls.cert_file", options_.tls_cert_file, &pair.cert_chain);
-    if (st.ok())
-      st = common::ReadWholeFile("receiver.tls.key_file", options_.tls_key_file, &pair.private_key);
-    if (st.ok() && !options_.tls_client_ca_file.empty()) {
-      st = common::ReadWholeFile("receiver.tls.client_ca_file", options_.tls_client_ca_file,
-                                 &ssl.pem_root_certs);
-      ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
-    }
-    if (!st.ok()) return st;
-    ssl.pem_key_cert_pairs.push_back(std::move(pair));
-    creds = ::grpc::SslServerCredentials(ssl);
+    ServerTlsOptions t;
+    t.cert_file = options_.tls_cert_file;
+    t.key_file = options_.tls_key_file;
+    t.client_ca_file = options_.tls_client_ca_file;
+    t.reload_interval = options_.tls_reload_interval;
+    absl::StatusOr<std::unique_ptr<ServerTls>> tls = ServerTls::Create(std::move(t), metrics_);
+    if (!tls.ok()) return tls.status();
+    tls_ = std::move(*tls);
+    creds = tls_->credentials();
   } else {
     creds = ::grpc::InsecureServerCredentials();
   }
 
-  exporter::InstallGrpcLogSink();  // gRPC's reason for a port it cannot bind comes to us
   ::grpc::EnableDefaultHealthCheckService(true);
   ::grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen, creds, &port_);
@@ -152,8 +148,11 @@ absl::Status OtlpReceiver::Start() {
     health->SetServingStatus(true);
     for (wire::Signal s : wire::kSignals) health->SetServingStatus(wire::ServiceName(s), true);
   }
+  if (tls_) tls_->Start();
   return absl::OkStatus();
 }
+
+absl::Status OtlpReceiver::ReloadTls() { return tls_ ? tls_->Reload() : absl::OkStatus(); }
 
 absl::Status OtlpReceiver::Shutdown(absl::Time deadline) {
   if (!server_) return absl::OkStatus();
@@ -161,6 +160,7 @@ absl::Status OtlpReceiver::Shutdown(absl::Time deadline) {
   server_->Shutdown(absl::ToChronoTime(deadline));
   server_->Wait();
   server_.reset();
+  if (tls_) tls_->Shutdown();
   return absl::OkStatus();
 }
 

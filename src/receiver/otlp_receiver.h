@@ -25,6 +25,7 @@
 #include "common/self_metrics.h"
 #include "pipeline/sink.h"
 #include "receiver/authenticator.h"
+#include "receiver/server_tls.h"
 
 namespace grpc {
 class Server;
@@ -42,6 +43,9 @@ struct ReceiverOptions {
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string tls_client_ca_file;
+  // Certificate rotation: how often the three files are read again (zero:
+  // only on ReloadTls()); see server_tls.h.
+  absl::Duration tls_reload_interval = absl::Seconds(60);
   std::vector<std::string> bearer_tokens;
   std::vector<std::string> api_keys;
   absl::Duration retry_after = absl::Seconds(1);
@@ -64,6 +68,10 @@ class OtlpReceiver {
   // "host:port" as bound.
   std::string address() const;
   [[nodiscard]] absl::Status Shutdown(absl::Time deadline);
+  // Reads the TLS files again now (SIGHUP): OK when they were taken or are
+  // unchanged, or without TLS; the error when they are bad (the current
+  // certificates stay in use).
+  [[nodiscard]] absl::Status ReloadTls();
 
   // Handles one Export call; public for the generated-service adapters.
   // `finish` gets the answer, exactly once: on this thread, or later on the
@@ -87,6 +95,7 @@ class OtlpReceiver {
   pipeline::Sink* const sink_;
   common::ReceiverMetrics* const metrics_;
   const Authenticator auth_;
+  std::unique_ptr<ServerTls> tls_;  // set by Start when TLS is on
   std::vector<std::unique_ptr<::grpc::Service>> services_;
   std::unique_ptr<::grpc::Server> server_;
   std::string host_;

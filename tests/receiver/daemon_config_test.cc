@@ -18,7 +18,7 @@ receiver:
   retry_after_ms: 250
   max_inflight_mib: 16
   max_concurrent_streams: 7
-  tls: {cert_file: c.pem, key_file: k.pem, client_ca_file: ca.pem}
+  tls: {cert_file: c.pem, key_file: k.pem, client_ca_file: ca.pem, reload_interval_s: 5}
   auth: {bearer_tokens: [t1, t2], api_keys: [k1]}
 sink:
   type: debug
@@ -35,6 +35,7 @@ shutdown_timeout_s: 5
   EXPECT_EQ(c->max_inflight_mib, 16);
   EXPECT_EQ(c->max_concurrent_streams, 7);
   EXPECT_EQ(c->tls_client_ca_file, "ca.pem");
+  EXPECT_EQ(c->tls_reload_interval_s, 5);
   EXPECT_EQ(c->bearer_tokens, (std::vector<std::string>{"t1", "t2"}));
   EXPECT_EQ(c->api_keys, (std::vector<std::string>{"k1"}));
   EXPECT_EQ(c->sink, "debug");
@@ -98,6 +99,11 @@ INSTANTIATE_TEST_SUITE_P(
                 "receiver.listen: '99999' is not a port"},
         BadCase{"TlsCertWithoutKey", "receiver: {tls: {cert_file: a}}\n",
                 "receiver.tls: cert_file and key_file"},
+        BadCase{"NegativeTlsReloadInterval", "receiver: {tls: {reload_interval_s: -1}}\n",
+                "receiver.tls.reload_interval_s: must not be negative"},
+        BadCase{"NegativeForwardTlsReloadInterval",
+                "sink: {forward: {tls: {reload_interval_s: -1}}}\n",
+                "sink.forward.tls.reload_interval_s: must not be negative"},
         BadCase{"ClientCaWithoutCert", "receiver: {tls: {client_ca_file: a}}\n",
                 "receiver.tls.client_ca_file"},
         BadCase{"BearerTokensNotAList", "receiver: {auth: {bearer_tokens: x}}\n",
