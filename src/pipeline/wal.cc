@@ -133,6 +133,11 @@ absl::Status Wal::Open() {
   const std::string position_path = options_.dir + "/position";
   position_fd_ = ::open(position_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (position_fd_ < 0) return Errno(absl::StrCat("open ", position_path));
+  // A spare left by the last run may be incomplete: prepare a new one now,
+  // so that the first segment is preallocated too.
+  ::unlink(SparePath().c_str());
+  ::unlink(absl::StrCat(SparePath(), ".tmp").c_str());
+  if (preallocating()) spare_wanted_ = !PrepareSpare();
   absl::Status st = Recover();
   if (!st.ok()) {
     segments_.clear();
@@ -143,6 +148,7 @@ absl::Status Wal::Open() {
   }
   open_ = true;
   if (options_.fsync != FsyncPolicy::kNone) sync_thread_ = std::thread([this] { SyncLoop(); });
+  if (preallocating()) spare_thread_ = std::thread([this] { SpareLoop(); });
   return absl::OkStatus();
 }
 
@@ -228,6 +234,9 @@ absl::Status Wal::ScanSegment(const SegmentPtr& seg, bool newest, uint64_t posit
   while (off < size) {
     char h[kHeaderBytes];
     bool good = size - off >= kHeaderBytes && PReadAll(seg->fd, h, kHeaderBytes, off);
+    if (good && std::all_of(h, h + kHeaderBytes, [](char c) { return c == 0; })) {
+      break;  // a preallocated segment's zeros: its records end here
+    }
     uint32_t len = 0;
     if (good) {
       len = GetU32(h);
@@ -293,10 +302,19 @@ absl::Status Wal::NewSegment() {
   seg->first_id = next_id_;
   seg->last_id = next_id_ - 1;
   seg->path = absl::StrFormat("%s/seg-%020u.wal", options_.dir, next_id_);
-  seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (seg->fd < 0) return Errno(absl::StrCat("create ", seg->path));
-  absl::Status st = PWriteAll(seg->fd, kMagic, kMagicBytes, 0);
-  if (!st.ok()) return st;
+  // spare.wal exists only complete, with the magic and zeros, synced:
+  // renamed, it is the segment.
+  if (preallocating() && ::rename(SparePath().c_str(), seg->path.c_str()) == 0) {
+    spare_wanted_ = true;  // wakes the spare thread for the next one
+    seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CLOEXEC);
+    if (seg->fd >= 0) ++stats_.preallocated_segments;
+  }
+  if (seg->fd < 0) {
+    seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (seg->fd < 0) return Errno(absl::StrCat("create ", seg->path));
+    absl::Status st = PWriteAll(seg->fd, kMagic, kMagicBytes, 0);
+    if (!st.ok()) return st;
+  }
   seg->size = kMagicBytes;
   // A new file's name must be on disk before a synced record in it counts:
   // the sync thread syncs the directory before it answers for the record.
@@ -304,6 +322,46 @@ absl::Status Wal::NewSegment() {
   segments_[seg->first_id] = seg;
   active_ = std::move(seg);
   return absl::OkStatus();
+}
+
+std::string Wal::SparePath() const { return options_.dir + "/spare.wal"; }
+
+bool Wal::PrepareSpare() {
+  const std::string tmp = absl::StrCat(SparePath(), ".tmp");
+  int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  bool ok = fd >= 0 && PWriteAll(fd, kMagic, kMagicBytes, 0).ok();
+  // Zeros written, not fallocate()d: ext4 marks fallocated blocks unwritten
+  // and converts them (a journal commit) at the first sync that covers them.
+  const std::string zeros(1 << 20, '\0');
+  for (int64_t off = kMagicBytes; ok && off < options_.segment_bytes;) {
+    const int64_t n = std::min<int64_t>(static_cast<int64_t>(zeros.size()),
+                                        options_.segment_bytes - off);
+    ok = PWriteAll(fd, zeros.data(), static_cast<size_t>(n), off).ok();
+    off += n;
+  }
+  ok = ok && ::fdatasync(fd) == 0;
+  if (fd >= 0) ::close(fd);
+  ok = ok && ::rename(tmp.c_str(), SparePath().c_str()) == 0;
+  if (!ok) {
+    Log(absl::StrCat("queue ", options_.dir, ": cannot preallocate the next segment (",
+                     strerror(errno), "); segments grow as they are written"));
+    ::unlink(tmp.c_str());
+  }
+  return ok;
+}
+
+void Wal::SpareLoop() {
+  absl::MutexLock lock(&mu_);
+  for (;;) {
+    auto work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return spare_wanted_ || stopping_; };
+    mu_.Await(absl::Condition(&work));
+    if (stopping_) return;
+    spare_wanted_ = false;
+    mu_.Unlock();
+    const bool ok = PrepareSpare();
+    mu_.Lock();
+    if (!ok) return;  // logged; rolls create segments as they did without
+  }
 }
 
 absl::StatusOr<uint64_t> Wal::Append(wire::Signal signal, int64_t items, std::string_view bytes) {
@@ -536,6 +594,8 @@ absl::Status Wal::Close() {
     stopping_ = true;
   }
   if (sync_thread_.joinable()) sync_thread_.join();
+  if (spare_thread_.joinable()) spare_thread_.join();
+  ::unlink(SparePath().c_str());
   absl::Status result;
   {
     absl::MutexLock lock(&mu_);

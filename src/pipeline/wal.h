@@ -14,7 +14,19 @@
 //   seg-<first id, 20 digits>.wal  an 8-byte magic, then records:
 //     [u32 payload length][u32 crc32 (zlib) of the next 8 header bytes and
 //     the payload][u32 items][u8 signal][3 zero bytes][payload]
+//     then, in a preallocated segment, zeros up to `segment_bytes`
+//   spare.wal                    the next segment, preallocated (see below)
 // Record ids are consecutive within a segment, from the id in its name.
+// A header of 16 zero bytes is never a record (its checksum cannot match):
+// it marks where a preallocated segment's records end.
+//
+// Preallocation (fsync batch and interval): a thread of the log writes the
+// next segment full of zeros and syncs it before it is needed, and a roll
+// renames it into place. Appends then overwrite blocks the file already
+// has, so an fdatasync writes the data alone, without the journal commit
+// that growing a file costs (0.6 ms instead of 1.2 ms per sync measured on
+// ext4; see RELIABILITY.md). Without a spare ready, a roll creates an empty
+// segment as before.
 //
 // Invariants:
 //   - Append returns OK only once the record is written (the kernel has it,
@@ -27,8 +39,8 @@
 //     again in this process, and is handed over again after a restart only if
 //     the position file had not caught up (at-least-once).
 //   - Open never fails because of what is in the segments: a torn last
-//     record (short, or a bad checksum, at the end of the newest segment) is
-//     cut off; a bad record anywhere else ends its segment there, the bytes
+//     record (short, or a bad checksum, at the end of the newest segment's
+//     records) is cut off; a bad record anywhere else ends its segment there, the bytes
 //     from it on are moved to <segment>.corrupt; a segment whose magic is
 //     wrong is renamed to <segment>.corrupt. Each is logged and counted.
 //   - The records not yet taken hold at most `max_bytes` (headers included),
@@ -64,6 +76,9 @@ struct WalOptions {
   absl::Duration fsync_interval = absl::Seconds(1);
   int64_t max_bytes = 256ll << 20;     // records not yet taken, headers included
   int64_t segment_bytes = 16ll << 20;  // a segment is closed once it is this large
+  // Preallocate segments (only under kBatch and kInterval: with kNone
+  // nothing waits for a sync).
+  bool preallocate = true;
 };
 
 struct WalRecord {
@@ -82,6 +97,7 @@ struct WalStats {
   int64_t corrupt_records = 0;    // bad records (and what followed) moved aside
   int64_t corrupt_segments = 0;   // segments (or their tails) moved aside
   int64_t syncs = 0;              // fdatasync calls on segments
+  int64_t preallocated_segments = 0;  // segments that began as a prepared spare
 };
 
 class Wal {
@@ -153,6 +169,14 @@ class Wal {
   absl::StatusOr<uint64_t> Write(wire::Signal signal, int64_t items, std::string_view bytes,
                                  AppendDone* done);
   void SyncLoop();
+  // Writes spare.wal: the magic, zeros up to segment_bytes, synced; false
+  // (and logged) on an I/O error. Called without mu_ held.
+  bool PrepareSpare();
+  std::string SparePath() const;
+  void SpareLoop();
+  bool preallocating() const {
+    return options_.preallocate && options_.fsync != FsyncPolicy::kNone;
+  }
   // One group-commit round: syncs the closed and active segments, the
   // directory and (every 100 ms) the position, outside the lock. Returns 0
   // or the errno of a failed segment sync.
@@ -188,8 +212,12 @@ class Wal {
   bool dir_dirty_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<Waiter> waiters_ ABSL_GUARDED_BY(mu_);  // kBatch: appends awaiting a sync, by id
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // A roll took spare.wal (or Open could not prepare one): spare_thread_
+  // prepares the next. spare.wal appears, by a rename, only complete.
+  bool spare_wanted_ ABSL_GUARDED_BY(mu_) = false;
   WalStats stats_ ABSL_GUARDED_BY(mu_);
-  std::thread sync_thread_;  // kBatch and kInterval
+  std::thread sync_thread_;   // kBatch and kInterval
+  std::thread spare_thread_;  // when preallocating
 };
 
 }  // namespace tracewire::pipeline

@@ -122,6 +122,7 @@ TEST(Wal, TornLastRecordIsCutOffNeverReplayed) {
   ASSERT_TRUE(tmp.ok());
   WalOptions o = Options(tmp.path());
   o.segment_bytes = 1 << 20;
+  o.preallocate = false;  // the records end where the file does
   {
     Wal wal(o);
     ASSERT_TRUE(wal.Open().ok());
@@ -156,6 +157,7 @@ TEST(Wal, BadChecksumInTheLastRecordIsTorn) {
   ASSERT_TRUE(tmp.ok());
   WalOptions o = Options(tmp.path());
   o.segment_bytes = 1 << 20;
+  o.preallocate = false;  // the records end where the file does
   {
     Wal wal(o);
     ASSERT_TRUE(wal.Open().ok());
@@ -173,6 +175,87 @@ TEST(Wal, BadChecksumInTheLastRecordIsTorn) {
   ASSERT_TRUE(wal.Open().ok());
   EXPECT_EQ(wal.Stats().torn_records, 1);
   EXPECT_EQ(ReadAll(wal).size(), 2u);
+}
+
+// Segments are written full of zeros before they are used: their size is
+// segment_bytes from the first record on, and a reopen finds where their
+// records end, appends there, and cuts a torn record off in the zeros.
+TEST(Wal, PreallocatedSegmentsReopenAtTheEndOfTheirRecords) {
+  const testing::TempDir tmp("tw-wal");
+  ASSERT_TRUE(tmp.ok());
+  WalOptions o = Options(tmp.path());
+  int64_t data_end = 8;  // the magic
+  {
+    Wal wal(o);
+    ASSERT_TRUE(wal.Open().ok());
+    for (int i = 0; i < 60; ++i) {
+      // The log's thread prepares the next segment after each roll: wait
+      // for it, so that every roll finds one.
+      for (int w = 0; w < 5000 && !fs::exists(tmp.path() + "/spare.wal"); ++w) {
+        absl::SleepFor(absl::Milliseconds(1));
+      }
+      ASSERT_TRUE(wal.Append(wire::Signal::kTraces, 1, Payload(i)).ok());
+    }
+    const WalStats s = wal.Stats();
+    EXPECT_GT(s.segments, 2);
+    EXPECT_EQ(s.preallocated_segments, s.segments);
+    for (const std::string& seg : Segments(tmp.path())) {
+      EXPECT_EQ(static_cast<int64_t>(fs::file_size(seg)), o.segment_bytes) << seg;
+    }
+    EXPECT_TRUE(fs::exists(tmp.path() + "/spare.wal"));  // the next one is ready
+    ASSERT_TRUE(wal.Close().ok());
+    EXPECT_FALSE(fs::exists(tmp.path() + "/spare.wal"));
+  }
+  const std::vector<std::string> segs = Segments(tmp.path());
+  {
+    Wal wal(o);
+    ASSERT_TRUE(wal.Open().ok());
+    EXPECT_EQ(wal.Stats().recovered_records, 60);
+    EXPECT_EQ(wal.Stats().torn_records, 0);
+    absl::StatusOr<uint64_t> next = wal.Append(wire::Signal::kTraces, 1, "new");
+    ASSERT_TRUE(next.ok());
+    EXPECT_EQ(*next, 61u);
+    std::vector<WalRecord> all = ReadAll(wal);
+    ASSERT_EQ(all.size(), 61u);
+    for (int i = 0; i < 60; ++i) EXPECT_EQ(all[i].bytes, Payload(i));
+    EXPECT_EQ(all[60].bytes, "new");
+    ASSERT_TRUE(wal.Close().ok());
+  }
+  // The newest segment holds "new" alone: a crash in the middle of the next
+  // append leaves its header and part of its payload in the zeros after it.
+  const std::vector<std::string> now = Segments(tmp.path());
+  ASSERT_EQ(now.size(), segs.size() + 1);
+  data_end += 16 + 3;
+  {
+    int fd = ::open(now.back().c_str(), O_WRONLY);
+    ASSERT_GE(fd, 0);
+    std::string torn(16 + 40, 'x');
+    torn[0] = 100;  // says 100 bytes follow
+    torn[1] = torn[2] = torn[3] = 0;
+    ASSERT_EQ(::pwrite(fd, torn.data(), torn.size(), data_end),
+              static_cast<ssize_t>(torn.size()));
+    ::close(fd);
+  }
+  Wal wal(o);
+  ASSERT_TRUE(wal.Open().ok());
+  EXPECT_EQ(wal.Stats().torn_records, 1);
+  EXPECT_EQ(wal.Stats().recovered_records, 61);
+  std::vector<WalRecord> all = ReadAll(wal);
+  ASSERT_EQ(all.size(), 61u);
+  EXPECT_EQ(all.back().bytes, "new");
+  ASSERT_TRUE(wal.Append(wire::Signal::kTraces, 1, "after").ok());
+  EXPECT_EQ(ReadAll(wal).back().bytes, "after");
+}
+
+TEST(Wal, WithoutAnFsyncPolicyNothingIsPreallocated) {
+  const testing::TempDir tmp("tw-wal");
+  ASSERT_TRUE(tmp.ok());
+  Wal wal(Options(tmp.path(), FsyncPolicy::kNone));
+  ASSERT_TRUE(wal.Open().ok());
+  ASSERT_TRUE(wal.Append(wire::Signal::kTraces, 1, Payload(0)).ok());
+  EXPECT_EQ(wal.Stats().preallocated_segments, 0);
+  EXPECT_EQ(static_cast<int64_t>(fs::file_size(Segments(tmp.path())[0])), 8 + 16 + 100);
+  EXPECT_FALSE(fs::exists(tmp.path() + "/spare.wal"));
 }
 
 TEST(Wal, CorruptSegmentIsMovedAsideAndTheRestReplayed) {
