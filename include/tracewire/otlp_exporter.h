@@ -74,6 +74,8 @@ struct ExporterStats {
   std::string last_error;                          // the latest failed attempt's status
   std::string breaker_state;                       // closed | open | half-open
   int64_t breaker_transitions = 0;
+  int64_t tls_reloads = 0;          // rotated client certificate files taken
+  int64_t tls_reload_failures = 0;  // replacements refused (the channel stays)
 
   int64_t dropped_total() const {
     int64_t n = 0;

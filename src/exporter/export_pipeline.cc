@@ -403,6 +403,8 @@ ExporterStats ExportPipeline::Stats() {
   }
   s.breaker_state = CircuitBreaker::StateName(breaker_.state());
   s.breaker_transitions = breaker_.transitions();
+  s.tls_reloads = transport_->tls_reloads();
+  s.tls_reload_failures = transport_->tls_reload_failures();
   if (spill_) s.spill_bytes = spill_->size_bytes();
   absl::MutexLock lock(&mu_);
   s.queued_items = queued_items_;

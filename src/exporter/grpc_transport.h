@@ -87,8 +87,8 @@ class GrpcTransport : public Transport {
   // returned (and logged once, and counted). OK when unchanged or without
   // TLS files.
   [[nodiscard]] absl::Status ReloadTls();
-  int64_t tls_reloads() const { return tls_reloads_.load(std::memory_order_relaxed); }
-  int64_t tls_reload_failures() const {
+  int64_t tls_reloads() const override { return tls_reloads_.load(std::memory_order_relaxed); }
+  int64_t tls_reload_failures() const override {
     return tls_reload_failures_.load(std::memory_order_relaxed);
   }
 

@@ -35,6 +35,11 @@ class Transport {
   // the parent's transport at all; its owner builds a new one.
   virtual void PrepareFork() {}
   virtual void AfterForkParent() {}
+
+  // Rotated TLS files taken, and replacements refused (bad files); 0 for a
+  // transport without TLS files.
+  virtual int64_t tls_reloads() const { return 0; }
+  virtual int64_t tls_reload_failures() const { return 0; }
 };
 
 }  // namespace tracewire::exporter

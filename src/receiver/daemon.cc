@@ -40,6 +40,11 @@ std::string RenderForwardStats(const ExporterStats& s) {
   family("tracewire_forward_breaker_open", "gauge", "1 while the circuit breaker is not closed.");
   absl::StrAppend(&out, "tracewire_forward_breaker_open ", s.breaker_state == "closed" ? 0 : 1,
                   "\n");
+  family("tracewire_forward_tls_reloads", "counter",
+         "Checks that found rotated client TLS files, by result (failed: the channel stays).");
+  absl::StrAppend(&out, "tracewire_forward_tls_reloads{result=\"ok\"} ", s.tls_reloads, "\n");
+  absl::StrAppend(&out, "tracewire_forward_tls_reloads{result=\"failed\"} ",
+                  s.tls_reload_failures, "\n");
   return out;
 }
 

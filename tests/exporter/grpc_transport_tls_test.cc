@@ -112,6 +112,8 @@ TEST_F(ExporterTlsRotation, ARotatedClientCertificateReachesAServerRequiringTheN
   absl::Status flushed = (*e)->ForceFlush(absl::Now() + absl::Seconds(30));
   EXPECT_TRUE(flushed.ok()) << flushed;
   EXPECT_EQ((*e)->Stats().exported_items, 12);
+  EXPECT_EQ((*e)->Stats().tls_reloads, 1);  // B's files, read once
+  EXPECT_EQ((*e)->Stats().tls_reload_failures, 0);
   ASSERT_TRUE((*e)->Shutdown(absl::Now() + absl::Seconds(10)).ok());
   StopDaemon();
   EXPECT_EQ(StoredSpans(), 12);  // 5 through the first daemon, 7 through the second

@@ -72,6 +72,14 @@ TEST(ForwardSink, GatewayDeliversEverySignalUnchanged) {
           .status.ok());
   ASSERT_TRUE(Send(gateway->address(), tools::kLogsExportMethod, tools::MakeLogsRequest(4, {}))
                   .status.ok());
+  // The forward exporter's own counters are on the gateway's /metrics
+  // (a plaintext hop: no TLS files, nothing reloaded).
+  const std::string scraped = gateway->metrics().RenderPrometheus();
+  EXPECT_NE(scraped.find("# TYPE tracewire_forward_exported_items counter"), std::string::npos);
+  EXPECT_NE(scraped.find("tracewire_forward_tls_reloads{result=\"ok\"} 0\n"), std::string::npos)
+      << scraped;
+  EXPECT_NE(scraped.find("tracewire_forward_tls_reloads{result=\"failed\"} 0\n"),
+            std::string::npos);
   ASSERT_TRUE(gateway->Shutdown(absl::Now() + absl::Seconds(10)).ok());
   ASSERT_TRUE(final_hop->Shutdown(absl::Now() + absl::Seconds(10)).ok());
   EXPECT_EQ(testing::CountItems(testing::ReadJsonLines(dir + "/traces.jsonl"), "traces"), 5);
