@@ -157,6 +157,58 @@ TEST_F(ExporterTlsRotation, ReloadsOnRequestAndKeepsTheChannelOnBadFiles) {
   EXPECT_EQ((*t)->tls_reloads(), 2);
 }
 
+// TLS 1.2 is the exporter's minimum too: against an openssl s_server that
+// speaks only TLS 1.1 no handshake completes; against one at TLS 1.2 (the
+// control) it does. The server's own log tells which.
+TEST(ExporterTlsVersion, AServerOfferingOnlyTls11IsRefused) {
+  const testing::TempDir tmp("tw-exp-tls11");
+  ASSERT_TRUE(tmp.ok());
+  const testing::Certs certs = testing::MakeCerts(tmp.path());
+  ASSERT_TRUE(certs.ok) << "openssl failed";
+  auto handshake_log = [&](const std::string& flags) {
+    testing::HeldPort port;
+    EXPECT_TRUE(port.ok());
+    port.Release();
+    const std::string log = tmp.path() + "/s_server" + std::to_string(flags.size()) + ".log";
+    // s_server ends at the end of its input (sleep) or after one connection.
+    EXPECT_EQ(testing::Run("(sleep 15 | openssl s_server -accept " + port.address() + " -cert " +
+                           certs.server_cert + " -key " + certs.server_key + " " + flags +
+                           " -naccept 1 >" + log + " 2>&1 &)"),
+              0);
+    auto read = [&] {
+      std::ifstream in(log);
+      return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    for (int i = 0; i < 100 && read().find("ACCEPT") == std::string::npos; ++i) {
+      absl::SleepFor(absl::Milliseconds(50));  // bounded: 5 s for s_server to listen
+    }
+    OtlpExporterOptions o;
+    o.endpoint = "https://" + port.address();
+    o.ca_file = certs.ca;
+    auto t = GrpcTransport::Create(o);
+    EXPECT_TRUE(t.ok()) << t.status();
+    if (!t.ok()) return std::string();
+    // s_server speaks no gRPC: the call fails either way; what differs is
+    // whether the TLS handshake completed first.
+    EXPECT_FALSE((*t)->Send(wire::Signal::kTraces, tools::MakeStandardSpansRequest(1, 1),
+                            absl::Now() + absl::Seconds(5))
+                     .status.ok());
+    std::string out = read();
+    for (int i = 0; i < 100 && out.find("CIPHER is") == std::string::npos &&
+                    out.find("ERROR") == std::string::npos;
+         ++i) {
+      absl::SleepFor(absl::Milliseconds(50));  // bounded: 5 s
+      out = read();
+    }
+    return out;
+  };
+  const std::string v12 = handshake_log("-tls1_2 -alpn h2");
+  EXPECT_NE(v12.find("CIPHER is"), std::string::npos) << v12;
+  const std::string v11 = handshake_log("-tls1_1 -cipher DEFAULT:@SECLEVEL=0");
+  EXPECT_EQ(v11.find("CIPHER is"), std::string::npos) << v11;
+  EXPECT_NE(v11.find("ERROR"), std::string::npos) << v11;
+}
+
 TEST(LoadTlsMaterial, ChecksEachFileAndThatTheKeyIsTheCertificates) {
   const testing::TempDir tmp("tw-tls-material");
   ASSERT_TRUE(tmp.ok());
