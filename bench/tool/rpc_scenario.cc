@@ -1,6 +1,8 @@
 #include "rpc_scenario.h"
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/support/client_interceptor.h>
+#include <grpcpp/support/server_interceptor.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -40,7 +42,7 @@ struct Tracing {
 
 Tracing MakeTracing(const RpcArgs& args, const std::string& endpoint, const char* service) {
   Tracing t;
-  if (args.tracing == "off") return t;
+  if (args.tracing == "off" || args.tracing == "interceptors") return t;
   OtlpExporterOptions eo;
   eo.endpoint = "http://" + endpoint;
   auto exporter = MakeOtlpSpanExporter(eo);
@@ -61,6 +63,32 @@ Tracing MakeTracing(const RpcArgs& args, const std::string& endpoint, const char
   return t;
 }
 
+// `--tracing interceptors`: gRPC's interceptor machinery with interceptors
+// that do nothing, on both sides. Its cost is the floor under what any
+// interceptor-based instrumentation adds.
+class NoopInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    methods->Proceed();
+  }
+};
+class NoopServerInterceptors final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo*) override {
+    return new NoopInterceptor;
+  }
+};
+class NoopClientInterceptors final
+    : public grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateClientInterceptor(
+      grpc::experimental::ClientRpcInfo*) override {
+    return new NoopInterceptor;
+  }
+};
+
 class EchoService final : public Echo::Service {
   grpc::Status Unary(grpc::ServerContext*, const EchoRequest* req, EchoResponse* resp) override {
     resp->set_message(req->message());
@@ -78,6 +106,17 @@ class EchoService final : public Echo::Service {
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&service);
+  // gRPC's synchronous server ends a polling thread once more than
+  // MAX_POLLERS (default 2) are idle and starts one when none is: with 32
+  // calls in flight that is a thread created and ended every few calls.
+  // Enough pollers for every call in flight keep the threads alive.
+  const int pollers = args.server_pollers > 0 ? args.server_pollers : args.in_flight + 1;
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, pollers);
+  if (args.tracing == "interceptors") {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> f;
+    f.push_back(std::make_unique<NoopServerInterceptors>());
+    builder.experimental().SetInterceptorCreators(std::move(f));
+  }
   if (tracing.provider) InstrumentServer(builder, {.tracer_provider = tracing.provider.get()});
   auto server = builder.BuildAndStart();
   const std::string port_line = std::to_string(server ? port : 0) + "\n";
@@ -212,8 +251,9 @@ double Percentile(std::vector<double>& v, double p) {
 }  // namespace
 
 int RunRpcScenario(const RpcArgs& args) {
-  if (args.tracing != "off" && args.tracing != "always" && args.tracing != "ratio") {
-    std::fprintf(stderr, "rpc: --tracing must be off, always or ratio\n");
+  if (args.tracing != "off" && args.tracing != "always" && args.tracing != "ratio" &&
+      args.tracing != "interceptors") {
+    std::fprintf(stderr, "rpc: --tracing must be off, always, ratio or interceptors\n");
     return 2;
   }
   std::string receiver_path = args.tracewired;
@@ -254,10 +294,18 @@ int RunRpcScenario(const RpcArgs& args) {
 
   Tracing tracing = MakeTracing(args, otlp, "rpc-bench-client");
   const std::string target = "127.0.0.1:" + port;
-  std::shared_ptr<grpc::Channel> channel =
-      tracing.provider ? CreateInstrumentedChannel(target, grpc::InsecureChannelCredentials(), {},
-                                                   {.tracer_provider = tracing.provider.get()})
-                       : grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  std::shared_ptr<grpc::Channel> channel;
+  if (tracing.provider) {
+    channel = CreateInstrumentedChannel(target, grpc::InsecureChannelCredentials(), {},
+                                        {.tracer_provider = tracing.provider.get()});
+  } else if (args.tracing == "interceptors") {
+    std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> f;
+    f.push_back(std::make_unique<NoopClientInterceptors>());
+    channel = grpc::experimental::CreateCustomChannelWithInterceptors(
+        target, grpc::InsecureChannelCredentials(), grpc::ChannelArguments(), std::move(f));
+  } else {
+    channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  }
   auto stub = Echo::NewStub(channel);
   Load load(stub.get(), args.in_flight, args.payload_bytes);
   load.Start();

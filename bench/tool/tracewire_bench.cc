@@ -571,8 +571,12 @@ int main(int argc, char** argv) {
   tracewire::bench::RpcArgs rpc;
   app.add_option("--tracing", rpc.tracing,
                  "rpc: off (no interceptors), always (every call sampled), ratio "
-                 "(ParentBased(TraceIdRatioBased(0.1)))")
-      ->check(CLI::IsMember({"off", "always", "ratio"}));
+                 "(ParentBased(TraceIdRatioBased(0.1))), interceptors (gRPC interceptors that do "
+                 "nothing: the floor under any interceptor-based instrumentation)")
+      ->check(CLI::IsMember({"off", "always", "ratio", "interceptors"}));
+  app.add_option("--server-pollers", rpc.server_pollers,
+                 "rpc: MAX_POLLERS of the synchronous server (0: calls in flight + 1)")
+      ->check(CLI::Range(0, 4096));
   app.add_option("--in-flight", rpc.in_flight, "rpc: calls in flight")
       ->check(CLI::Range(1, 1024));
   app.add_option("--tracewired", rpc.tracewired, "rpc: tracewired to export to (default: next "

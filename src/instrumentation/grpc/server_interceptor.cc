@@ -50,10 +50,15 @@ using grpc::experimental::InterceptorBatchMethods;
 
 // gRPC names its synchronous server's threads "grpcpp_sync_server"
 // (src/cpp/thread_manager/thread_manager.cc), 15 characters kept by Linux.
+// Asked once per thread: glibc answers pthread_getname_np for the calling
+// thread with a prctl system call, and gRPC never renames its threads.
 bool OnSyncServerThread() {
-  char name[16] = {};
-  if (pthread_getname_np(pthread_self(), name, sizeof name) != 0) return false;
-  return std::strncmp(name, "grpcpp_sync_ser", 15) == 0;
+  thread_local const bool on_sync_thread = [] {
+    char name[16] = {};
+    if (pthread_getname_np(pthread_self(), name, sizeof name) != 0) return false;
+    return std::strncmp(name, "grpcpp_sync_ser", 15) == 0;
+  }();
+  return on_sync_thread;
 }
 
 class ServerTracingInterceptor final : public grpc::experimental::Interceptor {
@@ -97,6 +102,7 @@ class ServerTracingInterceptor final : public grpc::experimental::Interceptor {
       // before a status was sent was cancelled.
       bool cancelled = callback_ && ctx_->IsCancelled();
       absl::MutexLock lock(&mu_);
+      closed_ = true;
       if (!sync_ && !ended_) {
         EndLocked(cancelled || !status_sent_ ? CancelledCode() : sent_code_, sent_message_);
       }
@@ -180,10 +186,15 @@ class ServerTracingInterceptor final : public grpc::experimental::Interceptor {
       }
     }
     if (!sync) return;
-    // Valid for the synchronous API; it may run this call's POST_RECV_CLOSE
-    // hook on this thread, so no lock is held.
-    bool cancelled = ctx_->IsCancelled();
+    // A synchronous call was cancelled (by the client or its deadline) if it
+    // closed before its handler returned, or its deadline has passed. Not
+    // asked of IsCancelled, which here polls the call's completion queue
+    // (~25 µs of CPU a call, measured in the rpc benchmark): a cancellation
+    // the handler never saw and that comes after it returned leaves the
+    // handler's status, as Go's otelgrpc records it.
     absl::MutexLock lock(&mu_);
+    const bool cancelled =
+        closed_ || std::chrono::system_clock::now() >= ctx_->deadline();
     if (!ended_) EndLocked(cancelled ? CancelledCode() : sent_code_, sent_message_);
   }
 
@@ -236,6 +247,7 @@ class ServerTracingInterceptor final : public grpc::experimental::Interceptor {
   int sent_code_ ABSL_GUARDED_BY(mu_) = 0;
   std::string sent_message_ ABSL_GUARDED_BY(mu_);
   bool ended_ ABSL_GUARDED_BY(mu_) = false;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;  // POST_RECV_CLOSE has run
   int64_t bytes_received_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t bytes_sent_ ABSL_GUARDED_BY(mu_) = 0;
 };
