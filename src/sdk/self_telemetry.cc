@@ -22,6 +22,8 @@ struct Entry {
 // Every name the SDK's components report (self_metric.h). A point whose name
 // is not here is not reported (SdkSelfMetrics tests keep the two in step).
 constexpr Entry kCatalog[] = {
+    {"otel.sdk.span.started", "{span}", true, false},
+    {"otel.sdk.span.live", "{span}", false, false},
     {"otel.sdk.processor.span.processed", "{span}", true, false},
     {"otel.sdk.processor.span.queue.size", "{span}", false, false},
     {"otel.sdk.processor.span.queue.capacity", "{span}", false, false},

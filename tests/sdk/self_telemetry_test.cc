@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "absl/synchronization/notification.h"
 #include "sdk/metrics/metrics_test_util.h"
@@ -95,6 +97,60 @@ TEST(SdkSelfMetrics, SpanProcessorAndExporterCounts) {
   // The point carries the component's type.
   const auto& p = std::get<Sum>(processed->data).data_points[0];
   EXPECT_EQ(AttrString(p.attributes, "otel.component.type"), "batching_span_processor");
+}
+
+// Decides by the span's name: "drop", "record" (RECORD_ONLY), else sampled.
+class ByNameSampler final : public Sampler {
+ public:
+  SamplingResult ShouldSample(const SpanContext&, const TraceId&, std::string_view name, SpanKind,
+                              const Attributes&) const override {
+    SamplingResult r;
+    r.decision = name == "drop"     ? SamplingDecision::kDrop
+                 : name == "record" ? SamplingDecision::kRecordOnly
+                                    : SamplingDecision::kRecordAndSample;
+    return r;
+  }
+  std::string Description() const override { return "ByName"; }
+};
+
+// otel.sdk.span.started by sampling result, and otel.sdk.span.live: spans
+// started on one thread and ended on another count once each.
+TEST(SdkSelfMetrics, SpansStartedAndLiveBySamplingResult) {
+  ManualProvider m = MakeManualProvider();
+  TracerProviderOptions to;
+  to.sampler = std::make_shared<ByNameSampler>();
+  auto provider = std::shared_ptr<TracerProvider>(std::move(*TracerProvider::Create(std::move(to))));
+  EnableSdkSelfMetrics(*m.provider, provider, {});
+  Tracer* tracer = provider->GetTracer("t");
+  std::vector<Span> open;
+  for (int i = 0; i < 3; ++i) tracer->StartSpan("drop").End();
+  for (int i = 0; i < 4; ++i) open.push_back(tracer->StartSpan("record"));
+  std::thread other([&] {
+    for (int i = 0; i < 5; ++i) open.push_back(tracer->StartSpan("sampled"));
+    tracer->StartSpan("sampled").End();
+  });
+  other.join();
+  const auto result = "otel.span.sampling_result";
+  ResourceMetrics rm = CollectOrDie(m.reader);
+  EXPECT_EQ(Value(rm, "otel.sdk.span.started", result, "DROP"), 3);
+  EXPECT_EQ(Value(rm, "otel.sdk.span.started", result, "RECORD_ONLY"), 4);
+  EXPECT_EQ(Value(rm, "otel.sdk.span.started", result, "RECORD_AND_SAMPLE"), 6);
+  EXPECT_EQ(Value(rm, "otel.sdk.span.live", result, "RECORD_ONLY"), 4);
+  EXPECT_EQ(Value(rm, "otel.sdk.span.live", result, "RECORD_AND_SAMPLE"), 5);
+  EXPECT_TRUE(std::get<Sum>(FindMetric(rm, "otel.sdk.span.started")->data).is_monotonic);
+  EXPECT_FALSE(std::get<Sum>(FindMetric(rm, "otel.sdk.span.live")->data).is_monotonic);
+  // Ended here, on another thread than the one that started them.
+  open[0].End();
+  open[5].End();
+  open[6].End();
+  rm = CollectOrDie(m.reader);
+  EXPECT_EQ(Value(rm, "otel.sdk.span.live", result, "RECORD_ONLY"), 3);
+  EXPECT_EQ(Value(rm, "otel.sdk.span.live", result, "RECORD_AND_SAMPLE"), 3);
+  EXPECT_EQ(Value(rm, "otel.sdk.span.started", result, "RECORD_AND_SAMPLE"), 6);
+  for (Span& sp : open) sp.End();
+  rm = CollectOrDie(m.reader);
+  EXPECT_EQ(Value(rm, "otel.sdk.span.live", result, "RECORD_ONLY"), 0);
+  EXPECT_EQ(Value(rm, "otel.sdk.span.live", result, "RECORD_AND_SAMPLE"), 0);
 }
 
 TEST(SdkSelfMetrics, DropsOfAFullQueueAreCounted) {

@@ -13,6 +13,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "sdk/trace/fast_paths.h"
+#include "sdk/trace/span_counters.h"
 #include "sdk/trace/span_record.h"
 #include "tracewire/trace.h"
 
@@ -37,6 +38,9 @@ class ProviderState {
   BatchSpanProcessor* sole_batch() const { return sole_batch_; }
   const SpanLimits& limits() const { return limits_; }
   const std::vector<std::unique_ptr<SpanProcessor>>& processors() const { return processors_; }
+  // Started and ended spans, for otel.sdk.span.started / live.
+  SpanCounters& span_counts() { return span_counts_; }
+  const SpanCounters& span_counts() const { return span_counts_; }
   bool shut_down() const { return shut_down_.load(std::memory_order_acquire); }
 
   absl::Status ForceFlush(absl::Time deadline);
@@ -51,6 +55,7 @@ class ProviderState {
   const bool random_ids_;
   BatchSpanProcessor* const sole_batch_;
   SpanLimits limits_;
+  SpanCounters span_counts_;
   std::atomic<bool> shut_down_{false};  // release/acquire: a flag read by span ends
   absl::Mutex mu_;
   std::deque<std::unique_ptr<Tracer>> tracers_ ABSL_GUARDED_BY(mu_);

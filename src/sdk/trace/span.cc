@@ -366,6 +366,9 @@ void Span::End(uint64_t end_time_unix_nano) {
   if (end < a->start_time_unix_nano) end = a->start_time_unix_nano;
   // Every recording span reaches OnEnd; processors that export skip the ones
   // not sampled (RecordOnly).
+  a->provider->span_counts().Add((a->flags & kTraceFlagSampled) != 0
+                                     ? sdk::SpanCounters::kEndedSampled
+                                     : sdk::SpanCounters::kEndedRecordOnly);
   const auto& procs = a->provider->processors();
   BatchSpanProcessor* batch = a->provider->sole_batch();
   if (batch != nullptr && (a->flags & kTraceFlagSampled) != 0) {
@@ -421,7 +424,13 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline Span Tracer::Start(std::string_view name, Sp
   }
   if (has_parent) ctx.trace_state = pc.trace_state;
   ctx.trace_flags = decision == SamplingDecision::kRecordAndSample ? kTraceFlagSampled : 0;
-  if (decision == SamplingDecision::kDrop) return span;  // a context, not recording
+  if (decision == SamplingDecision::kDrop) {
+    provider_->span_counts().Add(sdk::SpanCounters::kStartedDrop);
+    return span;  // a context, not recording
+  }
+  provider_->span_counts().Add(decision == SamplingDecision::kRecordAndSample
+                                   ? sdk::SpanCounters::kStartedSampled
+                                   : sdk::SpanCounters::kStartedRecordOnly);
 
   ActiveSpan* a = ActiveSpan::Acquire();
   a->tracer = this;
@@ -520,6 +529,21 @@ absl::Status TracerProvider::Shutdown(absl::Time deadline) {
 std::vector<SelfMetricPoint> TracerProvider::SelfMetrics() const {
   std::vector<SelfMetricPoint> out;
   if (!state_) return out;
+  // otel.sdk.span.started by sampling result; otel.sdk.span.live: the
+  // recording spans (RECORD_ONLY, RECORD_AND_SAMPLE) not yet ended.
+  using C = sdk::SpanCounters;
+  const auto n = state_->span_counts().Totals();
+  auto point = [&out](const char* name, const char* result, int64_t v, bool monotonic) {
+    out.push_back(SelfMetricPoint{name, "{span}", {{"otel.span.sampling_result", result}},
+                                  static_cast<double>(v), monotonic});
+  };
+  point("otel.sdk.span.started", "DROP", n[C::kStartedDrop], true);
+  point("otel.sdk.span.started", "RECORD_ONLY", n[C::kStartedRecordOnly], true);
+  point("otel.sdk.span.started", "RECORD_AND_SAMPLE", n[C::kStartedSampled], true);
+  point("otel.sdk.span.live", "RECORD_ONLY", n[C::kStartedRecordOnly] - n[C::kEndedRecordOnly],
+        false);
+  point("otel.sdk.span.live", "RECORD_AND_SAMPLE", n[C::kStartedSampled] - n[C::kEndedSampled],
+        false);
   for (const auto& p : state_->processors()) {
     std::vector<SelfMetricPoint> more = p->SelfMetrics();
     out.insert(out.end(), std::make_move_iterator(more.begin()),
