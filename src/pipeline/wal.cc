@@ -133,11 +133,13 @@ absl::Status Wal::Open() {
   const std::string position_path = options_.dir + "/position";
   position_fd_ = ::open(position_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (position_fd_ < 0) return Errno(absl::StrCat("open ", position_path));
-  // A spare left by the last run may be incomplete: prepare a new one now,
-  // so that the first segment is preallocated too.
+  // A spare left by the last run may be incomplete: the spare thread
+  // prepares a new one as soon as it starts (not here: writing and syncing
+  // a segment's worth of zeros would hold up the start). Until it is ready
+  // a roll creates its segment as it would without preallocation.
   ::unlink(SparePath().c_str());
   ::unlink(absl::StrCat(SparePath(), ".tmp").c_str());
-  if (preallocating()) spare_wanted_ = !PrepareSpare();
+  if (preallocating()) spare_wanted_ = true;
   absl::Status st = Recover();
   if (!st.ok()) {
     segments_.clear();

@@ -212,7 +212,7 @@ class Wal {
   bool dir_dirty_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<Waiter> waiters_ ABSL_GUARDED_BY(mu_);  // kBatch: appends awaiting a sync, by id
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  // A roll took spare.wal (or Open could not prepare one): spare_thread_
+  // Open, or a roll that took spare.wal, asks for one: spare_thread_
   // prepares the next. spare.wal appears, by a rename, only complete.
   bool spare_wanted_ ABSL_GUARDED_BY(mu_) = false;
   WalStats stats_ ABSL_GUARDED_BY(mu_);
