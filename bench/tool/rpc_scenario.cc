@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "proc_sample.h"
 #include "tracewire/grpc.h"
 #include "tracewire/otlp_exporter_options.h"
@@ -251,6 +252,11 @@ double Percentile(std::vector<double>& v, double p) {
 }  // namespace
 
 int RunRpcScenario(const RpcArgs& args) {
+  // Debian's abseil (no NDEBUG) checks every absl::Mutex lock for deadlocks,
+  // gRPC's own included; off, the benchmark shows what that costs.
+  if (!args.absl_deadlock_detection) {
+    absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  }
   if (args.tracing != "off" && args.tracing != "always" && args.tracing != "ratio" &&
       args.tracing != "interceptors") {
     std::fprintf(stderr, "rpc: --tracing must be off, always, ratio or interceptors\n");

@@ -21,6 +21,9 @@ struct RpcArgs {
   // when none is: with 32 calls in flight, threads churn every few calls
   // (measured: ×0.6 of the requests/s, twice the server CPU per call).
   int server_pollers = 0;
+  // abseil's deadlock detection, on in Debian's build (set before the
+  // server is forked, so both sides have it the same).
+  bool absl_deadlock_detection = true;
   std::string tracewired;       // path of tracewired (default: next to tracewire-bench)
 };
 

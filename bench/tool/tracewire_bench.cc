@@ -577,6 +577,9 @@ int main(int argc, char** argv) {
   app.add_option("--server-pollers", rpc.server_pollers,
                  "rpc: MAX_POLLERS of the synchronous server (0: calls in flight + 1)")
       ->check(CLI::Range(0, 4096));
+  app.add_option("--absl-deadlock-detection", rpc.absl_deadlock_detection,
+                 "rpc: abseil's mutex deadlock detection (on in Debian's abseil, for gRPC's "
+                 "locks too); false turns it off in both processes");
   app.add_option("--in-flight", rpc.in_flight, "rpc: calls in flight")
       ->check(CLI::Range(1, 1024));
   app.add_option("--tracewired", rpc.tracewired, "rpc: tracewired to export to (default: next "

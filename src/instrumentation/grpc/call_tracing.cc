@@ -5,7 +5,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
+#include "common/plain_mutex.h"
 #include "tracewire/version.h"
 
 namespace tracewire {
@@ -71,24 +71,24 @@ class ServerCallRegistry {
  public:
   void Add(const grpc::ServerContextBase* ctx, const Context& context) {
     Shard& s = ShardOf(ctx);
-    absl::MutexLock lock(&s.mu);
+    common::PlainMutexLock lock(&s.mu);
     s.calls[ctx] = context;
   }
   void Remove(const grpc::ServerContextBase* ctx) {
     Shard& s = ShardOf(ctx);
-    absl::MutexLock lock(&s.mu);
+    common::PlainMutexLock lock(&s.mu);
     s.calls.erase(ctx);
   }
   Context Find(const grpc::ServerContextBase* ctx) {
     Shard& s = ShardOf(ctx);
-    absl::MutexLock lock(&s.mu);
+    common::PlainMutexLock lock(&s.mu);
     auto it = s.calls.find(ctx);
     return it == s.calls.end() ? Context() : it->second;
   }
 
  private:
   struct Shard {
-    absl::Mutex mu;
+    common::PlainMutex mu;
     absl::flat_hash_map<const grpc::ServerContextBase*, Context> calls ABSL_GUARDED_BY(mu);
   };
   Shard& ShardOf(const grpc::ServerContextBase* ctx) {

@@ -18,7 +18,7 @@
 
 #include <atomic>
 
-#include "absl/synchronization/mutex.h"
+#include "common/plain_mutex.h"
 #include "absl/time/clock.h"
 #include "instrumentation/grpc/call_tracing.h"
 #include "instrumentation/grpc/rpc_call_facts.h"
@@ -51,14 +51,14 @@ class ClientTracingInterceptor final : public grpc::experimental::Interceptor {
   }
 
   ~ClientTracingInterceptor() override {
-    absl::MutexLock lock(&mu_);
+    common::PlainMutexLock lock(&mu_);
     if (!ended_) EndLocked(grpc::CANCELLED, "the call ended without a status");
   }
 
   void Intercept(InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
       SendMetadataCarrier carrier(methods->GetSendInitialMetadata());
-      absl::MutexLock lock(&mu_);
+      common::PlainMutexLock lock(&mu_);
       if (config_->metadata_attributes) {
         Attributes attributes;
         config_->metadata_attributes(full_method_, carrier, attributes);
@@ -80,7 +80,7 @@ class ClientTracingInterceptor final : public grpc::experimental::Interceptor {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_STATUS)) {
       grpc::Status* status = methods->GetRecvStatus();
       std::string peer = ctx_->peer();
-      absl::MutexLock lock(&mu_);
+      common::PlainMutexLock lock(&mu_);
       if (!ended_) {
         SetPeerAttributes(span_, peer);
         if (status != nullptr) {
@@ -115,7 +115,7 @@ class ClientTracingInterceptor final : public grpc::experimental::Interceptor {
       call.semconv = config_->semconv;
       metrics_.metrics->RecordMessage(call, sent, size);
     }
-    absl::MutexLock lock(&mu_);
+    common::PlainMutexLock lock(&mu_);
     (sent ? bytes_sent_ : bytes_received_) += size > 0 ? size : 0;
     if (config_->message_events && !ended_) AddMessageEvent(span_, sent, id, size);
   }
@@ -151,7 +151,7 @@ class ClientTracingInterceptor final : public grpc::experimental::Interceptor {
   std::atomic<int64_t> received_{0};
   std::atomic<int64_t> sent_{0};
 
-  absl::Mutex mu_;
+  common::PlainMutex mu_;
   Span span_ ABSL_GUARDED_BY(mu_);
   bool ended_ ABSL_GUARDED_BY(mu_) = false;
   int64_t bytes_received_ ABSL_GUARDED_BY(mu_) = 0;

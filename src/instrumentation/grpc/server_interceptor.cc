@@ -35,7 +35,7 @@
 #include <optional>
 #include <thread>
 
-#include "absl/synchronization/mutex.h"
+#include "common/plain_mutex.h"
 #include "absl/time/clock.h"
 #include "instrumentation/grpc/call_tracing.h"
 #include "instrumentation/grpc/rpc_call_facts.h"
@@ -74,7 +74,7 @@ class ServerTracingInterceptor final : public grpc::experimental::Interceptor {
 
   ~ServerTracingInterceptor() override {
     UnregisterServerCall(ctx_);
-    absl::MutexLock lock(&mu_);
+    common::PlainMutexLock lock(&mu_);
     // The call went away without a status: the client cancelled, the
     // deadline passed, or an asynchronous handler never finished it.
     if (!ended_) EndLocked(status_sent_ ? sent_code_ : CancelledCode(), sent_message_);
@@ -101,7 +101,7 @@ class ServerTracingInterceptor final : public grpc::experimental::Interceptor {
       // pluck from a completion queue that cannot be plucked): a call closed
       // before a status was sent was cancelled.
       bool cancelled = callback_ && ctx_->IsCancelled();
-      absl::MutexLock lock(&mu_);
+      common::PlainMutexLock lock(&mu_);
       closed_ = true;
       if (!sync_ && !ended_) {
         EndLocked(cancelled || !status_sent_ ? CancelledCode() : sent_code_, sent_message_);
@@ -121,7 +121,7 @@ class ServerTracingInterceptor final : public grpc::experimental::Interceptor {
     if (config_->metadata_attributes) {
       config_->metadata_attributes(full_method_, carrier, o.attributes);
     }
-    absl::MutexLock lock(&mu_);
+    common::PlainMutexLock lock(&mu_);
     CallTracer tracer = config_->TracerForCall();
     keep_provider_ = std::move(tracer.keep);
     metrics_ = config_->MetricsForCall();
@@ -168,7 +168,7 @@ class ServerTracingInterceptor final : public grpc::experimental::Interceptor {
       call.semconv = config_->semconv;
       metrics_.metrics->RecordMessage(call, sent, size);
     }
-    absl::MutexLock lock(&mu_);
+    common::PlainMutexLock lock(&mu_);
     (sent ? bytes_sent_ : bytes_received_) += size > 0 ? size : 0;
     if (config_->message_events && !ended_) AddMessageEvent(span_, sent, id, size);
   }
@@ -176,7 +176,7 @@ class ServerTracingInterceptor final : public grpc::experimental::Interceptor {
   void OnSendStatus(const grpc::Status& status) {
     bool sync;
     {
-      absl::MutexLock lock(&mu_);
+      common::PlainMutexLock lock(&mu_);
       status_sent_ = true;
       sent_code_ = status.error_code();
       sent_message_ = status.error_message();
@@ -192,7 +192,7 @@ class ServerTracingInterceptor final : public grpc::experimental::Interceptor {
     // (~25 µs of CPU a call, measured in the rpc benchmark): a cancellation
     // the handler never saw and that comes after it returned leaves the
     // handler's status, as Go's otelgrpc records it.
-    absl::MutexLock lock(&mu_);
+    common::PlainMutexLock lock(&mu_);
     const bool cancelled =
         closed_ || std::chrono::system_clock::now() >= ctx_->deadline();
     if (!ended_) EndLocked(cancelled ? CancelledCode() : sent_code_, sent_message_);
@@ -238,7 +238,7 @@ class ServerTracingInterceptor final : public grpc::experimental::Interceptor {
   std::atomic<int64_t> received_{0};
   std::atomic<int64_t> sent_{0};
 
-  absl::Mutex mu_;
+  common::PlainMutex mu_;
   Span span_ ABSL_GUARDED_BY(mu_);
   bool sync_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<Context::Scope> scope_ ABSL_GUARDED_BY(mu_);
