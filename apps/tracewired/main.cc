@@ -21,6 +21,7 @@
 #include "exporter/grpc_log.h"
 #include "receiver/daemon.h"
 #include "receiver/daemon_config.h"
+#include "self_export.h"
 #include "tracewire/version.h"
 
 namespace {
@@ -90,6 +91,10 @@ int main(int argc, char** argv) {
   app.add_option("--metrics-listen", metrics_listen,
                  "HOST:PORT of the Prometheus /metrics endpoint ('' disables)");
   app.add_option("--shutdown-timeout-s", shutdown_timeout_s, "seconds allowed for shutdown");
+  std::string telemetry_otlp;
+  app.add_option("--telemetry-otlp-endpoint", telemetry_otlp,
+                 "also export the /metrics counters over OTLP/gRPC to this endpoint "
+                 "(telemetry.otlp_endpoint; '' disables)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -136,6 +141,7 @@ int main(int argc, char** argv) {
   if (app.count("--max-request-mib")) config.max_request_mib = max_request_mib;
   if (app.count("--metrics-listen")) config.metrics_listen = metrics_listen;
   if (app.count("--shutdown-timeout-s")) config.shutdown_timeout_s = shutdown_timeout_s;
+  if (app.count("--telemetry-otlp-endpoint")) config.telemetry_otlp_endpoint = telemetry_otlp;
   if (absl::Status st = config.Validate(); !st.ok()) return Fail(std::string(st.message()));
 
   // Requests are large (a 512-span request is ~180 KB) and come and go many
@@ -177,6 +183,19 @@ int main(int argc, char** argv) {
                  daemon.metrics_port(), config.sink.c_str());
   }
 
+  // Started after the daemon (whose counters it reads), shut down before it.
+  std::unique_ptr<tracewire::apps::SelfExport> self_export;
+  if (!config.telemetry_otlp_endpoint.empty()) {
+    auto se = tracewire::apps::SelfExport::Start(
+        &daemon.metrics(), config.telemetry_otlp_endpoint,
+        absl::Milliseconds(config.telemetry_otlp_interval_ms));
+    if (!se.ok()) {
+      (void)daemon.Shutdown(absl::Now() + absl::Seconds(5));
+      return Fail(absl::StrCat("telemetry.otlp_endpoint: ", se.status().message()));
+    }
+    self_export = std::move(*se);
+  }
+
   int sig = 0;
   for (;;) {
     sigwait(&stop, &sig);
@@ -189,6 +208,12 @@ int main(int argc, char** argv) {
     }
   }
   std::fprintf(stderr, "tracewired: signal %d, shutting down\n", sig);
+  if (self_export) {
+    // A last export with the final counts, bounded like the rest.
+    if (absl::Status st = self_export->Shutdown(absl::Now() + absl::Seconds(5)); !st.ok()) {
+      std::fprintf(stderr, "tracewired: telemetry export: %s\n", std::string(st.message()).c_str());
+    }
+  }
   absl::Status st = daemon.Shutdown(absl::Now() + absl::Seconds(config.shutdown_timeout_s));
   if (!st.ok()) {
     std::fprintf(stderr, "tracewired: shutdown: %s\n", std::string(st.message()).c_str());

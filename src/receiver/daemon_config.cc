@@ -43,7 +43,7 @@ const std::map<std::string, std::set<std::string>>& KnownKeys() {
       {"sink.forward.breaker",
        {"enabled", "consecutive_failures", "cool_down_s", "spill_dir", "spill_max_mib",
         "spill_fsync"}},
-      {"telemetry", {"metrics_listen"}},
+      {"telemetry", {"metrics_listen", "otlp_endpoint", "otlp_interval_ms"}},
   };
   return *keys;
 }
@@ -223,6 +223,8 @@ absl::Status Parse(const YAML::Node& root, DaemonConfig* c) {
   MapReader tel(top.Child("telemetry"), "telemetry");
   TW_RETURN_IF_ERROR(tel.CheckKeys());
   TW_RETURN_IF_ERROR(tel.Get("metrics_listen", &c->metrics_listen));
+  TW_RETURN_IF_ERROR(tel.Get("otlp_endpoint", &c->telemetry_otlp_endpoint));
+  TW_RETURN_IF_ERROR(tel.Get("otlp_interval_ms", &c->telemetry_otlp_interval_ms));
   return absl::OkStatus();
 }
 
@@ -267,6 +269,10 @@ absl::Status DaemonConfig::Validate() const {
                absl::StrCat("must be between 1 and 2047, got ", max_request_mib));
   }
   if (retry_after_ms < 1) return Bad("receiver.retry_after_ms", "must be positive");
+  if (telemetry_otlp_interval_ms < 100) {
+    return Bad("telemetry.otlp_interval_ms",
+               absl::StrCat("must be at least 100, got ", telemetry_otlp_interval_ms));
+  }
   if (max_inflight_mib != 0 && (max_inflight_mib < max_request_mib || max_inflight_mib > (1 << 20))) {
     return Bad("receiver.max_inflight_mib",
                absl::StrCat("must be 0 (no limit) or between receiver.max_request_mib (",

@@ -89,6 +89,10 @@ struct DaemonConfig {
 
   // telemetry
   std::string metrics_listen = "127.0.0.1:8888";  // empty: no metrics endpoint
+  // The same counters over OTLP/gRPC (tracewired's SelfExport), to this
+  // endpoint (e.g. http://127.0.0.1:4317, tracewired itself); empty: off.
+  std::string telemetry_otlp_endpoint;
+  int64_t telemetry_otlp_interval_ms = 10000;
 
   int64_t shutdown_timeout_s = 30;
 
