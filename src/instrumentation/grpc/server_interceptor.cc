@@ -7,8 +7,11 @@
 //  - synchronous API: the handler runs on a sync-server thread inside the
 //    Proceed() of that first batch, and the status is sent (PRE_SEND_STATUS)
 //    on the same thread when it returns. So the span is made current before
-//    Proceed and stops being current, and ends, at PRE_SEND_STATUS; then
-//    ServerContext::IsCancelled is valid and tells a cancelled call;
+//    Proceed and stops being current, and ends, at PRE_SEND_STATUS. It was
+//    cancelled if the call closed first (POST_RECV_CLOSE ran: a handler's
+//    own IsCancelled brings it on) or its deadline has passed; IsCancelled
+//    is not asked there, since it polls the call's completion queue (~25 µs
+//    of CPU a call);
 //  - asynchronous and callback APIs: the handler runs later, elsewhere; the
 //    span ends when the call is closed (POST_RECV_CLOSE, after the status was
 //    sent, or without a status when the client cancelled or the deadline
