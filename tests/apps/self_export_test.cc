@@ -9,6 +9,7 @@
 #include <string>
 
 #include "receiver/daemon.h"
+#include "testing/file_sink_daemon.h"
 #include "testing/test_env.h"
 #include "testing/tracewired_process.h"
 #include "tools/generic_call.h"
@@ -27,12 +28,7 @@ std::string Attr(const nlohmann::json& attributes, const std::string& key) {
 TEST(TracewiredSelfExport, SendsItsMetricsCountersOverOtlp) {
   const testing::TempDir tmp("tw-self-export");
   ASSERT_TRUE(tmp.ok());
-  receiver::DaemonConfig c;
-  c.listen = "127.0.0.1:0";
-  c.metrics_listen = "";
-  c.sink = "file";
-  c.file_dir = tmp.path();
-  receiver::Daemon collector(c);
+  receiver::Daemon collector(testing::FileSinkConfig(tmp.path()));
   ASSERT_TRUE(collector.Start().ok());
 
   testing::Child d =

@@ -7,6 +7,7 @@
 
 #include "receiver/daemon.h"
 #include "receiver/retry_info.h"
+#include "testing/file_sink_daemon.h"
 #include "testing/held_port.h"
 #include "testing/test_env.h"
 #include "tools/generic_call.h"
@@ -19,11 +20,8 @@ using receiver::Daemon;
 using receiver::DaemonConfig;
 
 std::unique_ptr<Daemon> StartFileDaemon(const std::string& dir, const std::string& listen) {
-  DaemonConfig c;
+  DaemonConfig c = testing::FileSinkConfig(dir);
   c.listen = listen;
-  c.metrics_listen = "";
-  c.sink = "file";
-  c.file_dir = dir;
   auto d = std::make_unique<Daemon>(c);
   EXPECT_TRUE(d->Start().ok());
   return d;

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_format.h"
 #include "receiver/daemon.h"
+#include "testing/file_sink_daemon.h"
 #include "testing/test_env.h"
 #include "tracewire/metrics.h"
 #include "tracewire/span_exporter.h"
@@ -16,12 +17,7 @@ namespace {
 TEST(MetricsEndToEnd, EveryKindArrivesFieldByField) {
   const testing::TempDir tmp("tw-metrics-e2e");
   ASSERT_TRUE(tmp.ok());
-  receiver::DaemonConfig c;
-  c.listen = "127.0.0.1:0";
-  c.metrics_listen = "";
-  c.sink = "file";
-  c.file_dir = tmp.path();
-  receiver::Daemon d(c);
+  receiver::Daemon d(testing::FileSinkConfig(tmp.path()));
   ASSERT_TRUE(d.Start().ok());
 
   OtlpExporterOptions eo;
