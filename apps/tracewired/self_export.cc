@@ -2,13 +2,28 @@
 
 #include <cstdlib>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_split.h"
 #include "tracewire/metric_reader.h"
 #include "tracewire/version.h"
 
 namespace tracewire::apps {
+namespace {
 
+// A parsed exposition: sample lines by family, with the family's type.
+struct ExpositionSample {
+  std::string family;
+  Attributes labels;
+  double value = 0;
+};
+struct ExpositionFamily {
+  std::string name;
+  bool counter = false;  // TYPE counter; else gauge
+};
+
+// Parses the text format as RenderPrometheus writes it (labels without
+// escaped quotes); lines it cannot read are skipped.
 void ParseExposition(const std::string& text, std::vector<ExpositionFamily>* families,
                      std::vector<ExpositionSample>* samples) {
   for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
@@ -44,6 +59,8 @@ void ParseExposition(const std::string& text, std::vector<ExpositionFamily>* fam
     samples->push_back(std::move(s));
   }
 }
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<SelfExport>> SelfExport::Start(
     const common::ReceiverMetrics* metrics, const std::string& endpoint, absl::Duration interval) {

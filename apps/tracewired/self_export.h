@@ -24,21 +24,6 @@
 
 namespace tracewire::apps {
 
-// A parsed exposition: sample lines by family, with the family's type.
-struct ExpositionSample {
-  std::string family;
-  Attributes labels;
-  double value = 0;
-};
-struct ExpositionFamily {
-  std::string name;
-  bool counter = false;  // TYPE counter; else gauge
-};
-// Parses the text format as RenderPrometheus writes it (labels without
-// escaped quotes); lines it cannot read are skipped.
-void ParseExposition(const std::string& text, std::vector<ExpositionFamily>* families,
-                     std::vector<ExpositionSample>* samples);
-
 class SelfExport {
  public:
   // Exports to `endpoint` (OTLP/gRPC, e.g. http://127.0.0.1:4317) every

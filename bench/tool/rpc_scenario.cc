@@ -73,17 +73,13 @@ class NoopInterceptor final : public grpc::experimental::Interceptor {
     methods->Proceed();
   }
 };
-class NoopServerInterceptors final
-    : public grpc::experimental::ServerInterceptorFactoryInterface {
+class NoopInterceptors final : public grpc::experimental::ServerInterceptorFactoryInterface,
+                               public grpc::experimental::ClientInterceptorFactoryInterface {
  public:
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo*) override {
     return new NoopInterceptor;
   }
-};
-class NoopClientInterceptors final
-    : public grpc::experimental::ClientInterceptorFactoryInterface {
- public:
   grpc::experimental::Interceptor* CreateClientInterceptor(
       grpc::experimental::ClientRpcInfo*) override {
     return new NoopInterceptor;
@@ -115,7 +111,7 @@ class EchoService final : public Echo::Service {
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, pollers);
   if (args.tracing == "interceptors") {
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> f;
-    f.push_back(std::make_unique<NoopServerInterceptors>());
+    f.push_back(std::make_unique<NoopInterceptors>());
     builder.experimental().SetInterceptorCreators(std::move(f));
   }
   if (tracing.provider) InstrumentServer(builder, {.tracer_provider = tracing.provider.get()});
@@ -306,7 +302,7 @@ int RunRpcScenario(const RpcArgs& args) {
                                         {.tracer_provider = tracing.provider.get()});
   } else if (args.tracing == "interceptors") {
     std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> f;
-    f.push_back(std::make_unique<NoopClientInterceptors>());
+    f.push_back(std::make_unique<NoopInterceptors>());
     channel = grpc::experimental::CreateCustomChannelWithInterceptors(
         target, grpc::InsecureChannelCredentials(), grpc::ChannelArguments(), std::move(f));
   } else {

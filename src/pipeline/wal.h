@@ -40,9 +40,10 @@
 //     the position file had not caught up (at-least-once).
 //   - Open never fails because of what is in the segments: a torn last
 //     record (short, or a bad checksum, at the end of the newest segment's
-//     records) is cut off; a bad record anywhere else ends its segment there, the bytes
-//     from it on are moved to <segment>.corrupt; a segment whose magic is
-//     wrong is renamed to <segment>.corrupt. Each is logged and counted.
+//     records) is cut off; a bad record anywhere else ends its segment
+//     there, the bytes from it on are moved to <segment>.corrupt; a segment
+//     whose magic is wrong is renamed to <segment>.corrupt. Each is logged
+//     and counted.
 //   - The records not yet taken hold at most `max_bytes` (headers included),
 //     except that an empty log takes one record of any size: Append answers
 //     Unavailable when full.

@@ -18,8 +18,8 @@
 
 #include <atomic>
 
-#include "common/plain_mutex.h"
 #include "absl/time/clock.h"
+#include "common/plain_mutex.h"
 #include "instrumentation/grpc/call_tracing.h"
 #include "instrumentation/grpc/rpc_call_facts.h"
 

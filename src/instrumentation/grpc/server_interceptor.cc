@@ -38,8 +38,8 @@
 #include <optional>
 #include <thread>
 
-#include "common/plain_mutex.h"
 #include "absl/time/clock.h"
+#include "common/plain_mutex.h"
 #include "instrumentation/grpc/call_tracing.h"
 #include "instrumentation/grpc/rpc_call_facts.h"
 #include "propagation/context_internal.h"
@@ -177,27 +177,21 @@ class ServerTracingInterceptor final : public grpc::experimental::Interceptor {
   }
 
   void OnSendStatus(const grpc::Status& status) {
-    bool sync;
-    {
-      common::PlainMutexLock lock(&mu_);
-      status_sent_ = true;
-      sent_code_ = status.error_code();
-      sent_message_ = status.error_message();
-      sync = sync_;
-      if (sync && scope_.has_value() && scope_thread_ == std::this_thread::get_id()) {
-        scope_.reset();  // the handler has returned: its scopes have ended
-      }
+    common::PlainMutexLock lock(&mu_);
+    status_sent_ = true;
+    sent_code_ = status.error_code();
+    sent_message_ = status.error_message();
+    if (!sync_) return;
+    if (scope_.has_value() && scope_thread_ == std::this_thread::get_id()) {
+      scope_.reset();  // the handler has returned: its scopes have ended
     }
-    if (!sync) return;
     // A synchronous call was cancelled (by the client or its deadline) if it
     // closed before its handler returned, or its deadline has passed. Not
     // asked of IsCancelled, which here polls the call's completion queue
     // (~25 µs of CPU a call, measured in the rpc benchmark): a cancellation
     // the handler never saw and that comes after it returned leaves the
     // handler's status, as Go's otelgrpc records it.
-    common::PlainMutexLock lock(&mu_);
-    const bool cancelled =
-        closed_ || std::chrono::system_clock::now() >= ctx_->deadline();
+    const bool cancelled = closed_ || std::chrono::system_clock::now() >= ctx_->deadline();
     if (!ended_) EndLocked(cancelled ? CancelledCode() : sent_code_, sent_message_);
   }
 

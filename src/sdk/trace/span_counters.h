@@ -9,8 +9,9 @@
 //   - A thread finds its slot through a one-entry thread_local cache keyed by
 //     the provider's id, which no other provider ever has (ids are never
 //     reused, so a provider at a freed one's address cannot hit a stale
-//     slot). A miss (first span of the thread, or another provider) takes
-//     the mutex once and allocates or finds the slot.
+//     slot). A miss (the thread's first span, or a span of another provider
+//     than its last one) takes the mutex and finds or allocates the slot:
+//     a thread that alternates between two providers pays it at each switch.
 //   - Slots live as long as the provider: a thread's counts outlive it.
 //   - Totals() sums the slots; each slot is read whole-word (relaxed), so a
 //     total is at most a few spans behind the threads counting meanwhile.
