@@ -246,6 +246,10 @@ TEST_F(PipelineTest, BreakerOpensSpillsAndReplaysInOrder) {
   clock_.Advance(absl::Seconds(31));  // cool-down over: the next export is a probe
   ASSERT_TRUE(pipeline_->Enqueue(Spans(5, 5)).ok());
   for (int i = 0; i < 400 && server_.call_count() < 5; ++i) absl::SleepFor(absl::Milliseconds(10));
+  // The receiver logs a call before it answers: wait for the last answer to be counted too.
+  for (int i = 0; i < 400 && pipeline_->Stats().exported_items < 12; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
   auto calls = server_.calls();
   ASSERT_EQ(calls.size(), 5u);
   EXPECT_EQ(pipeline_->breaker().state(), CircuitBreaker::State::kClosed);
