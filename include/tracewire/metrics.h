@@ -50,6 +50,7 @@ namespace sdk {
 class Instrument;
 class MeterProviderState;
 class ObservableInstrument;
+struct MeterAccess;
 }  // namespace sdk
 TRACEWIRE_BEGIN_API
 
@@ -160,6 +161,7 @@ class ObservableInstrumentHandle {
 
  private:
   friend class Meter;
+  friend struct sdk::MeterAccess;
   explicit ObservableInstrumentHandle(sdk::ObservableInstrument* i) : i_(i) {}
   sdk::ObservableInstrument* i_ = nullptr;
 };
@@ -219,6 +221,7 @@ class Meter {
  private:
   friend class sdk::MeterProviderState;
   friend class MeterProvider;
+  friend struct sdk::MeterAccess;
   Meter(sdk::MeterProviderState* p, InstrumentationScope scope)
       : provider_(p), scope_(std::move(scope)) {}
   sdk::Instrument* Make(std::string_view name, std::string_view unit, std::string_view description,

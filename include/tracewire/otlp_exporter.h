@@ -61,13 +61,17 @@ struct ExporterStats {
   int64_t in_flight = 0;  // requests being sent now
   int64_t queued_items = 0;
   int64_t queued_bytes = 0;
-  int64_t bytes_sent = 0;             // request bytes handed to gRPC (before compression)
-  int64_t bytes_sent_compressed = 0;  // after compression (count_compressed_bytes)
-  int64_t spilled_items = 0;          // written to the spill buffer
-  int64_t replayed_items = 0;         // taken back from it
-  int64_t spill_bytes = 0;            // on disk now
-  int64_t request_duration_count = 0;
+  int64_t bytes_sent = 0;              // request bytes handed to gRPC (before compression)
+  int64_t bytes_sent_compressed = 0;   // after compression (count_compressed_bytes)
+  int64_t spilled_items = 0;           // written to the spill buffer
+  int64_t replayed_items = 0;          // taken back from it
+  int64_t spill_bytes = 0;             // on disk now
+  int64_t request_duration_count = 0;  // attempts (one per gRPC call)
   int64_t request_duration_sum_ns = 0;
+  // Export operations (a request from its first attempt through its last,
+  // backoff included), in seconds, by the final attempt's gRPC code name
+  // ("OK", "UNAVAILABLE", ...).
+  std::map<std::string, SelfHistogram> operation_durations;
   std::map<std::string, int64_t> failed_attempts;  // by gRPC code name
   std::map<std::string, int64_t> dropped_items;    // by reason (queue_full, ...)
   std::string last_rejected_message;               // the latest partial_success error_message

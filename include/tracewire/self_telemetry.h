@@ -12,7 +12,7 @@
 //   otel.sdk.processor.{span,log}.queue.capacity   up-down counter
 //   otel.sdk.exporter.{span,metric_data_point,log}.exported  counter  {error.type}
 //   otel.sdk.exporter.{span,metric_data_point,log}.inflight  up-down counter
-//   otel.sdk.exporter.operation.duration.count / .sum        counters (s)
+//   otel.sdk.exporter.operation.duration   histogram (s)  {rpc.grpc.status_code, error.type}
 // and the seed documents' grpc.client.requests.total, grpc.client.errors.total
 // and grpc.client.request.duration.sum, and tracewire.exporter.retries,
 // bytes_sent, queue.items and breaker.open. Points of the same name and
@@ -23,9 +23,13 @@
 // them. ExporterSelfMetrics and BatchSpanProcessorSelfMetrics are the same
 // counters as points, for code that wants them without a MeterProvider.
 //
+//   otel.sdk.span.started {otel.span.sampling_result}, otel.sdk.span.live
+// The operation duration is an observable histogram: each exporter keeps a
+// cumulative one (one observation per export operation, retries and backoff
+// included) and a collection reports it, or its difference from the last
+// collection under delta temporality.
+//
 // InitFromEnv turns it on unless TRACEWIRE_SDK_SELF_METRICS=false.
-// Not yet: otel.sdk.span.started / otel.sdk.span.live (they need counting on
-// the span path) and the operation duration as a histogram.
 //
 // Thread safety: EnableSdkSelfMetrics may be called from any thread, once per
 // MeterProvider. The providers are held weakly: one that is destroyed simply

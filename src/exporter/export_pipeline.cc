@@ -9,11 +9,7 @@
 namespace tracewire::exporter {
 namespace {
 
-const char* const kCodeNames[17] = {
-    "OK",        "CANCELLED",         "UNKNOWN",        "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
-    "NOT_FOUND", "ALREADY_EXISTS",    "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-    "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",   "UNIMPLEMENTED",      "INTERNAL",
-    "UNAVAILABLE", "DATA_LOSS",       "UNAUTHENTICATED"};
+const auto& kCodeNames = OperationDurations::kCodeNames;
 
 }  // namespace
 
@@ -31,9 +27,8 @@ absl::Status ExportPipeline::Start() {
   absl::MutexLock lock(&mu_);
   if (started_ || stopping_) return absl::FailedPreconditionError("exporter already started");
   if (!options_.breaker.spill_dir.empty()) {
-    spill_ = std::make_unique<SpillBuffer>(options_.breaker.spill_dir,
-                                           options_.breaker.spill_max_bytes,
-                                           options_.breaker.spill_fsync);
+    spill_ = std::make_unique<SpillBuffer>(
+        options_.breaker.spill_dir, options_.breaker.spill_max_bytes, options_.breaker.spill_fsync);
     absl::Status st = spill_->Open();
     if (!st.ok()) return st;
   }
@@ -107,13 +102,12 @@ void ExportPipeline::WorkerLoop() {
     }
     if (!have) {
       absl::MutexLock lock(&mu_);
-      mu_.AwaitWithTimeout(
-          absl::Condition(
-              +[](ExportPipeline* p) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-                return !p->queue_.empty() || p->stopping_;
-              },
-              this),
-          absl::Milliseconds(spill_ ? 100 : 1000));
+      mu_.AwaitWithTimeout(absl::Condition(
+                               +[](ExportPipeline* p) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                                 return !p->queue_.empty() || p->stopping_;
+                               },
+                               this),
+                           absl::Milliseconds(spill_ ? 100 : 1000));
       if (queue_.empty()) {
         if (stopping_) return;
         continue;
@@ -182,6 +176,11 @@ ExportPipeline::Outcome ExportPipeline::SendWithRetry(PipelineRequest&& req, boo
     int retries_of_part = 0;
     bool retried_at_drain = false;  // one prompt retry when the shutdown begins
     const absl::Time first = clock_->Now();
+    const absl::Time op_start = absl::Now();
+    int final_code = 0;
+    // One observation per operation: from the first attempt through the
+    // last, backoff included, under the last attempt's code.
+    auto end_operation = [&] { operation_durations_.Record(final_code, absl::Now() - op_start); };
     for (;;) {
       in_flight_.fetch_add(1, std::memory_order_relaxed);
       const absl::Time t0 = absl::Now();
@@ -193,6 +192,7 @@ ExportPipeline::Outcome ExportPipeline::SendWithRetry(PipelineRequest&& req, boo
       bytes_sent_.fetch_add(static_cast<int64_t>(part.bytes.size()), std::memory_order_relaxed);
       bytes_compressed_.fetch_add(r.compressed_bytes, std::memory_order_relaxed);
       const int code = static_cast<int>(r.status.code());
+      final_code = code;
       if (!r.status.ok() && code > 0 && code < 17) {
         failed_attempts_[code].fetch_add(1, std::memory_order_relaxed);
       }
@@ -262,6 +262,7 @@ ExportPipeline::Outcome ExportPipeline::SendWithRetry(PipelineRequest&& req, boo
       }
       // kRetry
       if (once) {
+        end_operation();
         outcome.retry_later = true;
         outcome.retry_delay = r.retry_delay;
         outcome.cause = cause;
@@ -295,6 +296,7 @@ ExportPipeline::Outcome ExportPipeline::SendWithRetry(PipelineRequest&& req, boo
       retries_.fetch_add(1, std::memory_order_relaxed);
       ++retries_of_part;
     }
+    end_operation();
   }
   return outcome;
 }
@@ -358,9 +360,8 @@ absl::Status ExportPipeline::Shutdown(absl::Time deadline) {
     if (stopping_ && workers_.empty()) return absl::OkStatus();
     stopping_ = true;
     if (!draining_.HasBeenNotified()) draining_.Notify();
-    auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return queue_.empty() && busy_ == 0;
-    };
+    auto idle = [this]()
+                    ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return queue_.empty() && busy_ == 0; };
     if (!mu_.AwaitWithDeadline(absl::Condition(&idle), deadline)) {
       result = absl::DeadlineExceededError(
           absl::StrCat("shutdown deadline passed: ", queued_items_, " items queued and ", busy_,
@@ -395,6 +396,7 @@ ExporterStats ExportPipeline::Stats() {
   s.replayed_items = load(replayed_items_);
   s.request_duration_count = load(duration_count_);
   s.request_duration_sum_ns = load(duration_sum_ns_);
+  s.operation_durations = operation_durations_.Snapshot();
   for (int c = 1; c < 17; ++c) {
     if (int64_t v = load(failed_attempts_[c])) s.failed_attempts[kCodeNames[c]] = v;
   }

@@ -38,6 +38,7 @@
 #include "common/clock.h"
 #include "exporter/backoff.h"
 #include "exporter/circuit_breaker.h"
+#include "exporter/operation_durations.h"
 #include "exporter/retry_policy.h"
 #include "exporter/spill_buffer.h"
 #include "exporter/transport.h"
@@ -147,6 +148,7 @@ class ExportPipeline {
   std::atomic<int64_t> bytes_sent_{0}, bytes_compressed_{0}, spilled_items_{0}, replayed_items_{0};
   std::atomic<int64_t> duration_count_{0}, duration_sum_ns_{0};
   std::atomic<int64_t> failed_attempts_[17] = {};
+  OperationDurations operation_durations_;
   std::atomic<int64_t> dropped_[kDropReasonCount] = {};
 };
 

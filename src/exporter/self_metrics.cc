@@ -1,13 +1,13 @@
 // ExporterSelfMetrics: ExporterStats as semantic-convention data points.
 
+#include "exporter/operation_durations.h"
 #include "tracewire/otlp_exporter.h"
 
 namespace tracewire {
 
 std::vector<SelfMetricPoint> ExporterSelfMetrics(ExportSignal signal, const ExporterStats& s) {
   static const char* const kItem[] = {"span", "metric_data_point", "log"};
-  static const char* const kComponent[] = {"otlp_grpc_span_exporter",
-                                           "otlp_grpc_metric_exporter",
+  static const char* const kComponent[] = {"otlp_grpc_span_exporter", "otlp_grpc_metric_exporter",
                                            "otlp_grpc_log_exporter"};
   const std::string item = kItem[static_cast<int>(signal)];
   const std::map<std::string, std::string> base = {
@@ -26,10 +26,13 @@ std::vector<SelfMetricPoint> ExporterSelfMetrics(ExportSignal signal, const Expo
   }
   out.push_back({"otel.sdk.exporter." + item + ".inflight", unit, base,
                  static_cast<double>(s.in_flight), false});
-  out.push_back({"otel.sdk.exporter.operation.duration.count", "{operation}", base,
-                 static_cast<double>(s.request_duration_count), true});
-  out.push_back({"otel.sdk.exporter.operation.duration.sum", "s", base,
-                 static_cast<double>(s.request_duration_sum_ns) / 1e9, true});
+  for (const auto& [code, h] : s.operation_durations) {
+    SelfMetricPoint p{"otel.sdk.exporter.operation.duration", "s", base, 0, true, h};
+    p.attributes["rpc.grpc.status_code"] =
+        std::to_string(exporter::OperationDurations::CodeNumber(code));
+    if (code != "OK") p.attributes["error.type"] = code;
+    out.push_back(std::move(p));
+  }
   // The seed documents' names (003 §11).
   out.push_back({"grpc.client.requests.total", "{request}", base,
                  static_cast<double>(s.request_duration_count), true});
@@ -39,14 +42,14 @@ std::vector<SelfMetricPoint> ExporterSelfMetrics(ExportSignal signal, const Expo
     out.push_back({"grpc.client.errors.total", "{error}", with("rpc.grpc.status_code", code),
                    static_cast<double>(n), true});
   }
-  out.push_back({"tracewire.exporter.retries", "{attempt}", base, static_cast<double>(s.retries),
-                 true});
+  out.push_back(
+      {"tracewire.exporter.retries", "{attempt}", base, static_cast<double>(s.retries), true});
   out.push_back({"tracewire.exporter.bytes_sent", "By", with("compression", "before"),
                  static_cast<double>(s.bytes_sent), true});
   out.push_back({"tracewire.exporter.bytes_sent", "By", with("compression", "after"),
                  static_cast<double>(s.bytes_sent_compressed), true});
-  out.push_back({"tracewire.exporter.queue.items", unit, base,
-                 static_cast<double>(s.queued_items), false});
+  out.push_back(
+      {"tracewire.exporter.queue.items", unit, base, static_cast<double>(s.queued_items), false});
   out.push_back({"tracewire.exporter.breaker.open", "1", with("state", s.breaker_state),
                  s.breaker_state == "closed" ? 0.0 : 1.0, false});
   return out;

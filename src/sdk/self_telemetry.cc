@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
+#include "sdk/metrics/meter_provider_state.h"
 #include "tracewire/version.h"
 
 namespace tracewire {
@@ -17,6 +19,7 @@ struct Entry {
   const char* unit;
   bool monotonic;  // counter; else up-down counter
   bool is_double;
+  bool histogram = false;  // an observable histogram (the points carry one)
 };
 
 // Every name the SDK's components report (self_metric.h). A point whose name
@@ -36,8 +39,7 @@ constexpr Entry kCatalog[] = {
     {"otel.sdk.exporter.metric_data_point.inflight", "{metric_data_point}", false, false},
     {"otel.sdk.exporter.log.exported", "{log}", true, false},
     {"otel.sdk.exporter.log.inflight", "{log}", false, false},
-    {"otel.sdk.exporter.operation.duration.count", "{operation}", true, false},
-    {"otel.sdk.exporter.operation.duration.sum", "s", true, true},
+    {"otel.sdk.exporter.operation.duration", "s", true, true, true},
     {"grpc.client.requests.total", "{request}", true, false},
     {"grpc.client.request.duration.sum", "s", true, true},
     {"grpc.client.errors.total", "{error}", true, false},
@@ -65,16 +67,42 @@ struct Sources {
   }
 };
 
+// Attribute values are strings in SelfMetricPoint; the semantic conventions
+// make these integers.
+AnyValue AttributeValue(const std::string& key, const std::string& value) {
+  if (key == "rpc.grpc.status_code") {
+    int64_t n;
+    if (absl::SimpleAtoi(value, &n)) return AnyValue{n};
+  }
+  return AnyValue{value};
+}
+
+Attributes ToAttributes(const std::map<std::string, std::string>& attrs) {
+  Attributes a;
+  a.reserve(attrs.size());
+  for (const auto& [k, v] : attrs) a.push_back({k, AttributeValue(k, v)});
+  return a;
+}
+
 void Observe(const Sources& sources, const Entry& entry, ObserverResult& result) {
+  if (entry.histogram) {
+    // Several components' histograms of the same attributes merge in the
+    // storage.
+    for (const SelfMetricPoint& p : sources.Points()) {
+      if (p.name == entry.name && p.histogram.has_value()) {
+        sdk::ObservableInstrument::DeliverHistogram(result, *p.histogram,
+                                                    ToAttributes(p.attributes));
+      }
+    }
+    return;
+  }
   // Same name and attributes from several components: one sum.
   std::map<std::map<std::string, std::string>, double> sums;
   for (SelfMetricPoint& p : sources.Points()) {
     if (p.name == entry.name) sums[std::move(p.attributes)] += p.value;
   }
   for (const auto& [attrs, value] : sums) {
-    Attributes a;
-    a.reserve(attrs.size());
-    for (const auto& [k, v] : attrs) a.push_back({k, AnyValue{v}});
+    const Attributes a = ToAttributes(attrs);
     if (entry.is_double) {
       result.Observe(value, a);
     } else {
@@ -92,7 +120,9 @@ void EnableSdkSelfMetrics(MeterProvider& meters, std::weak_ptr<TracerProvider> t
   Meter* meter = meters.GetMeter("tracewire.sdk", TRACEWIRE_VERSION_STRING);
   for (const Entry& e : kCatalog) {
     ObservableCallback cb = [sources, &e](ObserverResult& r) { Observe(*sources, e, r); };
-    if (e.monotonic && e.is_double) {
+    if (e.histogram) {
+      sdk::MeterAccess::CreateObservableHistogram(*meter, e.name, std::move(cb), e.unit);
+    } else if (e.monotonic && e.is_double) {
       meter->CreateDoubleObservableCounter(e.name, std::move(cb), e.unit);
     } else if (e.monotonic) {
       meter->CreateInt64ObservableCounter(e.name, std::move(cb), e.unit);

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "exporter/spill_buffer.h"
-#include "tracewire/otlp_exporter.h"
 #include "testing/test_env.h"
+#include "tracewire/otlp_exporter.h"
 
 namespace tracewire::exporter {
 namespace {
@@ -68,7 +68,7 @@ TEST(CircuitBreaker, HalfOpenProbesThenClosesOrReopens) {
   clock.Advance(absl::Seconds(29));
   EXPECT_FALSE(b.Allow());
   clock.Advance(absl::Seconds(2));
-  EXPECT_TRUE(b.Allow());   // probe 1
+  EXPECT_TRUE(b.Allow());  // probe 1
   EXPECT_EQ(b.state(), State::kHalfOpen);
   EXPECT_TRUE(b.Allow());   // probe 2
   EXPECT_FALSE(b.Allow());  // no more probes at once
@@ -126,6 +126,8 @@ TEST(ExporterSelfMetrics, SemanticConventionNames) {
   s.dropped_items["queue_full"] = 2;
   s.failed_attempts["UNAVAILABLE"] = 3;
   s.request_duration_count = 4;
+  s.operation_durations["OK"] = SelfHistogram{{0.5}, {2, 1}, 3, 1.25, 0.125, 0.75};
+  s.operation_durations["UNAVAILABLE"] = SelfHistogram{{0.5}, {1, 0}, 1, 0.25, 0.25, 0.25};
   s.breaker_state = "closed";
   auto points = ExporterSelfMetrics(ExportSignal::kTraces, s);
   auto find = [&](const std::string& name, const std::string& k = "",
@@ -144,6 +146,18 @@ TEST(ExporterSelfMetrics, SemanticConventionNames) {
   ASSERT_TRUE(find("grpc.client.errors.total", "rpc.grpc.status_code", "UNAVAILABLE"));
   EXPECT_EQ(find("grpc.client.requests.total")->value, 4);
   EXPECT_TRUE(find("otel.sdk.exporter.span.inflight"));
+  // The operation duration: a histogram per final code; error.type on failures only.
+  const SelfMetricPoint* ok =
+      find("otel.sdk.exporter.operation.duration", "rpc.grpc.status_code", "0");
+  ASSERT_TRUE(ok);
+  ASSERT_TRUE(ok->histogram.has_value());
+  EXPECT_EQ(ok->histogram->count, 3);
+  EXPECT_EQ(ok->attributes.count("error.type"), 0u);
+  EXPECT_EQ(ok->unit, "s");
+  const SelfMetricPoint* failed =
+      find("otel.sdk.exporter.operation.duration", "rpc.grpc.status_code", "14");
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->attributes.at("error.type"), "UNAVAILABLE");
   auto logs = ExporterSelfMetrics(ExportSignal::kLogs, s);
   EXPECT_EQ(logs[0].name, "otel.sdk.exporter.log.exported");
 }

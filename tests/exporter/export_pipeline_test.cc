@@ -68,6 +68,33 @@ TEST_F(PipelineTest, RetriesUnavailableWithExponentialBackoff) {
   EXPECT_EQ(s.retries, 3);
   EXPECT_EQ(s.failed_attempts["UNAVAILABLE"], 3);
   EXPECT_EQ(s.dropped_total(), 0);
+  // One export operation, retries included, under its final code.
+  ASSERT_EQ(s.operation_durations.size(), 1u);
+  const SelfHistogram& ok = s.operation_durations["OK"];
+  EXPECT_EQ(ok.count, 1);
+  EXPECT_EQ(ok.bucket_counts.size(), ok.bounds.size() + 1);
+  EXPECT_GT(ok.sum, 0);
+  EXPECT_EQ(ok.min, ok.max);
+}
+
+TEST_F(PipelineTest, AnOperationThatGivesUpIsTimedUnderItsLastCode) {
+  OtlpExporterOptions o = Options();
+  o.retry.enabled = false;
+  Make(o);
+  server_.Script({{StatusCode::UNAVAILABLE}});
+  ASSERT_TRUE(pipeline_->Enqueue(Spans(1, 1)).ok());
+  Flush();
+  ASSERT_TRUE(pipeline_->Enqueue(Spans(1, 2)).ok());
+  ASSERT_TRUE(pipeline_->Enqueue(Spans(1, 3)).ok());
+  Flush();
+  ExporterStats s = pipeline_->Stats();
+  ASSERT_EQ(s.operation_durations.count("UNAVAILABLE"), 1u);
+  EXPECT_EQ(s.operation_durations["UNAVAILABLE"].count, 1);
+  EXPECT_EQ(s.operation_durations["OK"].count, 2);
+  int64_t in_buckets = 0;
+  for (int64_t n : s.operation_durations["OK"].bucket_counts) in_buckets += n;
+  EXPECT_EQ(in_buckets, 2);
+  EXPECT_LE(s.operation_durations["OK"].min, s.operation_durations["OK"].max);
 }
 
 TEST_F(PipelineTest, BackoffIsCappedAndJittered) {
@@ -103,9 +130,9 @@ TEST_F(PipelineTest, EveryRetryableCodeIsRetried) {
 
 TEST_F(PipelineTest, NonRetryableCodesDropAtOnce) {
   Make(Options());
-  for (StatusCode c : {StatusCode::INVALID_ARGUMENT, StatusCode::UNAUTHENTICATED,
-                       StatusCode::PERMISSION_DENIED, StatusCode::NOT_FOUND,
-                       StatusCode::UNIMPLEMENTED, StatusCode::INTERNAL}) {
+  for (StatusCode c :
+       {StatusCode::INVALID_ARGUMENT, StatusCode::UNAUTHENTICATED, StatusCode::PERMISSION_DENIED,
+        StatusCode::NOT_FOUND, StatusCode::UNIMPLEMENTED, StatusCode::INTERNAL}) {
     const size_t before = server_.call_count();
     server_.Script({{c}});
     ASSERT_TRUE(pipeline_->Enqueue(Spans(2, 3)).ok());
@@ -207,7 +234,8 @@ TEST_F(PipelineTest, FullQueueDropsAndCounts) {
   server_.Script({{StatusCode::OK, std::nullopt, 0, "", absl::Milliseconds(300)}});
   ASSERT_TRUE(pipeline_->Enqueue(Spans(5, 1)).ok());  // taken by the worker (slow reply)
   // Wait until the worker holds it, so the queue is empty again.
-  for (int i = 0; i < 200 && pipeline_->Stats().in_flight == 0; ++i) absl::SleepFor(absl::Milliseconds(5));
+  for (int i = 0; i < 200 && pipeline_->Stats().in_flight == 0; ++i)
+    absl::SleepFor(absl::Milliseconds(5));
   ASSERT_TRUE(pipeline_->Enqueue(Spans(6, 2)).ok());
   ASSERT_TRUE(pipeline_->Enqueue(Spans(4, 3)).ok());  // 10 queued: full
   absl::Status st = pipeline_->Enqueue(Spans(1, 4));
@@ -322,8 +350,7 @@ TEST(ExportPipelineShutdown, BackoffWaitsEndAtOnce) {
   for (int i = 0; i < 500 && server.call_count() == 0; ++i) absl::SleepFor(absl::Milliseconds(10));
   // The 60 s wait ends when the shutdown begins: a second attempt goes out at
   // once; the wait after it ends at the shutdown deadline.
-  EXPECT_EQ(p.Shutdown(absl::Now() + absl::Seconds(2)).code(),
-            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(p.Shutdown(absl::Now() + absl::Seconds(2)).code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(server.call_count(), 2u);
   EXPECT_EQ(p.Stats().dropped_items["shutdown"], 3);
 }

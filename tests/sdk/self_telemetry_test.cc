@@ -13,6 +13,7 @@
 
 #include "absl/synchronization/notification.h"
 #include "sdk/metrics/metrics_test_util.h"
+#include "testing/scripted_receiver.h"
 #include "tracewire/otlp_exporter.h"
 #include "tracewire/span_exporter.h"
 
@@ -119,7 +120,8 @@ TEST(SdkSelfMetrics, SpansStartedAndLiveBySamplingResult) {
   ManualProvider m = MakeManualProvider();
   TracerProviderOptions to;
   to.sampler = std::make_shared<ByNameSampler>();
-  auto provider = std::shared_ptr<TracerProvider>(std::move(*TracerProvider::Create(std::move(to))));
+  auto provider =
+      std::shared_ptr<TracerProvider>(std::move(*TracerProvider::Create(std::move(to))));
   EnableSdkSelfMetrics(*m.provider, provider, {});
   Tracer* tracer = provider->GetTracer("t");
   std::vector<Span> open;
@@ -236,6 +238,7 @@ TEST(SdkSelfMetrics, EveryReportedNameIsAnInstrument) {
   ExporterStats es;
   es.dropped_items["queue_full"] = 1;
   es.failed_attempts["UNAVAILABLE"] = 1;
+  es.operation_durations["OK"] = SelfHistogram{{1}, {1, 0}, 1, 0.5, 0.5, 0.5};
   std::vector<SelfMetricPoint> points;
   for (ExportSignal sig : {ExportSignal::kTraces, ExportSignal::kMetrics, ExportSignal::kLogs}) {
     auto more = ExporterSelfMetrics(sig, es);
@@ -267,6 +270,48 @@ TEST(SdkSelfMetrics, EveryReportedNameIsAnInstrument) {
   for (const SelfMetricPoint& p : points) {
     EXPECT_NE(FindMetric(all, p.name), nullptr) << p.name << " is not reported";
   }
+}
+
+// A real OTLP exporter's operations, one histogram observation each, under
+// the semantic conventions' name and integer status code.
+TEST(SdkSelfMetrics, ExportOperationDurationIsAHistogramOfARealExporter) {
+  ScriptedReceiver receiver;
+  ASSERT_TRUE(receiver.Start());
+  OtlpExporterOptions eo;
+  eo.endpoint = receiver.endpoint();
+  auto exporter = MakeOtlpSpanExporter(eo);
+  ASSERT_TRUE(exporter.ok()) << exporter.status();
+  TracerProviderOptions to;
+  to.processors.push_back(BatchSpanProcessor::Create(std::move(*exporter), {}));
+  std::shared_ptr<TracerProvider> traces(std::move(*TracerProvider::Create(std::move(to))));
+  ManualProvider m = MakeManualProvider();
+  EnableSdkSelfMetrics(*m.provider, traces, {});
+  for (int batch = 0; batch < 3; ++batch) {
+    traces->GetTracer("t")->StartSpan("s").End();
+    ASSERT_TRUE(traces->ForceFlush(absl::Now() + absl::Seconds(10)).ok());
+  }
+  ASSERT_EQ(receiver.call_count(), 3u);
+  ResourceMetrics rm = CollectOrDie(m.reader);
+  const MetricData* d = FindMetric(rm, "otel.sdk.exporter.operation.duration");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->unit, "s");
+  const auto& h = std::get<tracewire::Histogram>(d->data);
+  ASSERT_EQ(h.data_points.size(), 1u);
+  const HistogramDataPoint& p = h.data_points[0];
+  EXPECT_EQ(p.count, 3u);
+  EXPECT_GT(p.sum, 0);
+  EXPECT_EQ(p.explicit_bounds.size() + 1, p.bucket_counts.size());
+  EXPECT_TRUE(AttrString(p.attributes, "error.type").empty());
+  EXPECT_EQ(AttrString(p.attributes, "otel.component.type"), "otlp_grpc_span_exporter");
+  bool int_code = false;
+  for (const auto& kv : p.attributes) {
+    if (kv.key == "rpc.grpc.status_code") {
+      const auto* v = std::get_if<int64_t>(&kv.value.value);
+      int_code = v != nullptr && *v == 0;
+    }
+  }
+  EXPECT_TRUE(int_code) << "rpc.grpc.status_code is the integer 0";
+  ASSERT_TRUE(traces->Shutdown(absl::Now() + absl::Seconds(5)).ok());
 }
 
 }  // namespace

@@ -78,6 +78,24 @@ void ObservableInstrument::Deliver(void* sink, double v, bool is_int, const Attr
   }
 }
 
+void ObservableInstrument::DeliverHistogram(ObserverResult& result, const SelfHistogram& h,
+                                            const Attributes& attrs) {
+  if (h.bucket_counts.size() != h.bounds.size() + 1 || !std::isfinite(h.sum)) return;
+  for (MetricStorage* s : *static_cast<std::vector<MetricStorage*>*>(result.sink_)) {
+    s->ObserveHistogram(h, attrs);
+  }
+}
+
+ObservableInstrumentHandle MeterAccess::CreateObservableHistogram(Meter& meter,
+                                                                  std::string_view name,
+                                                                  ObservableCallback callback,
+                                                                  std::string_view unit,
+                                                                  std::string_view description) {
+  if (meter.provider_ == nullptr) return ObservableInstrumentHandle();
+  return ObservableInstrumentHandle(meter.provider_->MakeObservableHistogram(
+      meter, name, unit, description, std::move(callback)));
+}
+
 absl::StatusOr<ResourceMetrics> MetricCollector::Collect() { return state_->Collect(index_); }
 
 void MetricCollector::Attach(MetricReader* reader, MetricCollector* c) {
@@ -136,7 +154,7 @@ Meter* MeterProviderState::GetMeter(std::string_view name, std::string_view vers
 
 std::vector<std::vector<MetricStorage*>> MeterProviderState::MakeStorages(
     const Meter& meter, std::string_view name, std::string_view unit, std::string_view description,
-    InstrumentKind kind, bool is_double, const std::vector<double>& advisory) {
+    InstrumentKind kind, bool is_double, const std::vector<double>& advisory, bool observable) {
   std::vector<const View*> views;
   for (const View& v : options_.views) {
     if (Matches(v.selector, meter, name, unit, kind)) views.push_back(&v);
@@ -153,6 +171,7 @@ std::vector<std::vector<MetricStorage*>> MeterProviderState::MakeStorages(
       c.unit = std::string(unit);
       c.kind = kind;
       c.is_double = is_double;
+      c.observable = observable || IsObservable(kind);
       c.aggregation = st.aggregation;
       if (c.aggregation == AggregationKind::kDefault) {
         switch (kind) {
@@ -173,6 +192,11 @@ std::vector<std::vector<MetricStorage*>> MeterProviderState::MakeStorages(
       }
       // Aggregations that do not fit observable instruments fall back to
       // their default (histograms of callbacks have no measurements).
+      // An observable histogram reports the histograms it observes.
+      if (observable && kind == InstrumentKind::kHistogram &&
+          c.aggregation != AggregationKind::kDrop) {
+        c.aggregation = AggregationKind::kExplicitBucketHistogram;
+      }
       if (IsObservable(kind) && (c.aggregation == AggregationKind::kExplicitBucketHistogram ||
                                  c.aggregation == AggregationKind::kBase2ExponentialHistogram)) {
         c.aggregation = kind == InstrumentKind::kObservableGauge ? AggregationKind::kLastValue
@@ -238,8 +262,25 @@ ObservableInstrument* MeterProviderState::MakeObservable(const Meter& meter, std
                                                          ObservableCallback callback) {
   absl::MutexLock l(&mu_);
   if (shut_down_) return nullptr;
+  return AddObservable(std::move(callback),
+                       MakeStorages(meter, name, unit, description, kind, is_double, {}));
+}
+
+ObservableInstrument* MeterProviderState::MakeObservableHistogram(const Meter& meter,
+                                                                  std::string_view name,
+                                                                  std::string_view unit,
+                                                                  std::string_view description,
+                                                                  ObservableCallback callback) {
+  absl::MutexLock l(&mu_);
+  if (shut_down_) return nullptr;
+  return AddObservable(std::move(callback),
+                       MakeStorages(meter, name, unit, description, InstrumentKind::kHistogram,
+                                    /*is_double=*/true, {}, /*observable=*/true));
+}
+
+ObservableInstrument* MeterProviderState::AddObservable(
+    ObservableCallback callback, std::vector<std::vector<MetricStorage*>> per_reader) {
   auto inst = std::make_unique<ObservableInstrument>(std::move(callback));
-  auto per_reader = MakeStorages(meter, name, unit, description, kind, is_double, {});
   for (size_t r = 0; r < per_reader.size(); ++r) {
     observable_entries_[r].push_back({inst.get(), std::move(per_reader[r])});
   }

@@ -23,6 +23,7 @@
 #include "sdk/metrics/metric_storage.h"
 #include "tracewire/metric_reader.h"
 #include "tracewire/metrics.h"
+#include "tracewire/self_metric.h"
 
 namespace tracewire::sdk {
 
@@ -61,6 +62,10 @@ class ObservableInstrument {
   void Observe(const std::vector<MetricStorage*>& storages);
   // ObserverResult's entry point.
   static void Deliver(void* sink, double v, bool is_int, const Attributes& attrs);
+  // An observable histogram's observation (MeterAccess): a cumulative
+  // histogram the callback read from a component.
+  static void DeliverHistogram(ObserverResult& result, const SelfHistogram& h,
+                               const Attributes& attrs);
 
  private:
   ObservableCallback callback_;
@@ -94,6 +99,11 @@ class MeterProviderState {
                                        std::string_view unit, std::string_view description,
                                        InstrumentKind kind, bool is_double,
                                        ObservableCallback callback);
+  // An observable histogram (kind kHistogram, MeterAccess): its callback
+  // observes cumulative explicit-bucket histograms.
+  ObservableInstrument* MakeObservableHistogram(const Meter& meter, std::string_view name,
+                                                std::string_view unit, std::string_view description,
+                                                ObservableCallback callback);
   ResourceMetrics Collect(size_t reader_index);
   absl::Status ForceFlush(absl::Time deadline);
   absl::Status Shutdown(absl::Time deadline);
@@ -128,7 +138,11 @@ class MeterProviderState {
                                                         std::string_view unit,
                                                         std::string_view description,
                                                         InstrumentKind kind, bool is_double,
-                                                        const std::vector<double>& advisory)
+                                                        const std::vector<double>& advisory,
+                                                        bool observable = false)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  ObservableInstrument* AddObservable(ObservableCallback callback,
+                                      std::vector<std::vector<MetricStorage*>> per_reader)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   MeterProviderOptions options_;
@@ -147,6 +161,20 @@ class MeterProviderState {
   std::vector<std::vector<StorageEntry>> storages_ ABSL_GUARDED_BY(mu_);
   std::vector<std::vector<ObservableEntry>> observable_entries_ ABSL_GUARDED_BY(mu_);
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// The SDK's own entry points beyond the public Meter API.
+struct MeterAccess {
+  // An observable histogram: at each collection the callback reports
+  // cumulative explicit-bucket histograms (ObservableInstrument::
+  // DeliverHistogram), reported cumulative or as the difference from the
+  // previous collection under delta temporality. For the SDK's own
+  // telemetry (otel.sdk.exporter.operation.duration), whose components
+  // count without a lock and are read only at a collection.
+  static ObservableInstrumentHandle CreateObservableHistogram(Meter& meter, std::string_view name,
+                                                              ObservableCallback callback,
+                                                              std::string_view unit,
+                                                              std::string_view description = {});
 };
 
 }  // namespace tracewire::sdk

@@ -76,6 +76,9 @@ struct MetricStorage::Series {
   double observed_value = 0;
   double previous_value = 0;
   bool has_previous = false;
+  // Observable histogram: this collection's and the previous one's.
+  std::optional<SelfHistogram> observed_histogram;
+  std::optional<SelfHistogram> previous_histogram;
   // Exemplar slot, under the try-lock flag.
   std::atomic<bool> exemplar_busy{false};
   bool has_exemplar = false;
@@ -106,7 +109,7 @@ bool WildcardMatch(std::string_view p, std::string_view n) {
 MetricStorage::MetricStorage(StreamConfig config, uint64_t start_unix_nano)
     : config_(std::move(config)), start_unix_nano_(start_unix_nano) {
   if (config_.attribute_keys.has_value()) filter_ = &*config_.attribute_keys;
-  is_observable_ = config_.kind == InstrumentKind::kObservableCounter ||
+  is_observable_ = config_.observable || config_.kind == InstrumentKind::kObservableCounter ||
                    config_.kind == InstrumentKind::kObservableUpDownCounter ||
                    config_.kind == InstrumentKind::kObservableGauge;
   if (config_.aggregation == AggregationKind::kExplicitBucketHistogram) {
@@ -292,7 +295,7 @@ void MetricStorage::Record(double v, const AttributeSet& a, const ExemplarContex
   RecordOn(FindOrCreateSet(a), v, ex);
 }
 
-void MetricStorage::Observe(double v, bool /*is_int*/, const Attributes& attrs) {
+MetricStorage::Series* MetricStorage::FindOrCreateObserved(const Attributes& attrs) {
   const uint64_t hash = HashAttributes(attrs, filter_);
   Series* found = nullptr;
   for (uint32_t i = hash & mask_, n = 0; n <= mask_; i = (i + 1) & mask_, ++n) {
@@ -308,6 +311,57 @@ void MetricStorage::Observe(double v, bool /*is_int*/, const Attributes& attrs) 
     const uint64_t h = HashAttributes(normalized, nullptr);
     found = Create(std::move(normalized), h, 0);
   }
+  return found;
+}
+
+void MetricStorage::ObserveHistogram(const SelfHistogram& h, const Attributes& attrs) {
+  Series* s = FindOrCreateObserved(attrs);
+  if (!s->observed || !s->observed_histogram.has_value()) {
+    s->observed_histogram = h;
+  } else {
+    SelfHistogram& into = *s->observed_histogram;
+    if (into.bounds != h.bounds) return;  // not mergeable: the first stands
+    for (size_t b = 0; b < h.bucket_counts.size(); ++b) into.bucket_counts[b] += h.bucket_counts[b];
+    if (h.count > 0) {
+      into.min = into.count > 0 ? std::min(into.min, h.min) : h.min;
+      into.max = into.count > 0 ? std::max(into.max, h.max) : h.max;
+    }
+    into.count += h.count;
+    into.sum += h.sum;
+  }
+  s->observed = true;
+}
+
+void MetricStorage::CollectObservedHistogram(Series* s, HistogramDataPoint* p) {
+  if (!s->observed_histogram.has_value()) return;
+  const SelfHistogram& now = *s->observed_histogram;
+  p->explicit_bounds = now.bounds;
+  p->bucket_counts.assign(now.bucket_counts.begin(), now.bucket_counts.end());
+  p->count = static_cast<uint64_t>(now.count);
+  p->sum = now.sum;
+  const SelfHistogram* before =
+      s->previous_histogram.has_value() ? &*s->previous_histogram : nullptr;
+  const bool delta = config_.temporality == AggregationTemporality::kDelta;
+  // A component that started over (fewer counts than before) is reported
+  // whole, as after a reset.
+  const bool continues =
+      before != nullptr && before->bounds == now.bounds && before->count <= now.count;
+  if (delta && continues) {
+    for (size_t b = 0; b < p->bucket_counts.size(); ++b) {
+      p->bucket_counts[b] -= std::min<uint64_t>(p->bucket_counts[b], before->bucket_counts[b]);
+    }
+    p->count = static_cast<uint64_t>(now.count - before->count);
+    p->sum = now.sum - before->sum;
+    // The interval's min and max are not known from two cumulative ones.
+  } else if (config_.record_min_max && now.count > 0) {
+    p->min = now.min;
+    p->max = now.max;
+  }
+  if (delta) s->previous_histogram = now;
+}
+
+void MetricStorage::Observe(double v, bool /*is_int*/, const Attributes& attrs) {
+  Series* found = FindOrCreateObserved(attrs);
   // Several observations of one series in one collection (or of several
   // sets that went to the overflow series, or that a view's key filter
   // merged): counters add up, gauges keep the last.
@@ -398,9 +452,14 @@ void MetricStorage::CollectSeries(Series* s, uint64_t start, uint64_t now, Metri
       p.attributes = s->attributes;
       p.start_time_unix_nano = start;
       p.time_unix_nano = now;
+      p.exemplars = std::move(exemplars);
+      if (is_observable_) {
+        CollectObservedHistogram(s, &p);
+        std::get<tracewire::Histogram>(m->data).data_points.push_back(std::move(p));
+        break;
+      }
       p.explicit_bounds = config_.boundaries;
       p.bucket_counts.assign(config_.boundaries.size() + 1, 0);
-      p.exemplars = std::move(exemplars);
       double sum = 0, mn = std::numeric_limits<double>::infinity(), mx = -mn;
       for (uint32_t c = 0; c < stripes; ++c) {
         std::atomic<uint64_t>* w = &s->cells[c * words_per_cell_];

@@ -44,6 +44,7 @@
 #include "sdk/metrics/exponential_histogram.h"
 #include "tracewire/metric_reader.h"
 #include "tracewire/metrics.h"
+#include "tracewire/self_metric.h"
 
 namespace tracewire::sdk {
 
@@ -55,6 +56,7 @@ struct StreamConfig {
   std::string unit;
   InstrumentKind kind = InstrumentKind::kCounter;
   bool is_double = false;
+  bool observable = false;  // values come from callbacks at each collection
   AggregationKind aggregation = AggregationKind::kSum;  // never kDefault
   std::vector<double> boundaries;
   bool record_min_max = true;
@@ -88,6 +90,9 @@ class MetricStorage {
   // Observable instruments: the callback's value for a series at this
   // collection (a cumulative total for counters).
   void Observe(double v, bool is_int, const Attributes& attrs);
+  // An observable histogram's cumulative histogram for a series at this
+  // collection (several in one collection merge when their bounds agree).
+  void ObserveHistogram(const SelfHistogram& h, const Attributes& attrs);
 
   // Appends this stream's metric (nothing when it has no point to report).
   // Synchronous streams report every series (cumulative) or those recorded
@@ -104,6 +109,8 @@ class MetricStorage {
   void RecordOn(Series* s, T v, const ExemplarContext& ex);
   Series* FindOrCreate(std::span<const AttributeView> attrs);
   Series* FindOrCreateSet(const AttributeSet& attrs);
+  Series* FindOrCreateObserved(const Attributes& attrs);
+  void CollectObservedHistogram(Series* s, HistogramDataPoint* p);
   Series* Create(Attributes normalized, uint64_t hash, uint64_t origin_id);
   Series* CreateLocked(Attributes normalized, uint64_t hash, uint64_t origin_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
