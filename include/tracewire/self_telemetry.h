@@ -23,7 +23,8 @@
 // them. ExporterSelfMetrics and BatchSpanProcessorSelfMetrics are the same
 // counters as points, for code that wants them without a MeterProvider.
 //
-//   otel.sdk.span.started {otel.span.sampling_result}, otel.sdk.span.live
+//   otel.sdk.span.started {otel.span.sampling_result, otel.span.parent.origin}
+//   otel.sdk.span.live {otel.span.sampling_result}
 // The operation duration is an observable histogram: each exporter keeps a
 // cumulative one (one observation per export operation, retries and backoff
 // included) and a collection reports it, or its difference from the last

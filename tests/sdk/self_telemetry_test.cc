@@ -155,6 +155,32 @@ TEST(SdkSelfMetrics, SpansStartedAndLiveBySamplingResult) {
   EXPECT_EQ(Value(rm, "otel.sdk.span.live", result, "RECORD_AND_SAMPLE"), 0);
 }
 
+// otel.span.parent.origin on otel.sdk.span.started: none, local, remote.
+TEST(SdkSelfMetrics, SpansStartedByParentOrigin) {
+  ManualProvider m = MakeManualProvider();
+  auto provider = std::shared_ptr<TracerProvider>(std::move(*TracerProvider::Create({})));
+  EnableSdkSelfMetrics(*m.provider, provider, {});
+  Tracer* tracer = provider->GetTracer("t");
+  Span root = tracer->StartSpan("root");
+  StartSpanOptions local;
+  local.parent = Context().WithSpanContext(root.GetContext());
+  for (int i = 0; i < 2; ++i) tracer->StartSpan("child", local).End();
+  SpanContext remote_parent = root.GetContext();
+  remote_parent.is_remote = true;
+  StartSpanOptions remote;
+  remote.parent = Context().WithSpanContext(remote_parent);
+  for (int i = 0; i < 3; ++i) tracer->StartSpan("server", remote).End();
+  root.End();
+  ResourceMetrics rm = CollectOrDie(m.reader);
+  const auto origin = "otel.span.parent.origin";
+  EXPECT_EQ(Value(rm, "otel.sdk.span.started", origin, "none"), 1);
+  EXPECT_EQ(Value(rm, "otel.sdk.span.started", origin, "local"), 2);
+  EXPECT_EQ(Value(rm, "otel.sdk.span.started", origin, "remote"), 3);
+  for (const auto& p : std::get<Sum>(FindMetric(rm, "otel.sdk.span.started")->data).data_points) {
+    EXPECT_EQ(AttrString(p.attributes, "otel.span.sampling_result"), "RECORD_AND_SAMPLE");
+  }
+}
+
 TEST(SdkSelfMetrics, DropsOfAFullQueueAreCounted) {
   ManualProvider m = MakeManualProvider();
   BatchSpanProcessorOptions o;

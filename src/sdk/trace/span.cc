@@ -424,13 +424,16 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline Span Tracer::Start(std::string_view name, Sp
   }
   if (has_parent) ctx.trace_state = pc.trace_state;
   ctx.trace_flags = decision == SamplingDecision::kRecordAndSample ? kTraceFlagSampled : 0;
+  using C = sdk::SpanCounters;
+  const C::ParentOrigin origin = !has_parent    ? C::kNoParent
+                                 : pc.is_remote ? C::kRemoteParent
+                                                : C::kLocalParent;
   if (decision == SamplingDecision::kDrop) {
-    provider_->span_counts().Add(sdk::SpanCounters::kStartedDrop);
+    provider_->span_counts().Add(C::Started(C::kDrop, origin));
     return span;  // a context, not recording
   }
-  provider_->span_counts().Add(decision == SamplingDecision::kRecordAndSample
-                                   ? sdk::SpanCounters::kStartedSampled
-                                   : sdk::SpanCounters::kStartedRecordOnly);
+  provider_->span_counts().Add(C::Started(
+      decision == SamplingDecision::kRecordAndSample ? C::kSampled : C::kRecordOnly, origin));
 
   ActiveSpan* a = ActiveSpan::Acquire();
   a->tracer = this;
@@ -529,21 +532,36 @@ absl::Status TracerProvider::Shutdown(absl::Time deadline) {
 std::vector<SelfMetricPoint> TracerProvider::SelfMetrics() const {
   std::vector<SelfMetricPoint> out;
   if (!state_) return out;
-  // otel.sdk.span.started by sampling result; otel.sdk.span.live: the
-  // recording spans (RECORD_ONLY, RECORD_AND_SAMPLE) not yet ended.
+  // otel.sdk.span.started by sampling result and parent origin (a point
+  // for each pair seen); otel.sdk.span.live: the recording spans
+  // (RECORD_ONLY, RECORD_AND_SAMPLE) not yet ended.
   using C = sdk::SpanCounters;
   const auto n = state_->span_counts().Totals();
-  auto point = [&out](const char* name, const char* result, int64_t v, bool monotonic) {
-    out.push_back(SelfMetricPoint{name, "{span}", {{"otel.span.sampling_result", result}},
-                                  static_cast<double>(v), monotonic});
+  static const char* const kResult[] = {"DROP", "RECORD_ONLY", "RECORD_AND_SAMPLE"};
+  static const char* const kOrigin[] = {"none", "local", "remote"};
+  int64_t started[3] = {0, 0, 0};
+  for (int s = 0; s < 3; ++s) {
+    for (int o = 0; o < 3; ++o) {
+      const int64_t v = n[C::Started(static_cast<C::Sampling>(s), static_cast<C::ParentOrigin>(o))];
+      started[s] += v;
+      if (v == 0) continue;
+      out.push_back(SelfMetricPoint{
+          "otel.sdk.span.started",
+          "{span}",
+          {{"otel.span.sampling_result", kResult[s]}, {"otel.span.parent.origin", kOrigin[o]}},
+          static_cast<double>(v),
+          true});
+    }
+  }
+  auto live = [&out](const char* result, int64_t v) {
+    out.push_back(SelfMetricPoint{"otel.sdk.span.live",
+                                  "{span}",
+                                  {{"otel.span.sampling_result", result}},
+                                  static_cast<double>(v),
+                                  false});
   };
-  point("otel.sdk.span.started", "DROP", n[C::kStartedDrop], true);
-  point("otel.sdk.span.started", "RECORD_ONLY", n[C::kStartedRecordOnly], true);
-  point("otel.sdk.span.started", "RECORD_AND_SAMPLE", n[C::kStartedSampled], true);
-  point("otel.sdk.span.live", "RECORD_ONLY", n[C::kStartedRecordOnly] - n[C::kEndedRecordOnly],
-        false);
-  point("otel.sdk.span.live", "RECORD_AND_SAMPLE", n[C::kStartedSampled] - n[C::kEndedSampled],
-        false);
+  live("RECORD_ONLY", started[C::kRecordOnly] - n[C::kEndedRecordOnly]);
+  live("RECORD_AND_SAMPLE", started[C::kSampled] - n[C::kEndedSampled]);
   for (const auto& p : state_->processors()) {
     std::vector<SelfMetricPoint> more = p->SelfMetrics();
     out.insert(out.end(), std::make_move_iterator(more.begin()),

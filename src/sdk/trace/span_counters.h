@@ -1,6 +1,7 @@
 #pragma once
-// SpanCounters: one provider's started and ended spans, by sampling result,
-// for otel.sdk.span.started and otel.sdk.span.live (self_telemetry.h).
+// SpanCounters: one provider's started spans, by sampling result and parent
+// origin, and its ended spans, by sampling result, for otel.sdk.span.started
+// and otel.sdk.span.live (self_telemetry.h).
 //
 // Invariants:
 //   - Each thread counts into a slot of its own (per provider), with a
@@ -31,14 +32,18 @@ namespace tracewire::sdk {
 
 class SpanCounters {
  public:
+  enum Sampling : int { kDrop, kRecordOnly, kSampled };
+  enum ParentOrigin : int { kNoParent, kLocalParent, kRemoteParent };
   enum Counter : int {
-    kStartedDrop,
-    kStartedRecordOnly,
-    kStartedSampled,
-    kEndedRecordOnly,
+    // kStarted + 3 * Sampling + ParentOrigin: nine counters.
+    kStarted = 0,
+    kEndedRecordOnly = 9,
     kEndedSampled,
     kCounterCount
   };
+  static constexpr Counter Started(Sampling s, ParentOrigin o) {
+    return static_cast<Counter>(kStarted + 3 * s + o);
+  }
 
   SpanCounters();
 
