@@ -239,12 +239,15 @@ struct BatchLogRecordProcessorOptions {
   // (Export itself takes no deadline: the OTLP exporter's only queues).
   absl::Duration export_timeout = absl::Milliseconds(30000);
   // For an exporter whose ExportNeverBlocks(): a thread that emits and finds
-  // the queue full while no export runs exports a batch itself (Emit then
-  // runs Export) instead of dropping; it never waits. The export thread can
-  // be off its core for longer than 2,048 records last at full speed.
-  // Who turns it off: an application that wants no export work on its own
-  // threads; a full queue then drops.
+  // the queue full exports a batch itself (Emit then runs Export) instead of
+  // dropping; while another thread exports, it yields its core and tries
+  // again, and drops (counted) only once no record has left the queue for
+  // export_when_full_patience. The export thread can be off its core for
+  // longer than 2,048 records last at full speed, above all with more
+  // emitting threads than cores. Who turns it off: an application that wants
+  // no export work and no wait on its own threads; a full queue then drops.
   bool export_when_full = true;
+  absl::Duration export_when_full_patience = absl::Milliseconds(50);
   // From OTEL_BLRP_SCHEDULE_DELAY, OTEL_BLRP_EXPORT_TIMEOUT (milliseconds),
   // OTEL_BLRP_MAX_QUEUE_SIZE and OTEL_BLRP_MAX_EXPORT_BATCH_SIZE. Errors
   // name the variable.

@@ -25,11 +25,14 @@
 //
 // Layers: the plain core is the queue, the worker and the flush/shutdown
 // protocol below. One optional layer sits on top of it
-// (offer_exports_when_full): an Offer that finds the queue full while no
-// export runs takes a batch itself (queued -> in hand -> waiting for the
-// exporter, on the offering thread) and then queues its record. ExportFn
-// runs under export_mu either way, so one call at a time and the counters
-// above stay one set.
+// (offer_exports_when_full): an Offer that finds the queue full helps
+// rather than drops. When no export runs it takes a batch itself (queued ->
+// in hand -> waiting for the exporter, on the offering thread) and then
+// queues its record; while another thread exports, it yields its core and
+// tries again, and drops only once no record has left the queue for
+// full_queue_patience (the export is stuck, not just slow or preempted).
+// ExportFn runs under export_mu either way, so one call at a time and the
+// counters above stay one set.
 //
 // The worker wakes when a batch's worth was pushed since the last wake (the
 // producer whose push completes it signals), when the schedule delay has
@@ -38,9 +41,11 @@
 // a flush or shutdown it also exports the last, partial batch. A flush exports
 // at least every record queued before it was asked for.
 //
-// Thread safety: thread-safe. Offer never blocks and takes no lock except
-// once per max_export_batch_size pushes (to wake the worker) and a try-lock
-// on a full queue (offer_exports_when_full). ExportFn is called by one
+// Thread safety: thread-safe. Offer takes no lock except once per
+// max_export_batch_size pushes (to wake the worker) and try-locks on a full
+// queue (offer_exports_when_full); it never blocks on a non-full queue, and
+// on a full one waits only while records keep leaving it (backpressure, at
+// most full_queue_patience without progress). ExportFn is called by one
 // thread at a time: the worker, or an offering thread. ForceFlush and
 // Shutdown may be called from any threads; each returns by its deadline (a
 // deadline on the real clock, absl::Now()), even while ExportFn hangs: the
@@ -89,11 +94,15 @@ struct BatchEngineOptions {
   // The one layer on top of the plain core: an Offer that finds the queue
   // full while no export runs exports a batch itself (ExportFn then runs on
   // the offering thread, still one call at a time), and queues its record
-  // instead of dropping it. It never waits: while an export runs, a full
-  // queue drops. For an ExportFn that never blocks (it queues, or discards):
-  // the worker may be off its core (a busy or shared machine) for longer than
-  // the queue lasts at full speed.
+  // instead of dropping it; while an export runs it yields and tries again
+  // (full_queue_patience). For an ExportFn that never blocks (it queues, or
+  // discards): the worker may be off its core (a busy or shared machine, more
+  // threads than cores) for longer than the queue lasts at full speed.
   bool offer_exports_when_full = false;
+  // With offer_exports_when_full: an Offer that finds the queue full while
+  // another thread exports yields and tries again; it drops once no record
+  // has left the queue for this long (the export is stuck, not just busy).
+  absl::Duration full_queue_patience = absl::Milliseconds(50);
   // Tests only: no worker thread. Nothing is exported except by offering
   // threads (offer_exports_when_full) and by Shutdown, which drains on the
   // calling thread; ForceFlush waits for its deadline.
@@ -147,7 +156,8 @@ class BatchEngine {
   }
 
   // Queues the record, or drops it and counts why: the record stays with the
-  // caller (who destroys it) and false is returned. Never blocks.
+  // caller (who destroys it) and false is returned. On a full queue see
+  // offer_exports_when_full.
   bool Offer(T& record) {
     Core& c = *core_;
     // acquire: pairs with Shutdown's release; a push racing with the final
@@ -348,16 +358,47 @@ class BatchEngine {
     }
 
     // Offer's full queue (offer_exports_when_full): exports a batch here if
-    // no export runs, then claims a cell. Never waits.
+    // no export runs, then claims a cell. While another thread exports, it
+    // yields its core (to that thread, or to the worker) and tries again; it
+    // drops the record once the queue has not moved (no record popped) for
+    // full_queue_patience.
     bool ExportWhenFull(size_t* pos) {
-      if (!options.offer_exports_when_full || !export_mu.TryLock()) return false;
-      std::vector<T> done;
-      const size_t n = ExportOne(options.max_export_batch_size, &done);
-      export_mu.Unlock();
-      done.clear();
-      if (n == 0) return false;
-      exported_by_offering_threads.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
-      return queue.TryClaim(pos);
+      if (!options.offer_exports_when_full) return false;
+      absl::Time give_up = absl::InfinitePast();
+      size_t seen_popped = 0;
+      for (int round = 0;; ++round) {
+        // acquire: as in Offer; no export once the final drain may run.
+        if (stop_requested.load(std::memory_order_acquire)) return false;
+        if (export_mu.TryLock()) {
+          std::vector<T> done;
+          const size_t n = ExportOne(options.max_export_batch_size, &done);
+          export_mu.Unlock();
+          done.clear();
+          if (n > 0) {
+            exported_by_offering_threads.fetch_add(static_cast<int64_t>(n),
+                                                   std::memory_order_relaxed);
+          }
+        }
+        if (queue.TryClaim(pos)) return true;
+        // The clock is read every 16 rounds only.
+        if ((round & 15) == 0) {
+          const absl::Time now = absl::Now();
+          const size_t popped = queue.popped();
+          if (round == 0 || popped != seen_popped) {
+            seen_popped = popped;
+            give_up = now + options.full_queue_patience;
+          } else if (now >= give_up) {
+            return false;
+          }
+        }
+        // Yield at first; then sleep a little, so that many waiting threads
+        // leave the cores to the one exporting (it may be off its core).
+        if (round < 256) {
+          std::this_thread::yield();
+        } else {
+          absl::SleepFor(absl::Microseconds(20));
+        }
+      }
     }
 
     static constexpr int kMaxStalls = 10000;

@@ -68,8 +68,10 @@ absl::StatusOr<std::unique_ptr<BatchLogRecordProcessor>> BatchLogRecordProcessor
                      options.max_export_batch_size, ") between 1 and max_queue_size"));
   }
   if (options.schedule_delay < absl::ZeroDuration() ||
-      options.export_timeout < absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("batch log processor: negative schedule delay or timeout");
+      options.export_timeout < absl::ZeroDuration() ||
+      options.export_when_full_patience < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "batch log processor: negative schedule delay, timeout or export_when_full_patience");
   }
   auto impl = std::make_unique<Impl>();
   impl->exporter = std::move(exporter);
@@ -81,6 +83,7 @@ absl::StatusOr<std::unique_ptr<BatchLogRecordProcessor>> BatchLogRecordProcessor
   eo.thread_name = "tw-batch-log";
   eo.clock = clock;
   eo.offer_exports_when_full = options.export_when_full && impl->exporter->ExportNeverBlocks();
+  eo.full_queue_patience = options.export_when_full_patience;
   impl->engine = sdk::BatchEngine<UniqueLogRecord>::Create(
       eo, [exp = impl->exporter](std::span<UniqueLogRecord> batch) {
         return exp->Export(std::span<const UniqueLogRecord>(batch.data(), batch.size()));

@@ -259,6 +259,66 @@ TEST(BatchEngine, AnOfferThatFindsTheQueueFullExportsABatchItselfWhenAsked) {
   EXPECT_EQ(g_live.load(), 0);
 }
 
+// While another thread exports, an Offer that finds the queue full waits
+// (yielding) for room instead of dropping.
+TEST(BatchEngine, AnOfferThatFindsTheQueueFullWhileAnExportRunsWaitsForRoom) {
+  common::FakeClock clock;
+  Sink sink;
+  BatchEngineOptions o = Options(&clock, 2, 1);
+  o.offer_exports_when_full = true;
+  o.full_queue_patience = absl::Seconds(60);
+  o.start_worker = false;
+  auto e = Engine::Create(o, sink.Fn());
+  ASSERT_TRUE(Offer(*e, 0));
+  ASSERT_TRUE(Offer(*e, 1));
+  sink.Block();
+  std::thread exporting([&] { EXPECT_TRUE(Offer(*e, 2)); });  // exports record 0, blocks
+  ASSERT_TRUE(sink.WaitForCallsIn(1));
+  ASSERT_TRUE(Offer(*e, 3));  // the cell record 0 left
+  std::atomic<bool> queued{false};
+  std::thread waiting([&] {
+    EXPECT_TRUE(Offer(*e, 4));  // full, and the export is busy: waits
+    queued = true;
+  });
+  EXPECT_FALSE(queued.load());
+  EXPECT_EQ(e->Stats().dropped_queue_full, 0);
+  sink.Release();
+  exporting.join();
+  waiting.join();
+  EXPECT_TRUE(queued.load());
+  ASSERT_TRUE(e->Shutdown(absl::Now() + absl::Seconds(10)).ok());
+  const BatchEngineStats s = e->Stats();
+  EXPECT_EQ(s.dropped_queue_full, 0);
+  EXPECT_EQ(s.exported, 5);
+  EXPECT_EQ(g_live.load(), 0);
+}
+
+// An export that is stuck (no record leaves the queue) makes a waiting Offer
+// give up after full_queue_patience and drop its record, counted.
+TEST(BatchEngine, AnOfferGivesUpWhenTheExportIsStuck) {
+  common::FakeClock clock;
+  Sink sink;
+  BatchEngineOptions o = Options(&clock, 2, 1);
+  o.offer_exports_when_full = true;
+  o.full_queue_patience = absl::Milliseconds(20);
+  o.start_worker = false;
+  auto e = Engine::Create(o, sink.Fn());
+  ASSERT_TRUE(Offer(*e, 0));
+  ASSERT_TRUE(Offer(*e, 1));
+  sink.Block();
+  std::thread exporting([&] { EXPECT_TRUE(Offer(*e, 2)); });
+  ASSERT_TRUE(sink.WaitForCallsIn(1));
+  ASSERT_TRUE(Offer(*e, 3));
+  EXPECT_FALSE(Offer(*e, 4));  // returns after the patience, the export still stuck
+  EXPECT_EQ(e->Stats().dropped_queue_full, 1);
+  sink.Release();
+  exporting.join();
+  ASSERT_TRUE(e->Shutdown(absl::Now() + absl::Seconds(10)).ok());
+  const BatchEngineStats s = e->Stats();
+  EXPECT_EQ(s.exported, 4);
+  EXPECT_EQ(s.ended, s.exported + s.dropped() + s.held());
+}
+
 TEST(BatchEngine, WithoutTheOptionAFullQueueDropsEvenWithNoExportRunning) {
   common::FakeClock clock;
   Sink sink;
