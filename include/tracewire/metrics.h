@@ -176,16 +176,27 @@ class Meter {
                                                   std::string_view description = {});
   UpDownCounter<double> CreateDoubleUpDownCounter(std::string_view name, std::string_view unit = {},
                                                   std::string_view description = {});
-  // `boundaries`: the advisory explicit bucket boundaries (empty: the
-  // specification's defaults, or a view's).
-  HistogramInstrument<int64_t> CreateInt64Histogram(std::string_view name,
-                                                    std::string_view unit = {},
-                                                    std::string_view description = {},
-                                                    std::vector<double> boundaries = {});
-  HistogramInstrument<double> CreateDoubleHistogram(std::string_view name,
-                                                    std::string_view unit = {},
-                                                    std::string_view description = {},
-                                                    std::vector<double> boundaries = {});
+  // `boundaries`: the advisory explicit bucket boundaries. Unset, or `{}`:
+  // no advice, the specification's defaults (or a view's). An empty vector
+  // is advice too: no boundaries, one bucket (-inf, +inf), as the
+  // specification has it (the JS SDK's `explicitBucketBoundaries: []`).
+  HistogramInstrument<int64_t> CreateInt64Histogram(
+      std::string_view name, std::string_view unit = {}, std::string_view description = {},
+      std::optional<std::vector<double>> boundaries = std::nullopt);
+  HistogramInstrument<double> CreateDoubleHistogram(
+      std::string_view name, std::string_view unit = {}, std::string_view description = {},
+      std::optional<std::vector<double>> boundaries = std::nullopt);
+  // A braced list of boundaries, `{0, 5, 10}`; `{}` is no advice.
+  HistogramInstrument<int64_t> CreateInt64Histogram(std::string_view name, std::string_view unit,
+                                                    std::string_view description,
+                                                    std::initializer_list<double> boundaries) {
+    return CreateInt64Histogram(name, unit, description, Advice(boundaries));
+  }
+  HistogramInstrument<double> CreateDoubleHistogram(std::string_view name, std::string_view unit,
+                                                    std::string_view description,
+                                                    std::initializer_list<double> boundaries) {
+    return CreateDoubleHistogram(name, unit, description, Advice(boundaries));
+  }
   GaugeInstrument<int64_t> CreateInt64Gauge(std::string_view name, std::string_view unit = {},
                                             std::string_view description = {});
   GaugeInstrument<double> CreateDoubleGauge(std::string_view name, std::string_view unit = {},
@@ -224,8 +235,13 @@ class Meter {
   friend struct sdk::MeterAccess;
   Meter(sdk::MeterProviderState* p, InstrumentationScope scope)
       : provider_(p), scope_(std::move(scope)) {}
+  static std::optional<std::vector<double>> Advice(std::initializer_list<double> boundaries) {
+    if (boundaries.size() == 0) return std::nullopt;
+    return std::vector<double>(boundaries);
+  }
   sdk::Instrument* Make(std::string_view name, std::string_view unit, std::string_view description,
-                        InstrumentKind kind, bool is_double, std::vector<double> boundaries);
+                        InstrumentKind kind, bool is_double,
+                        std::optional<std::vector<double>> boundaries);
   ObservableInstrumentHandle MakeObservable(std::string_view name, std::string_view unit,
                                             std::string_view description, InstrumentKind kind,
                                             bool is_double, ObservableCallback callback);

@@ -4,6 +4,7 @@
 //
 //   node interop.mjs send    <endpoint host:port> <plain|gzip|tls> <workdir> [<ca.pem> <token>]
 //   node interop.mjs compare <file-sink dir> <workdir>
+//   node interop.mjs shape   <JS file-sink dir> <C++ file-sink dir> <workdir>
 //
 // "send" emits traces, metrics and logs through the JS SDK with OTLP/gRPC
 // exporters. Every exporter is wrapped in a recording "tee" exporter, so the
@@ -20,6 +21,12 @@
 // hard-coded values, so a bug shared by this script's JSON mapping and the
 // daemon cannot go unnoticed. It prints "PASS ..."/"FAIL ..." lines and a
 // summary and writes <workdir>/compare-result.json ({passed, failed}).
+//
+// "shape" compares the metrics and logs a daemon wrote for the JS SDK (a
+// plain round's sink) with what one wrote for tracewire's C++ SDK emitting
+// the same instruments and records (interop_shape_peer): not values, but
+// names, data types, temporality, buckets, value types and field types.
+// Same PASS/FAIL output and compare-result.json.
 
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -1458,6 +1465,318 @@ function spotChecks(sent, actual, check) {
 }
 
 // ---------------------------------------------------------------------------
+// shape mode: the JS SDK's metrics/logs (a plain round's sink) against
+// tracewire's C++ SDK emitting the same instruments and records
+// (interop_shape_peer, run.sh's shape round). Values differ; the shape must
+// not: per metric and temporality the data type, monotonicity, temporality,
+// unit, description, histogram bounds and bucket count, int vs double
+// values; per log record the fields present, severity, event name and the
+// types of the body and attributes. Resource differences are informative.
+// ---------------------------------------------------------------------------
+
+// Differences the OpenTelemetry specification allows either way; each one is
+// explained in README.md ("shape round"). Keyed by signal and shape field.
+// `applies(js, cpp)` gets the two sides' distinct JSON values of the field.
+const SHAPE_TOLERATED = [
+  {
+    // The JS SDK sets timestamp = now when a record is emitted without one
+    // (LogRecordImpl: `timestamp ?? now`); tracewire leaves it unset and sets
+    // only observedTimestamp, as the logs data model allows (Timestamp is
+    // optional; ObservedTimestamp SHOULD be set to the current time).
+    signal: 'logs',
+    field: 'fields',
+    why: 'Timestamp is optional; JS fills it with the emit time, tracewire leaves it unset and sets only observedTimeUnixNano',
+    applies: (js, cpp) => {
+      if (js.length !== 1 || cpp.length !== 1) return false;
+      const j = JSON.parse(js[0]);
+      const c = JSON.parse(cpp[0]);
+      return j.includes('timeUnixNano') && !c.includes('timeUnixNano') && c.includes('observedTimeUnixNano') &&
+        JSON.stringify(j.filter((k) => k !== 'timeUnixNano')) === JSON.stringify(c);
+    },
+  },
+];
+
+function attrValue(attrs, key) {
+  const kv = (attrs ?? []).find((a) => a.key === key);
+  return kv ? kv.value : undefined;
+}
+
+function sortedKeys(attrs) {
+  return (attrs ?? []).map((a) => a.key).sort();
+}
+
+// The type tree of an OTLP/JSON AnyValue: 'string', 'int', ..., arrays and
+// kvlists with their elements' types.
+function anyType(v) {
+  if (!v || typeof v !== 'object') return `not an AnyValue: ${fmt(v)}`;
+  const keys = Object.keys(v);
+  if (keys.length === 0) return 'empty';
+  if (keys.length > 1) return `several values: ${keys.join(',')}`;
+  const k = keys[0];
+  switch (k) {
+    case 'stringValue': return 'string';
+    case 'boolValue': return 'bool';
+    case 'intValue': return 'int';
+    case 'doubleValue': return 'double';
+    case 'bytesValue': return 'bytes';
+    case 'arrayValue': return { array: (v.arrayValue.values ?? []).map(anyType) };
+    case 'kvlistValue': return { kvlist: attrTypes(v.kvlistValue.values) };
+    default: return `unknown ${k}`;
+  }
+}
+
+function attrTypes(attrs) {
+  const out = {};
+  for (const a of [...(attrs ?? [])].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0))) {
+    out[a.key ?? ''] = anyType(a.value);
+  }
+  return out;
+}
+
+const METRIC_TYPES = ['sum', 'gauge', 'histogram', 'exponentialHistogram', 'summary'];
+
+// One metric of one request -> its shape (everything but values).
+function metricShape(m, sm) {
+  const type = METRIC_TYPES.filter((t) => t in m);
+  const data = m[type[0]] ?? {};
+  const points = data.dataPoints ?? [];
+  const s = {
+    'data type': type.join('+') || 'none',
+    unit: m.unit ?? '',
+    description: m.description ?? '',
+    scope: { name: sm.scope?.name ?? '', version: sm.scope?.version ?? '', schemaUrl: sm.schemaUrl ?? '' },
+  };
+  if ('sum' in m) s.isMonotonic = data.isMonotonic === true;
+  if ('sum' in m || 'histogram' in m || 'exponentialHistogram' in m) {
+    s.aggregationTemporality = data.aggregationTemporality ?? 0;
+  }
+  const union = (f) => [...new Set(points.flatMap(f))].sort();
+  if ('sum' in m || 'gauge' in m) s['value field'] = union((p) => ['asInt', 'asDouble'].filter((k) => k in p));
+  if ('histogram' in m) {
+    s.explicitBounds = union((p) => [JSON.stringify(p.explicitBounds ?? [])]);
+    s['number of bucketCounts'] = union((p) => [(p.bucketCounts ?? []).length]);
+  }
+  s['data point fields'] = union((p) => Object.keys(p).filter((k) => k !== 'attributes' && k !== 'exemplars'));
+  s['data point attribute keys'] = union((p) => [JSON.stringify(sortedKeys(p.attributes))]);
+  s['data points present'] = points.length > 0;
+  return s;
+}
+
+// metrics.jsonl -> { metrics: Map("<temporality> <name>" -> [shape per request]),
+//                    resources: Map(temporality -> Set(attribute keys)), requests: Map(temporality -> n) }
+function metricShapes(lines) {
+  const metrics = new Map();
+  const resources = new Map();
+  const requests = new Map();
+  const perRequest = new Map(); // temporality -> [[metric name, data type], ...] per request, in file order
+  for (const { doc } of lines) {
+    for (const rm of doc.resourceMetrics ?? []) {
+      const label = attrValue(rm.resource?.attributes, 'interop.temporality')?.stringValue ?? '(no interop.temporality)';
+      requests.set(label, (requests.get(label) ?? 0) + 1);
+      const names = [];
+      if (!perRequest.has(label)) perRequest.set(label, []);
+      perRequest.get(label).push(names);
+      const keys = resources.get(label) ?? new Set();
+      for (const k of sortedKeys(rm.resource?.attributes)) keys.add(k);
+      resources.set(label, keys);
+      for (const sm of rm.scopeMetrics ?? []) {
+        for (const m of sm.metrics ?? []) {
+          const key = `${label} ${m.name}`;
+          if (!metrics.has(key)) metrics.set(key, []);
+          metrics.get(key).push(metricShape(m, sm));
+          names.push([m.name, METRIC_TYPES.find((t) => t in m)]);
+        }
+      }
+    }
+  }
+  return { metrics, resources, requests, perRequest };
+}
+
+// Merge a metric's per-request shapes: each field -> the distinct values.
+function mergeShapes(list) {
+  const out = {};
+  for (const s of list) {
+    for (const [k, v] of Object.entries(s)) {
+      const j = JSON.stringify(v);
+      out[k] = out[k] ?? [];
+      if (!out[k].includes(j)) out[k].push(j);
+    }
+  }
+  for (const k of Object.keys(out)) out[k].sort();
+  return out;
+}
+
+function logKey(rec) {
+  if (rec.body?.stringValue === 'second request') return 'body "second request"';
+  return rec.timeUnixNano ? `timeUnixNano ${rec.timeUnixNano}` : `(no timeUnixNano) ${fmt(rec.body)}`;
+}
+
+function logShape(rec, sl) {
+  return {
+    scope: {
+      name: sl.scope?.name ?? '',
+      'has version': 'version' in (sl.scope ?? {}),
+      'attribute types': attrTypes(sl.scope?.attributes),
+      'has schemaUrl': 'schemaUrl' in sl,
+    },
+    fields: Object.keys(rec).sort(),
+    severityNumber: rec.severityNumber ?? 0,
+    severityText: rec.severityText ?? '',
+    eventName: rec.eventName ?? '',
+    flags: rec.flags ?? 0,
+    body: 'body' in rec ? anyType(rec.body) : '(no body)',
+    'attribute types': attrTypes(rec.attributes),
+  };
+}
+
+function logShapes(lines) {
+  const records = new Map();
+  const resources = new Set();
+  for (const { doc } of lines) {
+    for (const rl of doc.resourceLogs ?? []) {
+      for (const k of sortedKeys(rl.resource?.attributes)) resources.add(k);
+      for (const sl of rl.scopeLogs ?? []) {
+        for (const r of sl.logRecords ?? []) {
+          const key = logKey(r);
+          if (!records.has(key)) records.set(key, []);
+          records.get(key).push(logShape(r, sl));
+        }
+      }
+    }
+  }
+  return { records, resources };
+}
+
+function shapeCompare(argv) {
+  const [jsDir, cppDir, workdir] = argv;
+  if (!jsDir || !cppDir || !workdir) die('usage: shape <js file-sink dir> <cpp file-sink dir> <workdir>');
+  let passed = 0;
+  let failed = 0;
+  const tolerated = [];
+  const check = (name, ok, details = []) => {
+    if (ok) passed++;
+    else failed++;
+    console.log(`${ok ? 'PASS' : 'FAIL'} shape: ${name}`);
+    if (!ok) for (const d of details.slice(0, 40)) console.log(`     ${d}`);
+  };
+  const info = (msg) => console.log(`     info: ${msg}`);
+  const read = (side, dir, file) => {
+    const r = readJsonl(path.join(dir, file));
+    const probs = [...r.errors];
+    if (r.missing) probs.push(`${file} does not exist in ${dir}`);
+    if (!r.missing && r.lines.length === 0) probs.push(`${path.join(dir, file)} is empty`);
+    check(`${side}: ${file} exists and holds JSON documents`, probs.length === 0, probs);
+    return r.lines;
+  };
+  // Compare two merged shapes field by field; tolerated differences are
+  // reported, not failed.
+  const compareShape = (signal, label, js, cpp) => {
+    const out = [];
+    for (const k of [...new Set([...Object.keys(js), ...Object.keys(cpp)])]) {
+      const a = JSON.stringify(js[k] ?? null);
+      const b = JSON.stringify(cpp[k] ?? null);
+      if (a === b) continue;
+      const t = SHAPE_TOLERATED.find((x) => x.signal === signal && x.field === k && x.applies(js[k], cpp[k]));
+      const line = `${k}: JS ${(js[k] ?? ['(absent)']).join(' | ')}, C++ ${(cpp[k] ?? ['(absent)']).join(' | ')}`;
+      if (t) tolerated.push(`${signal}: ${label}: ${line} (tolerated: ${t.why})`);
+      else out.push(line);
+    }
+    return out;
+  };
+
+  // -------------------------------------------------------------- metrics
+  const jsM = metricShapes(read('JS (plain round)', jsDir, 'metrics.jsonl'));
+  const cppM = metricShapes(read('C++ (interop_shape_peer)', cppDir, 'metrics.jsonl'));
+  for (const label of ['cumulative', 'delta']) {
+    const nj = jsM.requests.get(label) ?? 0;
+    const nc = cppM.requests.get(label) ?? 0;
+    check(`metrics(${label}): both SDKs exported (JS ${nj}, C++ ${nc} request(s))`, nj > 0 && nc > 0 && nj === nc);
+    const rj = jsM.resources.get(label) ?? new Set();
+    const rc = cppM.resources.get(label) ?? new Set();
+    check(`metrics(${label}): both resources have service.name`, rj.has('service.name') && rc.has('service.name'),
+      [`JS resource keys: ${[...rj].join(', ')}`, `C++ resource keys: ${[...rc].join(', ')}`]);
+    const onlyJs = [...rj].filter((k) => !rc.has(k));
+    const onlyCpp = [...rc].filter((k) => !rj.has(k));
+    if (onlyJs.length || onlyCpp.length) {
+      info(`metrics(${label}) resource attributes only JS has: ${onlyJs.join(', ') || '-'}; only C++ has: ${onlyCpp.join(', ') || '-'}`);
+    }
+  }
+  const metricKeys = [...new Set([...jsM.metrics.keys(), ...cppM.metrics.keys()])].sort();
+  for (const key of metricKeys) {
+    const js = jsM.metrics.get(key);
+    const cpp = cppM.metrics.get(key);
+    if (!js || !cpp) {
+      check(`metrics: ${key} exported by both SDKs`, false, [`only the ${js ? 'JS' : 'C++'} SDK exported it`]);
+      continue;
+    }
+    const d = compareShape('metrics', key, mergeShapes(js), mergeShapes(cpp));
+    const s = js[0];
+    const what = [s['data type'], s.aggregationTemporality ? `temporality ${s.aggregationTemporality}` : '',
+      s.isMonotonic ? 'monotonic' : '', ...(s['value field'] ?? []), s.explicitBounds ? `bounds ${s.explicitBounds.join(' ')}` : '']
+      .filter((x) => x).join(', ');
+    check(`metrics: ${key}: same shape (${what})`, d.length === 0, d);
+  }
+  // Which metrics each request carries (a delta reader leaves out what saw
+  // no measurement). Tolerated: the JS SDK's delta temporality selector
+  // makes synchronous gauges delta too (a gauge not recorded in the interval
+  // is left out); tracewire keeps a gauge's last value (gauges have no
+  // temporality in OTLP and the specification's temporality preferences do
+  // not name them).
+  for (const label of ['cumulative', 'delta']) {
+    const rj = jsM.perRequest.get(label) ?? [];
+    const rc = cppM.perRequest.get(label) ?? [];
+    const details = [];
+    for (let i = 0; i < Math.max(rj.length, rc.length); i++) {
+      const nj = new Set((rj[i] ?? []).map(([n]) => n));
+      const onlyJs = [...nj].filter((n) => !(rc[i] ?? []).some(([m]) => m === n));
+      const onlyCpp = (rc[i] ?? []).filter(([n]) => !nj.has(n));
+      const gaugeOnlyCpp = onlyCpp.filter(([, t]) => t === 'gauge');
+      if (label === 'delta' && i > 0 && gaugeOnlyCpp.length > 0) {
+        tolerated.push(`metrics: ${label} request #${i + 1}: only C++ exported ${gaugeOnlyCpp.map(([n]) => n).join(', ')} ` +
+          '(tolerated: JS makes gauges delta under the delta preference and leaves out a gauge not recorded in the interval; ' +
+          'tracewire keeps the last value)');
+      }
+      const bad = onlyCpp.filter((x) => !(label === 'delta' && i > 0 && x[1] === 'gauge'));
+      if (onlyJs.length || bad.length) {
+        details.push(`request #${i + 1}: only JS exported ${onlyJs.join(', ') || '-'}; only C++ exported ${bad.map(([n]) => n).join(', ') || '-'}`);
+      }
+    }
+    check(`metrics(${label}): each request carries the same metrics`, details.length === 0, details);
+  }
+  const expectedMetrics = 20; // 10 instruments x 2 temporalities
+  check(`metrics: ${expectedMetrics} (temporality, metric) pairs compared`, metricKeys.length === expectedMetrics,
+    [`got ${metricKeys.length}: ${metricKeys.join(', ')}`]);
+
+  // ----------------------------------------------------------------- logs
+  const jsL = logShapes(read('JS (plain round)', jsDir, 'logs.jsonl'));
+  const cppL = logShapes(read('C++ (interop_shape_peer)', cppDir, 'logs.jsonl'));
+  check('logs: both resources have service.name', jsL.resources.has('service.name') && cppL.resources.has('service.name'));
+  {
+    const onlyJs = [...jsL.resources].filter((k) => !cppL.resources.has(k));
+    const onlyCpp = [...cppL.resources].filter((k) => !jsL.resources.has(k));
+    if (onlyJs.length || onlyCpp.length) info(`logs resource attributes only JS has: ${onlyJs.join(', ') || '-'}; only C++ has: ${onlyCpp.join(', ') || '-'}`);
+  }
+  const logKeys = [...new Set([...jsL.records.keys(), ...cppL.records.keys()])].sort();
+  for (const key of logKeys) {
+    const js = jsL.records.get(key);
+    const cpp = cppL.records.get(key);
+    if (!js || !cpp) {
+      check(`logs: record ${key} emitted by both SDKs`, false, [`only the ${js ? 'JS' : 'C++'} SDK emitted it`]);
+      continue;
+    }
+    const d = compareShape('logs', `record ${key}`, mergeShapes(js), mergeShapes(cpp));
+    check(`logs: record ${key}: same shape (scope ${js[0].scope.name}, body ${typeof js[0].body === 'string' ? js[0].body : Object.keys(js[0].body)[0]})`, d.length === 0, d);
+  }
+  const expectedLogs = 9;
+  check(`logs: ${expectedLogs} records compared`, logKeys.length === expectedLogs, [`got ${logKeys.length}: ${logKeys.join(', ')}`]);
+
+  for (const t of tolerated) info(t);
+  console.log(`shape: ${passed} passed, ${failed} failed${tolerated.length ? `, ${tolerated.length} tolerated difference(s)` : ''}`);
+  fs.writeFileSync(path.join(workdir, 'compare-result.json'), JSON.stringify({ passed, failed }));
+  process.exitCode = failed > 0 ? 1 : 0;
+}
+
+// ---------------------------------------------------------------------------
 
 const [cmd, ...rest] = process.argv.slice(2);
 if (cmd === 'send') {
@@ -1467,6 +1786,8 @@ if (cmd === 'send') {
   });
 } else if (cmd === 'compare') {
   compare(rest);
+} else if (cmd === 'shape') {
+  shapeCompare(rest);
 } else {
-  die('usage: interop.mjs send|compare ...');
+  die('usage: interop.mjs send|compare|shape ...');
 }

@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Interop test: OpenTelemetry JS SDK (OTLP/gRPC exporters) -> tracewired -> file sink.
 #
-# usage: tests/interop/run.sh <bindir>      (<bindir>/tracewired is the daemon)
+# usage: tests/interop/run.sh <bindir>      (<bindir>/tracewired is the daemon,
+#                                            <bindir>/interop_shape_peer the C++ peer)
 #
 # Three rounds, each with its own daemon on 127.0.0.1 (port 0):
 #   plain  - insecure gRPC
 #   gzip   - insecure gRPC, gzip-compressed requests
 #   tls    - TLS (self-signed cert for 127.0.0.1/localhost used as the CA) and
 #            a bearer token; wrong/missing tokens and plaintext must be refused
+# and then a fourth:
+#   shape  - <bindir>/interop_shape_peer (tracewire's C++ SDK) emits the same
+#            instruments and log records as the JS sender to a daemon of its
+#            own; `node interop.mjs shape` compares what the two daemons
+#            wrote (the JS side from the plain round): names, types,
+#            temporality, buckets, value types, log field types
 # Each round: start the daemon, `node interop.mjs send`, SIGTERM the daemon
 # (it must flush and exit 0), `node interop.mjs compare` the file sink with
 # what the SDK sent. Ends with a "N passed, M failed" line; exits non-zero on
@@ -191,9 +198,60 @@ round() { # round <mode>
   if [[ -d "$dir/sink" ]]; then echo "     sink files: $(find "$dir/sink" -maxdepth 1 -type f -printf '%f (%s bytes) ')"; fi
 }
 
+# The shape round: tracewire's own SDK (interop_shape_peer, built beside
+# tracewired) emits the JS sender's instruments and log records to a daemon
+# of its own; `interop.mjs shape` compares the shapes it wrote with what the
+# plain round's daemon wrote for the JS SDK.
+shape_round() {
+  local dir="$WORK/shape" peer="$BINDIR/interop_shape_peer"
+  mkdir -p "$dir"
+  echo "=== round: shape"
+  if [[ ! -x "$peer" ]]; then
+    fail "shape: $peer does not exist or is not executable (build the interop_shape_peer target)"
+    return 0
+  fi
+  if start_daemon "$dir"; then
+    pass "shape: tracewired started and announced 127.0.0.1:$PORT"
+  else
+    fail "shape: tracewired did not start"
+    show "$dir/daemon.stderr" "tracewired stderr"
+    if [[ -n "$DAEMON_PID" ]]; then kill -KILL "$DAEMON_PID" 2>/dev/null || true; wait "$DAEMON_PID" 2>/dev/null || true; DAEMON_PID=""; fi
+    return 0
+  fi
+  local peer_rc=0
+  timeout -k 5 "$SEND_TIMEOUT" "$peer" "127.0.0.1:$PORT" >"$dir/peer.log" 2>&1 || peer_rc=$?
+  sed 's/^/     /' "$dir/peer.log"
+  if [[ $peer_rc -eq 0 ]]; then
+    pass "shape: tracewire's C++ SDK exported metrics and logs over OTLP/gRPC"
+  else
+    fail "shape: interop_shape_peer failed (exit $peer_rc)"
+  fi
+  local stop_rc=0
+  stop_daemon || stop_rc=$?
+  if [[ $stop_rc -eq 0 ]]; then
+    pass "shape: tracewired exited 0 on SIGTERM"
+  else
+    fail "shape: tracewired exited with status $stop_rc on SIGTERM (want 0; 124: killed after ${STOP_TIMEOUT}s)"
+    show "$dir/daemon.stderr" "tracewired stderr"
+  fi
+  local cmp_rc=0
+  node "$HERE/interop.mjs" shape "$WORK/plain/sink" "$dir/sink" "$dir" >"$dir/compare.log" 2>&1 || cmp_rc=$?
+  cat "$dir/compare.log"
+  if [[ -f "$dir/compare-result.json" ]]; then
+    local p f
+    read -r p f < <(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(r.passed,r.failed)' "$dir/compare-result.json")
+    PASSED=$((PASSED + p))
+    FAILED=$((FAILED + f))
+    if [[ $cmp_rc -ne 0 && $f -eq 0 ]]; then fail "shape: compare exited $cmp_rc"; fi
+  else
+    fail "shape: shape comparison crashed (exit $cmp_rc)"
+  fi
+}
+
 for mode in plain gzip tls; do
   round "$mode"
 done
+shape_round
 
 echo
 if ((FAILED > 0)); then

@@ -154,7 +154,8 @@ Meter* MeterProviderState::GetMeter(std::string_view name, std::string_view vers
 
 std::vector<std::vector<MetricStorage*>> MeterProviderState::MakeStorages(
     const Meter& meter, std::string_view name, std::string_view unit, std::string_view description,
-    InstrumentKind kind, bool is_double, const std::vector<double>& advisory, bool observable) {
+    InstrumentKind kind, bool is_double, const std::optional<std::vector<double>>& advisory,
+    bool observable) {
   std::vector<const View*> views;
   for (const View& v : options_.views) {
     if (Matches(v.selector, meter, name, unit, kind)) views.push_back(&v);
@@ -202,8 +203,9 @@ std::vector<std::vector<MetricStorage*>> MeterProviderState::MakeStorages(
         c.aggregation = kind == InstrumentKind::kObservableGauge ? AggregationKind::kLastValue
                                                                  : AggregationKind::kSum;
       }
+      // Advice given as no boundaries is one bucket, not the defaults.
       c.boundaries = !st.boundaries.empty() ? st.boundaries
-                     : !advisory.empty()    ? advisory
+                     : advisory.has_value() ? *advisory
                                             : DefaultHistogramBoundaries();
       c.record_min_max = st.record_min_max;
       c.max_size = st.max_size;
@@ -232,7 +234,7 @@ std::vector<std::vector<MetricStorage*>> MeterProviderState::MakeStorages(
 Instrument* MeterProviderState::MakeInstrument(const Meter& meter, std::string_view name,
                                                std::string_view unit, std::string_view description,
                                                InstrumentKind kind, bool is_double,
-                                               std::vector<double> boundaries) {
+                                               std::optional<std::vector<double>> boundaries) {
   absl::MutexLock l(&mu_);
   if (shut_down_) return nullptr;
   auto key =
@@ -240,10 +242,10 @@ Instrument* MeterProviderState::MakeInstrument(const Meter& meter, std::string_v
                       is_double, std::string(unit), std::string(description));
   if (auto it = by_name_.find(key); it != by_name_.end()) return it->second;
   auto inst = std::make_unique<Instrument>(kind, is_double, options_.exemplar_filter);
-  if (!std::is_sorted(boundaries.begin(), boundaries.end()) ||
-      std::any_of(boundaries.begin(), boundaries.end(),
-                  [](double b) { return !std::isfinite(b); })) {
-    boundaries.clear();  // advisory only: a bad one is ignored
+  if (boundaries.has_value() && (!std::is_sorted(boundaries->begin(), boundaries->end()) ||
+                                 std::any_of(boundaries->begin(), boundaries->end(),
+                                             [](double b) { return !std::isfinite(b); }))) {
+    boundaries.reset();  // advisory only: a bad one is ignored
   }
   for (auto& per_reader :
        MakeStorages(meter, name, unit, description, kind, is_double, boundaries)) {
@@ -263,7 +265,7 @@ ObservableInstrument* MeterProviderState::MakeObservable(const Meter& meter, std
   absl::MutexLock l(&mu_);
   if (shut_down_) return nullptr;
   return AddObservable(std::move(callback),
-                       MakeStorages(meter, name, unit, description, kind, is_double, {}));
+                       MakeStorages(meter, name, unit, description, kind, is_double, std::nullopt));
 }
 
 ObservableInstrument* MeterProviderState::MakeObservableHistogram(const Meter& meter,
@@ -275,7 +277,7 @@ ObservableInstrument* MeterProviderState::MakeObservableHistogram(const Meter& m
   if (shut_down_) return nullptr;
   return AddObservable(std::move(callback),
                        MakeStorages(meter, name, unit, description, InstrumentKind::kHistogram,
-                                    /*is_double=*/true, {}, /*observable=*/true));
+                                    /*is_double=*/true, std::nullopt, /*observable=*/true));
 }
 
 ObservableInstrument* MeterProviderState::AddObservable(
@@ -374,7 +376,7 @@ void ObserverResult::Observe(double value, const Attributes& attributes) {
 
 sdk::Instrument* Meter::Make(std::string_view name, std::string_view unit,
                              std::string_view description, InstrumentKind kind, bool is_double,
-                             std::vector<double> boundaries) {
+                             std::optional<std::vector<double>> boundaries) {
   if (provider_ == nullptr) return nullptr;
   return provider_->MakeInstrument(*this, name, unit, description, kind, is_double,
                                    std::move(boundaries));
@@ -390,7 +392,7 @@ ObservableInstrumentHandle Meter::MakeObservable(std::string_view name, std::str
 
 #define TW_SYNC(Ret, Fn, Kind, Dbl)                                                    \
   Ret Meter::Fn(std::string_view name, std::string_view unit, std::string_view desc) { \
-    return Ret(Make(name, unit, desc, InstrumentKind::Kind, Dbl, {}));                 \
+    return Ret(Make(name, unit, desc, InstrumentKind::Kind, Dbl, std::nullopt));       \
   }
 TW_SYNC(Counter<int64_t>, CreateInt64Counter, kCounter, false)
 TW_SYNC(Counter<double>, CreateDoubleCounter, kCounter, true)
@@ -400,17 +402,15 @@ TW_SYNC(GaugeInstrument<int64_t>, CreateInt64Gauge, kGauge, false)
 TW_SYNC(GaugeInstrument<double>, CreateDoubleGauge, kGauge, true)
 #undef TW_SYNC
 
-HistogramInstrument<int64_t> Meter::CreateInt64Histogram(std::string_view name,
-                                                         std::string_view unit,
-                                                         std::string_view description,
-                                                         std::vector<double> boundaries) {
+HistogramInstrument<int64_t> Meter::CreateInt64Histogram(
+    std::string_view name, std::string_view unit, std::string_view description,
+    std::optional<std::vector<double>> boundaries) {
   return HistogramInstrument<int64_t>(
       Make(name, unit, description, InstrumentKind::kHistogram, false, std::move(boundaries)));
 }
-HistogramInstrument<double> Meter::CreateDoubleHistogram(std::string_view name,
-                                                         std::string_view unit,
-                                                         std::string_view description,
-                                                         std::vector<double> boundaries) {
+HistogramInstrument<double> Meter::CreateDoubleHistogram(
+    std::string_view name, std::string_view unit, std::string_view description,
+    std::optional<std::vector<double>> boundaries) {
   return HistogramInstrument<double>(
       Make(name, unit, description, InstrumentKind::kHistogram, true, std::move(boundaries)));
 }

@@ -94,7 +94,7 @@ class MeterProviderState {
                   Attributes attributes);
   Instrument* MakeInstrument(const Meter& meter, std::string_view name, std::string_view unit,
                              std::string_view description, InstrumentKind kind, bool is_double,
-                             std::vector<double> boundaries);
+                             std::optional<std::vector<double>> boundaries);
   ObservableInstrument* MakeObservable(const Meter& meter, std::string_view name,
                                        std::string_view unit, std::string_view description,
                                        InstrumentKind kind, bool is_double,
@@ -134,12 +134,10 @@ class MeterProviderState {
     absl::Mutex collect_mu;  // one collection at a time
   };
   // The storages of a new instrument, one per reader and matching view.
-  std::vector<std::vector<MetricStorage*>> MakeStorages(const Meter& meter, std::string_view name,
-                                                        std::string_view unit,
-                                                        std::string_view description,
-                                                        InstrumentKind kind, bool is_double,
-                                                        const std::vector<double>& advisory,
-                                                        bool observable = false)
+  std::vector<std::vector<MetricStorage*>> MakeStorages(
+      const Meter& meter, std::string_view name, std::string_view unit,
+      std::string_view description, InstrumentKind kind, bool is_double,
+      const std::optional<std::vector<double>>& advisory, bool observable = false)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   ObservableInstrument* AddObservable(ObservableCallback callback,
                                       std::vector<std::vector<MetricStorage*>> per_reader)

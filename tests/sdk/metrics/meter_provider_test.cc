@@ -106,6 +106,25 @@ TEST(MeterProvider, HistogramAdvisoryBoundariesAndInt64) {
   EXPECT_EQ(*d.sum, 1122);
 }
 
+// Advice of no boundaries is one bucket (-inf, +inf); no advice (`{}`) is the
+// default boundaries (what the JS SDK does with `explicitBucketBoundaries: []`).
+TEST(MeterProvider, HistogramEmptyAdvisoryBoundariesAreOneBucket) {
+  auto p = MakeManualProvider();
+  auto one = p.meter->CreateDoubleHistogram("one", "By", "", std::vector<double>{});
+  auto dflt = p.meter->CreateDoubleHistogram("default", "By", "", {});
+  for (double v : {1.0, 2.0, 1e9}) {
+    one.Record(v);
+    dflt.Record(v);
+  }
+  const ResourceMetrics rm = CollectOrDie(p.reader);
+  const auto& o = std::get<tracewire::Histogram>(FindMetric(rm, "one")->data).data_points[0];
+  EXPECT_TRUE(o.explicit_bounds.empty());
+  EXPECT_EQ(o.bucket_counts, (std::vector<uint64_t>{3}));
+  const auto& d = std::get<tracewire::Histogram>(FindMetric(rm, "default")->data).data_points[0];
+  EXPECT_EQ(d.explicit_bounds, DefaultHistogramBoundaries());
+  EXPECT_EQ(d.bucket_counts.size(), DefaultHistogramBoundaries().size() + 1);
+}
+
 TEST(MeterProvider, GaugeKeepsTheLastValue) {
   auto p = MakeManualProvider();
   auto g = p.meter->CreateInt64Gauge("temperature");
