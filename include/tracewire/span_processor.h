@@ -64,12 +64,16 @@ struct BatchSpanProcessorOptions {
   // A thread that ends a span and finds the queue full while no export is
   // running (the export thread is starved of CPU, or its core was taken
   // from the machine) exports a batch itself instead of dropping the span.
-  // It never waits: while the exporter is busy, a full queue drops.
+  // While another thread exports, it yields its core and tries again, and
+  // drops (counted) only once no span has been exported for
+  // export_when_full_patience: with more threads ending spans than cores,
+  // the thread exporting is often off its core for milliseconds.
   // Who sets it: an application with an exporter whose Export may block
-  // (I/O, a lock) turns it off, so that Span::End never runs Export and a
-  // full queue drops instead. The OTLP exporter's Export does not block (it
-  // encodes and queues): leave it on.
+  // (I/O, a lock) turns it off, so that Span::End never runs Export nor
+  // waits, and a full queue drops instead. The OTLP exporter's Export does
+  // not block (it encodes and queues): leave it on.
   bool export_when_full = true;
+  absl::Duration export_when_full_patience = absl::Milliseconds(50);
   // Whether a thread that ends a span exports a batch itself when it finds
   // one queued (its Span::End then runs the exporter's Export), instead of
   // leaving it to the export thread.

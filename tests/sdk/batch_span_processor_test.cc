@@ -143,6 +143,7 @@ TEST(BatchSpanProcessor, FullQueueDropsNewSpansAndCountsExactly) {
   o.max_queue_size = 64;
   o.max_export_batch_size = 64;
   o.schedule_delay = absl::Hours(1);
+  o.export_when_full_patience = absl::Milliseconds(1);  // the export is stuck
   Pipeline s = Make(o, /*hang=*/true);
   // The first full batch goes to the hung exporter, then the queue fills.
   for (int i = 0; i < 64; ++i) s.tracer->StartSpan("x").End();
@@ -164,6 +165,7 @@ TEST(BatchSpanProcessor, QueueLimitIsExactWhenNotAPowerOfTwo) {
   o.max_queue_size = 50;
   o.max_export_batch_size = 50;
   o.schedule_delay = absl::Hours(1);
+  o.export_when_full_patience = absl::Milliseconds(1);  // the export is stuck
   Pipeline s = Make(o, /*hang=*/true);
   for (int i = 0; i < 50; ++i) s.tracer->StartSpan("x").End();
   for (int i = 0; i < 500 && s.bsp->Stats().queue_size > 0; ++i)
@@ -203,6 +205,7 @@ TEST(BatchSpanProcessor, ThreadsTogetherHoldAtMostTheQueueLimit) {
   o.max_queue_size = 200;
   o.max_export_batch_size = 10;
   o.schedule_delay = absl::Milliseconds(1);
+  o.export_when_full_patience = absl::Milliseconds(1);  // the export is stuck
   Pipeline s = Make(o, /*hang=*/true);
   s.tracer->StartSpan("first").End();  // the worker takes it and hangs in Export
   for (int i = 0; i < 200 && s.bsp->Stats().queue_size > 0; ++i) {
@@ -304,6 +307,34 @@ TEST(BatchSpanProcessor, EndingThreadExportsWhenTheQueueIsFullAndTheWorkerCannot
   EXPECT_EQ(s.exporter->total(), 200u);
   EXPECT_EQ(s.bsp->Stats().processed, 200);
   for (size_t n : s.exporter->batches()) EXPECT_LE(n, 16u);
+}
+
+// A thread that finds the queue full while another thread is in the
+// exporter waits for room instead of dropping its span: more threads ending
+// spans than cores must not lose any.
+TEST(BatchSpanProcessor, AnEndingThreadWaitsForAnExportInProgressInsteadOfDropping) {
+  BatchSpanProcessorOptions o;
+  o.max_queue_size = 64;
+  o.max_export_batch_size = 64;
+  o.schedule_delay = absl::Hours(1);
+  o.export_when_full_patience = absl::Seconds(60);
+  Pipeline s = Make(o, /*hang=*/true);
+  for (int i = 0; i < 64; ++i) s.tracer->StartSpan("x").End();  // the worker's batch: it hangs
+  for (int i = 0; i < 500 && s.bsp->Stats().queue_size > 0; ++i)
+    absl::SleepFor(absl::Milliseconds(5));
+  for (int i = 0; i < 64; ++i) s.tracer->StartSpan("y").End();  // the queue is full again
+  std::atomic<bool> ended{false};
+  std::thread late([&] {
+    s.tracer->StartSpan("z").End();  // full, and the exporter busy: waits
+    ended = true;
+  });
+  EXPECT_FALSE(ended.load());
+  EXPECT_EQ(s.bsp->Stats().dropped_queue_full, 0);
+  s.exporter->release_.Notify();
+  late.join();
+  ASSERT_TRUE(s.provider->Shutdown(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_EQ(s.exporter->total(), 129u);
+  EXPECT_EQ(s.bsp->Stats().dropped_queue_full, 0);
 }
 
 TEST(BatchSpanProcessor, WithoutExportWhenFullAFullQueueDrops) {

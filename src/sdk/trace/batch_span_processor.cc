@@ -667,13 +667,37 @@ void BatchSpanProcessor::OnEnd(SpanRef span) {
   if ((where = m.Push(&st, sdk::SpanRefAccess::Get(span), &pos)) == nullptr) [[unlikely]] {
     // Push again even if this thread did not export (another may be taking
     // a batch out just now), and export again if other threads took the
-    // room this one made (a few times at most).
+    // room this one made. While another thread exports, yield (then sleep a
+    // little, leaving the cores to it) and try again, as long as spans keep
+    // being exported (export_when_full_patience).
     bool queued = false;
     Impl::Helped helped = Impl::Helped::kNothing;
-    for (int round = 0; round < 4 && !queued; ++round) {
+    absl::Time give_up = absl::InfinitePast();
+    int64_t seen_done = 0;
+    for (int round = 0; !queued; ++round) {
       helped = m.ExportWhenFull();
       queued = (where = m.Push(&st, sdk::SpanRefAccess::Get(span), &pos)) != nullptr;
-      if (helped != Impl::Helped::kExported) break;
+      if (queued || !m.options.export_when_full) break;
+      // Exported: room was made (others may have taken it). Nothing to take:
+      // the cells are claimed by threads still filling them, or batches wait
+      // in the stripes (pending); both move on without this thread.
+      if (helped == Impl::Helped::kExported) continue;
+      if (m.closed.load(std::memory_order_acquire)) break;
+      if ((round & 15) == 0) {  // the clock, every 16 rounds
+        const absl::Time now = absl::Now();
+        const int64_t done = m.done.load(std::memory_order_relaxed);
+        if (round == 0 || done != seen_done) {
+          seen_done = done;
+          give_up = now + m.options.export_when_full_patience;
+        } else if (now >= give_up) {
+          break;
+        }
+      }
+      if (round < 256) {
+        std::this_thread::yield();
+      } else {
+        absl::SleepFor(absl::Microseconds(20));
+      }
     }
     if (!queued) {
       if (helped == Impl::Helped::kExporterBusy) {
