@@ -43,8 +43,8 @@ std::string RenderForwardStats(const ExporterStats& s) {
   family("tracewire_forward_tls_reloads", "counter",
          "Checks that found rotated client TLS files, by result (failed: the channel stays).");
   absl::StrAppend(&out, "tracewire_forward_tls_reloads{result=\"ok\"} ", s.tls_reloads, "\n");
-  absl::StrAppend(&out, "tracewire_forward_tls_reloads{result=\"failed\"} ",
-                  s.tls_reload_failures, "\n");
+  absl::StrAppend(&out, "tracewire_forward_tls_reloads{result=\"failed\"} ", s.tls_reload_failures,
+                  "\n");
   return out;
 }
 

@@ -273,7 +273,8 @@ absl::Status DaemonConfig::Validate() const {
     return Bad("telemetry.otlp_interval_ms",
                absl::StrCat("must be at least 100, got ", telemetry_otlp_interval_ms));
   }
-  if (max_inflight_mib != 0 && (max_inflight_mib < max_request_mib || max_inflight_mib > (1 << 20))) {
+  if (max_inflight_mib != 0 &&
+      (max_inflight_mib < max_request_mib || max_inflight_mib > (1 << 20))) {
     return Bad("receiver.max_inflight_mib",
                absl::StrCat("must be 0 (no limit) or between receiver.max_request_mib (",
                             max_request_mib, ") and 1048576, got ", max_inflight_mib));

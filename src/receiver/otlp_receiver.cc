@@ -3,7 +3,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "common/text.h"
 #include "exporter/grpc_log.h"
@@ -14,11 +13,8 @@
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.grpc.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "receiver/daemon_config.h"
-#include "receiver/decompress.h"
 #include "receiver/retry_info.h"
-#include "wire/otlp_reader.h"
 #include "wire/otlp_signal.h"
-#include "wire/proto_writer.h"
 
 namespace tracewire::receiver {
 namespace {
@@ -62,19 +58,6 @@ std::string_view MetadataValue(const ::grpc::CallbackServerContext* ctx, const c
   return std::string_view(it->second.data(), it->second.size());
 }
 
-// Export*ServiceResponse{partial_success{rejected (1), error_message (2)}}.
-std::string PartialSuccessResponse(int64_t rejected, const std::string& message) {
-  std::string ps;
-  if (rejected != 0) {
-    wire::AppendVarint(&ps, (1 << 3) | 0);
-    wire::AppendVarint(&ps, static_cast<uint64_t>(rejected));
-  }
-  if (!message.empty()) wire::AppendLenField(&ps, 2, message);
-  std::string out;
-  wire::AppendLenField(&out, 1, ps);
-  return out;
-}
-
 }  // namespace
 
 OtlpReceiver::OtlpReceiver(ReceiverOptions options, pipeline::Sink* sink,
@@ -82,7 +65,10 @@ OtlpReceiver::OtlpReceiver(ReceiverOptions options, pipeline::Sink* sink,
     : options_(std::move(options)),
       sink_(sink),
       metrics_(metrics),
-      auth_(options_.bearer_tokens, options_.api_keys) {}
+      auth_(options_.bearer_tokens, options_.api_keys),
+      handler_(ExportHandlerOptions{options_.max_request_bytes, options_.retry_after,
+                                    options_.admission},
+               &auth_, sink, metrics) {}
 
 OtlpReceiver::~OtlpReceiver() {
   if (server_) (void)Shutdown(absl::Now());
@@ -167,132 +153,32 @@ absl::Status OtlpReceiver::Shutdown(absl::Time deadline) {
 void OtlpReceiver::HandleExport(wire::Signal signal, ::grpc::CallbackServerContext* ctx,
                                 const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response,
                                 Finish finish) {
-  ::grpc::Status st = HandleExportInline(signal, ctx, request, response, &finish);
-  if (finish) std::move(finish)(std::move(st));
-}
-
-::grpc::Status OtlpReceiver::HandleExportInline(wire::Signal signal,
-                                                ::grpc::CallbackServerContext* ctx,
-                                                const ::grpc::ByteBuffer* request,
-                                                ::grpc::ByteBuffer* response, Finish* finish) {
-  common::SignalCounters& c = metrics_->signals[static_cast<int>(signal)];
-  auto refuse = [&c](::grpc::Status st, int64_t items) {
-    common::SignalCounters::Add(c.refused_requests, 1);
-    common::SignalCounters::Add(c.refused_items, items);
-    return st;
-  };
-
-  if (!auth_.open() &&
-      !auth_.Allows(MetadataValue(ctx, "authorization"), MetadataValue(ctx, "x-api-key"))) {
-    return refuse(::grpc::Status(::grpc::StatusCode::UNAUTHENTICATED,
-                                 "missing or invalid bearer token or API key"),
-                  0);
-  }
-
-  // The memory bound, before any work: the ticket counts the request's bytes
-  // until the answer is sent and every queued copy is gone.
-  std::shared_ptr<common::AdmissionTicket> ticket;
-  if (options_.admission != nullptr) {
-    ticket = options_.admission->TryAdmit(static_cast<int64_t>(request->Length()));
-    if (ticket == nullptr) {
-      return refuse(StatusWithRetryInfo(::grpc::StatusCode::UNAVAILABLE,
-                                        "receiver is busy: requests in flight and queued are at "
-                                        "the memory limit (receiver.max_inflight_mib)",
-                                        options_.retry_after),
-                    0);
-    }
-  }
-
   // Flatten the request: one slice is used in place, several are copied.
-  ::grpc::Slice slice;
-  if (!request->TrySingleSlice(&slice).ok() && !request->DumpToSingleSlice(&slice).ok()) {
-    return refuse(::grpc::Status(::grpc::StatusCode::INTERNAL, "cannot read request"), 0);
+  // The slice lives in the answer's callback, as long as the bytes are read.
+  auto slice = std::make_shared<::grpc::Slice>();
+  if (!request->TrySingleSlice(slice.get()).ok() && !request->DumpToSingleSlice(slice.get()).ok()) {
+    std::move(finish)(::grpc::Status(::grpc::StatusCode::INTERNAL, "cannot read request"));
+    return;
   }
-  std::string_view bytes(reinterpret_cast<const char*>(slice.begin()), slice.size());
-  common::SignalCounters::Add(c.wire_bytes, static_cast<int64_t>(bytes.size()));
-
-  // gRPC hands compressed messages over as sent (per-message decompression is
-  // off) and keeps grpc-encoding to itself, so the bytes tell: a gzip stream
-  // can never be a protobuf message (0x1f is wire type 7); a zlib header can,
-  // rarely, so a zlib-looking message that does not inflate is taken as is.
-  std::string inflated;
-  if (LooksCompressed(bytes)) {
-    absl::Status st = Inflate(bytes, options_.max_request_bytes, &inflated);
-    if (st.ok()) {
-      bytes = inflated;
-    } else if (st.code() == absl::StatusCode::kResourceExhausted || IsGzip(bytes)) {
-      return refuse(
-          ::grpc::Status(static_cast<::grpc::StatusCode>(st.code()), std::string(st.message())), 0);
+  ExportCall call;
+  call.signal = signal;
+  call.authorization = MetadataValue(ctx, "authorization");
+  call.api_key = MetadataValue(ctx, "x-api-key");
+  call.body = std::string_view(reinterpret_cast<const char*>(slice->begin()), slice->size());
+  call.encoding = ExportCall::Encoding::kSniff;
+  handler_.Handle(call, [slice, response, finish = std::move(finish)](ExportAnswer a) mutable {
+    if (!a.status.ok()) {
+      const auto code = static_cast<::grpc::StatusCode>(a.status.code());
+      const std::string message(a.status.message());
+      std::move(finish)(a.retry_after.has_value()
+                            ? StatusWithRetryInfo(code, message, *a.retry_after)
+                            : ::grpc::Status(code, message));
+      return;
     }
-  }
-  common::SignalCounters::Add(c.decompressed_bytes, static_cast<int64_t>(bytes.size()));
-
-  absl::StatusOr<wire::ReadResult> read = wire::ReadExportRequest(signal, bytes);
-  if (!read.ok()) {
-    return refuse(
-        ::grpc::Status(::grpc::StatusCode::INVALID_ARGUMENT, std::string(read.status().message())),
-        0);
-  }
-  const int64_t accepted = read->items - read->rejected;
-  if (accepted > 0) {
-    pipeline::Batch batch;
-    batch.signal = signal;
-    batch.items = accepted;
-    // `filtered` is set whenever an item was left out, even one with no data
-    // points (a metric without data), so it decides, not the count.
-    if (sink_->KeepsBytes()) {
-      batch.bytes = !read->filtered.empty() ? std::move(read->filtered) : std::string(bytes);
-    }
-    // Held from here: the request until it is answered, the batch until
-    // every sink is done with it.
-    if (ticket != nullptr) {
-      ticket->Add(static_cast<int64_t>(batch.bytes.size()));
-      batch.admission = ticket;
-    }
-    // The answer comes when the sink took the batch (or refused it): at once
-    // for a memory queue, after the fsync for a persistent one.
-    sink_->OfferAsync(
-        std::move(batch),
-        [&c, refuse, accepted, items = read->items, rejected = read->rejected,
-         message = std::move(read->error_message), response, retry_after = options_.retry_after,
-         ticket = std::move(ticket), wire_bytes = static_cast<int64_t>(request->Length()),
-         finish = std::move(*finish)](absl::Status st) mutable {
-          // Answered: gRPC lets go of the received bytes; a queued batch keeps
-          // its own copy counted.
-          absl::Cleanup release = [&ticket, wire_bytes] {
-            if (ticket != nullptr) ticket->Add(-wire_bytes);
-          };
-          if (!st.ok()) {
-            std::move(finish)(refuse(
-                StatusWithRetryInfo(::grpc::StatusCode::UNAVAILABLE,
-                                    absl::StrCat("receiver is busy: ", st.message()), retry_after),
-                items));
-            return;
-          }
-          std::move(finish)(Accept(c, accepted, rejected, message, response));
-        });
-    *finish = nullptr;
-    return ::grpc::Status::OK;  // answered by the callback
-  }
-  return Accept(c, accepted, read->rejected, read->error_message, response);
-}
-
-::grpc::Status OtlpReceiver::Accept(common::SignalCounters& c, int64_t accepted, int64_t rejected,
-                                    const std::string& error_message,
-                                    ::grpc::ByteBuffer* response) {
-  common::SignalCounters::Add(c.accepted_requests, 1);
-  common::SignalCounters::Add(c.accepted_items, accepted);
-  if (rejected > 0 || !error_message.empty()) {
-    common::SignalCounters::Add(c.partial_requests, 1);
-    common::SignalCounters::Add(c.rejected_items, rejected);
-    const std::string resp = PartialSuccessResponse(rejected, error_message);
-    ::grpc::Slice out(resp);
+    ::grpc::Slice out(a.response);
     *response = ::grpc::ByteBuffer(&out, 1);
-  } else {
-    ::grpc::Slice empty;
-    *response = ::grpc::ByteBuffer(&empty, 1);
-  }
-  return ::grpc::Status::OK;
+    std::move(finish)(::grpc::Status::OK);
+  });
 }
 
 }  // namespace tracewire::receiver

@@ -1,7 +1,8 @@
 #pragma once
 // OtlpReceiver serves the OTLP/gRPC TraceService, MetricsService and
 // LogsService Export methods and grpc.health.v1. It takes the raw request
-// bytes (no libprotobuf parse), authenticates, inflates gzip/deflate itself
+// bytes (no libprotobuf parse) and hands them to the ExportHandler
+// (export_handler.h), which authenticates, inflates gzip/deflate itself
 // (to count wire bytes and bound the output), validates every item with the
 // wire reader, answers invalid items with partial_success, and offers the
 // valid ones to a Sink. A full sink is answered with UNAVAILABLE and a
@@ -25,6 +26,7 @@
 #include "common/self_metrics.h"
 #include "pipeline/sink.h"
 #include "receiver/authenticator.h"
+#include "receiver/export_handler.h"
 #include "receiver/server_tls.h"
 
 namespace grpc {
@@ -82,19 +84,11 @@ class OtlpReceiver {
                     const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response, Finish finish);
 
  private:
-  // Everything up to the sink's offer; moves `*finish` into the offer's
-  // callback when the answer is left to it.
-  ::grpc::Status HandleExportInline(wire::Signal signal, ::grpc::CallbackServerContext* ctx,
-                                    const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response,
-                                    Finish* finish);
-  // Counts an accepted request and writes its response (partial_success).
-  static ::grpc::Status Accept(common::SignalCounters& c, int64_t accepted, int64_t rejected,
-                               const std::string& error_message, ::grpc::ByteBuffer* response);
-
   const ReceiverOptions options_;
   pipeline::Sink* const sink_;
   common::ReceiverMetrics* const metrics_;
   const Authenticator auth_;
+  ExportHandler handler_;           // what every Export does (export_handler.h)
   std::unique_ptr<ServerTls> tls_;  // set by Start when TLS is on
   std::vector<std::unique_ptr<::grpc::Service>> services_;
   std::unique_ptr<::grpc::Server> server_;
