@@ -88,6 +88,10 @@ int main(int argc, char** argv) {
   app.add_option("--bearer-token", tokens, "accepted bearer token (repeatable)")->default_str("");
   app.add_option("--api-key", keys, "accepted x-api-key value (repeatable)")->default_str("");
   app.add_option("--max-request-mib", max_request_mib, "largest request accepted, MiB");
+  std::string http_listen;
+  app.add_option("--http-listen", http_listen,
+                 "HOST:PORT to serve OTLP/HTTP on ('' disables; default: --listen's host, port "
+                 "4318, or 0 when --listen's port is 0)");
   app.add_option("--metrics-listen", metrics_listen,
                  "HOST:PORT of the Prometheus /metrics endpoint ('' disables)");
   app.add_option("--shutdown-timeout-s", shutdown_timeout_s, "seconds allowed for shutdown");
@@ -140,6 +144,7 @@ int main(int argc, char** argv) {
   if (app.count("--api-key")) config.api_keys = keys;
   if (app.count("--max-request-mib")) config.max_request_mib = max_request_mib;
   if (app.count("--metrics-listen")) config.metrics_listen = metrics_listen;
+  if (app.count("--http-listen")) config.http_listen = http_listen;
   if (app.count("--shutdown-timeout-s")) config.shutdown_timeout_s = shutdown_timeout_s;
   if (app.count("--telemetry-otlp-endpoint")) config.telemetry_otlp_endpoint = telemetry_otlp;
   if (absl::Status st = config.Validate(); !st.ok()) return Fail(std::string(st.message()));
@@ -171,12 +176,18 @@ int main(int argc, char** argv) {
     };
     std::string msg(st.message());
     msg = NameTheSource(msg, "", config.listen, source("--listen", "receiver.listen"));
+    msg = NameTheSource(msg, "OTLP/HTTP: ", config.HttpListen(),
+                        source("--http-listen", "receiver.http.listen"));
     msg = NameTheSource(msg, "/metrics: ", config.metrics_listen,
                         source("--metrics-listen", "telemetry.metrics_listen"));
     return Fail(msg);
   }
   std::printf("tracewired listening on %s\n", daemon.address().c_str());
   std::fflush(stdout);
+  if (daemon.http_port() > 0) {
+    std::fprintf(stderr, "tracewired: OTLP/HTTP on http%s://%s\n",
+                 config.tls_cert_file.empty() ? "" : "s", daemon.http_address().c_str());
+  }
   if (daemon.metrics_port() > 0) {
     std::fprintf(stderr, "tracewired: metrics on http://%s:%d/metrics, sink %s\n",
                  config.metrics_listen.substr(0, config.metrics_listen.rfind(':')).c_str(),
@@ -186,9 +197,9 @@ int main(int argc, char** argv) {
   // Started after the daemon (whose counters it reads), shut down before it.
   std::unique_ptr<tracewire::apps::SelfExport> self_export;
   if (!config.telemetry_otlp_endpoint.empty()) {
-    auto se = tracewire::apps::SelfExport::Start(
-        &daemon.metrics(), config.telemetry_otlp_endpoint,
-        absl::Milliseconds(config.telemetry_otlp_interval_ms));
+    auto se =
+        tracewire::apps::SelfExport::Start(&daemon.metrics(), config.telemetry_otlp_endpoint,
+                                           absl::Milliseconds(config.telemetry_otlp_interval_ms));
     if (!se.ok()) {
       (void)daemon.Shutdown(absl::Now() + absl::Seconds(5));
       return Fail(absl::StrCat("telemetry.otlp_endpoint: ", se.status().message()));

@@ -336,6 +336,22 @@ absl::Status Daemon::Start() {
   st = receiver_->Start();
   if (!st.ok()) return st;
 
+  if (const std::string http_listen = config_.HttpListen(); !http_listen.empty()) {
+    http_auth_ = std::make_unique<Authenticator>(config_.bearer_tokens, config_.api_keys);
+    http_handler_ = std::make_unique<ExportHandler>(
+        ExportHandlerOptions{ro.max_request_bytes, ro.retry_after, ro.admission}, http_auth_.get(),
+        sink_.get(), &metrics_);
+    HttpReceiverOptions ho;
+    ho.listen = http_listen;
+    ho.max_request_bytes = ro.max_request_bytes;
+    ho.tls_cert_file = config_.tls_cert_file;
+    ho.tls_key_file = config_.tls_key_file;
+    ho.tls_client_ca_file = config_.tls_client_ca_file;
+    http_receiver_ = std::make_unique<HttpReceiver>(ho, http_handler_.get());
+    st = http_receiver_->Start();
+    if (!st.ok()) return st;
+  }
+
   if (!config_.metrics_listen.empty()) {
     metrics_server_ = std::make_unique<MetricsServer>(config_.metrics_listen, &metrics_);
     st = metrics_server_->Start();
@@ -354,6 +370,7 @@ absl::Status Daemon::Shutdown(absl::Time deadline) {
   stopped_ = true;
   absl::Status result;
   if (receiver_) result.Update(receiver_->Shutdown(deadline));
+  if (http_receiver_) http_receiver_->Shutdown();
   if (sink_) result.Update(sink_->Shutdown(deadline));
   if (metrics_server_) metrics_server_->Shutdown();
   return result;

@@ -1,8 +1,9 @@
 #pragma once
 // Daemon wires tracewired together from a DaemonConfig: the sink, the OTLP
-// receiver in front of it and the metrics endpoint. Start() starts the sink,
-// then the receiver, then the metrics endpoint; Shutdown(deadline) stops the
-// receiver first (requests in flight finish), then drains the sink.
+// receivers in front of it (gRPC, and HTTP unless receiver.http.listen is
+// empty) and the metrics endpoint. Start() starts the sink, then the
+// receivers, then the metrics endpoint; Shutdown(deadline) stops the
+// receivers first (requests in flight finish), then drains the sink.
 //
 // Thread-safe for the accessors; Start and Shutdown from one thread.
 
@@ -16,6 +17,7 @@
 #include "pipeline/persistent_queue.h"
 #include "pipeline/sink.h"
 #include "receiver/daemon_config.h"
+#include "receiver/http_receiver.h"
 #include "receiver/metrics_server.h"
 #include "receiver/otlp_receiver.h"
 #include "tracewire/otlp_exporter.h"
@@ -47,6 +49,9 @@ class Daemon {
   std::string address() const { return receiver_ ? receiver_->address() : ""; }
   int port() const { return receiver_ ? receiver_->port() : 0; }
   int metrics_port() const { return metrics_server_ ? metrics_server_->port() : 0; }
+  // OTLP/HTTP's bound port; 0 when it is off.
+  int http_port() const { return http_receiver_ ? http_receiver_->port() : 0; }
+  std::string http_address() const { return http_receiver_ ? http_receiver_->address() : ""; }
   const common::ReceiverMetrics& metrics() const { return metrics_; }
   pipeline::Sink* sink() { return sink_.get(); }
 
@@ -57,6 +62,10 @@ class Daemon {
   common::AdmissionBudget admission_;
   std::unique_ptr<pipeline::Sink> sink_;
   std::unique_ptr<OtlpReceiver> receiver_;
+  // OTLP/HTTP: the same Export path as gRPC's (export_handler.h).
+  std::unique_ptr<Authenticator> http_auth_;
+  std::unique_ptr<ExportHandler> http_handler_;
+  std::unique_ptr<HttpReceiver> http_receiver_;
   std::unique_ptr<MetricsServer> metrics_server_;
   bool stopped_ = false;
 };

@@ -27,7 +27,8 @@ const std::map<std::string, std::set<std::string>>& KnownKeys() {
       {"", {"receiver", "sink", "telemetry", "shutdown_timeout_s"}},
       {"receiver",
        {"listen", "max_request_mib", "tls", "auth", "retry_after_ms", "max_inflight_mib",
-        "max_concurrent_streams"}},
+        "max_concurrent_streams", "http"}},
+      {"receiver.http", {"listen"}},
       {"receiver.tls", {"cert_file", "key_file", "client_ca_file", "reload_interval_s"}},
       {"receiver.auth", {"bearer_tokens", "api_keys"}},
       {"sink", {"type", "queue", "file", "forward", "store"}},
@@ -148,6 +149,14 @@ absl::Status Parse(const YAML::Node& root, DaemonConfig* c) {
   TW_RETURN_IF_ERROR(rx.Get("retry_after_ms", &c->retry_after_ms));
   TW_RETURN_IF_ERROR(rx.Get("max_inflight_mib", &c->max_inflight_mib));
   TW_RETURN_IF_ERROR(rx.Get("max_concurrent_streams", &c->max_concurrent_streams));
+  MapReader http(rx.Child("http"), "receiver.http");
+  TW_RETURN_IF_ERROR(http.CheckKeys());
+  {
+    const std::string unset = "\x01unset";
+    std::string v = unset;
+    TW_RETURN_IF_ERROR(http.Get("listen", &v));
+    if (v != unset) c->http_listen = v;
+  }
   MapReader tls(rx.Child("tls"), "receiver.tls");
   TW_RETURN_IF_ERROR(tls.CheckKeys());
   TW_RETURN_IF_ERROR(tls.Get("cert_file", &c->tls_cert_file));
@@ -257,10 +266,21 @@ absl::Status SplitHostPort(const std::string& key, const std::string& value, std
   return absl::OkStatus();
 }
 
+std::string DaemonConfig::HttpListen() const {
+  if (http_listen.has_value()) return *http_listen;
+  std::string host;
+  int port;
+  if (!SplitHostPort("receiver.listen", listen, &host, &port).ok()) return "";
+  return absl::StrCat(host, ":", port == 0 ? 0 : 4318);
+}
+
 absl::Status DaemonConfig::Validate() const {
   std::string host;
   int port;
   TW_RETURN_IF_ERROR(SplitHostPort("receiver.listen", listen, &host, &port));
+  if (const std::string h = HttpListen(); !h.empty()) {
+    TW_RETURN_IF_ERROR(SplitHostPort("receiver.http.listen", h, &host, &port));
+  }
   if (!metrics_listen.empty()) {
     TW_RETURN_IF_ERROR(SplitHostPort("telemetry.metrics_listen", metrics_listen, &host, &port));
   }

@@ -35,6 +35,12 @@ struct DaemonConfig {
   // RetryInfo before they are inflated. 0: no limit.
   int64_t max_inflight_mib = 256;
   int64_t max_concurrent_streams = 100;  // per connection (HTTP/2 streams)
+  // receiver.http.listen: OTLP/HTTP (http_receiver.h). Unset: the host of
+  // `listen` with port 4318, or port 0 when `listen`'s port is 0 (a free
+  // port for each). Empty: no OTLP/HTTP listener.
+  std::optional<std::string> http_listen;
+  // The address OTLP/HTTP is served on, "" for none (see http_listen).
+  std::string HttpListen() const;
 
   // sink
   // One sink type, or several separated by commas ("store,forward"): each

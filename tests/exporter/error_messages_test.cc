@@ -152,6 +152,7 @@ TEST(ExportErrors, ReceiverThatCannotListenSaysWhyWithoutGrpcLines) {
   ASSERT_GT(taken.port(), 0);
   receiver::DaemonConfig c;
   c.listen = taken.address();
+  c.http_listen = "";
   c.metrics_listen = "";
   c.sink = "none";
   receiver::Daemon d(c);

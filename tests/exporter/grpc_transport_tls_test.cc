@@ -57,6 +57,7 @@ class ExporterTlsRotation : public ::testing::Test {
   void StartDaemon(const testing::Certs& client_ca) {
     DaemonConfig c;
     c.listen = port_.address();
+    c.http_listen = "";  // a fixed gRPC port would take 4318 for OTLP/HTTP
     c.metrics_listen = "";
     c.sink = "file";
     c.file_dir = tmp_.path() + "/data";

@@ -28,6 +28,7 @@ struct RunningDaemon {
   void Start(DaemonConfig c, const std::string& listen = "127.0.0.1:0") {
     ASSERT_TRUE(tmp.ok());
     c.listen = listen;
+    c.http_listen = "";  // a fixed gRPC port would take 4318 for OTLP/HTTP
     c.metrics_listen = "";
     c.sink = "file";
     c.file_dir = dir;

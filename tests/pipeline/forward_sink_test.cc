@@ -22,6 +22,7 @@ using receiver::DaemonConfig;
 std::unique_ptr<Daemon> StartFileDaemon(const std::string& dir, const std::string& listen) {
   DaemonConfig c = testing::FileSinkConfig(dir);
   c.listen = listen;
+  c.http_listen = "";  // a fixed gRPC port would take 4318 for OTLP/HTTP
   auto d = std::make_unique<Daemon>(c);
   EXPECT_TRUE(d->Start().ok());
   return d;

@@ -205,7 +205,11 @@ TEST(Wal, PreallocatedSegmentsReopenAtTheEndOfTheirRecords) {
     for (size_t i = 1; i < written.size(); ++i) {
       EXPECT_EQ(static_cast<int64_t>(fs::file_size(written[i])), o.segment_bytes) << written[i];
     }
-    EXPECT_TRUE(fs::exists(tmp.path() + "/spare.wal"));  // the next one is ready
+    // The next one is prepared (the last append may have just taken one).
+    for (int w = 0; w < 5000 && !fs::exists(tmp.path() + "/spare.wal"); ++w) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    EXPECT_TRUE(fs::exists(tmp.path() + "/spare.wal"));
     ASSERT_TRUE(wal.Close().ok());
     EXPECT_FALSE(fs::exists(tmp.path() + "/spare.wal"));
   }

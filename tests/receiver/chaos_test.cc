@@ -105,6 +105,8 @@ TEST(Chaos, EveryExportedSpanArrivesThroughOutagesKillsAndRefusals) {
                                             config,
                                             "--listen",
                                             gw_port.address(),
+                                            "--http-listen",
+                                            "",
                                             "--metrics-listen",
                                             "",
                                             "--sink",

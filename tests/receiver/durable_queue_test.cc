@@ -94,6 +94,7 @@ std::vector<std::string> SpanKeys(const std::string& request) {
 std::unique_ptr<Daemon> StartFileHop(const std::string& dir, const std::string& listen) {
   DaemonConfig c;
   c.listen = listen;
+  c.http_listen = "";  // a fixed gRPC port would take 4318 for OTLP/HTTP
   c.metrics_listen = "";
   c.sink = "file";
   c.file_dir = dir;

@@ -16,6 +16,7 @@
 #include "pipeline/queued_sink.h"
 #include "receiver/daemon.h"
 #include "receiver/retry_info.h"
+#include "testing/gate_writer.h"
 #include "testing/test_env.h"
 #include "tools/generic_call.h"
 #include "tools/synthetic.h"
@@ -223,15 +224,15 @@ TEST_F(DaemonFixture, BearerTokenAndApiKey) {
   EXPECT_EQ(Send(tools::kTraceExportMethod, req, nullptr, {{"authorization", "Bearer wrong"}})
                 .status.error_code(),
             ::grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(Send(tools::kTraceExportMethod, req, nullptr, {{"x-api-key", "key-3"}})
-                .status.error_code(),
-            ::grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(
+      Send(tools::kTraceExportMethod, req, nullptr, {{"x-api-key", "key-3"}}).status.error_code(),
+      ::grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(Send(tools::kTraceExportMethod, req, nullptr, {{"authorization", "s3cret-token"}})
                 .status.error_code(),
             ::grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_TRUE(Send(tools::kTraceExportMethod, req, nullptr,
-                   {{"authorization", "Bearer s3cret-token"}})
-                  .status.ok());
+  EXPECT_TRUE(
+      Send(tools::kTraceExportMethod, req, nullptr, {{"authorization", "Bearer s3cret-token"}})
+          .status.ok());
   EXPECT_TRUE(Send(tools::kTraceExportMethod, req, nullptr, {{"x-api-key", "key-2"}}).status.ok());
   Stop();
   EXPECT_EQ(FileItems("traces"), 4);  // Only the two authenticated requests.
@@ -279,8 +280,8 @@ TEST_F(TlsFixture, MutualTlsRequiresAClientCertificateFromTheCa) {
   c.tls_client_ca_file = certs_.ca;
   StartDaemon(c);
   const std::string req = tools::MakeTracesRequest(2, {});
-  CallResult with = Send(tools::kTraceExportMethod, req,
-                         TlsChannel(certs_.client_cert, certs_.client_key));
+  CallResult with =
+      Send(tools::kTraceExportMethod, req, TlsChannel(certs_.client_cert, certs_.client_key));
   EXPECT_TRUE(with.status.ok()) << with.status.error_message();
   CallResult without = Send(tools::kTraceExportMethod, req, TlsChannel("", ""));
   EXPECT_EQ(without.status.error_code(), ::grpc::StatusCode::UNAVAILABLE);
@@ -302,7 +303,9 @@ TEST_F(DaemonFixture, HealthServesEachService) {
     ASSERT_TRUE(r.status.ok()) << svc << ": " << r.status.error_message();
     EXPECT_EQ(r.response, std::string("\x08\x01", 2)) << svc;  // status: SERVING
   }
-  std::string unknown = "\x0a\x03" "foo";
+  std::string unknown =
+      "\x0a\x03"
+      "foo";
   EXPECT_EQ(Send("/grpc.health.v1.Health/Check", unknown).status.error_code(),
             ::grpc::StatusCode::NOT_FOUND);
 }
@@ -314,28 +317,15 @@ TEST_F(DaemonFixture, MetricsEndpointServesPrometheusText) {
   auto res = http.Get("/metrics");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
-  EXPECT_NE(res->body.find("otelcol_receiver_accepted_spans{receiver=\"otlp\",transport=\"grpc\"} 9"),
-            std::string::npos)
+  EXPECT_NE(
+      res->body.find("otelcol_receiver_accepted_spans{receiver=\"otlp\",transport=\"grpc\"} 9"),
+      std::string::npos)
       << res->body;
   EXPECT_NE(res->body.find("otelcol_exporter_queue_size"), std::string::npos);
   EXPECT_NE(res->body.find("tracewire_receiver_received_bytes"), std::string::npos);
 }
 
-// A writer that blocks until released, so the real queue in front of it fills.
-class GateWriter : public pipeline::BatchWriter {
- public:
-  absl::Status Open() override { return absl::OkStatus(); }
-  absl::Status Write(const pipeline::Batch& b) override {
-    if (!entered_.HasBeenNotified()) entered_.Notify();
-    release_.WaitForNotification();
-    written_ += b.items;
-    return absl::OkStatus();
-  }
-  absl::Status Flush() override { return absl::OkStatus(); }
-  absl::Status Close() override { return absl::OkStatus(); }
-  absl::Notification entered_, release_;
-  int64_t written_ = 0;
-};
+using testing::GateWriter;
 
 TEST(OtlpReceiver, FullSinkAnswersUnavailableWithRetryInfo) {
   auto writer = std::make_unique<GateWriter>();

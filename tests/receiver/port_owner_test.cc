@@ -12,6 +12,7 @@ namespace {
 DaemonConfig Config(const std::string& listen, const std::string& metrics_listen) {
   DaemonConfig c;
   c.listen = listen;
+  c.http_listen = "";  // a fixed gRPC port would take 4318 for OTLP/HTTP
   c.metrics_listen = metrics_listen;
   c.sink = "none";
   return c;

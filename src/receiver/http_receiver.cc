@@ -1,0 +1,187 @@
+#include "receiver/http_receiver.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "httplib.h"
+#include "receiver/daemon_config.h"
+#include "wire/proto_writer.h"
+
+namespace tracewire::receiver {
+namespace {
+
+constexpr const char* kProtobuf = "application/x-protobuf";
+
+// The HTTP status of a handler's error.
+int HttpStatusOf(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kUnauthenticated:
+      return 401;
+    case absl::StatusCode::kResourceExhausted:
+      return 413;
+    case absl::StatusCode::kInvalidArgument:
+      return 400;
+    case absl::StatusCode::kUnavailable:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+void Error(httplib::Response& res, int http_status, const absl::Status& st) {
+  res.status = http_status;
+  res.set_content(RpcStatusBytes(st), kProtobuf);
+}
+
+// The media type of a Content-Type value, lower case, without parameters.
+std::string MediaType(const std::string& content_type) {
+  std::string t = content_type.substr(0, content_type.find(';'));
+  return absl::AsciiStrToLower(absl::StripAsciiWhitespace(t));
+}
+
+}  // namespace
+
+std::string RpcStatusBytes(const absl::Status& status) {
+  std::string out;
+  if (!status.ok()) {
+    wire::AppendVarint(&out, (1 << 3) | 0);
+    wire::AppendVarint(&out, static_cast<uint64_t>(status.code()));
+  }
+  if (!status.message().empty()) {
+    wire::AppendLenField(&out, 2,
+                         std::string_view(status.message().data(), status.message().size()));
+  }
+  return out;
+}
+
+HttpReceiver::HttpReceiver(HttpReceiverOptions options, ExportHandler* handler)
+    : options_(std::move(options)), handler_(handler) {}
+
+HttpReceiver::~HttpReceiver() { Shutdown(); }
+
+std::string HttpReceiver::address() const { return absl::StrCat(host_, ":", port_); }
+
+absl::Status HttpReceiver::Start() {
+  if (http_) return absl::FailedPreconditionError("OTLP/HTTP receiver already started");
+  int want_port;
+  absl::Status st = SplitHostPort("receiver.http.listen", options_.listen, &host_, &want_port);
+  if (!st.ok()) return st;
+  std::string bind_host = host_;
+  if (bind_host.size() > 2 && bind_host.front() == '[') {
+    bind_host = bind_host.substr(1, bind_host.size() - 2);
+  }
+  if (!options_.tls_cert_file.empty()) {
+    auto ssl = std::make_unique<httplib::SSLServer>(
+        options_.tls_cert_file.c_str(), options_.tls_key_file.c_str(),
+        options_.tls_client_ca_file.empty() ? nullptr : options_.tls_client_ca_file.c_str());
+    if (!ssl->is_valid()) {
+      return absl::InvalidArgumentError(
+          "receiver.tls: the OTLP/HTTP listener cannot use the certificate, key or client CA");
+    }
+    http_ = std::move(ssl);
+  } else {
+    http_ = std::make_unique<httplib::Server>();
+  }
+  const int workers = std::max(1, options_.worker_threads);
+  http_->new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
+  // Over the limit, cpp-httplib answers 413 before reading the body.
+  http_->set_payload_max_length(static_cast<size_t>(options_.max_request_bytes));
+
+  ExportHandler* handler = handler_;
+  auto serve = [handler](wire::Signal signal) {
+    return [handler, signal](const httplib::Request& req, httplib::Response& res) {
+      if (MediaType(req.get_header_value("Content-Type")) != kProtobuf) {
+        Error(res, 415,
+              absl::InvalidArgumentError(absl::StrCat(
+                  "Content-Type must be ", kProtobuf, ", got \"",
+                  req.get_header_value("Content-Type"), "\" (application/json: not yet)")));
+        return;
+      }
+      ExportCall call;
+      call.signal = signal;
+      // cpp-httplib has inflated a gzip, deflate or br body already (its
+      // output bounded by the payload limit); it passes another encoding
+      // through as it came.
+      const std::string encoding = absl::AsciiStrToLower(req.get_header_value("Content-Encoding"));
+      if (!encoding.empty() && encoding != "identity" && encoding != "gzip" &&
+          encoding != "deflate" && encoding != "br") {
+        Error(res, 415,
+              absl::InvalidArgumentError(absl::StrCat("Content-Encoding \"", encoding,
+                                                      "\" is not supported (gzip, deflate, br)")));
+        return;
+      }
+      call.encoding = ExportCall::Encoding::kIdentity;
+      const std::string authorization = req.get_header_value("Authorization");
+      const std::string api_key = req.get_header_value("X-API-Key");
+      call.authorization = authorization;
+      call.api_key = api_key;
+      call.body = req.body;
+      // The sink may answer on its own thread: this worker waits for it
+      // (the pool bounds the requests in flight).
+      absl::Notification answered;
+      ExportAnswer answer;
+      handler->Handle(call, [&answered, &answer](ExportAnswer a) {
+        answer = std::move(a);
+        answered.Notify();
+      });
+      answered.WaitForNotification();
+      if (!answer.status.ok()) {
+        if (answer.retry_after.has_value()) {
+          const int64_t seconds = std::max<int64_t>(
+              1, absl::ToInt64Seconds(absl::Ceil(*answer.retry_after, absl::Seconds(1))));
+          res.set_header("Retry-After", std::to_string(seconds));
+        }
+        Error(res, HttpStatusOf(answer.status.code()), answer.status);
+        return;
+      }
+      res.status = 200;
+      res.set_content(answer.response, kProtobuf);
+    };
+  };
+  http_->Post("/v1/traces", serve(wire::Signal::kTraces));
+  http_->Post("/v1/metrics", serve(wire::Signal::kMetrics));
+  http_->Post("/v1/logs", serve(wire::Signal::kLogs));
+  // Another method on an OTLP path: 405; another path: cpp-httplib's 404.
+  auto not_post = [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Allow", "POST");
+    Error(res, 405, absl::InvalidArgumentError("OTLP/HTTP takes POST"));
+  };
+  for (const char* path : {"/v1/traces", "/v1/metrics", "/v1/logs"}) {
+    http_->Get(path, not_post);
+    http_->Put(path, not_post);
+    http_->Delete(path, not_post);
+  }
+  // cpp-httplib sets SO_REUSEPORT by default, which lets a second process
+  // bind the same port: SO_REUSEADDR only (restart over TIME_WAIT).
+  http_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  errno = 0;
+  if (want_port == 0) {
+    port_ = http_->bind_to_any_port(bind_host);
+  } else {
+    port_ = http_->bind_to_port(bind_host, want_port) ? want_port : -1;
+  }
+  if (port_ <= 0) {
+    http_.reset();
+    const int error = errno;
+    return absl::UnavailableError(absl::StrCat("OTLP/HTTP: cannot listen on ", options_.listen,
+                                               error != 0 ? ": " : "",
+                                               error != 0 ? std::strerror(error) : ""));
+  }
+  thread_ = std::thread([this] { http_->listen_after_bind(); });
+  return absl::OkStatus();
+}
+
+void HttpReceiver::Shutdown() {
+  if (!http_) return;
+  http_->stop();
+  if (thread_.joinable()) thread_.join();
+  http_.reset();
+}
+
+}  // namespace tracewire::receiver

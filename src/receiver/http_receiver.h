@@ -1,0 +1,75 @@
+#pragma once
+// HttpReceiver serves OTLP/HTTP: POST /v1/traces, /v1/metrics and /v1/logs
+// with application/x-protobuf bodies (Content-Encoding gzip, deflate or br,
+// which cpp-httplib inflates itself, its output bounded by
+// max_request_bytes; Debian's cpp-httplib 0.11 has no zstd: 415), on a
+// listener of its own (the Collector's port 4318). Every request goes
+// through the same ExportHandler as OTLP/gRPC (export_handler.h):
+// authentication (Authorization: Bearer, X-API-Key), the memory budget,
+// bounded inflating, validation, partial success, the sinks and their
+// backpressure. The answers are the OTLP/HTTP specification's:
+//   200  Export*ServiceResponse (partial_success when items were rejected)
+//   400  google.rpc.Status: malformed body, or a compressed body that does
+//        not inflate
+//   401  missing or wrong credentials        404  another path
+//   405  another method than POST            413  over max_request_bytes
+//   415  another Content-Type or Content-Encoding
+//   503  with Retry-After: the sinks or the memory budget push back
+// Error bodies are google.rpc.Status{code, message} in protobuf.
+//
+// Threads: cpp-httplib's listener and its pool of workers; a worker waits
+// for the sink's answer (a persistent queue answers after its fsync), so
+// the pool bounds the requests in flight. Keep-alive connections are
+// served by the same workers.
+//
+// Lifecycle: Start() binds and serves; Shutdown() stops accepting, lets the
+// requests in flight be answered and joins the listener. Thread-safe.
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "receiver/export_handler.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace tracewire::receiver {
+
+struct HttpReceiverOptions {
+  std::string listen = "127.0.0.1:4318";  // port 0 picks a free port
+  int64_t max_request_bytes = 64ll << 20;
+  // TLS: the certificate and key (PEM), and the CA that signs client
+  // certificates (set: clients must present one). Read once at Start.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  int worker_threads = 8;  // requests served at once
+};
+
+class HttpReceiver {
+ public:
+  // `handler` must outlive the receiver.
+  HttpReceiver(HttpReceiverOptions options, ExportHandler* handler);
+  ~HttpReceiver();
+
+  [[nodiscard]] absl::Status Start();
+  int port() const { return port_; }
+  std::string address() const;
+  void Shutdown();
+
+ private:
+  const HttpReceiverOptions options_;
+  ExportHandler* const handler_;
+  std::unique_ptr<httplib::Server> http_;
+  std::thread thread_;
+  std::string host_;
+  int port_ = 0;
+};
+
+// google.rpc.Status{code (1), message (2)}, serialized.
+std::string RpcStatusBytes(const absl::Status& status);
+
+}  // namespace tracewire::receiver

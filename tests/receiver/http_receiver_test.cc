@@ -1,0 +1,243 @@
+// OTLP/HTTP: the real daemon on 127.0.0.1 port 0, real HTTP requests
+// (cpp-httplib's client), the real file sink; the answers the OTLP/HTTP
+// specification asks for, through the same Export path as gRPC.
+
+#include "receiver/http_receiver.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include "absl/time/clock.h"
+#include "google/rpc/status.pb.h"
+#include "httplib.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "pipeline/queued_sink.h"
+#include "receiver/daemon.h"
+#include "testing/gate_writer.h"
+#include "testing/test_env.h"
+#include "tools/synthetic.h"
+
+namespace tracewire::receiver {
+namespace {
+
+namespace ct = ::opentelemetry::proto::collector::trace::v1;
+using testing::CountItems;
+using testing::ReadJsonLines;
+
+constexpr const char* kProtobuf = "application/x-protobuf";
+
+std::string Compress(const std::string& data, bool gzip) {
+  z_stream zs{};
+  EXPECT_EQ(deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 | (gzip ? 16 : 0), 8,
+                         Z_DEFAULT_STRATEGY),
+            Z_OK);
+  std::string out(deflateBound(&zs, data.size()), '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+class HttpFixture : public ::testing::Test {
+ protected:
+  void StartDaemon(DaemonConfig c = {}) {
+    ASSERT_TRUE(tmp_.ok());
+    c.listen = "127.0.0.1:0";
+    c.metrics_listen = "";
+    c.sink = "file";
+    c.file_dir = dir_ + "/data";
+    daemon_ = std::make_unique<Daemon>(c);
+    ASSERT_TRUE(daemon_->Start().ok());
+    ASSERT_GT(daemon_->http_port(), 0) << "OTLP/HTTP is on by default";
+  }
+  void Stop() { ASSERT_TRUE(daemon_->Shutdown(absl::Now() + absl::Seconds(10)).ok()); }
+
+  httplib::Result Post(const std::string& path, const std::string& body,
+                       const char* content_type = kProtobuf, httplib::Headers headers = {}) {
+    httplib::Client http("127.0.0.1", daemon_->http_port());
+    http.set_read_timeout(10, 0);
+    return http.Post(path.c_str(), headers, body, content_type);
+  }
+
+  int64_t FileItems(const std::string& signal) {
+    return CountItems(ReadJsonLines(dir_ + "/data/" + signal + ".jsonl"), signal);
+  }
+
+  const testing::TempDir tmp_{"tw-http"};  // Outlives daemon_, which writes in it.
+  const std::string dir_ = tmp_.path();
+  std::unique_ptr<Daemon> daemon_;
+};
+
+TEST_F(HttpFixture, EachSignalReachesTheSinkAndIsCounted) {
+  StartDaemon();
+  tools::SyntheticOptions o;
+  auto t = Post("/v1/traces", tools::MakeTracesRequest(7, o));
+  auto m = Post("/v1/metrics", tools::MakeMetricsRequest(5, o));
+  auto l = Post("/v1/logs", tools::MakeLogsRequest(3, o), "application/x-protobuf; charset=utf-8");
+  for (auto* r : {&t, &m, &l}) {
+    ASSERT_TRUE(*r);
+    EXPECT_EQ((*r)->status, 200) << (*r)->body;
+    EXPECT_EQ((*r)->get_header_value("Content-Type"), kProtobuf);
+  }
+  ct::ExportTraceServiceResponse tr;
+  ASSERT_TRUE(tr.ParseFromString(t->body));
+  EXPECT_FALSE(tr.has_partial_success());
+  Stop();
+  EXPECT_EQ(FileItems("traces"), 7);
+  EXPECT_EQ(FileItems("metrics"), 5 * tools::DataPointsPerMetric());
+  EXPECT_EQ(FileItems("logs"), 3);
+  const auto& c = daemon_->metrics().signals;
+  EXPECT_EQ(c[0].accepted_items.load(), 7);
+  EXPECT_EQ(c[2].accepted_items.load(), 3);
+}
+
+TEST_F(HttpFixture, GzipAndDeflateBodiesAreInflated) {
+  StartDaemon();
+  const std::string req = tools::MakeStandardSpansRequest(512, 3);
+  auto g = Post("/v1/traces", Compress(req, true), kProtobuf, {{"Content-Encoding", "gzip"}});
+  auto d = Post("/v1/traces", Compress(req, false), kProtobuf, {{"Content-Encoding", "deflate"}});
+  ASSERT_TRUE(g && d);
+  EXPECT_EQ(g->status, 200) << g->body;
+  EXPECT_EQ(d->status, 200) << d->body;
+  // Not a gzip stream at all, though it says so: refused, nothing stored.
+  auto bad = Post("/v1/traces", req, kProtobuf, {{"Content-Encoding", "gzip"}});
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status / 100, 4);
+  auto unknown = Post("/v1/traces", req, kProtobuf, {{"Content-Encoding", "x-unknown"}});
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 415);
+  Stop();
+  EXPECT_EQ(FileItems("traces"), 1024);
+  EXPECT_EQ(daemon_->metrics().signals[0].accepted_items.load(), 1024);
+}
+
+TEST_F(HttpFixture, InvalidItemsGivePartialSuccess) {
+  StartDaemon();
+  tools::SyntheticOptions o;
+  o.invalid_items = 3;
+  auto r = Post("/v1/traces", tools::MakeTracesRequest(10, o));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  ct::ExportTraceServiceResponse tr;
+  ASSERT_TRUE(tr.ParseFromString(r->body));
+  EXPECT_EQ(tr.partial_success().rejected_spans(), 3);
+  EXPECT_FALSE(tr.partial_success().error_message().empty());
+  Stop();
+  EXPECT_EQ(FileItems("traces"), 7);
+}
+
+TEST_F(HttpFixture, BadRequestsGetTheSpecificationsAnswers) {
+  StartDaemon();
+  // Malformed protobuf: 400 with a google.rpc.Status body.
+  auto bad = Post("/v1/traces", std::string("\xff\xff\xff", 3));
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(bad->get_header_value("Content-Type"), kProtobuf);
+  google::rpc::Status st;
+  ASSERT_TRUE(st.ParseFromString(bad->body));
+  EXPECT_EQ(st.code(), 3);  // INVALID_ARGUMENT
+  EXPECT_FALSE(st.message().empty());
+  // Another content type: 415.
+  auto json = Post("/v1/traces", "{}", "text/plain");
+  ASSERT_TRUE(json);
+  EXPECT_EQ(json->status, 415);
+  // Another method: 405.
+  httplib::Client http("127.0.0.1", daemon_->http_port());
+  auto get = http.Get("/v1/logs");
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, 405);
+  EXPECT_EQ(get->get_header_value("Allow"), "POST");
+  Stop();
+  EXPECT_EQ(daemon_->metrics().signals[0].refused_requests.load(), 1);
+}
+
+TEST_F(HttpFixture, OversizeIs413) {
+  DaemonConfig c;
+  c.max_request_mib = 1;
+  StartDaemon(c);
+  auto big = Post("/v1/traces", tools::MakeStandardSpansRequest(4096, 1));  // ~1.4 MiB
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 413);
+  // Small on the wire, over the limit once inflated: 413 too.
+  auto bomb = Post("/v1/traces", Compress(std::string(3 << 20, '\0'), true), kProtobuf,
+                   {{"Content-Encoding", "gzip"}});
+  ASSERT_TRUE(bomb);
+  EXPECT_EQ(bomb->status, 413);
+}
+
+TEST_F(HttpFixture, CredentialsAreCheckedAsForGrpc) {
+  DaemonConfig c;
+  c.bearer_tokens = {"s3cret"};
+  c.api_keys = {"k3y"};
+  StartDaemon(c);
+  const std::string req = tools::MakeTracesRequest(2, {});
+  auto none = Post("/v1/traces", req);
+  auto wrong = Post("/v1/traces", req, kProtobuf, {{"Authorization", "Bearer nope"}});
+  auto token = Post("/v1/traces", req, kProtobuf, {{"Authorization", "Bearer s3cret"}});
+  auto key = Post("/v1/traces", req, kProtobuf, {{"X-API-Key", "k3y"}});
+  ASSERT_TRUE(none && wrong && token && key);
+  EXPECT_EQ(none->status, 401);
+  EXPECT_EQ(wrong->status, 401);
+  EXPECT_EQ(token->status, 200);
+  EXPECT_EQ(key->status, 200);
+  Stop();
+  EXPECT_EQ(FileItems("traces"), 4);
+}
+
+TEST_F(HttpFixture, AnEmptyListenTurnsItOff) {
+  DaemonConfig c;
+  c.http_listen = "";
+  ASSERT_TRUE(tmp_.ok());
+  c.listen = "127.0.0.1:0";
+  c.metrics_listen = "";
+  c.sink = "none";
+  Daemon d(c);
+  ASSERT_TRUE(d.Start().ok());
+  EXPECT_EQ(d.http_port(), 0);
+  ASSERT_TRUE(d.Shutdown(absl::Now() + absl::Seconds(5)).ok());
+  DaemonConfig defaults;
+  EXPECT_EQ(defaults.HttpListen(), "127.0.0.1:4318");
+}
+
+// A full sink: 503 with Retry-After; nothing refused was acknowledged.
+TEST(HttpReceiver, AFullSinkAnswers503WithRetryAfter) {
+  auto writer = std::make_unique<testing::GateWriter>();
+  testing::GateWriter* gate = writer.get();
+  std::atomic<int64_t> dropped{0};
+  pipeline::QueueOptions q;
+  q.max_batches = 1;
+  pipeline::QueuedSink sink(std::move(writer), q, &dropped);
+  ASSERT_TRUE(sink.Start().ok());
+  common::ReceiverMetrics metrics;
+  Authenticator open({}, {});
+  ExportHandler handler({64 << 20, absl::Milliseconds(1500), nullptr}, &open, &sink, &metrics);
+  HttpReceiverOptions ho;
+  ho.listen = "127.0.0.1:0";
+  HttpReceiver receiver(ho, &handler);
+  ASSERT_TRUE(receiver.Start().ok());
+  httplib::Client http("127.0.0.1", receiver.port());
+  const std::string req = tools::MakeTracesRequest(4, {});
+  auto first = http.Post("/v1/traces", req, kProtobuf);  // taken by the worker, which blocks
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 200);
+  gate->entered_.WaitForNotification();
+  auto second = http.Post("/v1/traces", req, kProtobuf);  // fills the one-batch queue
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 200);
+  auto full = http.Post("/v1/traces", req, kProtobuf);
+  ASSERT_TRUE(full);
+  EXPECT_EQ(full->status, 503);
+  EXPECT_EQ(full->get_header_value("Retry-After"), "2");  // 1.5 s, rounded up
+  EXPECT_EQ(metrics.signals[0].refused_items.load(), 4);
+  gate->release_.Notify();
+  receiver.Shutdown();
+  ASSERT_TRUE(sink.Shutdown(absl::Now() + absl::Seconds(5)).ok());
+  EXPECT_EQ(gate->written_, 8);
+}
+
+}  // namespace
+}  // namespace tracewire::receiver
