@@ -48,6 +48,10 @@ void ExportHandler::Handle(const ExportCall& call, Done done) {
   if (done) std::move(done)(std::move(a));
 }
 
+void ExportHandler::CountRefused(wire::Signal signal) {
+  common::SignalCounters::Add(metrics_->signals[static_cast<int>(signal)].refused_requests, 1);
+}
+
 ExportAnswer ExportHandler::HandleInline(const ExportCall& call, Done* done) {
   common::SignalCounters& c = metrics_->signals[static_cast<int>(call.signal)];
   auto refuse = [&c](absl::Status st, int64_t items,

@@ -73,6 +73,9 @@ class ExportHandler {
                 common::ReceiverMetrics* metrics);
 
   void Handle(const ExportCall& call, Done done);
+  // Counts a request a transport refused before Handle (e.g. a body that
+  // is not OTLP/JSON).
+  void CountRefused(wire::Signal signal);
 
  private:
   // Everything up to the sink's offer; moves `*done` into the offer's

@@ -8,12 +8,14 @@
 #include "absl/synchronization/notification.h"
 #include "httplib.h"
 #include "receiver/daemon_config.h"
+#include "receiver/otlp_json.h"
 #include "wire/proto_writer.h"
 
 namespace tracewire::receiver {
 namespace {
 
 constexpr const char* kProtobuf = "application/x-protobuf";
+constexpr const char* kJson = "application/json";
 
 // The HTTP status of a handler's error.
 int HttpStatusOf(absl::StatusCode code) {
@@ -31,9 +33,14 @@ int HttpStatusOf(absl::StatusCode code) {
   }
 }
 
-void Error(httplib::Response& res, int http_status, const absl::Status& st) {
+// The error as a google.rpc.Status, in the request's encoding.
+void Error(httplib::Response& res, int http_status, const absl::Status& st, bool json = false) {
   res.status = http_status;
-  res.set_content(RpcStatusBytes(st), kProtobuf);
+  if (json) {
+    res.set_content(RpcStatusJson(st), kJson);
+  } else {
+    res.set_content(RpcStatusBytes(st), kProtobuf);
+  }
 }
 
 // The media type of a Content-Type value, lower case, without parameters.
@@ -93,11 +100,14 @@ absl::Status HttpReceiver::Start() {
   ExportHandler* handler = handler_;
   auto serve = [handler](wire::Signal signal) {
     return [handler, signal](const httplib::Request& req, httplib::Response& res) {
-      if (MediaType(req.get_header_value("Content-Type")) != kProtobuf) {
+      const std::string media = MediaType(req.get_header_value("Content-Type"));
+      const bool json = media == kJson;
+      if (media != kProtobuf && !json) {
         Error(res, 415,
-              absl::InvalidArgumentError(absl::StrCat(
-                  "Content-Type must be ", kProtobuf, ", got \"",
-                  req.get_header_value("Content-Type"), "\" (application/json: not yet)")));
+              absl::InvalidArgumentError(absl::StrCat("Content-Type must be ", kProtobuf, " or ",
+                                                      kJson, ", got \"",
+                                                      req.get_header_value("Content-Type"), "\"")),
+              false);
         return;
       }
       ExportCall call;
@@ -110,7 +120,8 @@ absl::Status HttpReceiver::Start() {
           encoding != "deflate" && encoding != "br") {
         Error(res, 415,
               absl::InvalidArgumentError(absl::StrCat("Content-Encoding \"", encoding,
-                                                      "\" is not supported (gzip, deflate, br)")));
+                                                      "\" is not supported (gzip, deflate, br)")),
+              json);
         return;
       }
       call.encoding = ExportCall::Encoding::kIdentity;
@@ -118,7 +129,20 @@ absl::Status HttpReceiver::Start() {
       const std::string api_key = req.get_header_value("X-API-Key");
       call.authorization = authorization;
       call.api_key = api_key;
-      call.body = req.body;
+      // OTLP/JSON becomes the protobuf message the wire reader validates.
+      std::string from_json;
+      if (json) {
+        absl::StatusOr<std::string> pb = OtlpJsonToProtobuf(signal, req.body);
+        if (!pb.ok()) {
+          handler->CountRefused(signal);
+          Error(res, 400, pb.status(), true);
+          return;
+        }
+        from_json = std::move(*pb);
+        call.body = from_json;
+      } else {
+        call.body = req.body;
+      }
       // The sink may answer on its own thread: this worker waits for it
       // (the pool bounds the requests in flight).
       absl::Notification answered;
@@ -134,11 +158,15 @@ absl::Status HttpReceiver::Start() {
               1, absl::ToInt64Seconds(absl::Ceil(*answer.retry_after, absl::Seconds(1))));
           res.set_header("Retry-After", std::to_string(seconds));
         }
-        Error(res, HttpStatusOf(answer.status.code()), answer.status);
+        Error(res, HttpStatusOf(answer.status.code()), answer.status, json);
         return;
       }
       res.status = 200;
-      res.set_content(answer.response, kProtobuf);
+      if (json) {
+        res.set_content(ExportResponseToJson(signal, answer.response), kJson);
+      } else {
+        res.set_content(answer.response, kProtobuf);
+      }
     };
   };
   http_->Post("/v1/traces", serve(wire::Signal::kTraces));
@@ -147,7 +175,7 @@ absl::Status HttpReceiver::Start() {
   // Another method on an OTLP path: 405; another path: cpp-httplib's 404.
   auto not_post = [](const httplib::Request&, httplib::Response& res) {
     res.set_header("Allow", "POST");
-    Error(res, 405, absl::InvalidArgumentError("OTLP/HTTP takes POST"));
+    Error(res, 405, absl::InvalidArgumentError("OTLP/HTTP takes POST"), false);
   };
   for (const char* path : {"/v1/traces", "/v1/metrics", "/v1/logs"}) {
     http_->Get(path, not_post);

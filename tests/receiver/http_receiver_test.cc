@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "google/rpc/status.pb.h"
 #include "httplib.h"
+#include "nlohmann/json.hpp"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "pipeline/queued_sink.h"
 #include "receiver/daemon.h"
@@ -153,6 +154,78 @@ TEST_F(HttpFixture, BadRequestsGetTheSpecificationsAnswers) {
   EXPECT_EQ(get->get_header_value("Allow"), "POST");
   Stop();
   EXPECT_EQ(daemon_->metrics().signals[0].refused_requests.load(), 1);
+}
+
+// OTLP/JSON: hex ids, enums as names or integers, 64-bit integers as strings
+// or numbers, lowerCamelCase or original field names, unknown fields
+// ignored; answered in JSON.
+TEST_F(HttpFixture, OtlpJsonIsReadAndAnsweredInJson) {
+  StartDaemon();
+  const std::string body = R"({
+    "resourceSpans": [{
+      "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "json-svc"}}]},
+      "scopeSpans": [{
+        "scope": {"name": "json-scope"},
+        "spans": [
+          {"traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174",
+           "parentSpanId": "eee19b7ec3c1b173", "name": "camel", "kind": "SPAN_KIND_SERVER",
+           "startTimeUnixNano": "1700000000123456789", "endTimeUnixNano": 1700000000223456789,
+           "attributes": [{"key": "n", "value": {"intValue": "9007199254740993"}}],
+           "status": {"code": 2, "message": "boom"}, "someFutureField": {"x": 1}},
+          {"trace_id": "5b8efff798038103d269b633813fc60c", "span_id": "eee19b7ec3c1b175",
+           "name": "snake", "kind": 3, "start_time_unix_nano": "1700000000000000000",
+           "end_time_unix_nano": "1700000000000000001"}
+        ]}]}]})";
+  auto r = Post("/v1/traces", body, "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(r->body, "{}");
+  Stop();
+  const auto lines = ReadJsonLines(dir_ + "/data/traces.jsonl");
+  ASSERT_EQ(lines.size(), 1u);
+  const auto& spans = lines[0]["resourceSpans"][0]["scopeSpans"][0]["spans"];
+  ASSERT_EQ(spans.size(), 2u);
+  EXPECT_EQ(spans[0]["traceId"], "5b8efff798038103d269b633813fc60c");
+  EXPECT_EQ(spans[0]["parentSpanId"], "eee19b7ec3c1b173");
+  EXPECT_EQ(spans[0]["kind"], 2);
+  EXPECT_EQ(spans[0]["endTimeUnixNano"], "1700000000223456789");  // exact, though a number
+  EXPECT_EQ(spans[0]["attributes"][0]["value"]["intValue"], "9007199254740993");
+  EXPECT_EQ(spans[0]["status"]["code"], 2);
+  EXPECT_EQ(spans[1]["name"], "snake");
+  EXPECT_EQ(spans[1]["spanId"], "eee19b7ec3c1b175");
+  EXPECT_EQ(spans[1]["kind"], 3);
+}
+
+TEST_F(HttpFixture, OtlpJsonPartialSuccessAndErrorsAreJson) {
+  StartDaemon();
+  // An all-zero trace id is invalid: the span is rejected, counted.
+  const std::string one_bad = R"({"resourceSpans": [{"scopeSpans": [{"spans": [
+      {"traceId": "00000000000000000000000000000000", "spanId": "eee19b7ec3c1b174", "name": "x",
+       "startTimeUnixNano": "1", "endTimeUnixNano": "2"},
+      {"traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174", "name": "y",
+       "startTimeUnixNano": "1", "endTimeUnixNano": "2"}]}]}]})";
+  auto partial = Post("/v1/traces", one_bad, "application/json");
+  ASSERT_TRUE(partial);
+  EXPECT_EQ(partial->status, 200);
+  const auto answer = nlohmann::json::parse(partial->body);
+  EXPECT_EQ(answer["partialSuccess"]["rejectedSpans"], "1") << partial->body;
+  EXPECT_FALSE(answer["partialSuccess"]["errorMessage"].get<std::string>().empty());
+  for (const std::string bad : {std::string("{not json"), std::string(R"({"resourceSpans": 5})"),
+                                std::string(R"({"resourceSpans": [{"scopeSpans": [{"spans": [
+                                    {"traceId": "zz", "spanId": "eee19b7ec3c1b174"}]}]}]})")}) {
+    auto r = Post("/v1/traces", bad, "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << bad;
+    EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
+    const auto st = nlohmann::json::parse(r->body, nullptr, false);
+    ASSERT_FALSE(st.is_discarded()) << r->body;
+    EXPECT_EQ(st["code"], 3) << r->body;
+    EXPECT_FALSE(st["message"].get<std::string>().empty());
+  }
+  Stop();
+  EXPECT_EQ(FileItems("traces"), 1);
+  EXPECT_EQ(daemon_->metrics().signals[0].refused_requests.load(), 3);
 }
 
 TEST_F(HttpFixture, OversizeIs413) {
