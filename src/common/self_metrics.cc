@@ -14,51 +14,55 @@ void Family(std::string* out, const std::string& name, const char* type, const c
 }
 
 void Sample(std::string* out, const std::string& name, const std::string& labels, int64_t v) {
-  absl::StrAppend(out, name, labels.empty() ? "" : "{", labels, labels.empty() ? "" : "}", " ",
-                  v, "\n");
+  absl::StrAppend(out, name, labels.empty() ? "" : "{", labels, labels.empty() ? "" : "}", " ", v,
+                  "\n");
 }
 
-const std::string kRecv = "receiver=\"otlp\",transport=\"grpc\"";
+const char* const kTransport[2] = {"grpc", "http"};
+
+std::string Recv(int t) {
+  return absl::StrCat("receiver=\"otlp\",transport=\"", kTransport[t], "\"");
+}
 
 }  // namespace
 
 std::string ReceiverMetrics::RenderPrometheus() const {
   std::string out;
+  const SignalCounters* const by_transport[2] = {signals, http_signals};
+  auto load = [](const std::atomic<int64_t>& a) { return a.load(std::memory_order_relaxed); };
   for (int s = 0; s < 3; ++s) {
-    const SignalCounters& c = signals[s];
     const std::string item = kItem[s];
-    auto load = [](const std::atomic<int64_t>& a) { return a.load(std::memory_order_relaxed); };
     std::string n = "otelcol_receiver_accepted_" + item;
     Family(&out, n, "counter", "Items successfully pushed into the pipeline.");
-    Sample(&out, n, kRecv, load(c.accepted_items));
+    for (int t = 0; t < 2; ++t) Sample(&out, n, Recv(t), load(by_transport[t][s].accepted_items));
     n = "otelcol_receiver_refused_" + item;
     Family(&out, n, "counter", "Items that could not be pushed into the pipeline.");
-    Sample(&out, n, kRecv, load(c.refused_items));
+    for (int t = 0; t < 2; ++t) Sample(&out, n, Recv(t), load(by_transport[t][s].refused_items));
     n = "tracewire_receiver_rejected_" + item;
     Family(&out, n, "counter", "Invalid items reported back in partial_success.");
-    Sample(&out, n, kRecv, load(c.rejected_items));
+    for (int t = 0; t < 2; ++t) Sample(&out, n, Recv(t), load(by_transport[t][s].rejected_items));
   }
   Family(&out, "tracewire_receiver_requests", "counter",
          "Export requests by signal and outcome (accepted, partial, refused).");
-  for (int s = 0; s < 3; ++s) {
-    const SignalCounters& c = signals[s];
-    const std::string l = absl::StrCat(kRecv, ",signal=\"", kSignal[s], "\",outcome=");
-    Sample(&out, "tracewire_receiver_requests", l + "\"accepted\"",
-           c.accepted_requests.load(std::memory_order_relaxed));
-    Sample(&out, "tracewire_receiver_requests", l + "\"partial\"",
-           c.partial_requests.load(std::memory_order_relaxed));
-    Sample(&out, "tracewire_receiver_requests", l + "\"refused\"",
-           c.refused_requests.load(std::memory_order_relaxed));
+  for (int t = 0; t < 2; ++t) {
+    for (int s = 0; s < 3; ++s) {
+      const SignalCounters& c = by_transport[t][s];
+      const std::string l = absl::StrCat(Recv(t), ",signal=\"", kSignal[s], "\",outcome=");
+      Sample(&out, "tracewire_receiver_requests", l + "\"accepted\"", load(c.accepted_requests));
+      Sample(&out, "tracewire_receiver_requests", l + "\"partial\"", load(c.partial_requests));
+      Sample(&out, "tracewire_receiver_requests", l + "\"refused\"", load(c.refused_requests));
+    }
   }
   Family(&out, "tracewire_receiver_received_bytes", "counter",
          "Request bytes by stage: wire (as received) and decompressed.");
-  for (int s = 0; s < 3; ++s) {
-    const SignalCounters& c = signals[s];
-    const std::string l = absl::StrCat(kRecv, ",signal=\"", kSignal[s], "\",stage=");
-    Sample(&out, "tracewire_receiver_received_bytes", l + "\"wire\"",
-           c.wire_bytes.load(std::memory_order_relaxed));
-    Sample(&out, "tracewire_receiver_received_bytes", l + "\"decompressed\"",
-           c.decompressed_bytes.load(std::memory_order_relaxed));
+  for (int t = 0; t < 2; ++t) {
+    for (int s = 0; s < 3; ++s) {
+      const SignalCounters& c = by_transport[t][s];
+      const std::string l = absl::StrCat(Recv(t), ",signal=\"", kSignal[s], "\",stage=");
+      Sample(&out, "tracewire_receiver_received_bytes", l + "\"wire\"", load(c.wire_bytes));
+      Sample(&out, "tracewire_receiver_received_bytes", l + "\"decompressed\"",
+             load(c.decompressed_bytes));
+    }
   }
   Family(&out, "tracewire_sink_dropped_items", "counter",
          "Acknowledged items a sink failed to keep (write errors).");

@@ -31,8 +31,10 @@ struct SignalCounters {
 
 class ReceiverMetrics {
  public:
-  // Index with static_cast<int>(wire::Signal).
+  // Index with static_cast<int>(wire::Signal): OTLP/gRPC's, and OTLP/HTTP's
+  // (rendered with transport="grpc" and transport="http").
   SignalCounters signals[3];
+  SignalCounters http_signals[3];
   std::atomic<int64_t> sink_dropped_items{0};  // acknowledged but lost by a failing sink
   // Certificate rotation (receiver/server_tls.h): files taken, and checks
   // that found bad files (the previous certificates stayed in use).

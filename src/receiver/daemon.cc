@@ -339,8 +339,8 @@ absl::Status Daemon::Start() {
   if (const std::string http_listen = config_.HttpListen(); !http_listen.empty()) {
     http_auth_ = std::make_unique<Authenticator>(config_.bearer_tokens, config_.api_keys);
     http_handler_ = std::make_unique<ExportHandler>(
-        ExportHandlerOptions{ro.max_request_bytes, ro.retry_after, ro.admission}, http_auth_.get(),
-        sink_.get(), &metrics_);
+        ExportHandlerOptions{ro.max_request_bytes, ro.retry_after, ro.admission, /*http=*/true},
+        http_auth_.get(), sink_.get(), &metrics_);
     HttpReceiverOptions ho;
     ho.listen = http_listen;
     ho.max_request_bytes = ro.max_request_bytes;

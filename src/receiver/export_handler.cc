@@ -41,7 +41,10 @@ ExportAnswer Accept(common::SignalCounters& c, int64_t accepted, int64_t rejecte
 
 ExportHandler::ExportHandler(ExportHandlerOptions options, const Authenticator* auth,
                              pipeline::Sink* sink, common::ReceiverMetrics* metrics)
-    : options_(std::move(options)), auth_(auth), sink_(sink), metrics_(metrics) {}
+    : options_(std::move(options)),
+      auth_(auth),
+      sink_(sink),
+      counters_(options_.http ? metrics->http_signals : metrics->signals) {}
 
 void ExportHandler::Handle(const ExportCall& call, Done done) {
   ExportAnswer a = HandleInline(call, &done);
@@ -49,11 +52,11 @@ void ExportHandler::Handle(const ExportCall& call, Done done) {
 }
 
 void ExportHandler::CountRefused(wire::Signal signal) {
-  common::SignalCounters::Add(metrics_->signals[static_cast<int>(signal)].refused_requests, 1);
+  common::SignalCounters::Add(counters_[static_cast<int>(signal)].refused_requests, 1);
 }
 
 ExportAnswer ExportHandler::HandleInline(const ExportCall& call, Done* done) {
-  common::SignalCounters& c = metrics_->signals[static_cast<int>(call.signal)];
+  common::SignalCounters& c = counters_[static_cast<int>(call.signal)];
   auto refuse = [&c](absl::Status st, int64_t items,
                      std::optional<absl::Duration> retry = std::nullopt) {
     common::SignalCounters::Add(c.refused_requests, 1);

@@ -62,6 +62,8 @@ struct ExportHandlerOptions {
   absl::Duration retry_after = absl::Seconds(1);
   // The daemon's memory bound; null: none. Not owned.
   common::AdmissionBudget* admission = nullptr;
+  // Counts into ReceiverMetrics::http_signals instead of signals.
+  bool http = false;
 };
 
 class ExportHandler {
@@ -85,7 +87,7 @@ class ExportHandler {
   const ExportHandlerOptions options_;
   const Authenticator* const auth_;
   pipeline::Sink* const sink_;
-  common::ReceiverMetrics* const metrics_;
+  common::SignalCounters* const counters_;  // the transport's, by signal
 };
 
 // Export*ServiceResponse{partial_success{rejected, error_message}}; empty

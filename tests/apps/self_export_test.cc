@@ -68,6 +68,7 @@ TEST(TracewiredSelfExport, SendsItsMetricsCountersOverOtlp) {
               monotonic = m["sum"]["isMonotonic"];
             }
             if (m["name"] == "tracewire_receiver_requests" &&
+                Attr(p["attributes"], "transport") == "grpc" &&
                 Attr(p["attributes"], "signal") == "traces" &&
                 Attr(p["attributes"], "outcome") == "accepted") {
               requests = std::stoll(p["asInt"].get<std::string>());

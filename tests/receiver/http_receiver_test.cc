@@ -91,9 +91,14 @@ TEST_F(HttpFixture, EachSignalReachesTheSinkAndIsCounted) {
   EXPECT_EQ(FileItems("traces"), 7);
   EXPECT_EQ(FileItems("metrics"), 5 * tools::DataPointsPerMetric());
   EXPECT_EQ(FileItems("logs"), 3);
-  const auto& c = daemon_->metrics().signals;
+  const auto& c = daemon_->metrics().http_signals;
   EXPECT_EQ(c[0].accepted_items.load(), 7);
   EXPECT_EQ(c[2].accepted_items.load(), 3);
+  EXPECT_EQ(daemon_->metrics().signals[0].accepted_items.load(), 0) << "counted as gRPC";
+  const std::string text = daemon_->metrics().RenderPrometheus();
+  EXPECT_NE(text.find("otelcol_receiver_accepted_spans{receiver=\"otlp\",transport=\"http\"} 7"),
+            std::string::npos)
+      << text;
 }
 
 TEST_F(HttpFixture, GzipAndDeflateBodiesAreInflated) {
@@ -113,7 +118,7 @@ TEST_F(HttpFixture, GzipAndDeflateBodiesAreInflated) {
   EXPECT_EQ(unknown->status, 415);
   Stop();
   EXPECT_EQ(FileItems("traces"), 1024);
-  EXPECT_EQ(daemon_->metrics().signals[0].accepted_items.load(), 1024);
+  EXPECT_EQ(daemon_->metrics().http_signals[0].accepted_items.load(), 1024);
 }
 
 TEST_F(HttpFixture, InvalidItemsGivePartialSuccess) {
@@ -153,7 +158,7 @@ TEST_F(HttpFixture, BadRequestsGetTheSpecificationsAnswers) {
   EXPECT_EQ(get->status, 405);
   EXPECT_EQ(get->get_header_value("Allow"), "POST");
   Stop();
-  EXPECT_EQ(daemon_->metrics().signals[0].refused_requests.load(), 1);
+  EXPECT_EQ(daemon_->metrics().http_signals[0].refused_requests.load(), 1);
 }
 
 // OTLP/JSON: hex ids, enums as names or integers, 64-bit integers as strings
@@ -225,7 +230,7 @@ TEST_F(HttpFixture, OtlpJsonPartialSuccessAndErrorsAreJson) {
   }
   Stop();
   EXPECT_EQ(FileItems("traces"), 1);
-  EXPECT_EQ(daemon_->metrics().signals[0].refused_requests.load(), 3);
+  EXPECT_EQ(daemon_->metrics().http_signals[0].refused_requests.load(), 3);
 }
 
 TEST_F(HttpFixture, OversizeIs413) {
