@@ -347,6 +347,8 @@ absl::Status Daemon::Start() {
     ho.tls_cert_file = config_.tls_cert_file;
     ho.tls_key_file = config_.tls_key_file;
     ho.tls_client_ca_file = config_.tls_client_ca_file;
+    ho.cors_allowed_origins = config_.http_cors_allowed_origins;
+    ho.cors_allowed_headers = config_.http_cors_allowed_headers;
     http_receiver_ = std::make_unique<HttpReceiver>(ho, http_handler_.get());
     st = http_receiver_->Start();
     if (!st.ok()) return st;

@@ -28,7 +28,8 @@ const std::map<std::string, std::set<std::string>>& KnownKeys() {
       {"receiver",
        {"listen", "max_request_mib", "tls", "auth", "retry_after_ms", "max_inflight_mib",
         "max_concurrent_streams", "http"}},
-      {"receiver.http", {"listen"}},
+      {"receiver.http", {"listen", "cors"}},
+      {"receiver.http.cors", {"allowed_origins", "allowed_headers"}},
       {"receiver.tls", {"cert_file", "key_file", "client_ca_file", "reload_interval_s"}},
       {"receiver.auth", {"bearer_tokens", "api_keys"}},
       {"sink", {"type", "queue", "file", "forward", "store"}},
@@ -157,6 +158,10 @@ absl::Status Parse(const YAML::Node& root, DaemonConfig* c) {
     TW_RETURN_IF_ERROR(http.Get("listen", &v));
     if (v != unset) c->http_listen = v;
   }
+  MapReader cors(http.Child("cors"), "receiver.http.cors");
+  TW_RETURN_IF_ERROR(cors.CheckKeys());
+  TW_RETURN_IF_ERROR(cors.Get("allowed_origins", &c->http_cors_allowed_origins));
+  TW_RETURN_IF_ERROR(cors.Get("allowed_headers", &c->http_cors_allowed_headers));
   MapReader tls(rx.Child("tls"), "receiver.tls");
   TW_RETURN_IF_ERROR(tls.CheckKeys());
   TW_RETURN_IF_ERROR(tls.Get("cert_file", &c->tls_cert_file));

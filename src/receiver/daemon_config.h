@@ -39,6 +39,9 @@ struct DaemonConfig {
   // `listen` with port 4318, or port 0 when `listen`'s port is 0 (a free
   // port for each). Empty: no OTLP/HTTP listener.
   std::optional<std::string> http_listen;
+  // receiver.http.cors: origins allowed (globs) and extra request headers.
+  std::vector<std::string> http_cors_allowed_origins;
+  std::vector<std::string> http_cors_allowed_headers;
   // The address OTLP/HTTP is served on, "" for none (see http_listen).
   std::string HttpListen() const;
 

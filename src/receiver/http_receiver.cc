@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/wildcard.h"
 #include "httplib.h"
 #include "receiver/daemon_config.h"
 #include "receiver/otlp_json.h"
@@ -169,6 +170,39 @@ absl::Status HttpReceiver::Start() {
       }
     };
   };
+  // CORS: a request from an allowed origin gets it back in
+  // Access-Control-Allow-Origin; a preflight (OPTIONS) also gets the method
+  // and headers it may use.
+  if (!options_.cors_allowed_origins.empty()) {
+    std::string allow_headers = "Content-Type, Content-Encoding, Accept, Authorization, X-API-Key";
+    for (const std::string& h : options_.cors_allowed_headers)
+      absl::StrAppend(&allow_headers, ", ", h);
+    const std::vector<std::string> origins = options_.cors_allowed_origins;
+    auto allowed = [origins](const std::string& origin) {
+      if (origin.empty()) return false;
+      for (const std::string& o : origins) {
+        if (common::WildcardMatch(o, origin)) return true;
+      }
+      return false;
+    };
+    http_->set_post_routing_handler([allowed](const httplib::Request& req, httplib::Response& res) {
+      const std::string origin = req.get_header_value("Origin");
+      if (!allowed(origin)) return;
+      res.set_header("Access-Control-Allow-Origin", origin);
+      res.set_header("Vary", "Origin");
+    });
+    for (const char* path : {"/v1/traces", "/v1/metrics", "/v1/logs"}) {
+      http_->Options(path,
+                     [allowed, allow_headers](const httplib::Request& req, httplib::Response& res) {
+                       res.status = 204;
+                       if (!allowed(req.get_header_value("Origin")))
+                         return;  // no CORS headers: refused
+                       res.set_header("Access-Control-Allow-Methods", "POST");
+                       res.set_header("Access-Control-Allow-Headers", allow_headers);
+                       res.set_header("Access-Control-Max-Age", "7200");
+                     });
+    }
+  }
   http_->Post("/v1/traces", serve(wire::Signal::kTraces));
   http_->Post("/v1/metrics", serve(wire::Signal::kMetrics));
   http_->Post("/v1/logs", serve(wire::Signal::kLogs));

@@ -12,7 +12,8 @@
 //   400  google.rpc.Status: malformed body, or a compressed body that does
 //        not inflate
 //   401  missing or wrong credentials        404  another path
-//   405  another method than POST            413  over max_request_bytes
+//   405  another method than POST (OPTIONS: a CORS preflight, 204)
+//   413  over max_request_bytes
 //   415  another Content-Type or Content-Encoding
 //   503  with Retry-After: the sinks or the memory budget push back
 // Error bodies are google.rpc.Status{code, message} in protobuf.
@@ -28,6 +29,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "receiver/export_handler.h"
@@ -47,6 +49,12 @@ struct HttpReceiverOptions {
   std::string tls_key_file;
   std::string tls_client_ca_file;
   int worker_threads = 8;  // requests served at once
+  // CORS, for browser SDKs: the origins allowed to send (globs: "*",
+  // "https://*.example.com"; empty: no CORS headers, browsers refuse), and
+  // request headers allowed beyond Content-Type, Content-Encoding, Accept,
+  // Authorization and X-API-Key.
+  std::vector<std::string> cors_allowed_origins;
+  std::vector<std::string> cors_allowed_headers;
 };
 
 class HttpReceiver {

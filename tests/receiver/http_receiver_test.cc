@@ -233,6 +233,36 @@ TEST_F(HttpFixture, OtlpJsonPartialSuccessAndErrorsAreJson) {
   EXPECT_EQ(daemon_->metrics().http_signals[0].refused_requests.load(), 3);
 }
 
+TEST_F(HttpFixture, CorsForAllowedOriginsWithPreflight) {
+  DaemonConfig c;
+  c.http_cors_allowed_origins = {"https://*.example.com"};
+  c.http_cors_allowed_headers = {"X-Tenant"};
+  StartDaemon(c);
+  httplib::Client http("127.0.0.1", daemon_->http_port());
+  auto pre = http.Options("/v1/traces", {{"Origin", "https://app.example.com"},
+                                         {"Access-Control-Request-Method", "POST"}});
+  ASSERT_TRUE(pre);
+  EXPECT_EQ(pre->status, 204);
+  EXPECT_EQ(pre->get_header_value("Access-Control-Allow-Origin"), "https://app.example.com");
+  EXPECT_EQ(pre->get_header_value("Access-Control-Allow-Methods"), "POST");
+  EXPECT_NE(pre->get_header_value("Access-Control-Allow-Headers").find("X-Tenant"),
+            std::string::npos);
+  auto post = Post("/v1/traces", tools::MakeTracesRequest(1, {}), kProtobuf,
+                   {{"Origin", "https://app.example.com"}});
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->status, 200);
+  EXPECT_EQ(post->get_header_value("Access-Control-Allow-Origin"), "https://app.example.com");
+  // Another origin: no CORS headers, so the browser refuses.
+  auto other = http.Options(
+      "/v1/traces", {{"Origin", "https://evil.test"}, {"Access-Control-Request-Method", "POST"}});
+  ASSERT_TRUE(other);
+  EXPECT_FALSE(other->has_header("Access-Control-Allow-Origin"));
+  auto other_post = Post("/v1/traces", tools::MakeTracesRequest(1, {}), kProtobuf,
+                         {{"Origin", "https://evil.test"}});
+  ASSERT_TRUE(other_post);
+  EXPECT_FALSE(other_post->has_header("Access-Control-Allow-Origin"));
+}
+
 TEST_F(HttpFixture, OversizeIs413) {
   DaemonConfig c;
   c.max_request_mib = 1;

@@ -40,6 +40,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "common/wildcard.h"
 #include "sdk/metrics/attributes.h"
 #include "sdk/metrics/exponential_histogram.h"
 #include "tracewire/metric_reader.h"
@@ -132,7 +133,7 @@ class MetricStorage {
   uint64_t last_collect_unix_nano_ = 0;  // the collecting thread's
 };
 
-// Wildcard match of a view's name selector ('*' any run, '?' one char).
-bool WildcardMatch(std::string_view pattern, std::string_view name);
+// A view's name selector ('*' any run, '?' one char).
+using common::WildcardMatch;
 
 }  // namespace tracewire::sdk
