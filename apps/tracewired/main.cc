@@ -92,6 +92,10 @@ int main(int argc, char** argv) {
   app.add_option("--http-listen", http_listen,
                  "HOST:PORT to serve OTLP/HTTP on ('' disables; default: --listen's host, port "
                  "4318, or 0 when --listen's port is 0)");
+  std::string health_listen;
+  app.add_option("--health-listen", health_listen,
+                 "HOST:PORT of GET /health alone, up first and down last ('' none; /health is "
+                 "also next to /metrics)");
   app.add_option("--metrics-listen", metrics_listen,
                  "HOST:PORT of the Prometheus /metrics endpoint ('' disables)");
   app.add_option("--shutdown-timeout-s", shutdown_timeout_s, "seconds allowed for shutdown");
@@ -145,6 +149,7 @@ int main(int argc, char** argv) {
   if (app.count("--max-request-mib")) config.max_request_mib = max_request_mib;
   if (app.count("--metrics-listen")) config.metrics_listen = metrics_listen;
   if (app.count("--http-listen")) config.http_listen = http_listen;
+  if (app.count("--health-listen")) config.health_listen = health_listen;
   if (app.count("--shutdown-timeout-s")) config.shutdown_timeout_s = shutdown_timeout_s;
   if (app.count("--telemetry-otlp-endpoint")) config.telemetry_otlp_endpoint = telemetry_otlp;
   if (absl::Status st = config.Validate(); !st.ok()) return Fail(std::string(st.message()));
@@ -178,6 +183,8 @@ int main(int argc, char** argv) {
     msg = NameTheSource(msg, "", config.listen, source("--listen", "receiver.listen"));
     msg = NameTheSource(msg, "OTLP/HTTP: ", config.HttpListen(),
                         source("--http-listen", "receiver.http.listen"));
+    msg = NameTheSource(msg, "/health: ", config.health_listen,
+                        source("--health-listen", "telemetry.health_listen"));
     msg = NameTheSource(msg, "/metrics: ", config.metrics_listen,
                         source("--metrics-listen", "telemetry.metrics_listen"));
     return Fail(msg);

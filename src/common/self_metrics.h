@@ -15,18 +15,16 @@
 namespace tracewire::common {
 
 struct SignalCounters {
-  std::atomic<int64_t> accepted_items{0};   // kept and acknowledged
-  std::atomic<int64_t> rejected_items{0};   // invalid, reported in partial_success
-  std::atomic<int64_t> refused_items{0};    // in requests answered with an error
-  std::atomic<int64_t> accepted_requests{0};  // answered OK (incl. partial success)
-  std::atomic<int64_t> partial_requests{0};   // answered OK with partial_success
-  std::atomic<int64_t> refused_requests{0};   // answered with an error status
+  std::atomic<int64_t> accepted_items{0};      // kept and acknowledged
+  std::atomic<int64_t> rejected_items{0};      // invalid, reported in partial_success
+  std::atomic<int64_t> refused_items{0};       // in requests answered with an error
+  std::atomic<int64_t> accepted_requests{0};   // answered OK (incl. partial success)
+  std::atomic<int64_t> partial_requests{0};    // answered OK with partial_success
+  std::atomic<int64_t> refused_requests{0};    // answered with an error status
   std::atomic<int64_t> wire_bytes{0};          // request bytes as received
   std::atomic<int64_t> decompressed_bytes{0};  // request bytes after decompression
 
-  static void Add(std::atomic<int64_t>& c, int64_t n) {
-    c.fetch_add(n, std::memory_order_relaxed);
-  }
+  static void Add(std::atomic<int64_t>& c, int64_t n) { c.fetch_add(n, std::memory_order_relaxed); }
 };
 
 class ReceiverMetrics {
@@ -36,6 +34,11 @@ class ReceiverMetrics {
   SignalCounters signals[3];
   SignalCounters http_signals[3];
   std::atomic<int64_t> sink_dropped_items{0};  // acknowledged but lost by a failing sink
+  // The daemon's state for GET /health: starting until every part is up,
+  // serving, then draining from the moment a shutdown begins.
+  enum Lifecycle : int { kStarting = 0, kServing = 1, kDraining = 2 };
+  std::atomic<int> lifecycle{kStarting};
+  std::atomic<int64_t> serving_since_unix_s{0};
   // Certificate rotation (receiver/server_tls.h): files taken, and checks
   // that found bad files (the previous certificates stayed in use).
   std::atomic<int64_t> tls_reloads{0};

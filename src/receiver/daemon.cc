@@ -306,6 +306,14 @@ Daemon::~Daemon() { (void)Shutdown(absl::Now() + absl::Seconds(config_.shutdown_
 absl::Status Daemon::Start() {
   absl::Status st = config_.Validate();
   if (!st.ok()) return st;
+  // Up first, so that "starting" can be seen while a persistent queue
+  // replays.
+  if (!config_.health_listen.empty()) {
+    health_server_ =
+        std::make_unique<MetricsServer>(config_.health_listen, &metrics_, /*health_only=*/true);
+    st = health_server_->Start();
+    if (!st.ok()) return st;
+  }
   absl::StatusOr<std::unique_ptr<pipeline::Sink>> sink = MakeSink(config_, &metrics_);
   if (!sink.ok()) return sink.status();
   sink_ = std::move(*sink);
@@ -359,6 +367,8 @@ absl::Status Daemon::Start() {
     st = metrics_server_->Start();
     if (!st.ok()) return st;
   }
+  metrics_.serving_since_unix_s.store(absl::ToUnixSeconds(absl::Now()), std::memory_order_relaxed);
+  metrics_.lifecycle.store(common::ReceiverMetrics::kServing, std::memory_order_release);
   return absl::OkStatus();
 }
 
@@ -370,11 +380,13 @@ absl::Status Daemon::ReloadTls() {
 absl::Status Daemon::Shutdown(absl::Time deadline) {
   if (stopped_) return absl::OkStatus();
   stopped_ = true;
+  metrics_.lifecycle.store(common::ReceiverMetrics::kDraining, std::memory_order_release);
   absl::Status result;
   if (receiver_) result.Update(receiver_->Shutdown(deadline));
   if (http_receiver_) http_receiver_->Shutdown();
   if (sink_) result.Update(sink_->Shutdown(deadline));
   if (metrics_server_) metrics_server_->Shutdown();
+  if (health_server_) health_server_->Shutdown();
   return result;
 }
 

@@ -49,6 +49,7 @@ class Daemon {
   std::string address() const { return receiver_ ? receiver_->address() : ""; }
   int port() const { return receiver_ ? receiver_->port() : 0; }
   int metrics_port() const { return metrics_server_ ? metrics_server_->port() : 0; }
+  int health_port() const { return health_server_ ? health_server_->port() : 0; }
   // OTLP/HTTP's bound port; 0 when it is off.
   int http_port() const { return http_receiver_ ? http_receiver_->port() : 0; }
   std::string http_address() const { return http_receiver_ ? http_receiver_->address() : ""; }
@@ -67,6 +68,7 @@ class Daemon {
   std::unique_ptr<ExportHandler> http_handler_;
   std::unique_ptr<HttpReceiver> http_receiver_;
   std::unique_ptr<MetricsServer> metrics_server_;
+  std::unique_ptr<MetricsServer> health_server_;  // telemetry.health_listen
   bool stopped_ = false;
 };
 

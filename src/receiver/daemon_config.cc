@@ -45,7 +45,7 @@ const std::map<std::string, std::set<std::string>>& KnownKeys() {
       {"sink.forward.breaker",
        {"enabled", "consecutive_failures", "cool_down_s", "spill_dir", "spill_max_mib",
         "spill_fsync"}},
-      {"telemetry", {"metrics_listen", "otlp_endpoint", "otlp_interval_ms"}},
+      {"telemetry", {"metrics_listen", "health_listen", "otlp_endpoint", "otlp_interval_ms"}},
   };
   return *keys;
 }
@@ -237,6 +237,7 @@ absl::Status Parse(const YAML::Node& root, DaemonConfig* c) {
   MapReader tel(top.Child("telemetry"), "telemetry");
   TW_RETURN_IF_ERROR(tel.CheckKeys());
   TW_RETURN_IF_ERROR(tel.Get("metrics_listen", &c->metrics_listen));
+  TW_RETURN_IF_ERROR(tel.Get("health_listen", &c->health_listen));
   TW_RETURN_IF_ERROR(tel.Get("otlp_endpoint", &c->telemetry_otlp_endpoint));
   TW_RETURN_IF_ERROR(tel.Get("otlp_interval_ms", &c->telemetry_otlp_interval_ms));
   return absl::OkStatus();
@@ -285,6 +286,9 @@ absl::Status DaemonConfig::Validate() const {
   TW_RETURN_IF_ERROR(SplitHostPort("receiver.listen", listen, &host, &port));
   if (const std::string h = HttpListen(); !h.empty()) {
     TW_RETURN_IF_ERROR(SplitHostPort("receiver.http.listen", h, &host, &port));
+  }
+  if (!health_listen.empty()) {
+    TW_RETURN_IF_ERROR(SplitHostPort("telemetry.health_listen", health_listen, &host, &port));
   }
   if (!metrics_listen.empty()) {
     TW_RETURN_IF_ERROR(SplitHostPort("telemetry.metrics_listen", metrics_listen, &host, &port));

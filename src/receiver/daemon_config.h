@@ -98,6 +98,10 @@ struct DaemonConfig {
 
   // telemetry
   std::string metrics_listen = "127.0.0.1:8888";  // empty: no metrics endpoint
+  // telemetry.health_listen: GET /health alone, up before the sinks (so
+  // "starting" is seen) and down last; empty: none (/health is also served
+  // next to /metrics). The Collector's health_check uses port 13133.
+  std::string health_listen;
   // The same counters over OTLP/gRPC (tracewired's SelfExport), to this
   // endpoint (e.g. http://127.0.0.1:4317, tracewired itself); empty: off.
   std::string telemetry_otlp_endpoint;

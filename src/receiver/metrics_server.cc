@@ -1,16 +1,20 @@
 #include "receiver/metrics_server.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "httplib.h"
 #include "receiver/daemon_config.h"
 
 namespace tracewire::receiver {
 
-MetricsServer::MetricsServer(std::string listen, const common::ReceiverMetrics* metrics)
-    : listen_(std::move(listen)), metrics_(metrics) {}
+MetricsServer::MetricsServer(std::string listen, const common::ReceiverMetrics* metrics,
+                             bool health_only)
+    : listen_(std::move(listen)), metrics_(metrics), health_only_(health_only) {}
 
 MetricsServer::~MetricsServer() { Shutdown(); }
 
@@ -22,8 +26,25 @@ absl::Status MetricsServer::Start() {
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   http_ = std::make_unique<httplib::Server>();
   const common::ReceiverMetrics* m = metrics_;
-  http_->Get("/metrics", [m](const httplib::Request&, httplib::Response& res) {
-    res.set_content(m->RenderPrometheus(), "text/plain; version=0.0.4; charset=utf-8");
+  if (!health_only_) {
+    http_->Get("/metrics", [m](const httplib::Request&, httplib::Response& res) {
+      res.set_content(m->RenderPrometheus(), "text/plain; version=0.0.4; charset=utf-8");
+    });
+  }
+  http_->Get("/health", [m](const httplib::Request&, httplib::Response& res) {
+    const int state = m->lifecycle.load(std::memory_order_acquire);
+    static const char* const kState[] = {"starting", "ok", "draining"};
+    std::string body = absl::StrCat("{\"status\":\"", kState[std::clamp(state, 0, 2)], "\"");
+    if (state == common::ReceiverMetrics::kServing) {
+      const int64_t since = m->serving_since_unix_s.load(std::memory_order_relaxed);
+      absl::StrAppend(
+          &body, ",\"upSince\":\"",
+          absl::FormatTime(absl::RFC3339_sec, absl::FromUnixSeconds(since), absl::UTCTimeZone()),
+          "\",\"uptime\":\"", absl::ToUnixSeconds(absl::Now()) - since, "s\"");
+    }
+    body += "}\n";
+    res.status = state == common::ReceiverMetrics::kServing ? 200 : 503;
+    res.set_content(body, "application/json");
   });
   http_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
@@ -43,9 +64,9 @@ absl::Status MetricsServer::Start() {
   if (port_ <= 0) {
     http_.reset();
     const int error = errno;  // bind(2)'s, if that was what failed
-    return absl::UnavailableError(absl::StrCat("/metrics: cannot listen on ", listen_,
-                                               error != 0 ? ": " : "",
-                                               error != 0 ? std::strerror(error) : ""));
+    return absl::UnavailableError(
+        absl::StrCat(health_only_ ? "/health" : "/metrics", ": cannot listen on ", listen_,
+                     error != 0 ? ": " : "", error != 0 ? std::strerror(error) : ""));
   }
   thread_ = std::thread([this] { http_->listen_after_bind(); });
   return absl::OkStatus();

@@ -14,6 +14,7 @@
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "pipeline/queued_sink.h"
 #include "receiver/daemon.h"
+#include "receiver/metrics_server.h"
 #include "testing/gate_writer.h"
 #include "testing/test_env.h"
 #include "tools/synthetic.h"
@@ -261,6 +262,55 @@ TEST_F(HttpFixture, CorsForAllowedOriginsWithPreflight) {
                          {{"Origin", "https://evil.test"}});
   ASSERT_TRUE(other_post);
   EXPECT_FALSE(other_post->has_header("Access-Control-Allow-Origin"));
+}
+
+// GET /health like the Collector's health_check: 503 while starting and
+// draining, 200 with a small JSON status while serving.
+TEST(Health, StatusFollowsTheDaemonsLifecycle) {
+  common::ReceiverMetrics metrics;
+  MetricsServer health("127.0.0.1:0", &metrics, /*health_only=*/true);
+  ASSERT_TRUE(health.Start().ok());
+  httplib::Client http("127.0.0.1", health.port());
+  auto starting = http.Get("/health");
+  ASSERT_TRUE(starting);
+  EXPECT_EQ(starting->status, 503);
+  EXPECT_EQ(nlohmann::json::parse(starting->body)["status"], "starting");
+  EXPECT_EQ(http.Get("/metrics")->status, 404) << "health only";
+  metrics.serving_since_unix_s = absl::ToUnixSeconds(absl::Now());
+  metrics.lifecycle = common::ReceiverMetrics::kServing;
+  auto ok = http.Get("/health");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+  const auto j = nlohmann::json::parse(ok->body);
+  EXPECT_EQ(j["status"], "ok");
+  EXPECT_TRUE(j.contains("upSince"));
+  metrics.lifecycle = common::ReceiverMetrics::kDraining;
+  auto draining = http.Get("/health");
+  ASSERT_TRUE(draining);
+  EXPECT_EQ(draining->status, 503);
+  EXPECT_EQ(nlohmann::json::parse(draining->body)["status"], "draining");
+  health.Shutdown();
+}
+
+TEST(Health, TheDaemonServesItOnItsOwnListenerAndNextToMetrics) {
+  const testing::TempDir tmp("tw-health");
+  ASSERT_TRUE(tmp.ok());
+  DaemonConfig c;
+  c.listen = "127.0.0.1:0";
+  c.health_listen = "127.0.0.1:0";
+  c.metrics_listen = "127.0.0.1:0";
+  c.sink = "none";
+  Daemon d(c);
+  ASSERT_TRUE(d.Start().ok());
+  for (int port : {d.health_port(), d.metrics_port()}) {
+    httplib::Client http("127.0.0.1", port);
+    auto r = http.Get("/health");
+    ASSERT_TRUE(r) << port;
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(nlohmann::json::parse(r->body)["status"], "ok");
+  }
+  ASSERT_TRUE(d.Shutdown(absl::Now() + absl::Seconds(5)).ok());
+  EXPECT_EQ(d.metrics().lifecycle.load(), common::ReceiverMetrics::kDraining);
 }
 
 TEST_F(HttpFixture, OversizeIs413) {
