@@ -1,13 +1,15 @@
-// gzip and deflate (zlib) inflation with the size limit (receiver/decompress.h).
+// gzip, deflate (zlib) and zstd decompression with the size limit
+// (receiver/decompress.h).
 // Input: a limit byte, then bytes used twice: as a compressed stream, and as
 // data compressed here with zlib and gzip framing.
 //
-// Invariants: Inflate never writes more than the limit (ResourceExhausted
+// Invariants (Inflate and ZstdDecompress alike): never more than the limit (ResourceExhausted
 // instead) and never crashes on any stream; the compressed copy of the data
 // inflates back to exactly the data when it fits the limit, and is refused
 // with ResourceExhausted when it does not.
 
 #include <zlib.h>
+#include <zstd.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -65,6 +67,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FuzzCheck(absl::IsResourceExhausted(r), "over the limit is ResourceExhausted");
       FuzzCheck(static_cast<int64_t>(back.size()) <= limit, "refused output within the limit");
     }
+  }
+  std::string zout;
+  absl::Status zs = receiver::ZstdDecompress(rest, limit, &zout);
+  FuzzCheck(static_cast<int64_t>(zout.size()) <= limit, "zstd output within the limit");
+  FuzzCheck(zs.ok() || absl::IsInvalidArgument(zs) || absl::IsResourceExhausted(zs),
+            "zstd: InvalidArgument or ResourceExhausted");
+  std::string zpacked(ZSTD_compressBound(rest.size()), '\0');
+  const size_t zn = ZSTD_compress(zpacked.data(), zpacked.size(), rest.data(), rest.size(), 1);
+  FuzzCheck(!ZSTD_isError(zn), "ZSTD_compress");
+  zpacked.resize(zn);
+  std::string zback;
+  absl::Status zr = receiver::ZstdDecompress(zpacked, limit, &zback);
+  if (static_cast<int64_t>(rest.size()) <= limit) {
+    FuzzCheck(zr.ok(), "a zstd frame within the limit decompresses");
+    FuzzCheck(zback == rest, "decompresses to the data");
+  } else {
+    FuzzCheck(absl::IsResourceExhausted(zr), "zstd over the limit is ResourceExhausted");
   }
   return 0;
 }

@@ -9,7 +9,7 @@ PACKAGES=(
   libssl-dev zlib1g-dev libyaml-cpp-dev libcpp-httplib-dev libcli11-dev
   nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
   openssl nodejs npm curl
-  clang-14 python3 dpkg-dev file binutils libspdlog-dev libsqlite3-dev sqlite3
+  clang-14 python3 dpkg-dev file binutils libspdlog-dev libsqlite3-dev sqlite3 libzstd-dev
 )
 
 missing=()

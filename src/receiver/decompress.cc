@@ -1,6 +1,9 @@
 #include "receiver/decompress.h"
 
 #include <zlib.h>
+#include <zstd.h>
+
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 
@@ -56,6 +59,46 @@ absl::Status Inflate(std::string_view in, int64_t max_out, std::string* out) {
     return absl::InvalidArgumentError("request is not a complete compressed message");
   }
   out->resize(total);
+  return absl::OkStatus();
+}
+
+absl::Status ZstdDecompress(std::string_view in, int64_t max_out, std::string* out) {
+  out->clear();
+  std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> dctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
+  if (dctx == nullptr) return absl::InternalError("ZSTD_createDCtx failed");
+  ZSTD_inBuffer input{in.data(), in.size(), 0};
+  size_t cap = std::min<size_t>(std::max<size_t>(in.size() * 4, 4096), max_out + 1);
+  out->resize(cap);
+  size_t produced = 0;
+  size_t ret = 1;  // not at a frame's end
+  while (input.pos < input.size || ret != 0) {
+    if (produced == out->size()) {
+      if (static_cast<int64_t>(out->size()) > max_out) break;
+      out->resize(std::min<size_t>(out->size() * 2, max_out + 1));
+    }
+    ZSTD_outBuffer output{out->data() + produced, out->size() - produced, 0};
+    const size_t before_in = input.pos;
+    ret = ZSTD_decompressStream(dctx.get(), &output, &input);
+    if (ZSTD_isError(ret)) {
+      out->clear();
+      return absl::InvalidArgumentError(
+          absl::StrCat("request is not a valid zstd stream: ", ZSTD_getErrorName(ret)));
+    }
+    produced += output.pos;
+    if (static_cast<int64_t>(produced) > max_out) break;
+    if (output.pos == 0 && input.pos == before_in && produced < out->size()) break;  // stuck
+    if (input.pos == input.size && ret != 0 && output.pos < output.size) break;      // truncated
+  }
+  if (static_cast<int64_t>(produced) > max_out) {
+    out->clear();
+    return absl::ResourceExhaustedError(
+        absl::StrCat("decompressed request is larger than the limit of ", max_out, " bytes"));
+  }
+  if (ret != 0) {
+    out->clear();
+    return absl::InvalidArgumentError("request is not a complete zstd message");
+  }
+  out->resize(produced);
   return absl::OkStatus();
 }
 

@@ -16,6 +16,9 @@ namespace tracewire::receiver {
 // then empty. Never holds more than max_out + 1 bytes.
 [[nodiscard]] absl::Status Inflate(std::string_view in, int64_t max_out, std::string* out);
 
+// The same for a zstd frame (or several, one after the other).
+[[nodiscard]] absl::Status ZstdDecompress(std::string_view in, int64_t max_out, std::string* out);
+
 // True when `b` starts with the gzip magic bytes.
 bool IsGzip(std::string_view b);
 

@@ -98,6 +98,10 @@ ExportAnswer ExportHandler::HandleInline(const ExportCall& call, Done* done) {
     absl::Status st = Inflate(bytes, options_.max_request_bytes, &inflated);
     if (!st.ok()) return refuse(st, 0);
     bytes = inflated;
+  } else if (call.encoding == E::kZstd) {
+    absl::Status st = ZstdDecompress(bytes, options_.max_request_bytes, &inflated);
+    if (!st.ok()) return refuse(st, 0);
+    bytes = inflated;
   } else if (call.encoding == E::kSniff && LooksCompressed(bytes)) {
     // A gzip stream can never be a protobuf message (0x1f is wire type 7); a
     // zlib header can, rarely, so a zlib-looking message that does not

@@ -42,7 +42,7 @@ struct ExportCall {
   std::string_view body;
   // How the body is compressed. kSniff: from its first bytes (gRPC hands
   // over compressed messages as sent and keeps grpc-encoding to itself).
-  enum class Encoding { kSniff, kIdentity, kGzip, kDeflate };
+  enum class Encoding { kSniff, kIdentity, kGzip, kDeflate, kZstd };
   Encoding encoding = Encoding::kSniff;
 };
 

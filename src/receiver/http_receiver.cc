@@ -9,6 +9,7 @@
 #include "common/wildcard.h"
 #include "httplib.h"
 #include "receiver/daemon_config.h"
+#include "receiver/decompress.h"
 #include "receiver/otlp_json.h"
 #include "wire/proto_writer.h"
 
@@ -99,8 +100,10 @@ absl::Status HttpReceiver::Start() {
   http_->set_payload_max_length(static_cast<size_t>(options_.max_request_bytes));
 
   ExportHandler* handler = handler_;
-  auto serve = [handler](wire::Signal signal) {
-    return [handler, signal](const httplib::Request& req, httplib::Response& res) {
+  const int64_t max_request_bytes = options_.max_request_bytes;
+  auto serve = [handler, max_request_bytes](wire::Signal signal) {
+    return [handler, signal, max_request_bytes](const httplib::Request& req,
+                                                httplib::Response& res) {
       const std::string media = MediaType(req.get_header_value("Content-Type"));
       const bool json = media == kJson;
       if (media != kProtobuf && !json) {
@@ -117,15 +120,21 @@ absl::Status HttpReceiver::Start() {
       // output bounded by the payload limit); it passes another encoding
       // through as it came.
       const std::string encoding = absl::AsciiStrToLower(req.get_header_value("Content-Encoding"));
-      if (!encoding.empty() && encoding != "identity" && encoding != "gzip" &&
-          encoding != "deflate" && encoding != "br") {
-        Error(res, 415,
-              absl::InvalidArgumentError(absl::StrCat("Content-Encoding \"", encoding,
-                                                      "\" is not supported (gzip, deflate, br)")),
-              json);
+      // zstd, which it does not know, comes as it was sent: the handler
+      // decompresses it with the same bound.
+      if (encoding == "zstd") {
+        call.encoding = ExportCall::Encoding::kZstd;
+      } else if (encoding.empty() || encoding == "identity" || encoding == "gzip" ||
+                 encoding == "deflate" || encoding == "br") {
+        call.encoding = ExportCall::Encoding::kIdentity;
+      } else {
+        Error(
+            res, 415,
+            absl::InvalidArgumentError(absl::StrCat(
+                "Content-Encoding \"", encoding, "\" is not supported (gzip, deflate, br, zstd)")),
+            json);
         return;
       }
-      call.encoding = ExportCall::Encoding::kIdentity;
       const std::string authorization = req.get_header_value("Authorization");
       const std::string api_key = req.get_header_value("X-API-Key");
       call.authorization = authorization;
@@ -133,7 +142,19 @@ absl::Status HttpReceiver::Start() {
       // OTLP/JSON becomes the protobuf message the wire reader validates.
       std::string from_json;
       if (json) {
-        absl::StatusOr<std::string> pb = OtlpJsonToProtobuf(signal, req.body);
+        std::string_view text = req.body;
+        std::string unzstd;
+        if (call.encoding == ExportCall::Encoding::kZstd) {
+          absl::Status z = ZstdDecompress(text, max_request_bytes, &unzstd);
+          if (!z.ok()) {
+            handler->CountRefused(signal);
+            Error(res, z.code() == absl::StatusCode::kResourceExhausted ? 413 : 400, z, true);
+            return;
+          }
+          text = unzstd;
+          call.encoding = ExportCall::Encoding::kIdentity;
+        }
+        absl::StatusOr<std::string> pb = OtlpJsonToProtobuf(signal, text);
         if (!pb.ok()) {
           handler->CountRefused(signal);
           Error(res, 400, pb.status(), true);

@@ -1,9 +1,10 @@
 #pragma once
 // HttpReceiver serves OTLP/HTTP: POST /v1/traces, /v1/metrics and /v1/logs
-// with application/x-protobuf bodies (Content-Encoding gzip, deflate or br,
-// which cpp-httplib inflates itself, its output bounded by
-// max_request_bytes; Debian's cpp-httplib 0.11 has no zstd: 415), on a
-// listener of its own (the Collector's port 4318). Every request goes
+// with application/x-protobuf or application/json (OTLP/JSON, otlp_json.h)
+// bodies, answered in the request's encoding. Content-Encoding gzip, deflate
+// or br are inflated by cpp-httplib itself (its output bounded by
+// max_request_bytes); zstd, which cpp-httplib 0.11 does not know, by us with
+// the same bound. On a listener of its own (the Collector's port 4318). Every request goes
 // through the same ExportHandler as OTLP/gRPC (export_handler.h):
 // authentication (Authorization: Bearer, X-API-Key), the memory budget,
 // bounded inflating, validation, partial success, the sinks and their

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "absl/time/clock.h"
 #include "google/rpc/status.pb.h"
@@ -41,6 +42,14 @@ std::string Compress(const std::string& data, bool gzip) {
   EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
   out.resize(zs.total_out);
   deflateEnd(&zs);
+  return out;
+}
+
+std::string Zstd(const std::string& data) {
+  std::string out(ZSTD_compressBound(data.size()), '\0');
+  const size_t n = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), 3);
+  EXPECT_FALSE(ZSTD_isError(n));
+  out.resize(n);
   return out;
 }
 
@@ -311,6 +320,33 @@ TEST(Health, TheDaemonServesItOnItsOwnListenerAndNextToMetrics) {
   }
   ASSERT_TRUE(d.Shutdown(absl::Now() + absl::Seconds(5)).ok());
   EXPECT_EQ(d.metrics().lifecycle.load(), common::ReceiverMetrics::kDraining);
+}
+
+TEST_F(HttpFixture, ZstdBodiesAreDecompressedWithTheSameBound) {
+  DaemonConfig c;
+  c.max_request_mib = 1;
+  StartDaemon(c);
+  const std::string req = tools::MakeStandardSpansRequest(512, 5);
+  auto pb = Post("/v1/traces", Zstd(req), kProtobuf, {{"Content-Encoding", "zstd"}});
+  ASSERT_TRUE(pb);
+  EXPECT_EQ(pb->status, 200) << pb->body;
+  const std::string json = R"({"resourceSpans": [{"scopeSpans": [{"spans": [
+      {"traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174", "name": "z",
+       "startTimeUnixNano": "1", "endTimeUnixNano": "2"}]}]}]})";
+  auto js = Post("/v1/traces", Zstd(json), "application/json", {{"Content-Encoding", "zstd"}});
+  ASSERT_TRUE(js);
+  EXPECT_EQ(js->status, 200) << js->body;
+  auto bomb = Post("/v1/traces", Zstd(std::string(3 << 20, '\0')), kProtobuf,
+                   {{"Content-Encoding", "zstd"}});
+  ASSERT_TRUE(bomb);
+  EXPECT_EQ(bomb->status, 413);
+  auto broken = Post("/v1/traces", "not zstd at all", kProtobuf, {{"Content-Encoding", "zstd"}});
+  ASSERT_TRUE(broken);
+  EXPECT_EQ(broken->status, 400);
+  Stop();
+  EXPECT_EQ(FileItems("traces"), 513);
+  const auto& t = daemon_->metrics().http_signals[0];
+  EXPECT_LT(t.wire_bytes.load() * 2, t.decompressed_bytes.load()) << "zstd was on the wire";
 }
 
 TEST_F(HttpFixture, OversizeIs413) {
