@@ -349,6 +349,50 @@ TEST_F(HttpFixture, ZstdBodiesAreDecompressedWithTheSameBound) {
   EXPECT_LT(t.wire_bytes.load() * 2, t.decompressed_bytes.load()) << "zstd was on the wire";
 }
 
+// The receiver's TLS files serve OTLP/HTTP too: https, and with a client CA
+// only clients with a certificate it signed get in.
+TEST(HttpReceiverTls, HttpsAndMutualTlsWithTheReceiversFiles) {
+  const testing::TempDir tmp("tw-https");
+  ASSERT_TRUE(tmp.ok());
+  const testing::Certs certs = testing::MakeCerts(tmp.path());
+  ASSERT_TRUE(certs.ok) << "openssl failed";
+  DaemonConfig c;
+  c.listen = "127.0.0.1:0";
+  c.metrics_listen = "";
+  c.sink = "none";
+  c.tls_cert_file = certs.server_cert;
+  c.tls_key_file = certs.server_key;
+  c.tls_client_ca_file = certs.ca;
+  Daemon d(c);
+  ASSERT_TRUE(d.Start().ok());
+  ASSERT_GT(d.http_port(), 0);
+  const std::string req = tools::MakeTracesRequest(3, {});
+  {
+    httplib::SSLClient https("127.0.0.1", d.http_port(), certs.client_cert, certs.client_key);
+    https.set_ca_cert_path(certs.ca.c_str());
+    https.enable_server_certificate_verification(true);
+    auto r = https.Post("/v1/traces", req, kProtobuf);
+    ASSERT_TRUE(r) << httplib::to_string(r.error());
+    EXPECT_EQ(r->status, 200);
+  }
+  {
+    // No client certificate: the handshake fails, nothing is accepted.
+    httplib::SSLClient https("127.0.0.1", d.http_port());
+    https.set_ca_cert_path(certs.ca.c_str());
+    https.enable_server_certificate_verification(true);
+    auto r = https.Post("/v1/traces", req, kProtobuf);
+    EXPECT_FALSE(r && r->status == 200);
+  }
+  {
+    // Plain HTTP to the TLS port: refused.
+    httplib::Client plain("127.0.0.1", d.http_port());
+    auto r = plain.Post("/v1/traces", req, kProtobuf);
+    EXPECT_FALSE(r && r->status == 200);
+  }
+  ASSERT_TRUE(d.Shutdown(absl::Now() + absl::Seconds(5)).ok());
+  EXPECT_EQ(d.metrics().http_signals[0].accepted_items.load(), 3);
+}
+
 TEST_F(HttpFixture, OversizeIs413) {
   DaemonConfig c;
   c.max_request_mib = 1;
