@@ -98,6 +98,8 @@ absl::Status HttpReceiver::Start() {
   http_->new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
   // Over the limit, cpp-httplib answers 413 before reading the body.
   http_->set_payload_max_length(static_cast<size_t>(options_.max_request_bytes));
+  http_->set_keep_alive_timeout(options_.keep_alive_timeout_s);
+  http_->set_keep_alive_max_count(static_cast<size_t>(options_.keep_alive_max_requests));
 
   ExportHandler* handler = handler_;
   const int64_t max_request_bytes = options_.max_request_bytes;

@@ -19,10 +19,12 @@
 //   503  with Retry-After: the sinks or the memory budget push back
 // Error bodies are google.rpc.Status{code, message} in protobuf.
 //
-// Threads: cpp-httplib's listener and its pool of workers; a worker waits
-// for the sink's answer (a persistent queue answers after its fsync), so
-// the pool bounds the requests in flight. Keep-alive connections are
-// served by the same workers.
+// Threads: cpp-httplib's listener and its pool of workers; a worker serves
+// one connection at a time, kept alive for up to keep_alive_max_requests
+// requests or until idle for keep_alive_timeout_s, and waits for the sink's
+// answer (a persistent queue answers after its fsync), so the pool bounds
+// the connections served and the requests in flight at once. Connections
+// past the pool wait in the kernel's accept queue until a worker is free.
 //
 // Lifecycle: Start() binds and serves; Shutdown() stops accepting, lets the
 // requests in flight be answered and joins the listener. Thread-safe.
@@ -49,7 +51,12 @@ struct HttpReceiverOptions {
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string tls_client_ca_file;
-  int worker_threads = 8;  // requests served at once
+  // Connections served at once (cpp-httplib gives a worker to a connection
+  // for as long as it is kept alive), hence also the requests in flight.
+  int worker_threads = 32;
+  // A kept-alive connection idle this long is closed, freeing its worker.
+  int keep_alive_timeout_s = 2;
+  int keep_alive_max_requests = 1000;
   // CORS, for browser SDKs: the origins allowed to send (globs: "*",
   // "https://*.example.com"; empty: no CORS headers, browsers refuse), and
   // request headers allowed beyond Content-Type, Content-Encoding, Accept,

@@ -8,6 +8,10 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "absl/time/clock.h"
 #include "google/rpc/status.pb.h"
 #include "httplib.h"
@@ -391,6 +395,31 @@ TEST(HttpReceiverTls, HttpsAndMutualTlsWithTheReceiversFiles) {
   }
   ASSERT_TRUE(d.Shutdown(absl::Now() + absl::Seconds(5)).ok());
   EXPECT_EQ(d.metrics().http_signals[0].accepted_items.load(), 3);
+}
+
+// More clients than workers, each keeping its connection alive for several
+// requests: every request is answered and stored.
+TEST_F(HttpFixture, ManyKeptAliveConnectionsAreAllServed) {
+  StartDaemon();
+  const std::string req = tools::MakeTracesRequest(2, {});
+  constexpr int kClients = 48, kRequests = 5;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&] {
+      httplib::Client http("127.0.0.1", daemon_->http_port());
+      http.set_keep_alive(true);
+      http.set_read_timeout(30, 0);
+      for (int r = 0; r < kRequests; ++r) {
+        auto res = http.Post("/v1/traces", req, kProtobuf);
+        if (res && res->status == 200) ++ok;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok.load(), kClients * kRequests);
+  Stop();
+  EXPECT_EQ(FileItems("traces"), 2 * kClients * kRequests);
 }
 
 TEST_F(HttpFixture, OversizeIs413) {
