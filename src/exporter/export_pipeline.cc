@@ -4,14 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/grpc_codes.h"
 #include "wire/otlp_split.h"
 
 namespace tracewire::exporter {
-namespace {
-
-const auto& kCodeNames = OperationDurations::kCodeNames;
-
-}  // namespace
 
 ExportPipeline::ExportPipeline(OtlpExporterOptions options, std::unique_ptr<Transport> transport,
                                common::Clock* clock, uint64_t seed)
@@ -312,8 +308,7 @@ absl::Status ExportPipeline::SendNow(PipelineRequest&& req,
 
 std::string ExportPipeline::Cause(const absl::Status& status) {
   const int code = static_cast<int>(status.code());
-  return absl::StrCat(code >= 0 && code < 17 ? kCodeNames[code] : "UNKNOWN", ": ",
-                      status.message());
+  return absl::StrCat(std::string(common::GrpcCodeName(code)), ": ", status.message());
 }
 
 std::string ExportPipeline::Failed(const std::string& cause) const {
@@ -398,7 +393,8 @@ ExporterStats ExportPipeline::Stats() {
   s.request_duration_sum_ns = load(duration_sum_ns_);
   s.operation_durations = operation_durations_.Snapshot();
   for (int c = 1; c < 17; ++c) {
-    if (int64_t v = load(failed_attempts_[c])) s.failed_attempts[kCodeNames[c]] = v;
+    if (int64_t v = load(failed_attempts_[c]))
+      s.failed_attempts[std::string(common::GrpcCodeName(c))] = v;
   }
   for (int r = 0; r < kDropReasonCount; ++r) {
     s.dropped_items[DropReasonName(static_cast<DropReason>(r))] = load(dropped_[r]);

@@ -25,13 +25,6 @@ void OperationDurations::Record(int grpc_code, absl::Duration d) {
   }
 }
 
-int OperationDurations::CodeNumber(std::string_view name) {
-  for (int code = 0; code < kCodes; ++code) {
-    if (name == kCodeNames[code]) return code;
-  }
-  return 2;
-}
-
 std::map<std::string, SelfHistogram> OperationDurations::Snapshot() const {
   std::map<std::string, SelfHistogram> out;
   for (int code = 0; code < kCodes; ++code) {
@@ -46,7 +39,7 @@ std::map<std::string, SelfHistogram> OperationDurations::Snapshot() const {
     h.sum = static_cast<double>(c.sum_ns.load(std::memory_order_relaxed)) / 1e9;
     h.min = static_cast<double>(c.min_ns.load(std::memory_order_relaxed)) / 1e9;
     h.max = static_cast<double>(c.max_ns.load(std::memory_order_relaxed)) / 1e9;
-    out.emplace(kCodeNames[code], std::move(h));
+    out.emplace(std::string(common::GrpcCodeName(code)), std::move(h));
   }
   return out;
 }

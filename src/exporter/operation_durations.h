@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "absl/time/time.h"
+#include "common/grpc_codes.h"
 #include "tracewire/self_metric.h"
 
 namespace tracewire::exporter {
@@ -29,32 +30,13 @@ class OperationDurations {
  public:
   static constexpr std::array<double, 14> kBounds = {0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
                                                      0.5,   0.75, 1,     2.5,  5,     7.5, 10};
-  static constexpr int kCodes = 17;  // gRPC status codes 0..16; others count as 2 (UNKNOWN)
-  static constexpr std::array<const char*, kCodes> kCodeNames = {"OK",
-                                                                 "CANCELLED",
-                                                                 "UNKNOWN",
-                                                                 "INVALID_ARGUMENT",
-                                                                 "DEADLINE_EXCEEDED",
-                                                                 "NOT_FOUND",
-                                                                 "ALREADY_EXISTS",
-                                                                 "PERMISSION_DENIED",
-                                                                 "RESOURCE_EXHAUSTED",
-                                                                 "FAILED_PRECONDITION",
-                                                                 "ABORTED",
-                                                                 "OUT_OF_RANGE",
-                                                                 "UNIMPLEMENTED",
-                                                                 "INTERNAL",
-                                                                 "UNAVAILABLE",
-                                                                 "DATA_LOSS",
-                                                                 "UNAUTHENTICATED"};
-  // The number of a code name of kCodeNames; 2 (UNKNOWN) for another name.
-  static int CodeNumber(std::string_view name);
+  static constexpr int kCodes = common::kGrpcCodeCount;  // others count as 2 (UNKNOWN)
 
   OperationDurations();
 
   void Record(int grpc_code, absl::Duration d);
 
-  // Codes with at least one operation, by their names (kCodeNames).
+  // Codes with at least one operation, by their names (common::GrpcCodeName).
   std::map<std::string, SelfHistogram> Snapshot() const;
 
  private:

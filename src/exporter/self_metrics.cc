@@ -1,6 +1,6 @@
 // ExporterSelfMetrics: ExporterStats as semantic-convention data points.
 
-#include "exporter/operation_durations.h"
+#include "common/grpc_codes.h"
 #include "tracewire/otlp_exporter.h"
 
 namespace tracewire {
@@ -28,8 +28,7 @@ std::vector<SelfMetricPoint> ExporterSelfMetrics(ExportSignal signal, const Expo
                  static_cast<double>(s.in_flight), false});
   for (const auto& [code, h] : s.operation_durations) {
     SelfMetricPoint p{"otel.sdk.exporter.operation.duration", "s", base, 0, true, h};
-    p.attributes["rpc.grpc.status_code"] =
-        std::to_string(exporter::OperationDurations::CodeNumber(code));
+    p.attributes["rpc.grpc.status_code"] = std::to_string(common::GrpcCodeNumber(code));
     if (code != "OK") p.attributes["error.type"] = code;
     out.push_back(std::move(p));
   }

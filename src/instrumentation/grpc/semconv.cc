@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "common/grpc_codes.h"
+
 namespace tracewire::instrumentation {
 namespace {
 
@@ -104,27 +106,7 @@ std::optional<HostPort> ParseTarget(std::string_view target) {
   return ParsePeer(target);
 }
 
-std::string_view StatusCodeName(int code) {
-  static constexpr std::string_view kNames[] = {"OK",
-                                                "CANCELLED",
-                                                "UNKNOWN",
-                                                "INVALID_ARGUMENT",
-                                                "DEADLINE_EXCEEDED",
-                                                "NOT_FOUND",
-                                                "ALREADY_EXISTS",
-                                                "PERMISSION_DENIED",
-                                                "RESOURCE_EXHAUSTED",
-                                                "FAILED_PRECONDITION",
-                                                "ABORTED",
-                                                "OUT_OF_RANGE",
-                                                "UNIMPLEMENTED",
-                                                "INTERNAL",
-                                                "UNAVAILABLE",
-                                                "DATA_LOSS",
-                                                "UNAUTHENTICATED"};
-  if (code < 0 || code >= static_cast<int>(std::size(kNames))) return "UNKNOWN";
-  return kNames[code];
-}
+std::string_view StatusCodeName(int code) { return common::GrpcCodeName(code); }
 
 bool IsClientError(int code) { return code != 0; }
 
