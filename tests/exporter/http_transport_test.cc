@@ -11,11 +11,18 @@
 #include <deque>
 #include <thread>
 
+#include "absl/strings/escaping.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "exporter/export_pipeline.h"
+#include "exporter/otlp_json.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "google/rpc/status.pb.h"
 #include "httplib.h"
+#include "nlohmann/json.hpp"
+#include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
+#include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "receiver/daemon.h"
 #include "testing/file_sink_daemon.h"
@@ -255,6 +262,96 @@ TEST(RetryAfter, SecondsAndHttpDates) {
   EXPECT_FALSE(ParseRetryAfter("", now).has_value());
   EXPECT_FALSE(ParseRetryAfter("-5", now).has_value());
   EXPECT_FALSE(ParseRetryAfter("soon", now).has_value());
+}
+
+// ---- http/json -------------------------------------------------------------------
+
+// Ids hex in OTLP/JSON, base64 in protobuf's JSON: rewritten so that
+// protobuf's parser can read ours back.
+void HexIdsToBase64(nlohmann::json& j) {
+  if (j.is_array()) {
+    for (auto& e : j) HexIdsToBase64(e);
+    return;
+  }
+  if (!j.is_object()) return;
+  for (auto& [key, value] : j.items()) {
+    if ((key == "traceId" || key == "spanId" || key == "parentSpanId") && value.is_string()) {
+      std::string hex = value.get<std::string>();
+      ASSERT_EQ(hex.size() % 2, 0u) << key << " " << hex;
+      for (char c : hex) ASSERT_TRUE(isxdigit(c) && !isupper(c)) << key << " " << hex;
+      value = absl::Base64Escape(absl::HexStringToBytes(hex));
+    } else {
+      HexIdsToBase64(value);
+    }
+  }
+}
+
+template <typename Message>
+void ExpectJsonRoundTrip(wire::Signal signal, const std::string& request) {
+  std::string json;
+  ASSERT_TRUE(OtlpRequestToJson(signal, request, &json).ok());
+  nlohmann::json j = nlohmann::json::parse(json);  // throws (fails the test) if not JSON
+  HexIdsToBase64(j);
+  Message back, original;
+  ASSERT_TRUE(original.ParseFromString(request));
+  auto st = google::protobuf::util::JsonStringToMessage(j.dump(), &back);
+  ASSERT_TRUE(st.ok()) << st.ToString() << "\n" << json.substr(0, 2000);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(original, back))
+      << json.substr(0, 2000);
+}
+
+TEST(OtlpJson, EverySignalRoundTripsThroughProtobufsJsonParser) {
+  tools::SyntheticOptions so;
+  so.invalid_items = 0;
+  ExpectJsonRoundTrip<ct::ExportTraceServiceRequest>(wire::Signal::kTraces,
+                                                     tools::MakeTracesRequest(5, so));
+  ExpectJsonRoundTrip<ct::ExportTraceServiceRequest>(wire::Signal::kTraces,
+                                                     tools::MakeStandardSpansRequest(5, 9));
+  ExpectJsonRoundTrip<opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest>(
+      wire::Signal::kMetrics, tools::MakeMetricsRequest(10, so));
+  ExpectJsonRoundTrip<opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest>(
+      wire::Signal::kLogs, tools::MakeLogsRequest(5, so));
+}
+
+TEST(OtlpJson, IdsAreHexAnd64BitIntegersAreStrings) {
+  ct::ExportTraceServiceRequest req;
+  auto* span = req.add_resource_spans()->add_scope_spans()->add_spans();
+  span->set_trace_id(
+      std::string("\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10", 16));
+  span->set_span_id(std::string("\xaa\xbb\xcc\xdd\xee\xff\x00\x11", 8));
+  span->set_name("a \"quoted\"\nname");
+  span->set_start_time_unix_nano(1700000000123456789ull);
+  span->set_kind(opentelemetry::proto::trace::v1::Span::SPAN_KIND_SERVER);
+  std::string json;
+  ASSERT_TRUE(OtlpRequestToJson(wire::Signal::kTraces, req.SerializeAsString(), &json).ok());
+  EXPECT_EQ(
+      json,
+      R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10",)"
+      R"("spanId":"aabbccddeeff0011","name":"a \"quoted\"\nname","kind":2,)"
+      R"("startTimeUnixNano":"1700000000123456789"}]}]}]})");
+  EXPECT_FALSE(OtlpRequestToJson(wire::Signal::kTraces,
+                                 std::string("\x0a\x05"
+                                             "ab"),
+                                 &json)
+                   .ok());
+}
+
+TEST_F(HttpTransportTest, HttpJsonPostsJsonAndReadsAJsonPartialSuccess) {
+  OtlpExporterOptions o = Options();
+  o.protocol = "http/json";
+  auto t = Transport(o);
+  server_.Script(
+      {{200, "", R"({"partialSuccess": {"rejectedSpans": "2", "errorMessage": "two \"bad\""}})",
+        "application/json"}});
+  SendResult r = t->Send(wire::Signal::kTraces, tools::MakeStandardSpansRequest(3, 4), Deadline());
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.rejected, 2);
+  EXPECT_EQ(r.rejected_message, "two \"bad\"");
+  const std::vector<Seen> seen = server_.seen();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].content_type, "application/json");
+  nlohmann::json j = nlohmann::json::parse(seen[0].body);
+  EXPECT_EQ(j["resourceSpans"][0]["scopeSpans"][0]["spans"].size(), 3u);
 }
 
 // The engine over HTTP: the specification's retry behaviour comes from the
