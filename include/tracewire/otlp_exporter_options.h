@@ -65,7 +65,9 @@ struct OtlpExporterOptions {
   bool endpoint_is_signal_url = false;
   std::map<std::string, std::string> headers;  // extra metadata, keys lowercase
   absl::Duration timeout = absl::Seconds(10);  // per attempt
-  std::string compression = "none";            // none | gzip | deflate
+  // none | gzip | deflate (OTLP/HTTP: the Content-Encoding; the
+  // specification names gzip only)
+  std::string compression = "none";
   // gRPC compresses inside the library and reports no compressed size; with
   // this set the exporter compresses each request a second time, the way
   // gRPC does (zlib, default level), to count the bytes after compression.

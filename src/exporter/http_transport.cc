@@ -24,11 +24,12 @@ struct HttpTransport::PooledClient {
 
 namespace {
 
-// gzip (RFC 1952) of `data` at zlib's default level; false on a zlib error.
-bool Gzip(const std::string& data, std::string* out) {
+// gzip (RFC 1952) or zlib (RFC 1950, HTTP's "deflate") of `data` at zlib's
+// default level; false on a zlib error.
+bool Compress(const std::string& data, bool gzip, std::string* out) {
   z_stream zs{};
-  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 | 16, 8, Z_DEFAULT_STRATEGY) !=
-      Z_OK) {
+  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 | (gzip ? 16 : 0), 8,
+                   Z_DEFAULT_STRATEGY) != Z_OK) {
     return false;
   }
   out->resize(deflateBound(&zs, data.size()) + 32);
@@ -280,16 +281,14 @@ SendResult HttpTransport::Send(wire::Signal signal, const std::string& request,
     body = &json;
   }
   httplib::Headers headers;
-  if (options_.compression == "gzip") {
-    if (!Gzip(*body, &compressed)) {
-      result.status = ErrorStatus(absl::StatusCode::kInternal, url, "gzip failed");
+  if (options_.compression == "gzip" || options_.compression == "deflate") {
+    if (!Compress(*body, options_.compression == "gzip", &compressed)) {
+      result.status = ErrorStatus(absl::StatusCode::kInternal, url, "compression failed");
       return result;
     }
     body = &compressed;
-    headers.emplace("Content-Encoding", "gzip");
+    headers.emplace("Content-Encoding", options_.compression);
     result.compressed_bytes = static_cast<int64_t>(compressed.size());
-  } else if (options_.compression == "deflate") {
-    // OTLP/HTTP knows gzip only; deflate is sent uncompressed.
   }
   for (const auto& [k, v] : options_.headers) headers.emplace(k, v);
   const std::string token =

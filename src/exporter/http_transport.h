@@ -1,7 +1,9 @@
 #pragma once
 // HttpTransport sends Export requests with OTLP/HTTP: a POST of the encoded
 // request (Content-Type application/x-protobuf, or application/json for
-// http/json) to the signal's URL, with cpp-httplib's client.
+// http/json) to the signal's URL, with cpp-httplib's client. Compression
+// "gzip" (or "deflate") compresses the body here (Content-Encoding), so the
+// compressed size is always counted.
 //
 // Answers become the absl codes the engine's retry policy (retry_policy.h)
 // already decides on, so that it behaves as the OTLP/HTTP specification

@@ -58,7 +58,8 @@ struct Seen {
 // body); it records every request. Thread-safe.
 class ScriptedHttpServer {
  public:
-  ScriptedHttpServer() {
+  explicit ScriptedHttpServer(time_t keep_alive_timeout_s = 5) {
+    server_.set_keep_alive_timeout(keep_alive_timeout_s);
     server_.Post(".*", [this](const httplib::Request& req, httplib::Response& res) {
       Answer a;
       {
@@ -180,6 +181,20 @@ TEST_F(HttpTransportTest, KeepsTheConnectionAliveAcrossCalls) {
   ASSERT_EQ(seen.size(), 5u);
   for (const Seen& s : seen) EXPECT_EQ(s.remote_port, seen[0].remote_port) << "a new connection";
   EXPECT_EQ(t->clients_created(), 1);
+}
+
+TEST(HttpTransport, AConnectionTheServerClosedWhileIdleIsNotAFailedCall) {
+  ScriptedHttpServer server(/*keep_alive_timeout_s=*/1);
+  OtlpExporterOptions o;
+  o.protocol = "http/protobuf";
+  o.endpoint = server.url();
+  auto t = HttpTransport::Create(o);
+  ASSERT_TRUE(t.ok());
+  ASSERT_TRUE((*t)->Send(wire::Signal::kTraces, "", absl::Now() + absl::Seconds(5)).status.ok());
+  absl::SleepFor(absl::Milliseconds(2500));  // the server closes the idle connection
+  SendResult r = (*t)->Send(wire::Signal::kTraces, "", absl::Now() + absl::Seconds(5));
+  EXPECT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(server.seen().size(), 2u);
 }
 
 TEST_F(HttpTransportTest, GzipOnTheWire) {
@@ -530,7 +545,9 @@ TEST(HttpExporter, DeliversEverySignalToTracewired) {
     OtlpExporterOptions o;
     o.protocol = "http/protobuf";
     o.endpoint = "http://127.0.0.1:" + std::to_string(daemon->http_port());
-    o.compression = signal == ExportSignal::kMetrics ? "gzip" : "none";
+    o.compression = signal == ExportSignal::kMetrics ? "gzip"
+                    : signal == ExportSignal::kLogs  ? "deflate"
+                                                     : "none";
     auto e = OtlpExporter::Create(signal, o);
     ASSERT_TRUE(e.ok()) << e.status();
     ASSERT_TRUE((*e)->CheckHealth(absl::Now() + absl::Seconds(10)).ok());
