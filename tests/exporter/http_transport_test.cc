@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <deque>
 #include <thread>
 
@@ -40,6 +41,7 @@ struct Answer {
   std::string retry_after;  // "" : no Retry-After header
   std::string body;
   std::string content_type = "application/x-protobuf";
+  absl::Duration delay = absl::ZeroDuration();  // before answering
 };
 
 struct Seen {
@@ -74,6 +76,7 @@ class ScriptedHttpServer {
           script_.pop_front();
         }
       }
+      absl::SleepFor(a.delay);
       res.status = a.status;
       if (!a.retry_after.empty()) res.set_header("Retry-After", a.retry_after);
       res.set_content(a.body, a.content_type.c_str());
@@ -195,6 +198,42 @@ TEST(HttpTransport, AConnectionTheServerClosedWhileIdleIsNotAFailedCall) {
   SendResult r = (*t)->Send(wire::Signal::kTraces, "", absl::Now() + absl::Seconds(5));
   EXPECT_TRUE(r.status.ok()) << r.status;
   EXPECT_EQ(server.seen().size(), 2u);
+}
+
+TEST_F(HttpTransportTest, ConcurrentCallsUseAtMostOneConnectionEach) {
+  OtlpExporterOptions o = Options();
+  o.max_in_flight = 4;
+  auto t = Transport(o);
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      for (int j = 0; j < 25; ++j) {
+        if (t->Send(wire::Signal::kTraces, "", Deadline()).status.ok()) ok.fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), 100);
+  EXPECT_EQ(server_.seen().size(), 100u);
+  EXPECT_LE(t->clients_created(), 4);
+}
+
+TEST_F(HttpTransportTest, CancelAllEndsACallInFlight) {
+  server_.Script({{200, "", "", "application/x-protobuf", absl::Seconds(3)}});
+  auto t = Transport(Options());
+  std::thread canceller([&] {
+    absl::SleepFor(absl::Milliseconds(300));
+    t->CancelAll();
+  });
+  const absl::Time start = absl::Now();
+  SendResult r = t->Send(wire::Signal::kTraces, "", Deadline());
+  canceller.join();
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kCancelled) << r.status;
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  EXPECT_EQ(t->Send(wire::Signal::kTraces, "", Deadline()).status.code(),
+            absl::StatusCode::kCancelled)
+      << "later sends fail";
 }
 
 TEST_F(HttpTransportTest, GzipOnTheWire) {
