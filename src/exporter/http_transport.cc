@@ -165,6 +165,12 @@ HttpTransport::HttpTransport(const OtlpExporterOptions& options, HttpUrl base, T
                      : TlsFiles{}),
       json_(options.protocol == "http/json"),
       content_type_(json_ ? "application/json" : "application/x-protobuf") {
+  for (wire::Signal signal : wire::kSignals) {
+    const int i = static_cast<int>(signal);
+    urls_[i] = HttpSignalUrl(options_, signal);
+    absl::StatusOr<HttpUrl> u = ParseHttpUrl(urls_[i]);  // checked in Create
+    paths_[i] = u.ok() ? u->path : base_.path;
+  }
   absl::MutexLock reload(&reload_mu_);
   tls_ = std::move(tls);
   absl::MutexLock lock(&mu_);
@@ -261,12 +267,8 @@ void HttpTransport::Return(std::unique_ptr<PooledClient> client) {
 SendResult HttpTransport::Send(wire::Signal signal, const std::string& request,
                                absl::Time deadline) {
   SendResult result;
-  const std::string url = HttpSignalUrl(options_, signal);
-  std::string path = base_.path;
-  if (!options_.endpoint_is_signal_url) {
-    absl::StatusOr<HttpUrl> u = ParseHttpUrl(url);
-    path = u.ok() ? u->path : url;
-  }
+  const std::string& url = urls_[static_cast<int>(signal)];
+  const std::string& path = paths_[static_cast<int>(signal)];
 
   // The body: the request as it is, or as OTLP/JSON; then compressed.
   std::string json, compressed;

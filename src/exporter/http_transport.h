@@ -39,6 +39,7 @@
 #include "exporter/tls_material.h"
 #include "exporter/transport.h"
 #include "tracewire/otlp_exporter_options.h"
+#include "wire/otlp_signal.h"
 
 namespace httplib {
 class Client;
@@ -101,6 +102,8 @@ class HttpTransport : public Transport {
   const TlsFiles tls_files_;
   const bool json_;
   const std::string content_type_;
+  std::string urls_[wire::kSignalCount];   // each signal's URL (for messages)
+  std::string paths_[wire::kSignalCount];  // and the path it is POSTed to
 
   absl::Mutex mu_;
   std::vector<std::unique_ptr<PooledClient>> idle_ ABSL_GUARDED_BY(mu_);
