@@ -1,6 +1,7 @@
 // tracewire: the command-line companion of tracewired.
 //
-//   tracewire send [--endpoint URL] [--traces N] [--metrics N] [--logs N] [--gzip]
+//   tracewire send [--endpoint URL] [--protocol grpc|http/protobuf|http/json]
+//                  [--traces N] [--metrics N] [--logs N] [--gzip]
 //                  [--header K=V]... [--timeout S] [--ca F] [--client-cert F --client-key F]
 //                  [--rate N --duration S] [--seed N]
 //
@@ -49,6 +50,7 @@ using tracewire::OtlpExporterOptions;
 
 struct SendFlags {
   std::string endpoint;
+  std::string protocol;  // empty: OTEL_EXPORTER_OTLP_PROTOCOL or grpc
   int traces = 0, metrics = 0, logs = 0, invalid = 0, batch = 512;
   bool gzip = false;
   std::vector<std::string> headers;
@@ -77,7 +79,22 @@ struct SignalPlan {
 absl::StatusOr<OtlpExporterOptions> BuildOptions(ExportSignal s, const SendFlags& f) {
   absl::StatusOr<OtlpExporterOptions> o = OtlpExporterOptions::FromEnv(s);
   if (!o.ok()) return o.status();
-  if (!f.endpoint.empty()) o->endpoint = f.endpoint;
+  if (!f.protocol.empty()) {
+    // The default endpoint follows the protocol (4317 for gRPC, 4318 for
+    // OTLP/HTTP) unless the environment or --endpoint names one.
+    const bool was_http = o->protocol != "grpc";
+    o->protocol = f.protocol;
+    const bool is_http = o->protocol != "grpc";
+    if (was_http != is_http && f.endpoint.empty()) {
+      if (o->endpoint == "http://localhost:4317" && is_http) o->endpoint = "http://localhost:4318";
+      if (o->endpoint == "http://localhost:4318" && !is_http) o->endpoint = "http://localhost:4317";
+      o->endpoint_is_signal_url = false;
+    }
+  }
+  if (!f.endpoint.empty()) {
+    o->endpoint = f.endpoint;
+    o->endpoint_is_signal_url = false;  // a base URL: /v1/<signal> is appended over HTTP
+  }
   if (f.gzip) o->compression = "gzip";
   if (f.timeout_s > 0) o->timeout = absl::Milliseconds(static_cast<int64_t>(f.timeout_s * 1000));
   if (!f.ca.empty()) o->ca_file = f.ca;
@@ -220,6 +237,10 @@ int main(int argc, char** argv) {
   send->add_option("--endpoint", f.endpoint,
                    "http://HOST:PORT or https://HOST:PORT (default: OTEL_EXPORTER_OTLP_ENDPOINT "
                    "or http://localhost:4317)");
+  send->add_option("--protocol", f.protocol,
+                   "grpc | http/protobuf | http/json (default: OTEL_EXPORTER_OTLP_PROTOCOL, "
+                   "else grpc)")
+      ->check(CLI::IsMember({"grpc", "http/protobuf", "http/json"}));
   send->add_option("--traces", f.traces,
                    "spans to send (without --traces, --metrics or --logs: " +
                        std::to_string(kDefaultCount) + " of each signal)");

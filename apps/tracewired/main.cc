@@ -68,6 +68,9 @@ int main(int argc, char** argv) {
   app.add_option("--store-path", store_path, "database file of the store sink");
   app.add_option("--forward-endpoint", forward_endpoint,
                  "next hop of the forward sink: http(s)://HOST:PORT");
+  std::string forward_protocol;
+  app.add_option("--forward-protocol", forward_protocol,
+                 "protocol of the forward sink: grpc | http/protobuf | http/json");
   std::string queue_dir, queue_fsync = defaults.queue_fsync, queue_persistent;
   app.add_option("--queue-dir", queue_dir,
                  "persistent queue directory (each sink in DIR/<type>); turns persistence on")
@@ -128,6 +131,7 @@ int main(int argc, char** argv) {
   if (app.count("--file-dir")) config.file_dir = file_dir;
   if (app.count("--store-path")) config.store_path = store_path;
   if (app.count("--forward-endpoint")) config.forward_endpoint = forward_endpoint;
+  if (app.count("--forward-protocol")) config.forward_protocol = forward_protocol;
   if (app.count("--file-fsync")) config.file_fsync = fsync;
   if (app.count("--queue-persistent")) {
     if (queue_persistent != "true" && queue_persistent != "false") {

@@ -49,7 +49,7 @@ namespace tracewire {
 
 namespace exporter {
 class ExportPipeline;
-class GrpcTransport;
+class Transport;
 struct OtlpExporterAccess;
 }  // namespace exporter
 TRACEWIRE_BEGIN_API
@@ -116,7 +116,8 @@ class OtlpExporter {
   [[nodiscard]] absl::Status Shutdown(absl::Time deadline);
 
   // Asks the endpoint's grpc.health.v1 (service name of this signal, then the
-  // server); where the endpoint has no health service, sends an empty Export.
+  // server); where the endpoint has no health service, or over OTLP/HTTP,
+  // sends an empty Export.
   [[nodiscard]] absl::Status CheckHealth(absl::Time deadline);
 
   ExporterStats Stats() const;
@@ -133,7 +134,7 @@ class OtlpExporter {
   int64_t max_request_bytes_ = 0;
   ExportSignal signal_ = ExportSignal::kTraces;
   OtlpExporterOptions options_;
-  exporter::GrpcTransport* transport_ = nullptr;  // owned by pipeline_
+  exporter::Transport* transport_ = nullptr;  // owned by pipeline_
   std::unique_ptr<exporter::ExportPipeline> pipeline_;
   int fork_handler_id_ = 0;
 };

@@ -49,13 +49,25 @@ struct CircuitBreakerOptions {
 };
 
 struct OtlpExporterOptions {
-  // http://host:port (plaintext) or https://host:port (TLS); several
+  // The OTLP transport: "grpc" (the default), "http/protobuf" or "http/json"
+  // (OTLP/HTTP, POST with the request as binary protobuf or as OTLP/JSON).
+  std::string protocol = "grpc";
+  // gRPC: http://host:port (plaintext) or https://host:port (TLS); several
   // comma-separated endpoints, or a DNS name with several addresses, are
   // balanced round-robin.
+  // OTLP/HTTP: one http:// or https:// URL (default port 4318). Unless
+  // endpoint_is_signal_url, it is a base URL to which v1/traces, v1/metrics
+  // or v1/logs is appended (as the specification does with
+  // OTEL_EXPORTER_OTLP_ENDPOINT), so one set of options serves every signal.
   std::string endpoint = "http://localhost:4317";
+  // OTLP/HTTP: POST to `endpoint` exactly as written (a per-signal
+  // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT); only for one signal's exporter.
+  bool endpoint_is_signal_url = false;
   std::map<std::string, std::string> headers;  // extra metadata, keys lowercase
   absl::Duration timeout = absl::Seconds(10);  // per attempt
-  std::string compression = "none";            // none | gzip | deflate
+  // none | gzip | deflate (OTLP/HTTP: the Content-Encoding; the
+  // specification names gzip only)
+  std::string compression = "none";
   // gRPC compresses inside the library and reports no compressed size; with
   // this set the exporter compresses each request a second time, the way
   // gRPC does (zlib, default level), to count the bytes after compression.
@@ -98,10 +110,13 @@ struct OtlpExporterOptions {
 
   std::string user_agent = "OTel-OTLP-Exporter-Cpp-tracewire/" TRACEWIRE_VERSION_STRING;
 
-  // Reads OTEL_EXPORTER_OTLP_{ENDPOINT,HEADERS,TIMEOUT,COMPRESSION,CERTIFICATE,
-  // CLIENT_KEY,CLIENT_CERTIFICATE,INSECURE} and the per-signal forms
-  // (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, ...; the per-signal one wins), plus
-  // OTLP_AUTH_TOKEN and OTLP_API_KEY, over these defaults. A bad value is
+  // Reads OTEL_EXPORTER_OTLP_{PROTOCOL,ENDPOINT,HEADERS,TIMEOUT,COMPRESSION,
+  // CERTIFICATE,CLIENT_KEY,CLIENT_CERTIFICATE,INSECURE} and the per-signal
+  // forms (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, ...; the per-signal one wins),
+  // plus OTLP_AUTH_TOKEN and OTLP_API_KEY, over these defaults. With an http
+  // protocol, OTEL_EXPORTER_OTLP_ENDPOINT gets "v1/<signal>" appended (the
+  // default becomes http://localhost:4318/v1/<signal>) and a per-signal
+  // endpoint is taken as it is (endpoint_is_signal_url). A bad value is
   // InvalidArgument naming the variable and the value.
   static absl::StatusOr<OtlpExporterOptions> FromEnv(ExportSignal signal);
   // The same with a custom lookup (tests); `getenv` returns nullptr if unset.

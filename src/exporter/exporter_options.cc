@@ -53,6 +53,15 @@ absl::StatusOr<OtlpExporterOptions> OtlpExporterOptions::FromEnv(
     return false;
   };
   std::string var, value;
+  if (lookup("PROTOCOL", &var, &value)) {
+    const std::string v = absl::AsciiStrToLower(absl::StripAsciiWhitespace(value));
+    if (v != "grpc" && v != "http/protobuf" && v != "http/json") {
+      return BadEnv(var, value, "must be grpc, http/protobuf or http/json");
+    }
+    o.protocol = v;
+  }
+  const bool http = o.protocol != "grpc";
+  if (http) o.endpoint = "http://localhost:4318";
   if (lookup("ENDPOINT", &var, &value)) {
     std::string e(absl::StripAsciiWhitespace(value));
     const size_t scheme = e.find("://");
@@ -63,7 +72,16 @@ absl::StatusOr<OtlpExporterOptions> OtlpExporterOptions::FromEnv(
       }
     }
     if (e.empty()) return BadEnv(var, value, "is empty");
+    if (http && scheme == std::string::npos) {
+      return BadEnv(var, value, "must be an http:// or https:// URL with OTLP/HTTP");
+    }
+    if (http && e.find(',') != std::string::npos) {
+      return BadEnv(var, value, "must be one URL with OTLP/HTTP");
+    }
     o.endpoint = e;
+    // The specification: a per-signal endpoint is used as it is; the general
+    // one is a base URL to which the transport appends v1/<signal>.
+    o.endpoint_is_signal_url = http && var != "OTEL_EXPORTER_OTLP_ENDPOINT";
   }
   if (lookup("INSECURE", &var, &value)) {
     const std::string v = absl::AsciiStrToLower(absl::StripAsciiWhitespace(value));
@@ -118,6 +136,10 @@ absl::Status OtlpExporterOptions::Validate() const {
     return absl::InvalidArgumentError(absl::StrCat("exporter option ", opt, ": ", why));
   };
   if (endpoint.empty()) return bad("endpoint", "is empty");
+  if (protocol != "grpc" && protocol != "http/protobuf" && protocol != "http/json") {
+    return bad("protocol",
+               absl::StrCat("'", protocol, "' is not grpc, http/protobuf or http/json"));
+  }
   if (timeout <= absl::ZeroDuration()) return bad("timeout", "must be positive");
   if (compression != "none" && compression != "gzip" && compression != "deflate") {
     return bad("compression", absl::StrCat("'", compression, "' is not none, gzip or deflate"));

@@ -6,6 +6,7 @@
 #include "exporter/export_pipeline.h"
 #include "exporter/grpc_transport.h"
 #include "exporter/otlp_exporter_internal.h"
+#include "exporter/transport_factory.h"
 #include "wire/otlp_encoder.h"
 #include "wire/otlp_signal.h"
 #include "wire/otlp_split.h"
@@ -29,7 +30,8 @@ absl::StatusOr<std::unique_ptr<OtlpExporter>> OtlpExporter::Create(
   OtlpExporter* raw = e.get();
   e->fork_handler_id_ = common::RegisterForkHandler(
       {[raw] { raw->pipeline_->PrepareFork(); }, [raw] { raw->pipeline_->AfterForkParent(); },
-       nullptr, [raw] {
+       nullptr,
+       [raw] {
          (void)raw->pipeline_.release();  // Lifetime: leaked on purpose (see above).
          absl::Status rebuilt = raw->Build();
          if (!rebuilt.ok()) {
@@ -41,8 +43,8 @@ absl::StatusOr<std::unique_ptr<OtlpExporter>> OtlpExporter::Create(
 }
 
 absl::Status OtlpExporter::Build() {
-  absl::StatusOr<std::unique_ptr<exporter::GrpcTransport>> transport =
-      exporter::GrpcTransport::Create(options_);
+  absl::StatusOr<std::unique_ptr<exporter::Transport>> transport =
+      exporter::CreateTransport(options_);
   if (!transport.ok()) return transport.status();
   transport_ = transport->get();
   pipeline_ = std::make_unique<exporter::ExportPipeline>(
@@ -64,9 +66,8 @@ absl::Status OtlpExporter::ExportEncoded(std::string request) {
 }
 
 template <typename Item, typename SplitFn, typename EncodeFn>
-absl::Status OtlpExporter::ExportTyped(ExportSignal want,
-                                       std::span<const ScopedItems<Item>> groups, SplitFn split,
-                                       EncodeFn encode) {
+absl::Status OtlpExporter::ExportTyped(ExportSignal want, std::span<const ScopedItems<Item>> groups,
+                                       SplitFn split, EncodeFn encode) {
   if (want != signal_) {
     return absl::InvalidArgumentError("items of another signal than this exporter's");
   }
@@ -154,7 +155,10 @@ ExporterStats OtlpExporter::Stats() const { return pipeline_->Stats(); }
 
 absl::Status OtlpExporter::CheckHealth(absl::Time deadline) {
   const std::string service = wire::ServiceName(signal_);
+  // OTLP/HTTP has no health service: an empty Export request below.
+  auto* grpc = dynamic_cast<exporter::GrpcTransport*>(transport_);
   for (const std::string& name : {service, std::string()}) {
+    if (grpc == nullptr) break;
     std::string request, response;
     if (!name.empty()) {
       request.push_back(0x0a);  // HealthCheckRequest.service
@@ -162,7 +166,7 @@ absl::Status OtlpExporter::CheckHealth(absl::Time deadline) {
       request += name;
     }
     exporter::SendResult r =
-        transport_->Call("/grpc.health.v1.Health/Check", request, deadline, &response);
+        grpc->Call("/grpc.health.v1.Health/Check", request, deadline, &response);
     if (r.status.code() == absl::StatusCode::kUnimplemented) break;  // No health service.
     if (r.status.code() == absl::StatusCode::kNotFound) continue;    // Try the server's.
     if (!r.status.ok()) return r.status;

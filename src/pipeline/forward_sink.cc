@@ -1,13 +1,13 @@
 #include "pipeline/forward_sink.h"
 
-#include "exporter/grpc_transport.h"
+#include "exporter/transport_factory.h"
 #include "wire/otlp_split.h"
 
 namespace tracewire::pipeline {
 
 absl::StatusOr<std::unique_ptr<ForwardSink>> ForwardSink::Create(
     const OtlpExporterOptions& options) {
-  auto transport = exporter::GrpcTransport::Create(options);
+  auto transport = exporter::CreateTransport(options);
   if (!transport.ok()) return transport.status();
   auto p = std::make_unique<exporter::ExportPipeline>(
       options, std::move(*transport), common::RealClock::Get(),
@@ -18,8 +18,7 @@ absl::StatusOr<std::unique_ptr<ForwardSink>> ForwardSink::Create(
 absl::Status ForwardSink::Offer(Batch&& batch) {
   absl::StatusOr<wire::RequestPart> counts = wire::CountRequestItems(batch.signal, batch.bytes);
   if (!counts.ok()) return counts.status();
-  exporter::PipelineRequest req{batch.signal, std::move(batch.bytes), counts->items,
-                                counts->units};
+  exporter::PipelineRequest req{batch.signal, std::move(batch.bytes), counts->items, counts->units};
   absl::Status st = pipeline_->TryEnqueue(req);
   if (!st.ok()) batch.bytes = std::move(req.bytes);  // Still the caller's.
   return st;

@@ -1,7 +1,7 @@
 #include "pipeline/forward_writer.h"
 
 #include "absl/time/clock.h"
-#include "exporter/grpc_transport.h"
+#include "exporter/transport_factory.h"
 #include "pipeline/persistent_queue.h"
 #include "wire/otlp_split.h"
 
@@ -13,7 +13,7 @@ absl::StatusOr<std::unique_ptr<ForwardWriter>> ForwardWriter::Create(
   o.breaker.enabled = false;  // the queue backs off; its log is the spill
   o.breaker.spill_dir.clear();
   o.max_in_flight = 1;  // no pipeline workers run: the queue's call
-  auto transport = exporter::GrpcTransport::Create(o);
+  auto transport = exporter::CreateTransport(o);
   if (!transport.ok()) return transport.status();
   auto p = std::make_unique<exporter::ExportPipeline>(
       o, std::move(*transport), common::RealClock::Get(),

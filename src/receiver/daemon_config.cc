@@ -37,8 +37,8 @@ const std::map<std::string, std::set<std::string>>& KnownKeys() {
       {"sink.queue", {"max_batches", "max_mib", "persistent", "dir", "fsync", "fsync_interval_ms"}},
       {"sink.file", {"dir", "rotate_mib", "max_files", "fsync", "fsync_interval_ms"}},
       {"sink.forward",
-       {"endpoint", "headers", "compression", "timeout_ms", "tls", "auth", "max_in_flight", "retry",
-        "breaker"}},
+       {"endpoint", "protocol", "headers", "compression", "timeout_ms", "tls", "auth",
+        "max_in_flight", "retry", "breaker"}},
       {"sink.forward.tls", {"ca_file", "cert_file", "key_file", "reload_interval_s"}},
       {"sink.forward.auth", {"bearer_token", "api_key"}},
       {"sink.forward.retry", {"initial_ms", "max_ms", "max_elapsed_s"}},
@@ -206,6 +206,7 @@ absl::Status Parse(const YAML::Node& root, DaemonConfig* c) {
   MapReader fw(sink.Child("forward"), "sink.forward");
   TW_RETURN_IF_ERROR(fw.CheckKeys());
   TW_RETURN_IF_ERROR(fw.Get("endpoint", &c->forward_endpoint));
+  TW_RETURN_IF_ERROR(fw.Get("protocol", &c->forward_protocol));
   TW_RETURN_IF_ERROR(fw.Get("headers", &c->forward_headers));
   TW_RETURN_IF_ERROR(fw.Get("compression", &c->forward_compression));
   TW_RETURN_IF_ERROR(fw.Get("timeout_ms", &c->forward_timeout_ms));
@@ -351,6 +352,11 @@ absl::Status DaemonConfig::Validate() const {
     if (forward_endpoint.empty()) {
       return Bad("sink.forward.endpoint", "is required with sink type forward");
     }
+    if (forward_protocol != "grpc" && forward_protocol != "http/protobuf" &&
+        forward_protocol != "http/json") {
+      return Bad("sink.forward.protocol",
+                 absl::StrCat("'", forward_protocol, "' is not grpc, http/protobuf or http/json"));
+    }
     absl::Status st = ForwardOptions().Validate();
     if (!st.ok()) return Bad("sink.forward", std::string(st.message()));
   }
@@ -380,6 +386,7 @@ absl::Status DaemonConfig::Validate() const {
 
 OtlpExporterOptions DaemonConfig::ForwardOptions() const {
   OtlpExporterOptions o;
+  o.protocol = forward_protocol;
   o.endpoint = forward_endpoint;
   o.headers = forward_headers;
   o.compression = forward_compression;

@@ -76,6 +76,9 @@ struct DaemonConfig {
 
   // sink.forward: the next hop of a gateway (the exporter's options)
   std::string forward_endpoint;
+  // grpc | http/protobuf | http/json. With OTLP/HTTP, forward_endpoint is the
+  // base URL: requests go to <endpoint>/v1/traces, /v1/metrics, /v1/logs.
+  std::string forward_protocol = "grpc";
   std::map<std::string, std::string> forward_headers;
   std::string forward_compression = "none";
   int64_t forward_timeout_ms = 10000;

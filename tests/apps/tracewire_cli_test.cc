@@ -82,10 +82,37 @@ TEST_F(TracewireCli, SendsEverySignalWithHeadersAndGzip) {
 }
 
 TEST_F(TracewireCli, ReadsTheStandardEnvironmentVariables) {
-  CliRun r = RunCli("--traces 3", "OTEL_EXPORTER_OTLP_ENDPOINT=http://" + daemon_->address() +
-                                      " OTEL_EXPORTER_OTLP_HEADERS='authorization=Bearer%20cli-token'");
+  CliRun r =
+      RunCli("--traces 3", "OTEL_EXPORTER_OTLP_ENDPOINT=http://" + daemon_->address() +
+                               " OTEL_EXPORTER_OTLP_HEADERS='authorization=Bearer%20cli-token'");
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_EQ(LastLine(r.out), "sent=3 delivered=3 rejected=0 retried=0 dropped=0") << r.out;
+}
+
+TEST_F(TracewireCli, SendsOverHttpProtobufWithTheProtocolFlag) {
+  ASSERT_GT(daemon_->http_port(), 0);
+  CliRun r = RunCli("--protocol http/protobuf --endpoint http://" + daemon_->http_address() +
+                    " --traces 20 --metrics 5 --logs 7 --invalid 1 --gzip"
+                    " --header 'Authorization=Bearer cli-token'");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(LastLine(r.out), "sent=37 delivered=33 rejected=4 retried=0 dropped=0") << r.out;
+  ASSERT_TRUE(daemon_->Shutdown(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_EQ(testing::CountItems(testing::ReadJsonLines(dir_ + "/traces.jsonl"), "traces"), 19);
+}
+
+TEST_F(TracewireCli, ReadsTheProtocolVariableAndAppendsTheSignalPath) {
+  CliRun r =
+      RunCli("--traces 3 --logs 2",
+             "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf OTEL_EXPORTER_OTLP_ENDPOINT=http://" +
+                 daemon_->http_address() +
+                 " OTEL_EXPORTER_OTLP_HEADERS='authorization=Bearer%20cli-token'");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(LastLine(r.out), "sent=5 delivered=5 rejected=0 retried=0 dropped=0") << r.out;
+  // Without a token: 401 is not retried.
+  r = RunCli("--protocol http/protobuf --endpoint http://" + daemon_->http_address() +
+             " --traces 2");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("UNAUTHENTICATED"), std::string::npos) << r.out;
 }
 
 TEST_F(TracewireCli, FailsWithNonZeroExitOnRefusal) {
