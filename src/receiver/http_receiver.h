@@ -55,7 +55,7 @@ struct HttpReceiverOptions {
   // for as long as it is kept alive), hence also the requests in flight.
   int worker_threads = 32;
   // A kept-alive connection idle this long is closed, freeing its worker.
-  int keep_alive_timeout_s = 2;
+  int keep_alive_timeout_s = 5;
   int keep_alive_max_requests = 1000;
   // CORS, for browser SDKs: the origins allowed to send (globs: "*",
   // "https://*.example.com"; empty: no CORS headers, browsers refuse), and

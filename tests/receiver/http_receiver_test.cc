@@ -398,12 +398,15 @@ TEST(HttpReceiverTls, HttpsAndMutualTlsWithTheReceiversFiles) {
 }
 
 // More clients than workers, each keeping its connection alive for several
-// requests: every request is answered and stored.
+// requests: every request is answered and stored. A client may find its
+// kept-alive connection closed under it (the usual keep-alive race, that a
+// loaded machine makes likely): it sends again on a new connection, as
+// every OTLP exporter does.
 TEST_F(HttpFixture, ManyKeptAliveConnectionsAreAllServed) {
   StartDaemon();
   const std::string req = tools::MakeTracesRequest(2, {});
   constexpr int kClients = 48, kRequests = 5;
-  std::atomic<int> ok{0};
+  std::atomic<int> ok{0}, resent{0};
   std::vector<std::thread> clients;
   for (int i = 0; i < kClients; ++i) {
     clients.emplace_back([&] {
@@ -411,15 +414,27 @@ TEST_F(HttpFixture, ManyKeptAliveConnectionsAreAllServed) {
       http.set_keep_alive(true);
       http.set_read_timeout(30, 0);
       for (int r = 0; r < kRequests; ++r) {
-        auto res = http.Post("/v1/traces", req, kProtobuf);
-        if (res && res->status == 200) ++ok;
+        for (int attempt = 0; attempt < 3; ++attempt) {
+          auto res = http.Post("/v1/traces", req, kProtobuf);
+          if (res) {
+            EXPECT_EQ(res->status, 200);
+            if (res->status == 200) ++ok;
+            break;
+          }
+          ++resent;
+        }
       }
     });
   }
   for (auto& t : clients) t.join();
   EXPECT_EQ(ok.load(), kClients * kRequests);
+  EXPECT_LE(resent.load(), kClients * kRequests / 10);
   Stop();
-  EXPECT_EQ(FileItems("traces"), 2 * kClients * kRequests);
+  // A request whose answer was lost may have been stored before it was sent
+  // again: at least one copy of each, at most one more per resend.
+  const int64_t stored = FileItems("traces");
+  EXPECT_GE(stored, 2 * kClients * kRequests);
+  EXPECT_LE(stored, 2 * (kClients * kRequests + resent.load()));
 }
 
 TEST_F(HttpFixture, OversizeIs413) {
