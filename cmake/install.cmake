@@ -77,7 +77,7 @@ set(CPACK_DEBIAN_DEV_PACKAGE_NAME libtracewire-dev)
 set(CPACK_COMPONENT_DEV_DESCRIPTION
   "tracewire: the OpenTelemetry tracing SDK and OTLP/gRPC exporter for C++ (libraries, headers, CMake and pkg-config files)")
 # What building against the static libraries needs.
-set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "libgrpc++-dev, libprotobuf-dev, libabsl-dev, zlib1g-dev, libcpp-httplib-dev, libssl-dev")
+set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "libgrpc++-dev, libprotobuf-dev, libabsl-dev, zlib1g-dev, libcpp-httplib-dev, libzstd-dev, libssl-dev")
 if(TRACEWIRE_BUILD_DAEMON)
   list(APPEND CPACK_COMPONENTS_ALL daemon)
   set(CPACK_DEBIAN_DAEMON_PACKAGE_NAME tracewired)

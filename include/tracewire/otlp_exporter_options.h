@@ -65,8 +65,8 @@ struct OtlpExporterOptions {
   bool endpoint_is_signal_url = false;
   std::map<std::string, std::string> headers;  // extra metadata, keys lowercase
   absl::Duration timeout = absl::Seconds(10);  // per attempt
-  // none | gzip | deflate (OTLP/HTTP: the Content-Encoding; the
-  // specification names gzip only)
+  // none | gzip | deflate | zstd (OTLP/HTTP: the Content-Encoding; the
+  // specification names gzip only; zstd with an http protocol only)
   std::string compression = "none";
   // gRPC compresses inside the library and reports no compressed size; with
   // this set the exporter compresses each request a second time, the way

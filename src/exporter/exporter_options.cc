@@ -116,8 +116,8 @@ absl::StatusOr<OtlpExporterOptions> OtlpExporterOptions::FromEnv(
   }
   if (lookup("COMPRESSION", &var, &value)) {
     const std::string v = absl::AsciiStrToLower(absl::StripAsciiWhitespace(value));
-    if (v != "gzip" && v != "none" && v != "deflate") {
-      return BadEnv(var, value, "must be gzip or none");
+    if (v != "gzip" && v != "none" && v != "deflate" && v != "zstd") {
+      return BadEnv(var, value, "must be gzip, zstd (http protocols) or none");
     }
     o.compression = v;
   }
@@ -141,8 +141,13 @@ absl::Status OtlpExporterOptions::Validate() const {
                absl::StrCat("'", protocol, "' is not grpc, http/protobuf or http/json"));
   }
   if (timeout <= absl::ZeroDuration()) return bad("timeout", "must be positive");
-  if (compression != "none" && compression != "gzip" && compression != "deflate") {
-    return bad("compression", absl::StrCat("'", compression, "' is not none, gzip or deflate"));
+  if (compression != "none" && compression != "gzip" && compression != "deflate" &&
+      compression != "zstd") {
+    return bad("compression",
+               absl::StrCat("'", compression, "' is not none, gzip, deflate or zstd"));
+  }
+  if (compression == "zstd" && protocol == "grpc") {
+    return bad("compression", "zstd needs an http protocol (gRPC 1.51 cannot negotiate it)");
   }
   if (client_cert_file.empty() != client_key_file.empty()) {
     return bad("client_cert_file", "client certificate and key go together");

@@ -1,6 +1,7 @@
 #include "exporter/http_transport.h"
 
 #include <httplib.h>
+#include <zstd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -283,7 +284,19 @@ SendResult HttpTransport::Send(wire::Signal signal, const std::string& request,
     body = &json;
   }
   httplib::Headers headers;
-  if (options_.compression == "gzip" || options_.compression == "deflate") {
+  if (options_.compression == "zstd") {
+    compressed.resize(ZSTD_compressBound(body->size()));
+    const size_t n = ZSTD_compress(compressed.data(), compressed.size(), body->data(), body->size(),
+                                   /*level=*/3);
+    if (ZSTD_isError(n)) {
+      result.status = ErrorStatus(absl::StatusCode::kInternal, url, "zstd compression failed");
+      return result;
+    }
+    compressed.resize(n);
+    body = &compressed;
+    headers.emplace("Content-Encoding", "zstd");
+    result.compressed_bytes = static_cast<int64_t>(compressed.size());
+  } else if (options_.compression == "gzip" || options_.compression == "deflate") {
     if (!Compress(*body, options_.compression == "gzip", &compressed)) {
       result.status = ErrorStatus(absl::StatusCode::kInternal, url, "compression failed");
       return result;
