@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# Interop test: OpenTelemetry JS SDK (OTLP/gRPC exporters) -> tracewired -> file sink.
+# Interop test: OpenTelemetry JS SDK (OTLP/gRPC and OTLP/HTTP exporters) -> tracewired -> file sink.
 #
 # usage: tests/interop/run.sh <bindir>      (<bindir>/tracewired is the daemon,
 #                                            <bindir>/interop_shape_peer the C++ peer)
 #
-# Three rounds, each with its own daemon on 127.0.0.1 (port 0):
-#   plain  - insecure gRPC
-#   gzip   - insecure gRPC, gzip-compressed requests
-#   tls    - TLS (self-signed cert for 127.0.0.1/localhost used as the CA) and
-#            a bearer token; wrong/missing tokens and plaintext must be refused
-# and then a fourth:
+# Six rounds, each with its own daemon on 127.0.0.1 (port 0):
+#   plain      - insecure gRPC
+#   gzip       - insecure gRPC, gzip-compressed requests
+#   tls        - TLS (self-signed cert for 127.0.0.1/localhost used as the CA)
+#                and a bearer token; wrong/missing tokens and plaintext must be
+#                refused
+#   http-proto - OTLP/HTTP, binary protobuf (the daemon's OTLP/HTTP port, read
+#                from its "tracewired: OTLP/HTTP on http://HOST:PORT" stderr line)
+#   http-json  - OTLP/HTTP, OTLP/JSON, gzip-compressed bodies
+#   http-tls   - OTLP/HTTP protobuf over https with the bearer token, as tls
+# and then a seventh:
 #   shape  - <bindir>/interop_shape_peer (tracewire's C++ SDK) emits the same
 #            instruments and log records as the JS sender to a daemon of its
 #            own; `node interop.mjs shape` compares what the two daemons
@@ -89,19 +94,26 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
 
 # ---------------------------------------------------------------- one round
 start_daemon() { # start_daemon <rounddir> [extra daemon args...]; sets DAEMON_PID, PORT
+  # With WANT_HTTP=http|https also waits for the daemon's
+  # "tracewired: OTLP/HTTP on <scheme>://127.0.0.1:PORT" stderr line; sets HTTP_PORT.
   local dir=$1; shift
   mkdir -p "$dir/sink"
   "$DAEMON" --listen 127.0.0.1:0 --sink file --file-dir "$dir/sink" --metrics-listen 127.0.0.1:0 "$@" \
     >"$dir/daemon.stdout" 2>"$dir/daemon.stderr" </dev/null &
   DAEMON_PID=$!
+  PORT="" HTTP_PORT=""
   local deadline=$((SECONDS + START_TIMEOUT)) line
   while ((SECONDS < deadline)); do
-    if line=$(grep -m1 -E '^tracewired listening on 127\.0\.0\.1:[0-9]+$' "$dir/daemon.stdout" 2>/dev/null); then
+    if [[ -z $PORT ]] && line=$(grep -m1 -E '^tracewired listening on 127\.0\.0\.1:[0-9]+$' "$dir/daemon.stdout" 2>/dev/null); then
       PORT=${line##*:}
-      if ((PORT > 0 && PORT < 65536)); then return 0; fi
-      echo "     bad port in: $line"
-      return 1
+      if ! ((PORT > 0 && PORT < 65536)); then echo "     bad port in: $line"; return 1; fi
     fi
+    if [[ -n $PORT && -n ${WANT_HTTP:-} && -z $HTTP_PORT ]] &&
+       line=$(grep -m1 -E "^tracewired: OTLP/HTTP on ${WANT_HTTP}://127\.0\.0\.1:[0-9]+\$" "$dir/daemon.stderr" 2>/dev/null); then
+      HTTP_PORT=${line##*:}
+      if ! ((HTTP_PORT > 0 && HTTP_PORT < 65536 && HTTP_PORT != PORT)); then echo "     bad OTLP/HTTP port in: $line"; return 1; fi
+    fi
+    if [[ -n $PORT && ( -z ${WANT_HTTP:-} || -n $HTTP_PORT ) ]]; then return 0; fi
     if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
       local rc=0
       wait "$DAEMON_PID" || rc=$?
@@ -111,7 +123,11 @@ start_daemon() { # start_daemon <rounddir> [extra daemon args...]; sets DAEMON_P
     fi
     sleep 0.1
   done
-  echo "     no 'tracewired listening on 127.0.0.1:PORT' line on stdout within ${START_TIMEOUT}s"
+  if [[ -z $PORT ]]; then
+    echo "     no 'tracewired listening on 127.0.0.1:PORT' line on stdout within ${START_TIMEOUT}s"
+  else
+    echo "     no 'tracewired: OTLP/HTTP on ${WANT_HTTP}://127.0.0.1:PORT' line on stderr within ${START_TIMEOUT}s"
+  fi
   return 1
 }
 
@@ -135,14 +151,18 @@ round() { # round <mode>
   local mode=$1 dir="$WORK/$1"
   mkdir -p "$dir"
   echo "=== round: $mode"
-  local extra=() send_extra=()
-  if [[ $mode == tls ]]; then
+  local extra=() send_extra=() want_http="" transport="OTLP/gRPC"
+  if [[ $mode == tls || $mode == http-tls ]]; then
     extra=(--tls-cert "$WORK/server.crt" --tls-key "$WORK/server.key" --bearer-token "$TOKEN")
     send_extra=("$WORK/server.crt" "$TOKEN")
   fi
+  if [[ $mode == http-* ]]; then
+    want_http=http transport="OTLP/HTTP"
+    if [[ $mode == http-tls ]]; then want_http=https; fi
+  fi
 
-  if start_daemon "$dir" "${extra[@]}"; then
-    pass "$mode: tracewired started and announced 127.0.0.1:$PORT"
+  if WANT_HTTP=$want_http start_daemon "$dir" "${extra[@]}"; then
+    pass "$mode: tracewired started and announced 127.0.0.1:$PORT${want_http:+ and OTLP/HTTP on $want_http://127.0.0.1:$HTTP_PORT}"
   else
     fail "$mode: tracewired did not start"
     show "$dir/daemon.stderr" "tracewired stderr"
@@ -151,11 +171,13 @@ round() { # round <mode>
   fi
 
   local send_rc=0
-  timeout -k 5 "$SEND_TIMEOUT" node --no-deprecation "$HERE/interop.mjs" send "127.0.0.1:$PORT" "$mode" "$dir" "${send_extra[@]}" \
+  local endpoint="127.0.0.1:$PORT"
+  if [[ -n $want_http ]]; then endpoint="127.0.0.1:$HTTP_PORT"; fi
+  timeout -k 5 "$SEND_TIMEOUT" node --no-deprecation "$HERE/interop.mjs" send "$endpoint" "$mode" "$dir" "${send_extra[@]}" \
     >"$dir/send.log" 2>&1 || send_rc=$?
   sed 's/^/     /' "$dir/send.log"
   if [[ $send_rc -eq 0 ]]; then
-    pass "$mode: JS SDK exported traces, metrics and logs over OTLP/gRPC"
+    pass "$mode: JS SDK exported traces, metrics and logs over $transport"
   else
     fail "$mode: JS SDK send step failed (exit $send_rc)"
   fi
@@ -248,7 +270,7 @@ shape_round() {
   fi
 }
 
-for mode in plain gzip tls; do
+for mode in plain gzip tls http-proto http-json http-tls; do
   round "$mode"
 done
 shape_round
