@@ -92,7 +92,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(BadEnv{"TimeoutNotANumber", "OTEL_EXPORTER_OTLP_TIMEOUT", "ten"},
                       BadEnv{"TimeoutNegative", "OTEL_EXPORTER_OTLP_TIMEOUT", "-5"},
                       BadEnv{"TracesTimeoutZero", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "0"},
-                      BadEnv{"CompressionZstd", "OTEL_EXPORTER_OTLP_COMPRESSION", "zstd"},
+                      BadEnv{"CompressionBrotli", "OTEL_EXPORTER_OTLP_COMPRESSION", "br"},
                       BadEnv{"InsecureYes", "OTEL_EXPORTER_OTLP_INSECURE", "yes"},
                       BadEnv{"EndpointFtpScheme", "OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://x:1"},
                       BadEnv{"HeaderWithoutValue", "OTEL_EXPORTER_OTLP_HEADERS", "novalue"},
