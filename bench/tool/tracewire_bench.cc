@@ -46,6 +46,7 @@
 //   server_cpu_us_per_req= receiver_cpu_us_per_req= spans_exported=
 //   spans_dropped=
 
+#include "http_receive_scenario.h"
 #include "logs_scenarios.h"
 #include "metrics_scenarios.h"
 #include "rpc_scenario.h"
@@ -84,6 +85,7 @@ struct Flags {
   double seconds = 10;
   double warmup_seconds = 1;
   int spans_per_request = 512;
+  std::string protocol = "grpc";  // receive: grpc | http/protobuf
   int distinct_requests = 4;
   double rate = 0;  // spans/s; 0: as fast as possible
   bool gzip = false;
@@ -543,6 +545,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"auto", "never", "always"}));
   app.add_flag("--prebuilt", sa.prebuilt, "send: prebuilt bytes instead of encoding");
   app.add_option("--endpoint", f.endpoint, "HOST:PORT of the receiver under test");
+  app.add_option("--protocol", f.protocol,
+                 "receive: grpc, or http/protobuf (--endpoint is then the OTLP/HTTP HOST:PORT; "
+                 "--streams keep-alive connections, one request in flight each)");
   app.add_option("--streams", f.streams, "concurrent streams (one connection each)")
       ->check(CLI::Range(1, 1024));
   app.add_option("--seconds", f.seconds, "length of the measured window")
@@ -620,5 +625,20 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (f.endpoint.rfind("http://", 0) == 0) f.endpoint = f.endpoint.substr(7);
+  if (f.protocol == "http/protobuf") {
+    tracewire::bench::HttpReceiveArgs h;
+    h.endpoint = f.endpoint;
+    h.streams = f.streams;
+    h.spans_per_request = f.spans_per_request;
+    h.warmup_seconds = f.warmup_seconds;
+    h.seconds = f.seconds;
+    h.receiver_pid = f.receiver_pid;
+    h.gzip = f.gzip;
+    return tracewire::bench::RunHttpReceiveScenario(h);
+  }
+  if (f.protocol != "grpc") {
+    std::fprintf(stderr, "tracewire-bench: --protocol is grpc or http/protobuf\n");
+    return 2;
+  }
   return RunReceive(f);
 }
