@@ -352,9 +352,7 @@ absl::Status Daemon::Start() {
     HttpReceiverOptions ho;
     ho.listen = http_listen;
     ho.max_request_bytes = ro.max_request_bytes;
-    ho.tls_cert_file = config_.tls_cert_file;
-    ho.tls_key_file = config_.tls_key_file;
-    ho.tls_client_ca_file = config_.tls_client_ca_file;
+    ho.tls = receiver_->tls();  // the same files, rotated together
     ho.cors_allowed_origins = config_.http_cors_allowed_origins;
     ho.cors_allowed_headers = config_.http_cors_allowed_headers;
     http_receiver_ = std::make_unique<HttpReceiver>(ho, http_handler_.get());

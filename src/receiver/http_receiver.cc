@@ -10,6 +10,7 @@
 #include "httplib.h"
 #include "receiver/daemon_config.h"
 #include "receiver/decompress.h"
+#include "receiver/http_tls.h"
 #include "receiver/otlp_json.h"
 #include "wire/proto_writer.h"
 
@@ -82,13 +83,13 @@ absl::Status HttpReceiver::Start() {
   if (bind_host.size() > 2 && bind_host.front() == '[') {
     bind_host = bind_host.substr(1, bind_host.size() - 2);
   }
-  if (!options_.tls_cert_file.empty()) {
+  if (options_.tls != nullptr) {
+    tls_ = std::make_unique<HttpTls>(options_.tls);
+    HttpTls* tls = tls_.get();
     auto ssl = std::make_unique<httplib::SSLServer>(
-        options_.tls_cert_file.c_str(), options_.tls_key_file.c_str(),
-        options_.tls_client_ca_file.empty() ? nullptr : options_.tls_client_ca_file.c_str());
+        [tls](SSL_CTX& ctx) { return tls->SetUpContext(ctx); });
     if (!ssl->is_valid()) {
-      return absl::InvalidArgumentError(
-          "receiver.tls: the OTLP/HTTP listener cannot use the certificate, key or client CA");
+      return absl::InternalError("receiver.tls: the OTLP/HTTP listener could not set up TLS");
     }
     http_ = std::move(ssl);
   } else {

@@ -43,14 +43,16 @@ class Server;
 
 namespace tracewire::receiver {
 
+class HttpTls;
+class ServerTls;
+
 struct HttpReceiverOptions {
   std::string listen = "127.0.0.1:4318";  // port 0 picks a free port
   int64_t max_request_bytes = 64ll << 20;
-  // TLS: the certificate and key (PEM), and the CA that signs client
-  // certificates (set: clients must present one). Read once at Start.
-  std::string tls_cert_file;
-  std::string tls_key_file;
-  std::string tls_client_ca_file;
+  // TLS (null: plain HTTP): the receiver's certificate, key and client CA
+  // (set: clients must present a certificate it signed), following their
+  // rotation (http_tls.h). Must outlive the receiver.
+  const ServerTls* tls = nullptr;
   // Connections served at once (cpp-httplib gives a worker to a connection
   // for as long as it is kept alive), hence also the requests in flight.
   int worker_threads = 32;
@@ -79,6 +81,7 @@ class HttpReceiver {
  private:
   const HttpReceiverOptions options_;
   ExportHandler* const handler_;
+  std::unique_ptr<HttpTls> tls_;  // set by Start when options_.tls is
   std::unique_ptr<httplib::Server> http_;
   std::thread thread_;
   std::string host_;

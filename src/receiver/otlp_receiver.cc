@@ -63,7 +63,6 @@ std::string_view MetadataValue(const ::grpc::CallbackServerContext* ctx, const c
 OtlpReceiver::OtlpReceiver(ReceiverOptions options, pipeline::Sink* sink,
                            common::ReceiverMetrics* metrics)
     : options_(std::move(options)),
-      sink_(sink),
       metrics_(metrics),
       auth_(options_.bearer_tokens, options_.api_keys),
       handler_(ExportHandlerOptions{options_.max_request_bytes, options_.retry_after,

@@ -74,6 +74,8 @@ class OtlpReceiver {
   // unchanged, or without TLS; the error when they are bad (the current
   // certificates stay in use).
   [[nodiscard]] absl::Status ReloadTls();
+  // The TLS credentials as they rotate, after Start; null without TLS.
+  const ServerTls* tls() const { return tls_.get(); }
 
   // Handles one Export call; public for the generated-service adapters.
   // `finish` gets the answer, exactly once: on this thread, or later on the
@@ -85,7 +87,6 @@ class OtlpReceiver {
 
  private:
   const ReceiverOptions options_;
-  pipeline::Sink* const sink_;
   common::ReceiverMetrics* const metrics_;
   const Authenticator auth_;
   ExportHandler handler_;           // what every Export does (export_handler.h)

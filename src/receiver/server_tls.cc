@@ -71,6 +71,8 @@ absl::StatusOr<std::unique_ptr<ServerTls>> ServerTls::Create(ServerTlsOptions op
     absl::Status st = t->PublishAll(*m);
     if (!st.ok()) return st;
     t->current_ = std::move(*m);
+    absl::MutexLock material_lock(&t->material_mu_);
+    t->material_ = std::make_shared<const exporter::TlsMaterial>(t->current_);
   }
   // The key and the chain are both in identity.pem: gRPC reads the key's
   // PEM block from it as the key and the certificates as the chain.
@@ -170,10 +172,19 @@ absl::Status ServerTls::Reload() {
     return st;
   }
   current_ = std::move(*m);
+  {
+    absl::MutexLock material_lock(&material_mu_);
+    material_ = std::make_shared<const exporter::TlsMaterial>(current_);
+  }
   last_error_.clear();
   metrics_->tls_reloads.fetch_add(1, std::memory_order_relaxed);
   std::fprintf(stderr, "tracewired: TLS files reloaded (%s)\n", options_.cert_file.c_str());
   return absl::OkStatus();
+}
+
+std::shared_ptr<const exporter::TlsMaterial> ServerTls::material() const {
+  absl::MutexLock lock(&material_mu_);
+  return material_;
 }
 
 absl::Status ServerTls::PublishAll(const exporter::TlsMaterial& m) {

@@ -69,6 +69,10 @@ class ServerTls {
   ServerTls& operator=(const ServerTls&) = delete;
 
   std::shared_ptr<::grpc::ServerCredentials> credentials() const { return credentials_; }
+  // The material in use now (checked; replaced, never changed, by a
+  // reload): for listeners other than gRPC's (OTLP/HTTP) that build their
+  // own TLS contexts from it. Compare pointers to see a rotation.
+  std::shared_ptr<const exporter::TlsMaterial> material() const;
 
   // Starts the periodic check (if reload_interval > 0).
   void Start();
@@ -103,6 +107,9 @@ class ServerTls {
   // The material that failed the last check, and why: not checked again.
   exporter::TlsMaterial last_bad_ ABSL_GUARDED_BY(reload_mu_);
   absl::Status last_bad_error_ ABSL_GUARDED_BY(reload_mu_);
+
+  mutable absl::Mutex material_mu_;  // a leaf lock
+  std::shared_ptr<const exporter::TlsMaterial> material_ ABSL_GUARDED_BY(material_mu_);
 
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

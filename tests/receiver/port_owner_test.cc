@@ -9,10 +9,11 @@
 namespace tracewire::receiver {
 namespace {
 
-DaemonConfig Config(const std::string& listen, const std::string& metrics_listen) {
+DaemonConfig Config(const std::string& listen, const std::string& metrics_listen,
+                    const std::string& http_listen = "") {
   DaemonConfig c;
   c.listen = listen;
-  c.http_listen = "";  // a fixed gRPC port would take 4318 for OTLP/HTTP
+  c.http_listen = http_listen;  // "": off (a fixed gRPC port would take 4318)
   c.metrics_listen = metrics_listen;
   c.sink = "none";
   return c;
@@ -39,6 +40,19 @@ TEST(PortOwner, ASecondDaemonOnTheMetricsPortRefusesToStart) {
   absl::Status st = second.Start();
   (void)second.Shutdown(absl::Now() + absl::Seconds(5));
   EXPECT_FALSE(st.ok()) << "a second /metrics started on " << taken;
+  EXPECT_NE(std::string(st.message()).find(taken), std::string::npos) << st;
+  EXPECT_NE(std::string(st.message()).find("in use"), std::string::npos) << st;
+  EXPECT_TRUE(first.Shutdown(absl::Now() + absl::Seconds(5)).ok());
+}
+
+TEST(PortOwner, ASecondDaemonOnTheOtlpHttpPortRefusesToStart) {
+  Daemon first(Config("127.0.0.1:0", "", "127.0.0.1:0"));
+  ASSERT_TRUE(first.Start().ok());
+  const std::string taken = first.http_address();
+  Daemon second(Config("127.0.0.1:0", "", taken));
+  absl::Status st = second.Start();
+  (void)second.Shutdown(absl::Now() + absl::Seconds(5));
+  EXPECT_FALSE(st.ok()) << "a second OTLP/HTTP listener started on " << taken;
   EXPECT_NE(std::string(st.message()).find(taken), std::string::npos) << st;
   EXPECT_NE(std::string(st.message()).find("in use"), std::string::npos) << st;
   EXPECT_TRUE(first.Shutdown(absl::Now() + absl::Seconds(5)).ok());

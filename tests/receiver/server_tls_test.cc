@@ -14,6 +14,7 @@
 #include <string>
 
 #include "absl/time/clock.h"
+#include "httplib.h"
 #include "receiver/daemon.h"
 #include "testing/held_port.h"
 #include "testing/test_env.h"
@@ -113,6 +114,24 @@ class ServerTlsRotation : public ::testing::Test {
     return false;
   }
 
+  // The status of an https POST to the OTLP/HTTP listener on a connection
+  // of its own, trusting only `trust`'s CA and, with `client`, presenting
+  // `client`'s client certificate; -1 when the handshake or the connection
+  // failed.
+  int HttpsStatus(const testing::Certs& trust, const testing::Certs* client = nullptr) {
+    std::unique_ptr<httplib::SSLClient> https =
+        client != nullptr
+            ? std::make_unique<httplib::SSLClient>("127.0.0.1", daemon_->http_port(),
+                                                   client->client_cert, client->client_key)
+            : std::make_unique<httplib::SSLClient>("127.0.0.1", daemon_->http_port());
+    https->set_ca_cert_path(trust.ca.c_str());
+    https->enable_server_certificate_verification(true);
+    https->set_connection_timeout(5, 0);
+    https->set_read_timeout(5, 0);
+    auto r = https->Post("/v1/traces", tools::MakeTracesRequest(1, {}), "application/x-protobuf");
+    return r ? r->status : -1;
+  }
+
   const testing::TempDir tmp_{"tw-rotate"};
   const std::string cert_ = tmp_.path() + "/live/server.pem";
   const std::string key_ = tmp_.path() + "/live/server.key";
@@ -141,6 +160,24 @@ TEST_F(ServerTlsRotation, ReplacedFilesServeTheNewCertificateAndKeepOpenConnecti
   // (one with A's trust would fail now).
   ::grpc::Status kept = Send(before);
   EXPECT_TRUE(kept.ok()) << kept.error_message();
+}
+
+// The OTLP/HTTP listener follows the same files (receiver/http_tls.h).
+TEST_F(ServerTlsRotation, TheHttpListenerFollowsTheRotationToo) {
+  StartDaemon(Config(/*reload_interval_s=*/1, /*mtls=*/true));
+  ASSERT_GT(daemon_->http_port(), 0);
+  EXPECT_EQ(HttpsStatus(a_, &a_), 200);
+  EXPECT_EQ(HttpsStatus(a_), -1) << "no client certificate: refused";
+
+  Install(b_);
+  bool taken = false;
+  for (const absl::Time until = absl::Now() + absl::Seconds(20); !taken && absl::Now() < until;) {
+    taken = HttpsStatus(b_, &b_) == 200;
+    if (!taken) absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_TRUE(taken) << "the OTLP/HTTP listener did not take the new certificate";
+  EXPECT_EQ(HttpsStatus(a_, &a_), -1) << "the server's certificate is B's";
+  EXPECT_EQ(HttpsStatus(b_, &a_), -1) << "the client CA is B's";
 }
 
 TEST_F(ServerTlsRotation, ABrokenReplacementKeepsTheCurrentCertificateAndIsCounted) {
@@ -224,6 +261,15 @@ TEST_F(ServerTlsRotation, Tls11IsRefusedAndTls12Accepted) {
   EXPECT_NE(v11.find("New, (NONE), Cipher is (NONE)"), std::string::npos) << v11;
   const std::string v12 = Output(base + " -tls1_2 -alpn h2 </dev/null");
   EXPECT_NE(v12.find("New, TLSv1.2"), std::string::npos) << v12;
+  // The OTLP/HTTP listener alike (OpenSSL's server answers with an alert).
+  ASSERT_GT(daemon_->http_port(), 0);
+  const std::string http =
+      "openssl s_client -connect 127.0.0.1:" + std::to_string(daemon_->http_port()) +
+      " -servername localhost";
+  const std::string http_v11 = Output(http + v11_flags);
+  EXPECT_NE(http_v11.find("New, (NONE), Cipher is (NONE)"), std::string::npos) << http_v11;
+  const std::string http_v12 = Output(http + " -tls1_2 </dev/null");
+  EXPECT_NE(http_v12.find("New, TLSv1.2"), std::string::npos) << http_v12;
 }
 
 // The real tracewired: SIGHUP reads the files at once (no reload timer).
