@@ -74,7 +74,8 @@
 //
 // On a timed wake, a flush or shutdown the worker also exports the last,
 // partial batch. A flush waits until every record queued before it was
-// asked for has left the exporter (done() counts them, whoever exported).
+// asked for has left the exporter and been released (`released` counts
+// them, whoever exported them).
 //
 // Thread safety: thread-safe. Offer (and TryClaim + Fill) takes no lock
 // except to signal the worker (at most once per batch); it never blocks on a
@@ -360,8 +361,8 @@ class BatchEngine {
     const auto target = static_cast<int64_t>(c.layer.pushed());
     c.flush_target = std::max(c.flush_target, target);
     c.wake.Signal();
-    while (c.done() < target && !c.finished) {
-      if (c.progress.WaitWithDeadline(&c.mu, deadline) && c.done() < target && !c.finished) {
+    while (c.released < target && !c.finished) {
+      if (c.progress.WaitWithDeadline(&c.mu, deadline) && c.released < target && !c.finished) {
         return absl::DeadlineExceededError("batch processor flush: deadline passed");
       }
     }
@@ -462,7 +463,7 @@ class BatchEngine {
     }
 
     // Records that have left the exporter (or were dropped at the drain):
-    // what ForceFlush waits for.
+    // the progress that ClaimWhenFull's patience and the layer's look watch.
     int64_t done() const {
       return exported.load(std::memory_order_relaxed) +
              dropped_export_failed.load(std::memory_order_relaxed) +
@@ -534,7 +535,7 @@ class BatchEngine {
             if (n != 0) {
               Release(&batch);
               exported_by_offering_threads.fetch_add(n, std::memory_order_relaxed);
-              Exported();
+              Released(n);
               helped = Helped::kExported;
             }
           } else {
@@ -617,9 +618,11 @@ class BatchEngine {
       }
     }
 
-    // Tells ForceFlush that records left the exporter.
-    void Exported() {
+    // Tells ForceFlush that n records left the exporter (or were dropped
+    // in hand) and were released.
+    void Released(int64_t n) {
       absl::MutexLock l(&mu);
+      released += n;
       progress.SignalAll();
     }
 
@@ -636,7 +639,7 @@ class BatchEngine {
         }
       }
       Release(&worker_batch);
-      Exported();
+      Released(n);
       return n;
     }
 
@@ -646,12 +649,12 @@ class BatchEngine {
     // still queued or in the layer's hands) or stop.
     bool Ready(int64_t want) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
       const auto queued = static_cast<int64_t>(layer.size());
-      return stop || (flush_target > done() && (queued > 0 || layer.pending() > 0)) ||
+      return stop || (flush_target > released && (queued > 0 || layer.pending() > 0)) ||
              queued >= want;
     }
     bool FlushPending() {
       absl::MutexLock l(&mu);
-      return flush_target > done() && layer.size() > 0;
+      return flush_target > released && layer.size() > 0;
     }
 
     // Waits until a batch is full (two while polling), a flush or stop is
@@ -780,8 +783,10 @@ class BatchEngine {
       layer.ExportPending(*this);  // what is left is dropped: the exporter is closed
       for (int i = 0; i < 1 << 20 && PopBatch(&worker_batch, batch_size, &worker_cursor) != 0;
            ++i) {
+        const auto n = static_cast<int64_t>(worker_batch.size());
         DropInHand(&worker_batch);  // past the deadline, or pushed after the drain began
         Release(&worker_batch);
+        Released(n);
       }
       worker_done.store(true, std::memory_order_release);
       absl::MutexLock l(&mu);
@@ -807,6 +812,7 @@ class BatchEngine {
         a->store(0, std::memory_order_relaxed);
       }
       flush_target = 0;
+      released = 0;
       last_wait = options.clock->Now();
       pushed_at_last_wait = 0;
       polling.store(false, std::memory_order_seq_cst);
@@ -863,8 +869,11 @@ class BatchEngine {
 
     absl::Mutex mu;
     absl::CondVar wake;      // to the worker: a batch is ready, a flush, or stop
-    absl::CondVar progress;  // from the worker and exporters: done() advanced
+    absl::CondVar progress;  // from the worker and exporters: `released` advanced
     int64_t flush_target ABSL_GUARDED_BY(mu) = 0;
+    // Records released after they left the exporter or were dropped in
+    // hand: what ForceFlush waits for (the pushes made before it).
+    int64_t released ABSL_GUARDED_BY(mu) = 0;
     bool stop ABSL_GUARDED_BY(mu) = false;
     bool finished ABSL_GUARDED_BY(mu) = false;
     bool wake_for_test ABSL_GUARDED_BY(mu) = false;

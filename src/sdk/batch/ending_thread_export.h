@@ -205,12 +205,11 @@ class EndingThreadLayer {
       core.export_mu.Unlock();
       core.Release(&b);
       pending_.fetch_sub(n, std::memory_order_relaxed);
+      if (exported) core.exported_on_ending_threads.fetch_add(n, std::memory_order_relaxed);
+      core.Released(n);
     }
     where->helper_busy.store(false, std::memory_order_release);
-    if (!exported) return false;
-    core.exported_on_ending_threads.fetch_add(n, std::memory_order_relaxed);
-    core.Exported();
-    return true;
+    return exported;
   }
 
   // ---- The worker ----
@@ -262,7 +261,7 @@ class EndingThreadLayer {
         }
         core.Release(&s.batch);
         pending_.fetch_sub(n, std::memory_order_relaxed);
-        core.Exported();
+        core.Released(n);
       }
       s.helper_busy.store(false, std::memory_order_release);
     }

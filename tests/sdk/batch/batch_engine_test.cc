@@ -107,7 +107,8 @@ BatchEngineOptions Options(common::Clock* clock, size_t queue, size_t batch) {
   return o;
 }
 
-bool Offer(Engine& e, int64_t id) {
+template <typename E>
+bool Offer(E& e, int64_t id) {
   Rec r = std::make_unique<Tracked>(id);
   return e.Offer(r);
 }
@@ -462,36 +463,54 @@ TEST(BatchEngine, WithTheEndingThreadLayerEveryRecordIsExportedDroppedOrHeld) {
   SpareCoresForTest().store(nullptr);
 }
 
-// An ending thread's level check exports a full batch from its own thread
-// (kAlways), and a batch it took while the exporter was busy waits in its
-// stripe, counted in hand, until a flush exports it.
+// The ending-thread layer (kAlways): a level check on the offering thread
+// exports the full batch it finds, on that thread. When another thread holds
+// the exporter, the batch it took waits in its stripe, counted in hand (not
+// queued, not lost), until the exporter is free and a flush exports it.
 TEST(BatchEngine, TheEndingThreadLayerExportsOnTheOfferingThreadAndKeepsBusyBatchesInHand) {
   common::FakeClock clock;
   Sink sink;
   BatchEngineOptions o = Options(&clock, 256, 8);
   EndingThreadLayer<Rec>::Options lo;
   lo.mode = EndingThreadsExport::kAlways;
-  std::atomic<int> off_thread{0};
+  std::atomic<int> on_this_thread{0};
   const std::thread::id me = std::this_thread::get_id();
   auto fn = sink.Fn();
   auto e = LayeredEngine::Create(
       o,
       [&](std::span<Rec> batch) {
-        if (std::this_thread::get_id() != me) off_thread.fetch_add(1);
+        if (std::this_thread::get_id() == me) on_this_thread.fetch_add(1);
         return fn(batch);
       },
       nullptr, lo);
-  for (int i = 0; i < 64; ++i) {
-    Rec r = std::make_unique<Tracked>(i);
-    ASSERT_TRUE(e->Offer(r));
-  }
+  for (int i = 0; i < 64; ++i) ASSERT_TRUE(Offer(*e, i));
   BatchEngineStats s = e->Stats();
   EXPECT_GT(s.exported_on_ending_threads, 0);
+  EXPECT_GT(on_this_thread.load(), 0);
   EXPECT_EQ(s.ended, s.exported + s.dropped() + s.held());
   ASSERT_TRUE(e->ForceFlush(absl::Now() + absl::Seconds(30)).ok());
+  EXPECT_EQ(e->Stats().exported, 64);
+
+  // The worker holds the exporter (a flush of one record, the exporter
+  // blocked) while this thread fills its stripe.
+  const int calls_before = static_cast<int>(sink.batches().size());
+  const int64_t on_ending_before = e->Stats().exported_on_ending_threads;
+  sink.Block();
+  ASSERT_TRUE(Offer(*e, 64));
+  std::thread flusher([&] { EXPECT_TRUE(e->ForceFlush(absl::Now() + absl::Seconds(30)).ok()); });
+  ASSERT_TRUE(sink.WaitForCallsIn(calls_before + 1));
+  for (int i = 65; i < 97; ++i) ASSERT_TRUE(Offer(*e, i));
   s = e->Stats();
-  EXPECT_EQ(s.exported, 64);
+  EXPECT_GE(s.in_hand, 8) << "a batch taken out while the exporter was busy waits in hand";
+  EXPECT_EQ(s.exported_on_ending_threads, on_ending_before);
+  EXPECT_EQ(s.ended, 97);
+  sink.Release();
+  flusher.join();
+  ASSERT_TRUE(e->ForceFlush(absl::Now() + absl::Seconds(30)).ok());
+  s = e->Stats();
+  EXPECT_EQ(s.exported, 97);
   EXPECT_EQ(s.held(), 0);
+  EXPECT_EQ(g_live.load(), 0);
   ASSERT_TRUE(e->Shutdown(absl::Now() + absl::Seconds(30)).ok());
 }
 
