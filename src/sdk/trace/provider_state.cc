@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "sdk/resource_env.h"
+#include "sdk/trace/batch_span_processor_internal.h"
 
 namespace tracewire::sdk {
 ProviderState::ProviderState(TracerProviderOptions options)
@@ -13,7 +14,7 @@ ProviderState::ProviderState(TracerProviderOptions options)
       ids_(options.id_generator ? std::move(options.id_generator) : MakeRandomIdGenerator()),
       sampler_shape_(ShapeOf(*sampler_)),
       random_ids_(IsRandomIdGenerator(*ids_)),
-      sole_batch_(processors_.size() == 1 ? dynamic_cast<BatchSpanProcessor*>(processors_[0].get())
+      sole_batch_(processors_.size() == 1 ? BatchSpanProcessorAccess::AsBatch(processors_[0].get())
                                           : nullptr),
       limits_(options.limits) {}
 

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <random>
 #include <set>
@@ -18,6 +19,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "sdk/batch/ending_thread_export.h"
 
 namespace tracewire::sdk {
 namespace {
@@ -105,7 +107,8 @@ BatchEngineOptions Options(common::Clock* clock, size_t queue, size_t batch) {
   return o;
 }
 
-bool Offer(Engine& e, int64_t id) {
+template <typename E>
+bool Offer(E& e, int64_t id) {
   Rec r = std::make_unique<Tracked>(id);
   return e.Offer(r);
 }
@@ -337,8 +340,15 @@ TEST(BatchEngine, WithoutTheOptionAFullQueueDropsEvenWithNoExportRunning) {
 // exports and a shutdown, at the quiescent end every record offered is
 // exported, dropped (by reason) or still held, exactly once; the exporter
 // saw no record twice; and every record was released exactly once.
-TEST(BatchEngine, EveryRecordIsExportedDroppedOrHeldUnderConcurrency) {
-  std::mt19937 rng(20261205);
+// `E` is the engine: the plain core, or the core with the ending-thread
+// layer as the span processor uses it (producers then also claim a cell
+// before they make the record, as Span::End does, and batches wait in the
+// stripes when the exporter is busy).
+template <typename E>
+void CheckEveryRecordIsAccountedFor(
+    uint32_t seed, std::function<typename E::ExportFn(Sink*)> wrap_fn,
+    std::function<std::unique_ptr<E>(const BatchEngineOptions&, typename E::ExportFn)> create) {
+  std::mt19937 rng(seed);
   for (int round = 0; round < 24; ++round) {
     common::FakeClock clock;
     Sink sink;
@@ -352,14 +362,21 @@ TEST(BatchEngine, EveryRecordIsExportedDroppedOrHeldUnderConcurrency) {
                                     << " producers " << producers);
     BatchEngineOptions o = Options(&clock, queue, batch);
     o.offer_exports_when_full = rng() % 2 == 0;
-    auto e = Engine::Create(o, sink.Fn());
+    auto e = create(o, wrap_fn(&sink));
     std::atomic<int64_t> refused{0};
     std::atomic<int> producers_done{0};
     std::vector<std::thread> threads;
     for (int p = 0; p < producers; ++p) {
       threads.emplace_back([&, p] {
         for (int i = 0; i < per_producer; ++i) {
-          if (!Offer(*e, int64_t{p} * 1000000 + i)) refused.fetch_add(1);
+          const int64_t id = int64_t{p} * 1000000 + i;
+          typename E::Slot slot;
+          if (i % 2 == 0 && e->TryClaim(&slot)) {  // claim first, then make the record
+            e->Fill(slot, std::make_unique<Tracked>(id));
+            continue;
+          }
+          Rec r = std::make_unique<Tracked>(id);
+          if (!e->Offer(r)) refused.fetch_add(1);
         }
         producers_done.fetch_add(1);
       });
@@ -375,7 +392,8 @@ TEST(BatchEngine, EveryRecordIsExportedDroppedOrHeldUnderConcurrency) {
     });
     for (auto& t : threads) t.join();
     if (!shutdown_midway) {
-      // Quiescent, not shut down: a flush empties the queue.
+      // Quiescent, not shut down: a flush empties the queue (and the
+      // layer's batches in hand).
       ASSERT_TRUE(e->ForceFlush(absl::Now() + absl::Seconds(30)).ok());
       BatchEngineStats s = e->Stats();
       EXPECT_EQ(s.ended, int64_t{producers} * per_producer);
@@ -388,17 +406,112 @@ TEST(BatchEngine, EveryRecordIsExportedDroppedOrHeldUnderConcurrency) {
     EXPECT_EQ(s.ended, int64_t{producers} * per_producer);
     EXPECT_EQ(s.ended, s.exported + s.dropped() + s.held());
     EXPECT_EQ(s.exported, sink.ok_records());
-    EXPECT_EQ(refused.load(),
-              s.dropped_queue_full + s.dropped_shutdown -
-                  (s.ended - refused.load() - s.exported - s.dropped_export_failed - s.held()));
+    // Offer refuses only what it counts as dropped (queue full or shut
+    // down); a refused record is never queued.
     EXPECT_GE(s.dropped_queue_full + s.dropped_shutdown, refused.load());
     EXPECT_EQ(g_live.load(), s.held()) << "a record released twice, or never";
     const std::vector<int64_t> ids = sink.ids();
     EXPECT_EQ(std::set<int64_t>(ids.begin(), ids.end()).size(), ids.size()) << "exported twice";
     EXPECT_EQ(static_cast<int64_t>(ids.size()), s.exported + s.dropped_export_failed);
+    EXPECT_EQ(s.exported_by_offering_threads + s.exported_on_ending_threads <=
+                  s.exported + s.dropped_export_failed,
+              true);
     e.reset();
     EXPECT_EQ(g_live.load(), 0);
   }
+}
+
+TEST(BatchEngine, EveryRecordIsExportedDroppedOrHeldUnderConcurrency) {
+  CheckEveryRecordIsAccountedFor<Engine>(
+      20261205, [](Sink* s) { return s->Fn(); },
+      [](const BatchEngineOptions& o, Engine::ExportFn fn) {
+        return Engine::Create(o, std::move(fn));
+      });
+}
+
+// The layered engine as the span processor uses it: striped, batches
+// exported on the offering threads (kAlways, or kWhenCoresBusy with the
+// cores reported busy then idle), batches that wait in the stripes for a
+// busy exporter, and the exporter sometimes slow.
+using LayeredEngine = BatchEngine<Rec, EndingThreadLayer<Rec>>;
+
+TEST(BatchEngine, WithTheEndingThreadLayerEveryRecordIsExportedDroppedOrHeld) {
+  static std::atomic<double> spare{0.0};
+  SpareCoresForTest().store(+[] { return spare.load(); });
+  for (const EndingThreadsExport mode :
+       {EndingThreadsExport::kAlways, EndingThreadsExport::kWhenCoresBusy,
+        EndingThreadsExport::kNever}) {
+    SCOPED_TRACE(static_cast<int>(mode));
+    int calls = 0;
+    CheckEveryRecordIsAccountedFor<LayeredEngine>(
+        20261206 + static_cast<uint32_t>(mode),
+        [&calls](Sink* s) -> LayeredEngine::ExportFn {
+          auto fn = s->Fn();
+          return [fn, &calls](std::span<Rec> batch) {
+            // Now and then slow, so that ending threads find it busy.
+            if (++calls % 7 == 0) std::this_thread::yield();
+            spare.store(calls % 50 < 25 ? 0.0 : 1.0);
+            return fn(batch);
+          };
+        },
+        [mode](const BatchEngineOptions& o, LayeredEngine::ExportFn fn) {
+          EndingThreadLayer<Rec>::Options lo;
+          lo.mode = mode;
+          return LayeredEngine::Create(o, std::move(fn), nullptr, lo);
+        });
+  }
+  SpareCoresForTest().store(nullptr);
+}
+
+// The ending-thread layer (kAlways): a level check on the offering thread
+// exports the full batch it finds, on that thread. When another thread holds
+// the exporter, the batch it took waits in its stripe, counted in hand (not
+// queued, not lost), until the exporter is free and a flush exports it.
+TEST(BatchEngine, TheEndingThreadLayerExportsOnTheOfferingThreadAndKeepsBusyBatchesInHand) {
+  common::FakeClock clock;
+  Sink sink;
+  BatchEngineOptions o = Options(&clock, 256, 8);
+  EndingThreadLayer<Rec>::Options lo;
+  lo.mode = EndingThreadsExport::kAlways;
+  std::atomic<int> on_this_thread{0};
+  const std::thread::id me = std::this_thread::get_id();
+  auto fn = sink.Fn();
+  auto e = LayeredEngine::Create(
+      o,
+      [&](std::span<Rec> batch) {
+        if (std::this_thread::get_id() == me) on_this_thread.fetch_add(1);
+        return fn(batch);
+      },
+      nullptr, lo);
+  for (int i = 0; i < 64; ++i) ASSERT_TRUE(Offer(*e, i));
+  BatchEngineStats s = e->Stats();
+  EXPECT_GT(s.exported_on_ending_threads, 0);
+  EXPECT_GT(on_this_thread.load(), 0);
+  EXPECT_EQ(s.ended, s.exported + s.dropped() + s.held());
+  ASSERT_TRUE(e->ForceFlush(absl::Now() + absl::Seconds(30)).ok());
+  EXPECT_EQ(e->Stats().exported, 64);
+
+  // The worker holds the exporter (a flush of one record, the exporter
+  // blocked) while this thread fills its stripe.
+  const int calls_before = static_cast<int>(sink.batches().size());
+  const int64_t on_ending_before = e->Stats().exported_on_ending_threads;
+  sink.Block();
+  ASSERT_TRUE(Offer(*e, 64));
+  std::thread flusher([&] { EXPECT_TRUE(e->ForceFlush(absl::Now() + absl::Seconds(30)).ok()); });
+  ASSERT_TRUE(sink.WaitForCallsIn(calls_before + 1));
+  for (int i = 65; i < 97; ++i) ASSERT_TRUE(Offer(*e, i));
+  s = e->Stats();
+  EXPECT_GE(s.in_hand, 8) << "a batch taken out while the exporter was busy waits in hand";
+  EXPECT_EQ(s.exported_on_ending_threads, on_ending_before);
+  EXPECT_EQ(s.ended, 97);
+  sink.Release();
+  flusher.join();
+  ASSERT_TRUE(e->ForceFlush(absl::Now() + absl::Seconds(30)).ok());
+  s = e->Stats();
+  EXPECT_EQ(s.exported, 97);
+  EXPECT_EQ(s.held(), 0);
+  EXPECT_EQ(g_live.load(), 0);
+  ASSERT_TRUE(e->Shutdown(absl::Now() + absl::Seconds(30)).ok());
 }
 
 }  // namespace
