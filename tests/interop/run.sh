@@ -270,10 +270,38 @@ shape_round() {
   fi
 }
 
+# A round run by one node script that writes <dir>/compare-result.json
+# ({passed, failed}) and prints its own PASS/FAIL lines.
+node_round() { # node_round <name> <script> <args...>
+  local name=$1 script=$2; shift 2
+  local dir="$WORK/$name" rc=0
+  mkdir -p "$dir"
+  echo "=== round: $name"
+  timeout -k 5 "$SEND_TIMEOUT" node --no-deprecation "$HERE/$script" "$@" "$dir" >"$dir/round.log" 2>&1 || rc=$?
+  grep -v -E '^[0-9]+ passed, [0-9]+ failed$' "$dir/round.log" || true
+  if [[ -f "$dir/compare-result.json" ]]; then
+    local p f
+    read -r p f < <(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(r.passed,r.failed)' "$dir/compare-result.json")
+    PASSED=$((PASSED + p))
+    FAILED=$((FAILED + f))
+    if [[ $rc -ne 0 && $f -eq 0 ]]; then fail "$name: $script exited $rc"; fi
+  else
+    fail "$name: $script crashed (exit $rc)"
+  fi
+}
+
 for mode in plain gzip tls http-proto http-json http-tls; do
   round "$mode"
 done
 shape_round
+# tracewire's OTLP/HTTP exporter (interop_http_peer) -> a receiver made of
+# protobufjs and the official OTLP protos (otlp_receiver.mjs).
+if [[ -x "$BINDIR/interop_http_peer" ]]; then
+  node_round http-exporter otlp_receiver.mjs "$BINDIR/interop_http_peer"
+else
+  echo "=== round: http-exporter"
+  fail "http-exporter: $BINDIR/interop_http_peer does not exist or is not executable (build the interop_http_peer target)"
+fi
 
 echo
 if ((FAILED > 0)); then
