@@ -2,7 +2,8 @@
 # Interop test: OpenTelemetry JS SDK (OTLP/gRPC and OTLP/HTTP exporters) -> tracewired -> file sink.
 #
 # usage: tests/interop/run.sh <bindir>      (<bindir>/tracewired is the daemon,
-#                                            <bindir>/interop_shape_peer the C++ peer)
+#                                            <bindir>/interop_shape_peer and
+#                                            <bindir>/interop_http_peer the C++ peers)
 #
 # Six rounds, each with its own daemon on 127.0.0.1 (port 0):
 #   plain      - insecure gRPC
@@ -20,6 +21,16 @@
 #            own; `node interop.mjs shape` compares what the two daemons
 #            wrote (the JS side from the plain round): names, types,
 #            temporality, buckets, value types, log field types
+# and two without the JS SDK's sender:
+#   http-exporter - <bindir>/interop_http_peer (tracewire's OTLP/HTTP exporter)
+#            sends to a receiver built with protobufjs and the official OTLP
+#            protos (otlp_receiver.mjs), over http/protobuf, gzip'ed
+#            http/protobuf and http/json; compared field by field
+#   browser  - headless chromium loads a page (browser_page.js bundled with
+#            esbuild) that sends a span through the JS SDK's OTLP/HTTP
+#            exporter to a tracewired of its own on another origin, through
+#            CORS; a not-allowed origin gets nothing stored (browser.mjs;
+#            a missing chromium is a FAIL)
 # Each round: start the daemon, `node interop.mjs send`, SIGTERM the daemon
 # (it must flush and exit 0), `node interop.mjs compare` the file sink with
 # what the SDK sent. Ends with a "N passed, M failed" line; exits non-zero on
@@ -302,6 +313,9 @@ else
   echo "=== round: http-exporter"
   fail "http-exporter: $BINDIR/interop_http_peer does not exist or is not executable (build the interop_http_peer target)"
 fi
+# Headless chromium: a page sends a span with the JS SDK's OTLP/HTTP
+# exporter to tracewired on another origin, through CORS (browser.mjs).
+node_round browser browser.mjs "$DAEMON"
 
 echo
 if ((FAILED > 0)); then
