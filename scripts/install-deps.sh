@@ -10,6 +10,7 @@ PACKAGES=(
   nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
   openssl nodejs npm curl
   clang-14 python3 dpkg-dev file binutils libspdlog-dev libsqlite3-dev sqlite3 libzstd-dev
+  chromium
 )
 
 missing=()

@@ -2,7 +2,8 @@
 # Interop test: OpenTelemetry JS SDK (OTLP/gRPC and OTLP/HTTP exporters) -> tracewired -> file sink.
 #
 # usage: tests/interop/run.sh <bindir>      (<bindir>/tracewired is the daemon,
-#                                            <bindir>/interop_shape_peer the C++ peer)
+#                                            <bindir>/interop_shape_peer and
+#                                            <bindir>/interop_http_peer the C++ peers)
 #
 # Six rounds, each with its own daemon on 127.0.0.1 (port 0):
 #   plain      - insecure gRPC
@@ -20,6 +21,16 @@
 #            own; `node interop.mjs shape` compares what the two daemons
 #            wrote (the JS side from the plain round): names, types,
 #            temporality, buckets, value types, log field types
+# and two without the JS SDK's sender:
+#   http-exporter - <bindir>/interop_http_peer (tracewire's OTLP/HTTP exporter)
+#            sends to a receiver built with protobufjs and the official OTLP
+#            protos (otlp_receiver.mjs), over http/protobuf, gzip'ed
+#            http/protobuf and http/json; compared field by field
+#   browser  - headless chromium loads a page (browser_page.js bundled with
+#            esbuild) that sends a span through the JS SDK's OTLP/HTTP
+#            exporter to a tracewired of its own on another origin, through
+#            CORS; a not-allowed origin gets nothing stored (browser.mjs;
+#            a missing chromium is a FAIL)
 # Each round: start the daemon, `node interop.mjs send`, SIGTERM the daemon
 # (it must flush and exit 0), `node interop.mjs compare` the file sink with
 # what the SDK sent. Ends with a "N passed, M failed" line; exits non-zero on
@@ -270,10 +281,41 @@ shape_round() {
   fi
 }
 
+# A round run by one node script that writes <dir>/compare-result.json
+# ({passed, failed}) and prints its own PASS/FAIL lines.
+node_round() { # node_round <name> <script> <args...>
+  local name=$1 script=$2; shift 2
+  local dir="$WORK/$name" rc=0
+  mkdir -p "$dir"
+  echo "=== round: $name"
+  timeout -k 5 "$SEND_TIMEOUT" node --no-deprecation "$HERE/$script" "$@" "$dir" >"$dir/round.log" 2>&1 || rc=$?
+  grep -v -E '^[0-9]+ passed, [0-9]+ failed$' "$dir/round.log" || true
+  if [[ -f "$dir/compare-result.json" ]]; then
+    local p f
+    read -r p f < <(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(r.passed,r.failed)' "$dir/compare-result.json")
+    PASSED=$((PASSED + p))
+    FAILED=$((FAILED + f))
+    if [[ $rc -ne 0 && $f -eq 0 ]]; then fail "$name: $script exited $rc"; fi
+  else
+    fail "$name: $script crashed (exit $rc)"
+  fi
+}
+
 for mode in plain gzip tls http-proto http-json http-tls; do
   round "$mode"
 done
 shape_round
+# tracewire's OTLP/HTTP exporter (interop_http_peer) -> a receiver made of
+# protobufjs and the official OTLP protos (otlp_receiver.mjs).
+if [[ -x "$BINDIR/interop_http_peer" ]]; then
+  node_round http-exporter otlp_receiver.mjs "$BINDIR/interop_http_peer"
+else
+  echo "=== round: http-exporter"
+  fail "http-exporter: $BINDIR/interop_http_peer does not exist or is not executable (build the interop_http_peer target)"
+fi
+# Headless chromium: a page sends a span with the JS SDK's OTLP/HTTP
+# exporter to tracewired on another origin, through CORS (browser.mjs).
+node_round browser browser.mjs "$DAEMON"
 
 echo
 if ((FAILED > 0)); then
