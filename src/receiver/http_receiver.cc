@@ -1,9 +1,15 @@
 #include "receiver/http_receiver.h"
 
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <cerrno>
 #include <cstring>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/wildcard.h"
@@ -263,9 +269,49 @@ absl::Status HttpReceiver::Start() {
   return absl::OkStatus();
 }
 
+namespace {
+
+// cpp-httplib 0.11's stop() closes the listening socket, but a worker whose
+// kept-alive connection is idle goes on waiting for a next request until
+// keep_alive_timeout_s, and the listener's thread joins every worker: one
+// idle client (a browser, a Collector) would hold Shutdown that long.
+// cpp-httplib gives no handle on its connections, so this finds them: once
+// the listener is closed, every TCP socket of this process whose local port
+// is `port` is one of them. SHUT_RD ends the idle wait (the read sees end of
+// file); an answer being written still goes out.
+void EndIdleConnections(int port) {
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) return;
+  while (const dirent* e = ::readdir(dir)) {
+    int fd = -1;
+    if (!absl::SimpleAtoi(e->d_name, &fd) || fd == ::dirfd(dir)) continue;
+    sockaddr_storage a{};
+    socklen_t len = sizeof a;
+    int type = 0, listening = 0;
+    socklen_t olen = sizeof type;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0 ||
+        ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &olen) != 0 || type != SOCK_STREAM) {
+      continue;
+    }
+    olen = sizeof listening;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &olen) != 0 || listening) continue;
+    int local_port = -1;
+    if (a.ss_family == AF_INET) {
+      local_port = ntohs(reinterpret_cast<const sockaddr_in*>(&a)->sin_port);
+    } else if (a.ss_family == AF_INET6) {
+      local_port = ntohs(reinterpret_cast<const sockaddr_in6*>(&a)->sin6_port);
+    }
+    if (local_port == port) ::shutdown(fd, SHUT_RD);
+  }
+  ::closedir(dir);
+}
+
+}  // namespace
+
 void HttpReceiver::Shutdown() {
   if (!http_) return;
   http_->stop();
+  if (port_ > 0) EndIdleConnections(port_);
   if (thread_.joinable()) thread_.join();
   http_.reset();
 }

@@ -12,11 +12,13 @@
 #include <thread>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "google/rpc/status.pb.h"
 #include "httplib.h"
 #include "nlohmann/json.hpp"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "pipeline/null_sink.h"
 #include "pipeline/queued_sink.h"
 #include "receiver/daemon.h"
 #include "receiver/metrics_server.h"
@@ -519,6 +521,40 @@ TEST(HttpReceiver, AFullSinkAnswers503WithRetryAfter) {
   receiver.Shutdown();
   ASSERT_TRUE(sink.Shutdown(absl::Now() + absl::Seconds(5)).ok());
   EXPECT_EQ(gate->written_, 8);
+}
+
+// An idle kept-alive connection does not hold Shutdown for the keep-alive
+// timeout (cpp-httplib's workers would wait that long): the receiver ends
+// idle connections once it stops listening.
+TEST(HttpReceiver, ShutdownDoesNotWaitForIdleKeptAliveConnections) {
+  common::ReceiverMetrics metrics;
+  Authenticator open({}, {});
+  pipeline::NullSink sink;
+  ExportHandler handler({64 << 20, absl::Seconds(1), nullptr, /*http=*/true}, &open, &sink,
+                        &metrics);
+  HttpReceiverOptions ho;
+  ho.listen = "127.0.0.1:0";
+  ho.keep_alive_timeout_s = 40;
+  HttpReceiver receiver(ho, &handler);
+  ASSERT_TRUE(receiver.Start().ok());
+  httplib::Client http("127.0.0.1", receiver.port());
+  http.set_keep_alive(true);
+  auto r = http.Post("/v1/traces", tools::MakeTracesRequest(1, {}), kProtobuf);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  // The connection stays open and idle. Shutdown returns well before the
+  // keep-alive timeout would have let the worker go.
+  absl::Notification stopped;
+  std::thread stopper([&] {
+    receiver.Shutdown();
+    stopped.Notify();
+  });
+  EXPECT_TRUE(stopped.WaitForNotificationWithTimeout(absl::Seconds(20)))
+      << "Shutdown waited for the idle connection";
+  stopper.join();
+  EXPECT_EQ(metrics.http_signals[0].accepted_items.load(), 1);
+  auto after = http.Post("/v1/traces", tools::MakeTracesRequest(1, {}), kProtobuf);
+  EXPECT_FALSE(after) << "nothing listens after Shutdown";
 }
 
 }  // namespace
