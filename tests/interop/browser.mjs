@@ -146,9 +146,8 @@ function relay(targetPort, log) {
       };
       log.push(entry);
       const headers = { ...req.headers, host: `127.0.0.1:${targetPort}` };
-      // agent: false, a connection per exchange: tracewired's SIGTERM waits
-      // for idle keep-alive connections until their keep-alive timeout (5 s),
-      // which a pooled relay connection would add to every run.
+      // agent: false, a connection per exchange (simplest to follow in the
+      // log; tracewired ends idle kept-alive connections at SIGTERM anyway).
       const up = http.request({ host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers, agent: false }, (ur) => {
         entry.status = ur.statusCode;
         entry.acao = ur.headers['access-control-allow-origin'] || '';
