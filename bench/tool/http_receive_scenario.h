@@ -15,11 +15,15 @@ struct HttpReceiveArgs {
   double warmup_seconds = 1;
   double seconds = 5;
   int receiver_pid = 0;
-  bool gzip = false;
+  // none, gzip or zstd (level 3, as the exporter): each request is
+  // compressed by its sending thread, so the client's CPU shows the cost.
+  std::string compression = "none";
 };
 
 // Prints the last line `scenario=receive protocol=http/protobuf spans=...
-// spans_per_s=... receiver_cpu_s_per_1m=...`; 0 when spans were delivered.
+// spans_per_s=... receiver_cpu_s_per_1m=... client_cpu_s_per_1m=...
+// compression=... wire_ratio=...` (wire_ratio: bytes sent over bytes
+// before compression); 0 when spans were delivered.
 int RunHttpReceiveScenario(const HttpReceiveArgs& a);
 
 }  // namespace tracewire::bench

@@ -46,12 +46,6 @@
 //   server_cpu_us_per_req= receiver_cpu_us_per_req= spans_exported=
 //   spans_dropped=
 
-#include "http_receive_scenario.h"
-#include "logs_scenarios.h"
-#include "metrics_scenarios.h"
-#include "rpc_scenario.h"
-#include "proc_sample.h"
-#include "sdk_scenarios.h"
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -71,6 +65,12 @@
 #include "CLI/CLI.hpp"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
+#include "http_receive_scenario.h"
+#include "logs_scenarios.h"
+#include "metrics_scenarios.h"
+#include "proc_sample.h"
+#include "rpc_scenario.h"
+#include "sdk_scenarios.h"
 #include "tools/generic_call.h"
 #include "tools/synthetic.h"
 
@@ -89,6 +89,7 @@ struct Flags {
   int distinct_requests = 4;
   double rate = 0;  // spans/s; 0: as fast as possible
   bool gzip = false;
+  std::string compression = "none";  // receive over http/protobuf
   int receiver_pid = 0;
   int64_t max_requests = 0;  // 0: bounded by time only
   double call_timeout_s = 10;
@@ -368,8 +369,8 @@ class Generator {
       ::grpc::ByteBuffer req(&s, 1), resp;
       ::grpc::Status st;
       const Clock::time_point began = Clock::now();
-      auto rpc = stubs_[stream]->PrepareUnaryCall(&ctx, tracewire::tools::kTraceExportMethod,
-                                                  req, &cq);
+      auto rpc =
+          stubs_[stream]->PrepareUnaryCall(&ctx, tracewire::tools::kTraceExportMethod, req, &cq);
       rpc->StartCall();
       rpc->Finish(&resp, &st, reinterpret_cast<void*>(1));
       void* tag;
@@ -377,7 +378,8 @@ class Generator {
       (void)cq.Next(&tag, &ok);
       Record(st, resp, began);
       CallDone();
-      if (!st.ok() && st.error_code() == ::grpc::StatusCode::UNAVAILABLE && interval_ == Clock::duration::zero()) {
+      if (!st.ok() && st.error_code() == ::grpc::StatusCode::UNAVAILABLE &&
+          interval_ == Clock::duration::zero()) {
         std::unique_lock<std::mutex> l(mu_);
         if (cv_.wait_for(l, backoff_, [&] { return stopping_; })) break;
       }
@@ -445,8 +447,7 @@ int RunReceive(const Flags& f) {
   for (size_t i = 0; i < channels.size(); ++i) {
     if (!channels[i]->WaitForConnected(std::chrono::system_clock::now() +
                                        std::chrono::seconds(10))) {
-      std::fprintf(stderr,
-                   "tracewire-bench: cannot connect to %s (stream %zu, channel state %d)\n",
+      std::fprintf(stderr, "tracewire-bench: cannot connect to %s (stream %zu, channel state %d)\n",
                    f.endpoint.c_str(), i, static_cast<int>(channels[i]->GetState(false)));
       return 1;
     }
@@ -465,8 +466,8 @@ int RunReceive(const Flags& f) {
   const double m0 = MachineBusyCpuSeconds();
   const int64_t spans0 = c.spans_ok.load(), req0 = c.requests_ok.load();
   const Clock::time_point w0 = Clock::now();
-  gen.WaitUntil(w0 + std::chrono::duration_cast<Clock::duration>(
-                         std::chrono::duration<double>(f.seconds)));
+  gen.WaitUntil(
+      w0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(f.seconds)));
   const Clock::time_point w1 = Clock::now();
   const int64_t spans1 = c.spans_ok.load(), req1 = c.requests_ok.load();
   const double cpu1 = SelfCpuSeconds();
@@ -513,9 +514,10 @@ int RunReceive(const Flags& f) {
       "machine_cpu_util=%.2f other_cpu_s=%.2f\n",
       static_cast<long long>(spans), static_cast<long long>(reqs),
       static_cast<long long>(c.errors.load()), secs, secs > 0 ? spans / secs : 0,
-      spans > 0 ? (cpu1 - cpu0) * per_1m : -1, r_cpu, r_rss, r_hwm, f.streams,
-      f.spans_per_request, request_bytes, f.gzip ? 1 : 0, f.rate, f.client_mode.c_str(),
-      static_cast<long long>(c.busy.load()), Percentile(lat, 0.5), Percentile(lat, 0.99), SelfPeakRssMib(),
+      spans > 0 ? (cpu1 - cpu0) * per_1m : -1, r_cpu, r_rss, r_hwm, f.streams, f.spans_per_request,
+      request_bytes, f.gzip ? 1 : 0, f.rate, f.client_mode.c_str(),
+      static_cast<long long>(c.busy.load()), Percentile(lat, 0.5), Percentile(lat, 0.99),
+      SelfPeakRssMib(),
       (m0 >= 0 && secs > 0) ? (m1 - m0) / (secs * std::thread::hardware_concurrency()) : -1,
       other_cpu);
   std::fflush(stdout);
@@ -529,7 +531,8 @@ int RunReceive(const Flags& f) {
 int main(int argc, char** argv) {
   CLI::App app{"tracewire-bench: load generator for the WORKLOAD.md scenarios"};
   Flags f;
-  app.add_option("--scenario", f.scenario, "scenario to run: receive, encode, send, sdk, export, memory, logs, metrics, rpc")
+  app.add_option("--scenario", f.scenario,
+                 "scenario to run: receive, encode, send, sdk, export, memory, logs, metrics, rpc")
       ->required();
   tracewire::bench::ScenarioArgs sa;
   std::string instrument = "counter";
@@ -548,6 +551,10 @@ int main(int argc, char** argv) {
   app.add_option("--protocol", f.protocol,
                  "receive: grpc, or http/protobuf (--endpoint is then the OTLP/HTTP HOST:PORT; "
                  "--streams keep-alive connections, one request in flight each)");
+  app.add_option("--compression", f.compression,
+                 "receive over http/protobuf: none, gzip or zstd, each request compressed by "
+                 "its sender as an exporter does (--gzip: gzip)")
+      ->check(CLI::IsMember({"none", "gzip", "zstd"}));
   app.add_option("--streams", f.streams, "concurrent streams (one connection each)")
       ->check(CLI::Range(1, 1024));
   app.add_option("--seconds", f.seconds, "length of the measured window")
@@ -585,9 +592,9 @@ int main(int argc, char** argv) {
   app.add_option("--absl-deadlock-detection", rpc.absl_deadlock_detection,
                  "rpc: abseil's mutex deadlock detection (on in Debian's abseil, for gRPC's "
                  "locks too); false turns it off in both processes");
-  app.add_option("--in-flight", rpc.in_flight, "rpc: calls in flight")
-      ->check(CLI::Range(1, 1024));
-  app.add_option("--tracewired", rpc.tracewired, "rpc: tracewired to export to (default: next "
+  app.add_option("--in-flight", rpc.in_flight, "rpc: calls in flight")->check(CLI::Range(1, 1024));
+  app.add_option("--tracewired", rpc.tracewired,
+                 "rpc: tracewired to export to (default: next "
                  "to tracewire-bench)");
   try {
     app.parse(argc, argv);
@@ -633,7 +640,7 @@ int main(int argc, char** argv) {
     h.warmup_seconds = f.warmup_seconds;
     h.seconds = f.seconds;
     h.receiver_pid = f.receiver_pid;
-    h.gzip = f.gzip;
+    h.compression = f.gzip && f.compression == "none" ? "gzip" : f.compression;
     return tracewire::bench::RunHttpReceiveScenario(h);
   }
   if (f.protocol != "grpc") {

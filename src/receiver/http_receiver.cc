@@ -106,6 +106,9 @@ absl::Status HttpReceiver::Start() {
   // Over the limit, cpp-httplib answers 413 before reading the body.
   http_->set_payload_max_length(static_cast<size_t>(options_.max_request_bytes));
   http_->set_keep_alive_timeout(options_.keep_alive_timeout_s);
+  // cpp-httplib writes an answer's headers and body apart: without this,
+  // Nagle holds the body until the client's delayed ACK (~40 ms).
+  http_->set_tcp_nodelay(true);
   http_->set_keep_alive_max_count(static_cast<size_t>(options_.keep_alive_max_requests));
 
   ExportHandler* handler = handler_;
