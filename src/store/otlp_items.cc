@@ -1,5 +1,7 @@
 #include "store/otlp_items.h"
 
+#include <charconv>
+#include <cmath>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -84,9 +86,24 @@ void RenderAnyValueTo(std::string_view any, bool quote, int depth, std::string* 
       case 3:
         absl::StrAppend(out, static_cast<int64_t>(f.value));
         return;
-      case 4:
-        absl::StrAppend(out, AsDouble(f.value));
+      case 4: {
+        // The shortest text that reads back as the same double (absl's
+        // StrAppend keeps 6 digits: 0.30000000000000004 became "0.3").
+        const double d = AsDouble(f.value);
+        if (std::isnan(d) || std::isinf(d)) {  // as OTLP/JSON spells them
+          const char* name = std::isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity";
+          if (quote) {
+            AppendJsonString(name, out);
+          } else {
+            out->append(name);
+          }
+        } else {
+          char buf[32];
+          const std::to_chars_result r = std::to_chars(buf, buf + sizeof buf, d);
+          out->append(buf, r.ptr);
+        }
         return;
+      }
       case 5: {
         out->push_back('[');
         ProtoReader a(f.bytes);
@@ -105,7 +122,10 @@ void RenderAnyValueTo(std::string_view any, bool quote, int depth, std::string* 
         RenderKvListTo(f.bytes, depth, out);
         return;
       case 7:
+        // Hex; quoted inside an array or a map, which are JSON.
+        if (quote) out->push_back('"');
         out->append(ToHex(f.bytes));
+        if (quote) out->push_back('"');
         return;
       default:
         break;

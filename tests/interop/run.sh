@@ -21,7 +21,9 @@
 #            own; `node interop.mjs shape` compares what the two daemons
 #            wrote (the JS side from the plain round): names, types,
 #            temporality, buckets, value types, log field types
-# and two without the JS SDK's sender:
+# and the store round (the plain round's telemetry into the store sink, read
+# back with `tracewire trace/logs/metrics --json`, store_compare.mjs), and two
+# without the JS SDK's sender:
 #   http-exporter - <bindir>/interop_http_peer (tracewire's OTLP/HTTP exporter)
 #            sends to a receiver built with protobufjs and the official OTLP
 #            protos (otlp_receiver.mjs), over http/protobuf, gzip'ed
@@ -107,9 +109,13 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
 start_daemon() { # start_daemon <rounddir> [extra daemon args...]; sets DAEMON_PID, PORT
   # With WANT_HTTP=http|https also waits for the daemon's
   # "tracewired: OTLP/HTTP on <scheme>://127.0.0.1:PORT" stderr line; sets HTTP_PORT.
+  # With STORE_DB=<file> the sink is the store (the default of tracewired)
+  # instead of the file sink.
   local dir=$1; shift
   mkdir -p "$dir/sink"
-  "$DAEMON" --listen 127.0.0.1:0 --sink file --file-dir "$dir/sink" --metrics-listen 127.0.0.1:0 "$@" \
+  local sink_args=(--sink file --file-dir "$dir/sink")
+  if [[ -n ${STORE_DB:-} ]]; then sink_args=(--sink store --store-path "$STORE_DB"); fi
+  "$DAEMON" --listen 127.0.0.1:0 "${sink_args[@]}" --metrics-listen 127.0.0.1:0 "$@" \
     >"$dir/daemon.stdout" 2>"$dir/daemon.stderr" </dev/null &
   DAEMON_PID=$!
   PORT="" HTTP_PORT=""
@@ -313,6 +319,43 @@ else
   echo "=== round: http-exporter"
   fail "http-exporter: $BINDIR/interop_http_peer does not exist or is not executable (build the interop_http_peer target)"
 fi
+# The store round: the JS SDK's plain-round telemetry into tracewired's
+# store sink, read back with the CLI (`tracewire trace ID --json`, `logs
+# --trace`, `metrics`) and compared field by field (store_compare.mjs).
+store_round() {
+  local dir="$WORK/store"
+  mkdir -p "$dir"
+  echo "=== round: store"
+  if ! STORE_DB="$dir/store.db" start_daemon "$dir"; then
+    fail "store: tracewired did not start"
+    show "$dir/daemon.stderr" "tracewired stderr"
+    return 0
+  fi
+  local send_rc=0 stop_rc=0 rc=0
+  timeout -k 5 "$SEND_TIMEOUT" node --no-deprecation "$HERE/interop.mjs" send "127.0.0.1:$PORT" plain "$dir" \
+    >"$dir/send.log" 2>&1 || send_rc=$?
+  stop_daemon || stop_rc=$?
+  if [[ $send_rc -eq 0 && $stop_rc -eq 0 ]]; then
+    pass "store: JS SDK exported to tracewired's store sink, which exited 0 on SIGTERM"
+  else
+    fail "store: send exit $send_rc, tracewired exit $stop_rc"
+    sed 's/^/     /' "$dir/send.log"
+    show "$dir/daemon.stderr" "tracewired stderr"
+  fi
+  node "$HERE/store_compare.mjs" "$BINDIR/tracewire" "$dir/store.db" "$dir" >"$dir/compare.log" 2>&1 || rc=$?
+  grep -v -E '^[0-9]+ passed, [0-9]+ failed$' "$dir/compare.log" || true
+  if [[ -f "$dir/compare-result.json" ]]; then
+    local p f
+    read -r p f < <(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(r.passed,r.failed)' "$dir/compare-result.json")
+    PASSED=$((PASSED + p))
+    FAILED=$((FAILED + f))
+    if [[ $rc -ne 0 && $f -eq 0 ]]; then fail "store: store_compare.mjs exited $rc"; fi
+  else
+    fail "store: store_compare.mjs crashed (exit $rc)"
+  fi
+}
+store_round
+
 # Headless chromium: a page sends a span with the JS SDK's OTLP/HTTP
 # exporter to tracewired on another origin, through CORS (browser.mjs).
 node_round browser browser.mjs "$DAEMON"

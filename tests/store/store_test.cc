@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cmath>
+#include <cstring>
 #include <fstream>
+#include <limits>
 #include <thread>
 
 #include "store/otlp_items.h"
@@ -13,6 +16,7 @@
 #include "testing/test_env.h"
 #include "tools/synthetic.h"
 #include "wire/otlp_reader.h"
+#include "wire/proto_writer.h"
 
 namespace tracewire::store {
 namespace {
@@ -428,6 +432,33 @@ TEST_F(StoreTest, CorruptForeignMissingAndLockedFilesGiveClearErrors) {
   r = StoreReader::Open(path);
   ASSERT_FALSE(r.ok());
   EXPECT_FALSE(r.status().message().empty());
+}
+
+// AnyValue text as the CLI shows it: doubles read back exactly (the shortest
+// round-trip form, not six digits), bytes inside arrays and maps quoted so
+// that those stay JSON. Found by the JS interop store round.
+TEST(RenderAnyValue, DoublesRoundTripAndNestedBytesStayJson) {
+  auto double_value = [](double d) {
+    std::string v;
+    uint64_t bits;
+    std::memcpy(&bits, &d, sizeof bits);
+    wire::AppendVarint(&v, (4u << 3) | 1);  // double_value, fixed64
+    for (int i = 0; i < 8; ++i) v.push_back(static_cast<char>(bits >> (8 * i)));
+    return v;
+  };
+  EXPECT_EQ(RenderAnyValue(double_value(0.1 + 0.2)), "0.30000000000000004");
+  EXPECT_EQ(RenderAnyValue(double_value(1.7976931348623157e308)), "1.7976931348623157e+308");
+  EXPECT_EQ(RenderAnyValue(double_value(0.25)), "0.25");
+  EXPECT_EQ(RenderAnyValue(double_value(std::nan(""))), "NaN");
+  std::string bytes;
+  wire::AppendLenField(&bytes, 7, std::string("\x01\xfe", 2));
+  EXPECT_EQ(RenderAnyValue(bytes), "01fe");
+  std::string array_body;
+  wire::AppendLenField(&array_body, 1, bytes);
+  wire::AppendLenField(&array_body, 1, double_value(-std::numeric_limits<double>::infinity()));
+  std::string array;
+  wire::AppendLenField(&array, 5, array_body);
+  EXPECT_EQ(RenderAnyValue(array), "[\"01fe\",\"-Infinity\"]");
 }
 
 }  // namespace
