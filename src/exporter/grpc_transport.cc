@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "common/fork_handlers.h"
 #include "common/text.h"
+#include "exporter/call_headers.h"
 #include "exporter/grpc_log.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
@@ -329,23 +330,12 @@ void GrpcTransport::CancelAll() {
   for (auto* ctx : active_) ctx->TryCancel();
 }
 
-// No mutex is held across fork(): a forked child never touches this
-// transport again, and a lock the child's thread still held would stay in
-// abseil's lock-order graph. So calls and the fork meet on two atomics
-// (seq_cst, Dekker style): a call counts itself in, then looks at forking_;
-// PrepareFork sets forking_, then waits for the count to reach zero.
-void GrpcTransport::PrepareFork() {
-  forking_.store(true, std::memory_order_seq_cst);
-  // gRPC's own fork handlers only run when no thread is inside a gRPC call,
-  // so let the calls in flight end first. They are bounded by their
-  // deadline; past this wait the fork goes on and gRPC skips its handlers.
-  const absl::Time until = absl::Now() + absl::Seconds(5);
-  while (calls_.load(std::memory_order_seq_cst) > 0 && absl::Now() < until) {
-    absl::SleepFor(absl::Milliseconds(1));
-  }
-}
+// gRPC's own fork handlers only run when no thread is inside a gRPC call,
+// so the calls in flight end first (fork_gate.h). They are bounded by their
+// deadline; past this wait the fork goes on and gRPC skips its handlers.
+void GrpcTransport::PrepareFork() { fork_gate_.Close(absl::Seconds(5)); }
 
-void GrpcTransport::AfterForkParent() { forking_.store(false, std::memory_order_seq_cst); }
+void GrpcTransport::AfterForkParent() { fork_gate_.Open(); }
 
 SendResult GrpcTransport::Send(wire::Signal signal, const std::string& request,
                                absl::Time deadline) {
@@ -365,21 +355,8 @@ SendResult GrpcTransport::Call(const std::string& method, const std::string& req
   ctx.set_deadline(absl::ToChronoTime(deadline));
   if (options_.compression == "gzip") ctx.set_compression_algorithm(GRPC_COMPRESS_GZIP);
   if (options_.compression == "deflate") ctx.set_compression_algorithm(GRPC_COMPRESS_DEFLATE);
-  for (const auto& [k, v] : options_.headers) ctx.AddMetadata(k, v);
-  const std::string token =
-      options_.bearer_token_source ? options_.bearer_token_source() : options_.bearer_token;
-  if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
-  if (!options_.api_key.empty()) ctx.AddMetadata("x-api-key", options_.api_key);
-  for (;;) {  // Wait out a fork in progress (PrepareFork).
-    calls_.fetch_add(1, std::memory_order_seq_cst);
-    if (!forking_.load(std::memory_order_seq_cst)) break;
-    calls_.fetch_sub(1, std::memory_order_seq_cst);
-    while (forking_.load(std::memory_order_seq_cst)) absl::SleepFor(absl::Milliseconds(1));
-  }
-  struct CountOut {
-    std::atomic<int>* calls;
-    ~CountOut() { calls->fetch_sub(1, std::memory_order_seq_cst); }
-  } count_out{&calls_};
+  for (const auto& [k, v] : CallHeaders(options_)) ctx.AddMetadata(k, v);
+  const ForkGate::Pass pass = fork_gate_.Enter();  // waits out a fork in progress
   bool reload_tls = false;
   {
     absl::MutexLock lock(&mu_);

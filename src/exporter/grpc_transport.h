@@ -25,11 +25,11 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "exporter/fork_gate.h"
 #include "exporter/tls_material.h"
 #include "exporter/transport.h"
-#include "tracewire/otlp_exporter_options.h"
-
 #include "grpcpp/generic/generic_stub.h"
+#include "tracewire/otlp_exporter_options.h"
 
 namespace tracewire::exporter {
 
@@ -123,8 +123,7 @@ class GrpcTransport : public Transport {
   std::atomic<int64_t> tls_reload_failures_{0};
   std::set<::grpc::ClientContext*> active_ ABSL_GUARDED_BY(mu_);
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
-  std::atomic<bool> forking_{false};  // no call starts while set (PrepareFork)
-  std::atomic<int> calls_{0};         // calls counted in; seq_cst with forking_
+  ForkGate fork_gate_;  // calls against fork() (PrepareFork, AfterForkParent)
 };
 
 // Sets GRPC_ENABLE_FORK_SUPPORT=1 unless the variable is set already (to 0 to

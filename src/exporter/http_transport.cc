@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "exporter/call_headers.h"
 #include "exporter/grpc_transport.h"
 #include "exporter/otlp_json.h"
 #include "wire/otlp_signal.h"
@@ -305,23 +306,10 @@ SendResult HttpTransport::Send(wire::Signal signal, const std::string& request,
     headers.emplace("Content-Encoding", options_.compression);
     result.compressed_bytes = static_cast<int64_t>(compressed.size());
   }
-  for (const auto& [k, v] : options_.headers) headers.emplace(k, v);
-  const std::string token =
-      options_.bearer_token_source ? options_.bearer_token_source() : options_.bearer_token;
-  if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
-  if (!options_.api_key.empty()) headers.emplace("x-api-key", options_.api_key);
+  for (auto& [k, v] : CallHeaders(options_)) headers.emplace(std::move(k), std::move(v));
   headers.emplace("User-Agent", options_.user_agent);
 
-  for (;;) {  // Wait out a fork in progress (PrepareFork).
-    calls_.fetch_add(1, std::memory_order_seq_cst);
-    if (!forking_.load(std::memory_order_seq_cst)) break;
-    calls_.fetch_sub(1, std::memory_order_seq_cst);
-    while (forking_.load(std::memory_order_seq_cst)) absl::SleepFor(absl::Milliseconds(1));
-  }
-  struct CountOut {
-    std::atomic<int>* calls;
-    ~CountOut() { calls->fetch_sub(1, std::memory_order_seq_cst); }
-  } count_out{&calls_};
+  const ForkGate::Pass pass = fork_gate_.Enter();  // waits out a fork in progress
 
   MaybeReloadTls();
   const absl::Duration left = deadline - absl::Now();
@@ -394,11 +382,10 @@ void HttpTransport::CancelAll() {
   idle_.clear();
 }
 
-void HttpTransport::PrepareFork() {
-  forking_.store(true, std::memory_order_seq_cst);
-  while (calls_.load(std::memory_order_seq_cst) != 0) absl::SleepFor(absl::Milliseconds(1));
-}
+// The calls in flight end first (fork_gate.h); each is bounded by its
+// deadline, and past this wait the fork goes on.
+void HttpTransport::PrepareFork() { fork_gate_.Close(absl::Seconds(5)); }
 
-void HttpTransport::AfterForkParent() { forking_.store(false, std::memory_order_seq_cst); }
+void HttpTransport::AfterForkParent() { fork_gate_.Open(); }
 
 }  // namespace tracewire::exporter

@@ -36,6 +36,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "exporter/fork_gate.h"
 #include "exporter/tls_material.h"
 #include "exporter/transport.h"
 #include "tracewire/otlp_exporter_options.h"
@@ -117,8 +118,7 @@ class HttpTransport : public Transport {
   std::string last_tls_error_ ABSL_GUARDED_BY(reload_mu_);
 
   std::atomic<int64_t> tls_reloads_{0}, tls_reload_failures_{0}, clients_created_{0};
-  std::atomic<bool> forking_{false};
-  std::atomic<int> calls_{0};
+  ForkGate fork_gate_;  // calls against fork() (PrepareFork, AfterForkParent)
 };
 
 }  // namespace tracewire::exporter
