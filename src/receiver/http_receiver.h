@@ -2,9 +2,9 @@
 // HttpReceiver serves OTLP/HTTP: POST /v1/traces, /v1/metrics and /v1/logs
 // with application/x-protobuf or application/json (OTLP/JSON, otlp_json.h)
 // bodies, answered in the request's encoding. Content-Encoding gzip, deflate
-// or br are inflated by cpp-httplib itself (its output bounded by
-// max_request_bytes); zstd, which cpp-httplib 0.11 does not know, by us with
-// the same bound. On a listener of its own (the Collector's port 4318). Every request goes
+// and zstd are inflated by the ExportHandler with max_request_bytes as the
+// bound. On a listener of its own (the Collector's port 4318), served by our
+// HttpServer (http_server.h: large reads, tracked connections). Every request goes
 // through the same ExportHandler as OTLP/gRPC (export_handler.h):
 // authentication (Authorization: Bearer, X-API-Key), the memory budget,
 // bounded inflating, validation, partial success, the sinks and their
@@ -15,36 +15,35 @@
 //   401  missing or wrong credentials        404  another path
 //   405  another method than POST (OPTIONS: a CORS preflight, 204)
 //   413  over max_request_bytes
-//   415  another Content-Type or Content-Encoding
+//   415  another Content-Type or Content-Encoding (br among them)
 //   503  with Retry-After: the sinks or the memory budget push back
 // Error bodies are google.rpc.Status{code, message} in protobuf.
 //
-// Threads: cpp-httplib's listener and its pool of workers; a worker serves
+// Threads: HttpServer's listener and its workers; a worker serves
 // one connection at a time, kept alive for up to keep_alive_max_requests
 // requests or until idle for keep_alive_timeout_s, and waits for the sink's
 // answer (a persistent queue answers after its fsync), so the pool bounds
 // the connections served and the requests in flight at once. Connections
-// past the pool wait in the kernel's accept queue until a worker is free.
+// past the pool wait in the server's queue until a worker is free.
 //
 // Lifecycle: Start() binds and serves; Shutdown() stops accepting, lets the
 // requests in flight be answered and joins the listener. Thread-safe.
 
 #include <memory>
 #include <string>
-#include <thread>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "receiver/export_handler.h"
 
-namespace httplib {
-class Server;
-}
-
 namespace tracewire::receiver {
 
+class HttpServer;
 class HttpTls;
 class ServerTls;
+struct HttpRequest;
+struct HttpResponse;
 
 struct HttpReceiverOptions {
   std::string listen = "127.0.0.1:4318";  // port 0 picks a free port
@@ -81,9 +80,14 @@ class HttpReceiver {
  private:
   const HttpReceiverOptions options_;
   ExportHandler* const handler_;
+  // Answers one request (http_server.h's handler): the path, CORS, the
+  // method, then Export.
+  void Route(const HttpRequest& req, HttpResponse* res);
+  void Export(wire::Signal signal, const HttpRequest& req, HttpResponse* res);
+  bool OriginAllowed(std::string_view origin) const;
+
   std::unique_ptr<HttpTls> tls_;  // set by Start when options_.tls is
-  std::unique_ptr<httplib::Server> http_;
-  std::thread thread_;
+  std::unique_ptr<HttpServer> server_;
   std::string host_;
   int port_ = 0;
 };

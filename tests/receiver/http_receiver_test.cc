@@ -4,7 +4,11 @@
 
 #include "receiver/http_receiver.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -555,6 +559,69 @@ TEST(HttpReceiver, ShutdownDoesNotWaitForIdleKeptAliveConnections) {
   EXPECT_EQ(metrics.http_signals[0].accepted_items.load(), 1);
   auto after = http.Post("/v1/traces", tools::MakeTracesRequest(1, {}), kProtobuf);
   EXPECT_FALSE(after) << "nothing listens after Shutdown";
+}
+
+// What a raw HTTP/1.1 client sends, byte for byte, and everything the
+// server answers until it closes the connection (bounded by 10 s).
+std::string RawExchange(int port, const std::string& bytes) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string out;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size())) {
+    char buf[4096];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
+      out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+// The server under OTLP/HTTP (http_server.h) takes chunked bodies, answers
+// "Expect: 100-continue", keeps an HTTP/1.1 connection for several requests
+// and refuses a malformed request line with 400.
+TEST_F(HttpFixture, ChunkedBodiesExpectContinueKeepAliveAndMalformedHeads) {
+  StartDaemon();
+  const std::string req = tools::MakeTracesRequest(3, {});
+  const std::string head =
+      "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n";
+  // Chunked, in two chunks, then a Content-Length request with Expect on the
+  // same connection (closed after it).
+  const size_t half = req.size() / 2;
+  char size1[32], size2[32];
+  std::snprintf(size1, sizeof size1, "%zx", half);
+  std::snprintf(size2, sizeof size2, "%zx", req.size() - half);
+  const std::string chunked = head + "Transfer-Encoding: chunked\r\n\r\n" + size1 + "\r\n" +
+                              req.substr(0, half) + "\r\n" + size2 + ";ext=1\r\n" +
+                              req.substr(half) + "\r\n0\r\n\r\n";
+  const std::string expect =
+      head +
+      "Expect: 100-continue\r\nConnection: close\r\nContent-Length: " + std::to_string(req.size()) +
+      "\r\n\r\n" + req;
+  const std::string answers = RawExchange(daemon_->http_port(), chunked + expect);
+  size_t at = answers.find("HTTP/1.1 200 OK\r\n");
+  ASSERT_NE(at, std::string::npos) << answers;
+  at = answers.find("HTTP/1.1 100 Continue\r\n\r\n", at);
+  ASSERT_NE(at, std::string::npos) << answers;
+  at = answers.find("HTTP/1.1 200 OK\r\n", at);
+  ASSERT_NE(at, std::string::npos) << answers;
+  EXPECT_NE(answers.find("Connection: close\r\n", at), std::string::npos) << answers;
+
+  const std::string bad = RawExchange(daemon_->http_port(), "GARBAGE\r\n\r\n");
+  EXPECT_EQ(bad.rfind("HTTP/1.1 400 ", 0), 0u) << bad;
+  const std::string no_colon =
+      RawExchange(daemon_->http_port(), "POST /v1/traces HTTP/1.1\r\nno colon here\r\n\r\n");
+  EXPECT_EQ(no_colon.rfind("HTTP/1.1 400 ", 0), 0u) << no_colon;
+  const std::string other_path =
+      RawExchange(daemon_->http_port(), "GET /nothing HTTP/1.0\r\n\r\n");  // HTTP/1.0: closed after
+  EXPECT_EQ(other_path.rfind("HTTP/1.1 404 ", 0), 0u) << other_path;
+  Stop();
+  EXPECT_EQ(FileItems("traces"), 6);
 }
 
 }  // namespace
