@@ -85,7 +85,7 @@ absl::Status HttpReceiver::Start() {
   so.max_body_bytes = options_.max_request_bytes;
   if (options_.tls != nullptr) {
     tls_ = std::make_unique<HttpTls>(options_.tls);
-    so.tls = tls_.get();
+    so.tls_setup = [tls = tls_.get()](SSL_CTX& ctx) { return tls->SetUpContext(ctx); };
   }
   server_ = std::make_unique<HttpServer>(
       so, [this](const HttpRequest& req, HttpResponse* res) { Route(req, res); });
@@ -164,7 +164,8 @@ void HttpReceiver::Export(wire::Signal signal, const HttpRequest& req, HttpRespo
   if (media != kProtobuf && !json) {
     Error(res, 415,
           absl::InvalidArgumentError(absl::StrCat("Content-Type must be ", kProtobuf, " or ", kJson,
-                                                  ", got \"", std::string(req.Header("content-type")), "\"")),
+                                                  ", got \"",
+                                                  std::string(req.Header("content-type")), "\"")),
           false);
     return;
   }

@@ -20,7 +20,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "receiver/http_tls.h"
 
 namespace tracewire::receiver {
 namespace {
@@ -171,9 +170,9 @@ HttpServer::~HttpServer() { Shutdown(); }
 
 absl::Status HttpServer::Start() {
   if (listen_fd_ >= 0) return absl::FailedPreconditionError("HTTP server already started");
-  if (options_.tls != nullptr) {
+  if (options_.tls_setup) {
     ssl_ctx_ = SSL_CTX_new(TLS_server_method());
-    if (ssl_ctx_ == nullptr || !options_.tls->SetUpContext(*ssl_ctx_)) {
+    if (ssl_ctx_ == nullptr || !options_.tls_setup(*ssl_ctx_)) {
       return absl::InternalError("cannot set up TLS");
     }
   }
@@ -339,8 +338,8 @@ void HttpServer::Serve(int fd) {
       const std::string connection = absl::AsciiStrToLower(std::string(req.Header("connection")));
       bool keep_alive = http10 ? absl::StrContains(connection, "keep-alive")
                                : !absl::StrContains(connection, "close");
-      const bool chunked =
-          absl::StrContains(absl::AsciiStrToLower(std::string(req.Header("transfer-encoding"))), "chunked");
+      const bool chunked = absl::StrContains(
+          absl::AsciiStrToLower(std::string(req.Header("transfer-encoding"))), "chunked");
       int64_t length = 0;
       const std::string length_text(req.Header("content-length"));
       if (!chunked && !length_text.empty() &&

@@ -10,8 +10,8 @@
 //
 // What it does: persistent connections (HTTP/1.1 keep-alive; "Connection:
 // close" and HTTP/1.0 honoured), Content-Length and chunked request bodies,
-// "Expect: 100-continue", a body limit checked before the body is read (413,
-// then the connection is closed), TLS through HttpTls (http_tls.h), one
+// "Expect: 100-continue", a body limit checked before the body is read (413;
+// the body is read and dropped), TLS through HttpTls (http_tls.h), one
 // write per answer with TCP_NODELAY. Bodies are handed over as they came:
 // Content-Encoding is the handler's business.
 //
@@ -51,8 +51,6 @@ typedef struct ssl_ctx_st SSL_CTX;
 
 namespace tracewire::receiver {
 
-class HttpTls;
-
 struct HttpRequest {
   std::string method;
   std::string path;                                          // the target without its query
@@ -79,7 +77,9 @@ struct HttpServerOptions {
   int keep_alive_max_requests = 1000;
   int read_timeout_s = 30;  // a request's head or body, and an answer's write
   int64_t max_body_bytes = 64ll << 20;
-  HttpTls* tls = nullptr;  // set: https; must outlive the server
+  // Set: https, with a context this prepares (HttpTls::SetUpContext: the
+  // protocol floor and the certificate hook); called once, at Start.
+  std::function<bool(SSL_CTX&)> tls_setup;
 };
 
 class HttpServer {
