@@ -3,7 +3,9 @@
 // StoreWriter (the store sink's writer thread) and reports spans/s and bytes
 // per span; (2) builds a store of --traces traces of 10 spans over 100
 // services and times `tracewire trace ID` (fetch and print) and the 20
-// slowest traces of one service in the last hour.
+// slowest traces of one service in the last hour. While building that store
+// it prints the insert rate of every 100,000 spans ("grow:" lines), so the
+// rate of a fresh store and of one of 1 M spans can be compared.
 //
 //   tracewire-store-bench [--dir DIR] [--requests N] [--traces N]
 
@@ -93,7 +95,15 @@ int main(int argc, char** argv) {
     if (!w.Open().ok()) return 1;
     const auto t = Clock::now();
     constexpr int kTracesPerRequest = 50;
+    constexpr int kGrowStep = 100000;  // spans
+    auto step_start = Clock::now();
     for (int base = 0; base < traces; base += kTracesPerRequest) {
+      if (base > 0 && (base * 10) % kGrowStep == 0) {
+        std::printf("grow: spans=%d..%d spans_per_s=%.0f\n", base * 10 - kGrowStep, base * 10,
+                    kGrowStep / Since(step_start));
+        std::fflush(stdout);
+        step_start = Clock::now();
+      }
       ExportTraceServiceRequest req;
       for (int k = 0; k < kTracesPerRequest && base + k < traces; ++k) {
         std::string trace_id(16, '\0');
