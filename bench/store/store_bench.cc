@@ -7,7 +7,14 @@
 // it prints the insert rate of every 100,000 spans ("grow:" lines), so the
 // rate of a fresh store and of one of 1 M spans can be compared.
 //
+// The query store's traces start in arrival order over the last 2 hours,
+// each up to 1 s late (as a live collector receives them), or, with
+// --start-order random, at random times over those 2 hours (every time-keyed
+// index then grows at random places; the order of the figures before
+// 2026-12-06).
+//
 //   tracewire-store-bench [--dir DIR] [--requests N] [--traces N]
+//                         [--start-order time|random]
 
 #include <chrono>
 #include <cstdio>
@@ -45,11 +52,13 @@ int main(int argc, char** argv) {
   std::string dir = "/tmp/tw-store-bench";
   int requests = 2000;  // of 512 standard spans
   int traces = 100000;  // of 10 spans
+  bool random_start = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--dir") dir = argv[i + 1];
     if (a == "--requests") requests = std::atoi(argv[i + 1]);
     if (a == "--traces") traces = std::atoi(argv[i + 1]);
+    if (a == "--start-order") random_start = std::string(argv[i + 1]) == "random";
   }
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
@@ -111,7 +120,11 @@ int main(int argc, char** argv) {
         trace_id[0] |= 1;
         if (probe_id.empty() && base + k == traces / 2) probe_id = trace_id;
         // spread over the last 2 hours
-        const uint64_t start = now_ns - (rng() % 7200000000000ull);
+        constexpr uint64_t k2h = 7200000000000ull;
+        const uint64_t start =
+            random_start ? now_ns - (rng() % k2h)
+                         : now_ns - k2h + static_cast<uint64_t>(base + k) * (k2h / traces) -
+                               rng() % 1000000000ull;
         for (int s = 0; s < 10; ++s) {
           auto* rs = req.add_resource_spans();
           auto* kv = rs->mutable_resource()->add_attributes();
