@@ -295,7 +295,14 @@ node_round() { # node_round <name> <script> <args...>
   mkdir -p "$dir"
   echo "=== round: $name"
   timeout -k 5 "$SEND_TIMEOUT" node --no-deprecation "$HERE/$script" "$@" "$dir" >"$dir/round.log" 2>&1 || rc=$?
-  grep -v -E '^[0-9]+ passed, [0-9]+ failed$' "$dir/round.log" || true
+  tally "$name" "$script" "$dir" "$dir/round.log" "$rc"
+}
+
+# Shows a node script's log (less its total line) and adds its
+# <dir>/compare-result.json counts to the totals.
+tally() { # tally <name> <script> <dir> <log> <exit status>
+  local name=$1 script=$2 dir=$3 log=$4 rc=$5
+  grep -v -E '^[0-9]+ passed, [0-9]+ failed$' "$log" || true
   if [[ -f "$dir/compare-result.json" ]]; then
     local p f
     read -r p f < <(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(r.passed,r.failed)' "$dir/compare-result.json")
@@ -343,16 +350,7 @@ store_round() {
     show "$dir/daemon.stderr" "tracewired stderr"
   fi
   node "$HERE/store_compare.mjs" "$BINDIR/tracewire" "$dir/store.db" "$dir" >"$dir/compare.log" 2>&1 || rc=$?
-  grep -v -E '^[0-9]+ passed, [0-9]+ failed$' "$dir/compare.log" || true
-  if [[ -f "$dir/compare-result.json" ]]; then
-    local p f
-    read -r p f < <(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(r.passed,r.failed)' "$dir/compare-result.json")
-    PASSED=$((PASSED + p))
-    FAILED=$((FAILED + f))
-    if [[ $rc -ne 0 && $f -eq 0 ]]; then fail "store: store_compare.mjs exited $rc"; fi
-  else
-    fail "store: store_compare.mjs crashed (exit $rc)"
-  fi
+  tally store store_compare.mjs "$dir" "$dir/compare.log" "$rc"
 }
 store_round
 
