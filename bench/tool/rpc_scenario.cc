@@ -168,11 +168,14 @@ pid_t StartReceiver(const std::string& path, std::string* address) {
 // The closed-loop client: `in_flight` chains of callback-API calls.
 class Load {
  public:
-  Load(Echo::Stub* stub, int chains, int payload) : stub_(stub), chains_(chains) {
+  // limit > 0: issues exactly `limit` calls in all.
+  Load(Echo::Stub* stub, int chains, int payload, int64_t limit)
+      : stub_(stub), chains_(chains), limit_(limit) {
     request_.set_message(std::string(static_cast<size_t>(payload), 'x'));
   }
   void Start() {
-    for (int i = 0; i < chains_; ++i) Next();
+    const int64_t n = limit_ > 0 ? std::min<int64_t>(chains_, limit_) : chains_;
+    for (int64_t i = 0; i < n; ++i) Next();
   }
   void Measure(bool on) { measuring_.store(on); }
   // Stops issuing calls and waits for those in flight.
@@ -180,6 +183,11 @@ class Load {
     stopping_.store(true);
     std::unique_lock lock(mu_);
     cv_.wait(lock, [&] { return active_ == 0; });
+  }
+  // With a limit: waits until all `limit` calls have finished.
+  void WaitForLimit() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return active_ == 0 && issued_ >= limit_; });
   }
   std::vector<double> TakeLatencies() {
     std::lock_guard lock(mu_);
@@ -197,6 +205,7 @@ class Load {
     {
       std::lock_guard lock(mu_);
       ++active_;
+      ++issued_;
     }
     auto* call = new Call;
     call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
@@ -212,6 +221,7 @@ class Load {
     bool again = !stopping_.load();
     {
       std::lock_guard lock(mu_);
+      if (limit_ > 0 && issued_ >= limit_) again = false;
       if (measuring_.load() && status.ok()) latencies_us_.push_back(us);
       --active_;
       if (active_ == 0 && !again) cv_.notify_all();
@@ -221,6 +231,7 @@ class Load {
 
   Echo::Stub* stub_;
   const int chains_;
+  const int64_t limit_;
   EchoRequest request_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> measuring_{false};
@@ -228,6 +239,7 @@ class Load {
   std::mutex mu_;
   std::condition_variable cv_;
   int active_ = 0;
+  int64_t issued_ = 0;
   std::vector<double> latencies_us_;
 };
 
@@ -309,14 +321,21 @@ int RunRpcScenario(const RpcArgs& args) {
     channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
   }
   auto stub = Echo::NewStub(channel);
-  Load load(stub.get(), args.in_flight, args.payload_bytes);
-  load.Start();
-  std::this_thread::sleep_for(std::chrono::duration<double>(args.warmup_seconds));
+  Load load(stub.get(), args.in_flight, args.payload_bytes, args.requests);
+  if (args.requests == 0) {
+    load.Start();
+    std::this_thread::sleep_for(std::chrono::duration<double>(args.warmup_seconds));
+  }
   const ProcSample server0 = SampleProc(server), receiver0 = SampleProc(receiver);
   const double client0 = CpuSelf();
   const auto t0 = Clock::now();
   load.Measure(true);
-  std::this_thread::sleep_for(std::chrono::duration<double>(args.seconds));
+  if (args.requests > 0) {
+    load.Start();
+    load.WaitForLimit();
+  } else {
+    std::this_thread::sleep_for(std::chrono::duration<double>(args.seconds));
+  }
   load.Measure(false);
   const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
   const double client_cpu = CpuSelf() - client0;

@@ -4,6 +4,7 @@
 // 32 calls in flight, untraced or through tracewire's interceptors, both
 // sides exporting their spans to a tracewired (sink none) on this machine.
 
+#include <cstdint>
 #include <string>
 
 namespace tracewire::bench {
@@ -14,6 +15,11 @@ struct RpcArgs {
   std::string tracing = "off";
   double seconds = 10;          // measured window
   double warmup_seconds = 2;
+  // > 0: instead of a timed window, exactly this many calls (no warm-up),
+  // all measured; for instruction counts under callgrind, where the
+  // difference between two counts divided by the difference in calls is
+  // the cost of one call without the fixed costs of start and shutdown.
+  int64_t requests = 0;
   int in_flight = 32;
   int payload_bytes = 100;
   // MAX_POLLERS of gRPC's synchronous server (0: in_flight + 1). gRPC's

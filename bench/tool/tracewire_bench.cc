@@ -592,6 +592,10 @@ int main(int argc, char** argv) {
   app.add_option("--absl-deadlock-detection", rpc.absl_deadlock_detection,
                  "rpc: abseil's mutex deadlock detection (on in Debian's abseil, for gRPC's "
                  "locks too); false turns it off in both processes");
+  app.add_option("--requests", rpc.requests,
+                 "rpc: make exactly this many calls, all measured, instead of a timed window "
+                 "(no warm-up); for instruction counts under callgrind")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
   app.add_option("--in-flight", rpc.in_flight, "rpc: calls in flight")->check(CLI::Range(1, 1024));
   app.add_option("--tracewired", rpc.tracewired,
                  "rpc: tracewired to export to (default: next "
