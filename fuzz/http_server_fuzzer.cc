@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -62,18 +63,33 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   timeval tv{5, 0};  // past the server's own timeouts: a hang is a finding
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  FuzzCheck(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0, "connect");
+  int connected = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  if (connected != 0 && errno == EINTR) {  // the handshake goes on: wait for its end
+    pollfd p{fd, POLLOUT, 0};
+    while (::poll(&p, 1, 5000) < 0 && errno == EINTR) {
+    }
+    int error = -1;
+    socklen_t len = sizeof error;
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len);
+    connected = error == 0 ? 0 : -1;
+  }
+  FuzzCheck(connected == 0, "connect");
   size_t sent = 0;
   while (sent < size) {
     const ssize_t n = ::send(fd, data + sent, size - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;  // the server closed early (a bad head): fine
+    if (n < 0 && errno == EINTR) continue;  // libFuzzer's timer signal
+    if (n <= 0) break;                      // the server closed early (a bad head): fine
     sent += static_cast<size_t>(n);
   }
   ::shutdown(fd, SHUT_WR);
   std::string out;
   char buf[4096];
   ssize_t n;
-  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
+  // libFuzzer's -timeout timer (SIGALRM, once a second) interrupts a recv
+  // that waits: not an end of stream, wait on.
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0 || (n < 0 && errno == EINTR)) {
+    if (n > 0) out.append(buf, static_cast<size_t>(n));
+  }
   FuzzCheck(n == 0 || errno == ECONNRESET, "no end of stream within 5 s");
   ::close(fd);
   // Every answer starts a response line.

@@ -380,7 +380,9 @@ void HttpServer::Serve(int fd) {
             }
             break;
           }
-          if (req.body.size() + size > static_cast<uint64_t>(options_.max_body_bytes)) {
+          // body.size() <= max_body_bytes here, so this cannot wrap (a
+          // chunk size near 2^64 would, written as a sum).
+          if (size > static_cast<uint64_t>(options_.max_body_bytes) - req.body.size()) {
             too_large = true;
             keep_alive = false;
             break;

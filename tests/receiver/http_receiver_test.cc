@@ -620,6 +620,11 @@ TEST_F(HttpFixture, ChunkedBodiesExpectContinueKeepAliveAndMalformedHeads) {
   const std::string other_path =
       RawExchange(daemon_->http_port(), "GET /nothing HTTP/1.0\r\n\r\n");  // HTTP/1.0: closed after
   EXPECT_EQ(other_path.rfind("HTTP/1.1 404 ", 0), 0u) << other_path;
+  // A chunk size near 2^64 is past the limit, not a sum that wraps.
+  const std::string huge_chunk =
+      RawExchange(daemon_->http_port(), head + "Transfer-Encoding: chunked\r\n\r\n" +
+                                            "3\r\nabc\r\nffffffffffffffff\r\nabc\r\n0\r\n\r\n");
+  EXPECT_EQ(huge_chunk.rfind("HTTP/1.1 413 ", 0), 0u) << huge_chunk;
   Stop();
   EXPECT_EQ(FileItems("traces"), 6);
 }
