@@ -687,6 +687,9 @@ void GatewayDelivers(const std::string& forward_protocol) {
   g.http_listen = "127.0.0.1:0";
   g.metrics_listen = "";
   g.sink = "forward";
+  // Its own queue directory: the default (./tracewire-data/queue/forward) is
+  // locked by whichever gateway test runs beside this one.
+  g.queue_dir = tmp.path() + "/gateway-queue";
   g.forward_protocol = forward_protocol;
   const bool http_out = forward_protocol != "grpc";
   g.forward_endpoint = http_out ? "http://" + last->http_address() : "http://" + last->address();
