@@ -363,6 +363,49 @@ TEST(GrpcInstrumentation, FilterFormatterAndMetadataHook) {
   EXPECT_TRUE(DefaultGrpcMethodFilter("/tracewire.test.Echo/Unary"));
 }
 
+// Each channel's calls are named and attributed by its own options, even
+// when one thread alternates between channels calling the same method (the
+// per-thread method cache is keyed by the channel's options).
+TEST(GrpcInstrumentation, ChannelsOfOneMethodKeepTheirOwnNamesAndConventions) {
+  SpanCapture capture;
+  SyncEcho service;
+  TestServer server(&service, Opts(capture));
+  GrpcInstrumentationOptions a = Opts(capture);
+  a.span_name_formatter = [](std::string_view, std::string_view method) {
+    return "a:" + std::string(method);
+  };
+  GrpcInstrumentationOptions b = Opts(capture);
+  b.span_name_formatter = [](std::string_view, std::string_view method) {
+    return "b:" + std::string(method);
+  };
+  b.semconv_stability_opt_in = "rpc";
+  auto stub_a = server.Stub(a);
+  auto stub_b = server.Stub(b);
+  for (int i = 0; i < 4; ++i) {
+    grpc::ClientContext ctx;
+    EchoRequest req;
+    EchoResponse resp;
+    ASSERT_TRUE((i % 2 == 0 ? stub_a : stub_b)->Unary(&ctx, req, &resp).ok());
+  }
+  auto spans = capture.Await(8);
+  int a_spans = 0, b_spans = 0;
+  for (const SpanData& s : spans) {
+    if (s.kind != SpanKind::kClient) continue;
+    if (s.name == "a:Unary") {
+      ++a_spans;
+      EXPECT_EQ(StringAttr(s, "rpc.service"), "tracewire.test.Echo");
+    } else if (s.name == "b:Unary") {
+      ++b_spans;
+      EXPECT_EQ(StringAttr(s, "rpc.method"), "tracewire.test.Echo/Unary");
+      EXPECT_EQ(StringAttr(s, "rpc.system.name"), "grpc");
+    } else {
+      ADD_FAILURE() << "unexpected client span " << s.name;
+    }
+  }
+  EXPECT_EQ(a_spans, 2);
+  EXPECT_EQ(b_spans, 2);
+}
+
 TEST(GrpcInstrumentation, HealthChecksAreNotTracedByDefault) {
   SpanCapture capture;
   SyncEcho service;

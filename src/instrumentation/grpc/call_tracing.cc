@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -109,13 +110,37 @@ CallTracer GrpcTracingConfig::TracerForCall() const {
   return GlobalTracer();
 }
 
+std::shared_ptr<const MethodInfo> GrpcTracingConfig::MethodFor(const char* full_method) const {
+  struct Slot {
+    uint64_t config = 0;
+    const char* text = nullptr;
+    std::shared_ptr<const MethodInfo> info;
+  };
+  thread_local std::array<Slot, 32> slots;
+  uint64_t h = (reinterpret_cast<uintptr_t>(full_method) >> 3) ^ (id * 0x9E3779B97F4A7C15ull);
+  h ^= h >> 29;
+  Slot& slot = slots[h % slots.size()];
+  if (slot.config == id && slot.text == full_method && slot.info->full_method == full_method) {
+    return slot.info;
+  }
+  auto info = std::make_shared<MethodInfo>();
+  info->full_method = full_method;  // in place: `name` views into it
+  info->name = ParseFullMethod(info->full_method);
+  info->span_name = SpanName(info->name);
+  AddStartAttributes(*this, info->name, info->start_attributes);
+  slot = Slot{id, full_method, info};
+  return info;
+}
+
 std::string GrpcTracingConfig::SpanName(const RpcMethodName& name) const {
   if (span_name_formatter) return span_name_formatter(name.service, name.method);
   return Qualified(name);
 }
 
 std::shared_ptr<const GrpcTracingConfig> MakeGrpcTracingConfig(GrpcInstrumentationOptions options) {
+  static std::atomic<uint64_t> next_id{1};
   auto c = std::make_shared<GrpcTracingConfig>();
+  c->id = next_id.fetch_add(1, std::memory_order_relaxed);
   if (options.tracer_provider != nullptr) {
     c->tracer = options.tracer_provider->GetTracer(kScopeName, TRACEWIRE_VERSION_STRING);
   }

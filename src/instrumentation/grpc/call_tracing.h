@@ -36,6 +36,15 @@ struct CallTracer {
   std::shared_ptr<const void> keep;  // null for a provider named in the options
 };
 
+// What every call of one traced method shares: its names and the attributes
+// it starts with. Immutable once made; `name` views into `full_method`.
+struct MethodInfo {
+  std::string full_method;  // "/package.Service/Method"
+  RpcMethodName name;
+  std::string span_name;        // the formatter's, or "package.Service/Method"
+  Attributes start_attributes;  // AddStartAttributes's
+};
+
 struct GrpcTracingConfig {
   // The options' provider's tracer; null: the global provider's, looked up
   // per call (ForCall), so that a channel or server made before the
@@ -54,14 +63,27 @@ struct GrpcTracingConfig {
   // The client's target (server.address, server.port); unset on servers.
   std::optional<HostPort> target;
 
+  // Tells configs apart in the per-thread method cache (an address could be
+  // reused by a later config).
+  uint64_t id = 0;
+
   std::string SpanName(const RpcMethodName& name) const;
+  // The MethodInfo of `full_method` under this config (not to be changed
+  // once calls start), from a small per-thread cache keyed by the config's
+  // id and the method's address and checked against its text: gRPC passes
+  // the same static string for every call of a method, so a call costs a
+  // lookup and a reference count instead of building names and attributes
+  // (callgrind: ~1,000 instructions and two allocations a call and side).
+  // The span-name formatter is called once per method and thread.
+  std::shared_ptr<const MethodInfo> MethodFor(const char* full_method) const;
   CallTracer TracerForCall() const;
   // The rpc metrics of a call: none (metrics off), the options' provider's,
   // or the global provider's.
   CallMetrics MetricsForCall() const {
     if (!metrics) return {};
-    if (own_metrics) return CallMetrics{own_metrics.get(), nullptr};
-    return GlobalRpcMetrics();
+    CallMetrics m =
+        own_metrics ? CallMetrics{own_metrics.get(), nullptr} : GlobalRpcMetrics();
+    return m.metrics->enabled() ? m : CallMetrics{};
   }
   std::shared_ptr<const TextMapPropagator> PropagatorForCall() const {
     return propagator != nullptr ? propagator : GetTextMapPropagator();

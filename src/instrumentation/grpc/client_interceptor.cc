@@ -36,18 +36,18 @@ class ClientTracingInterceptor final : public grpc::experimental::Interceptor {
                            grpc::experimental::ClientRpcInfo* info)
       : config_(std::move(config)),
         ctx_(info->client_context()),
-        full_method_(info->method() == nullptr ? "" : info->method()),
-        name_(ParseFullMethod(full_method_)),
+        method_(config_->MethodFor(info->method() == nullptr ? "" : info->method())),
+        name_(method_->name),
         start_(absl::Now()),
         parent_(Context::Current()) {
     StartSpanOptions o;
     o.kind = SpanKind::kClient;
     o.parent = parent_;
-    AddStartAttributes(*config_, name_, o.attributes);
+    o.attributes = method_->start_attributes;
     CallTracer tracer = config_->TracerForCall();
     keep_provider_ = std::move(tracer.keep);
     metrics_ = config_->MetricsForCall();
-    span_ = tracer.tracer->StartSpan(config_->SpanName(name_), o);
+    span_ = tracer.tracer->StartSpan(method_->span_name, o);
   }
 
   ~ClientTracingInterceptor() override {
@@ -61,7 +61,7 @@ class ClientTracingInterceptor final : public grpc::experimental::Interceptor {
       common::PlainMutexLock lock(&mu_);
       if (config_->metadata_attributes) {
         Attributes attributes;
-        config_->metadata_attributes(full_method_, carrier, attributes);
+        config_->metadata_attributes(method_->full_method, carrier, attributes);
         for (KeyValue& kv : attributes) span_.SetAttribute(kv.key, std::move(kv.value));
       }
       // A span that is not recorded (no provider) passes the caller's
@@ -97,7 +97,8 @@ class ClientTracingInterceptor final : public grpc::experimental::Interceptor {
   void OnMessage(bool sent, void* received, InterceptorBatchMethods* methods) {
     int64_t id = sent ? sent_.fetch_add(1, std::memory_order_relaxed) + 1
                       : received_.fetch_add(1, std::memory_order_relaxed) + 1;
-    if (!config_->message_events && metrics_.metrics == nullptr) return;
+    const bool record_size = metrics_.metrics != nullptr && metrics_.metrics->records_sizes();
+    if (!config_->message_events && !record_size) return;
     int64_t size = -1;
     if (sent) {
       grpc::ByteBuffer* buf = methods->GetSerializedSendMessage();
@@ -108,7 +109,7 @@ class ClientTracingInterceptor final : public grpc::experimental::Interceptor {
       size = static_cast<int64_t>(
           static_cast<const google::protobuf::MessageLite*>(received)->ByteSizeLong());
     }
-    if (metrics_.metrics != nullptr && size >= 0) {
+    if (record_size && size >= 0) {
       RpcCallFacts call;
       call.method = name_;
       call.kind = SpanKind::kClient;
@@ -144,8 +145,8 @@ class ClientTracingInterceptor final : public grpc::experimental::Interceptor {
   std::shared_ptr<const void> keep_provider_;
   CallMetrics metrics_;  // resolved with the tracer
   grpc::ClientContext* const ctx_;
-  const std::string full_method_;
-  const RpcMethodName name_;  // views into full_method_
+  const std::shared_ptr<const MethodInfo> method_;
+  const RpcMethodName name_;  // views into method_'s full_method
   const absl::Time start_;
   const Context parent_;
   std::atomic<int64_t> received_{0};

@@ -44,6 +44,11 @@ RpcMetrics::RpcMetrics(MeterProvider& provider) {
         meter->CreateInt64Histogram(p + "requests_per_rpc", "{count}", "Request messages per RPC");
     side.responses_per_rpc = meter->CreateInt64Histogram(p + "responses_per_rpc", "{count}",
                                                          "Response messages per RPC");
+    records_sizes_ =
+        records_sizes_ || side.request_size.enabled() || side.response_size.enabled();
+    enabled_ = enabled_ || records_sizes_ || side.duration_ms.enabled() ||
+               side.call_duration_s.enabled() || side.requests_per_rpc.enabled() ||
+               side.responses_per_rpc.enabled();
   }
 }
 

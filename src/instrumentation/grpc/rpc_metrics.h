@@ -35,6 +35,12 @@ class RpcMetrics {
   void RecordMessage(const RpcCallFacts& call, bool sent, int64_t bytes) const;
   // The call's duration and message counts, at its end.
   void RecordCall(const RpcCallFacts& call) const;
+  // Whether any instrument records (false for the no-op MeterProvider, or
+  // views that drop them all): the interceptors then skip the metrics.
+  bool enabled() const { return enabled_; }
+  // Whether a message size is recorded: measuring one costs a serialised
+  // size per message, skipped when nobody records it.
+  bool records_sizes() const { return records_sizes_; }
 
  private:
   struct Side {
@@ -50,6 +56,8 @@ class RpcMetrics {
   }
   Side server_;
   Side client_;
+  bool enabled_ = false;
+  bool records_sizes_ = false;
 };
 
 // The RpcMetrics of one call, and what keeps its provider alive until the

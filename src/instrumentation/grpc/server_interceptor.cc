@@ -64,6 +64,20 @@ bool OnSyncServerThread() {
   return on_sync_thread;
 }
 
+// ParseTarget of a call's :authority, remembered per thread: a server's
+// calls nearly always name the same authority.
+const std::optional<HostPort>& ParseAuthority(std::string_view authority) {
+  thread_local std::string last;
+  thread_local std::optional<HostPort> parsed;
+  thread_local bool valid = false;
+  if (!valid || authority != last) {
+    last.assign(authority);
+    parsed = ParseTarget(authority);
+    valid = true;
+  }
+  return parsed;
+}
+
 class ServerTracingInterceptor final : public grpc::experimental::Interceptor {
  public:
   ServerTracingInterceptor(std::shared_ptr<const GrpcTracingConfig> config,
@@ -71,8 +85,8 @@ class ServerTracingInterceptor final : public grpc::experimental::Interceptor {
       : config_(std::move(config)),
         ctx_(info->server_context()),
         callback_(dynamic_cast<grpc::CallbackServerContext*>(ctx_) != nullptr),
-        full_method_(info->method() == nullptr ? "" : info->method()),
-        name_(ParseFullMethod(full_method_)),
+        method_(config_->MethodFor(info->method() == nullptr ? "" : info->method())),
+        name_(method_->name),
         start_(absl::Now()) {}
 
   ~ServerTracingInterceptor() override {
@@ -120,19 +134,19 @@ class ServerTracingInterceptor final : public grpc::experimental::Interceptor {
     StartSpanOptions o;
     o.kind = SpanKind::kServer;
     o.parent = parent;
-    AddStartAttributes(*config_, name_, o.attributes);
+    o.attributes = method_->start_attributes;
     if (config_->metadata_attributes) {
-      config_->metadata_attributes(full_method_, carrier, o.attributes);
+      config_->metadata_attributes(method_->full_method, carrier, o.attributes);
     }
     common::PlainMutexLock lock(&mu_);
     CallTracer tracer = config_->TracerForCall();
     keep_provider_ = std::move(tracer.keep);
     metrics_ = config_->MetricsForCall();
-    span_ = tracer.tracer->StartSpan(config_->SpanName(name_), o);
+    span_ = tracer.tracer->StartSpan(method_->span_name, o);
     SetPeerAttributes(span_, ctx_->peer());
     grpc::string_ref authority = ctx_->ExperimentalGetAuthority();
-    if (std::optional<HostPort> hp =
-            ParseTarget(std::string_view(authority.data(), authority.size()))) {
+    if (const std::optional<HostPort>& hp =
+            ParseAuthority(std::string_view(authority.data(), authority.size()))) {
       span_.SetAttribute("server.address", hp->host);
       if (hp->port) span_.SetAttribute("server.port", *hp->port);
     }
@@ -153,7 +167,8 @@ class ServerTracingInterceptor final : public grpc::experimental::Interceptor {
   void OnMessage(bool sent, void* received, InterceptorBatchMethods* methods) {
     int64_t id = sent ? sent_.fetch_add(1, std::memory_order_relaxed) + 1
                       : received_.fetch_add(1, std::memory_order_relaxed) + 1;
-    if (!config_->message_events && metrics_.metrics == nullptr) return;
+    const bool record_size = metrics_.metrics != nullptr && metrics_.metrics->records_sizes();
+    if (!config_->message_events && !record_size) return;
     int64_t size = -1;
     if (sent) {
       grpc::ByteBuffer* buf = methods->GetSerializedSendMessage();
@@ -164,7 +179,7 @@ class ServerTracingInterceptor final : public grpc::experimental::Interceptor {
       size = static_cast<int64_t>(
           static_cast<const google::protobuf::MessageLite*>(received)->ByteSizeLong());
     }
-    if (metrics_.metrics != nullptr && size >= 0) {
+    if (record_size && size >= 0) {
       RpcCallFacts call;
       call.method = name_;
       call.kind = SpanKind::kServer;
@@ -229,8 +244,8 @@ class ServerTracingInterceptor final : public grpc::experimental::Interceptor {
   CallMetrics metrics_;  // resolved with the tracer
   grpc::ServerContextBase* const ctx_;
   const bool callback_;  // a callback-API call (CallbackServerContext)
-  const std::string full_method_;
-  const RpcMethodName name_;  // views into full_method_
+  const std::shared_ptr<const MethodInfo> method_;
+  const RpcMethodName name_;  // views into method_'s full_method
   const absl::Time start_;
   std::atomic<int64_t> received_{0};
   std::atomic<int64_t> sent_{0};
