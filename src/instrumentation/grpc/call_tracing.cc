@@ -127,7 +127,10 @@ std::shared_ptr<const MethodInfo> GrpcTracingConfig::MethodFor(const char* full_
   info->full_method = full_method;  // in place: `name` views into it
   info->name = ParseFullMethod(info->full_method);
   info->span_name = SpanName(info->name);
-  AddStartAttributes(*this, info->name, info->start_attributes);
+  AddStartAttributes(*this, info->name, info->client_start.attributes);
+  info->client_start.kind = SpanKind::kClient;
+  info->server_start = info->client_start;
+  info->server_start.kind = SpanKind::kServer;
   slot = Slot{id, full_method, info};
   return info;
 }

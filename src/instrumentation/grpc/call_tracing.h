@@ -41,8 +41,12 @@ struct CallTracer {
 struct MethodInfo {
   std::string full_method;  // "/package.Service/Method"
   RpcMethodName name;
-  std::string span_name;        // the formatter's, or "package.Service/Method"
-  Attributes start_attributes;  // AddStartAttributes's
+  std::string span_name;  // the formatter's, or "package.Service/Method"
+  // AddStartAttributes's attributes with each side's kind and no parent (the
+  // starting thread's current context): given to StartSpan as they are, so
+  // that a call copies no attribute.
+  StartSpanOptions client_start;
+  StartSpanOptions server_start;
 };
 
 struct GrpcTracingConfig {

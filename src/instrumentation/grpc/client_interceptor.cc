@@ -40,14 +40,12 @@ class ClientTracingInterceptor final : public grpc::experimental::Interceptor {
         name_(method_->name),
         start_(absl::Now()),
         parent_(Context::Current()) {
-    StartSpanOptions o;
-    o.kind = SpanKind::kClient;
-    o.parent = parent_;
-    o.attributes = method_->start_attributes;
     CallTracer tracer = config_->TracerForCall();
     keep_provider_ = std::move(tracer.keep);
     metrics_ = config_->MetricsForCall();
-    span_ = tracer.tracer->StartSpan(method_->span_name, o);
+    // Its parent is this thread's current context, parent_.
+    span_ = tracer.tracer->StartSpan(method_->span_name, method_->client_start);
+    recording_ = span_.IsRecording();
   }
 
   ~ClientTracingInterceptor() override {
@@ -79,10 +77,11 @@ class ClientTracingInterceptor final : public grpc::experimental::Interceptor {
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_STATUS)) {
       grpc::Status* status = methods->GetRecvStatus();
-      std::string peer = ctx_->peer();
+      // peer() makes a std::string: only for a span that keeps it.
+      std::string peer = recording_ ? ctx_->peer() : std::string();
       common::PlainMutexLock lock(&mu_);
       if (!ended_) {
-        SetPeerAttributes(span_, peer);
+        if (recording_) SetPeerAttributes(span_, peer);
         if (status != nullptr) {
           EndLocked(status->error_code(), status->error_message());
         } else {
@@ -149,6 +148,7 @@ class ClientTracingInterceptor final : public grpc::experimental::Interceptor {
   const RpcMethodName name_;  // views into method_'s full_method
   const absl::Time start_;
   const Context parent_;
+  bool recording_ = false;  // span_.IsRecording(), set before any hook runs
   std::atomic<int64_t> received_{0};
   std::atomic<int64_t> sent_{0};
 

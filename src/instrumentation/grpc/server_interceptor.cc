@@ -131,24 +131,29 @@ class ServerTracingInterceptor final : public grpc::experimental::Interceptor {
   void Start(std::multimap<grpc::string_ref, grpc::string_ref>* md) {
     ReceivedMetadataCarrier carrier(md);
     Context parent = config_->PropagatorForCall()->Extract(carrier, Context());
-    StartSpanOptions o;
-    o.kind = SpanKind::kServer;
-    o.parent = parent;
-    o.attributes = method_->start_attributes;
-    if (config_->metadata_attributes) {
-      config_->metadata_attributes(method_->full_method, carrier, o.attributes);
-    }
     common::PlainMutexLock lock(&mu_);
     CallTracer tracer = config_->TracerForCall();
     keep_provider_ = std::move(tracer.keep);
     metrics_ = config_->MetricsForCall();
-    span_ = tracer.tracer->StartSpan(method_->span_name, o);
-    SetPeerAttributes(span_, ctx_->peer());
-    grpc::string_ref authority = ctx_->ExperimentalGetAuthority();
-    if (const std::optional<HostPort>& hp =
-            ParseAuthority(std::string_view(authority.data(), authority.size()))) {
-      span_.SetAttribute("server.address", hp->host);
-      if (hp->port) span_.SetAttribute("server.port", *hp->port);
+    if (config_->metadata_attributes) {
+      StartSpanOptions o = method_->server_start;
+      o.parent = parent;
+      config_->metadata_attributes(method_->full_method, carrier, o.attributes);
+      span_ = tracer.tracer->StartSpan(method_->span_name, o);
+    } else {
+      // The method's options as they are, the caller's context current for
+      // the start: no attribute copied.
+      Context::Scope as_parent = parent.Attach();
+      span_ = tracer.tracer->StartSpan(method_->span_name, method_->server_start);
+    }
+    if (span_.IsRecording()) {
+      SetPeerAttributes(span_, ctx_->peer());
+      grpc::string_ref authority = ctx_->ExperimentalGetAuthority();
+      if (const std::optional<HostPort>& hp =
+              ParseAuthority(std::string_view(authority.data(), authority.size()))) {
+        span_.SetAttribute("server.address", hp->host);
+        if (hp->port) span_.SetAttribute("server.port", *hp->port);
+      }
     }
     // Not recorded (no provider): the handler continues the caller's trace.
     Context context =
