@@ -1,5 +1,6 @@
 #include "store/sqlite_db.h"
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace tracewire::store {
@@ -67,6 +68,27 @@ absl::Status Db::Run(Stmt* stmt, std::string_view what) {
   }
   stmt->Reset();
   if (rc != SQLITE_DONE) return Error(rc, what);
+  return absl::OkStatus();
+}
+
+absl::Status CheckStoreVersion(Db* db) {
+  Stmt meta;
+  absl::Status st = db->Prepare("SELECT value FROM meta WHERE key='version'", &meta);
+  if (!st.ok()) return st;
+  const int rc = meta.Step();
+  if (rc == SQLITE_DONE) return absl::OkStatus();
+  if (rc != SQLITE_ROW) return db->Error(rc, "reading the store version");
+  int64_t version = 0;
+  const std::string text(meta.Text(0));
+  if (!absl::SimpleAtoi(text, &version) || version < 1) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("store ", db->path(), ": unreadable store version \"", text, "\""));
+  }
+  if (version > kStoreVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "store ", db->path(), " was written by a newer tracewire (store version ", version,
+        "; this build reads versions up to ", kStoreVersion, ")"));
+  }
   return absl::OkStatus();
 }
 

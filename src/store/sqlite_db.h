@@ -18,6 +18,14 @@ namespace tracewire::store {
 inline constexpr const char* kStoreFormat = "tracewire-store";
 inline constexpr int kStoreVersion = 1;
 
+class Db;
+
+// The store's `version` marker against kStoreVersion: a store written by a
+// newer tracewire (a higher version) is refused with FAILED_PRECONDITION
+// naming both versions, never read or written as if it were ours. A store
+// without the marker is version 1.
+absl::Status CheckStoreVersion(Db* db);
+
 class Stmt {
  public:
   Stmt() = default;

@@ -46,6 +46,9 @@ absl::StatusOr<std::unique_ptr<StoreReader>> StoreReader::Open(const std::string
     return absl::FailedPreconditionError(absl::StrCat(
         "store ", path, ": not a tracewire store (format ", std::string(meta.Text(0)), ")"));
   }
+  meta = Stmt();
+  st = CheckStoreVersion(&r->db_);
+  if (!st.ok()) return st;
   return r;
 }
 

@@ -78,6 +78,8 @@ absl::Status InitStoreSchema(Db* db) {
                        ": not a tracewire store (an SQLite database of "
                        "something else)"));
     }
+    st = CheckStoreVersion(db);
+    if (!st.ok()) return st;
   } else {
     // Larger pages: fewer writes per commit of many small rows.
     st = db->Exec("PRAGMA page_size=16384; PRAGMA auto_vacuum=INCREMENTAL");

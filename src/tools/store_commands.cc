@@ -42,6 +42,12 @@ std::string Json(absl::string_view s) {
   return out;
 }
 
+// A time in ns since the epoch (~1.7e18) as a JSON string, as OTLP/JSON
+// writes 64-bit integers: a JSON number above 2^53 loses digits in
+// JavaScript and jq.
+std::string Nanos(int64_t ns) { return absl::StrCat("\"", ns, "\""); }
+std::string Nanos(uint64_t ns) { return absl::StrCat("\"", ns, "\""); }
+
 std::string JsonAttrs(const store::Attributes& attrs) {
   std::string out = "{";
   for (size_t i = 0; i < attrs.size(); ++i) {
@@ -149,7 +155,7 @@ int RunTracesQuery(const QueryOutput& o, const store::TraceFilter& filter) {
       const store::TraceSummary& t = (*traces)[i];
       absl::StrAppend(
           &out, i ? ",\n " : "", "{\"trace_id\":", Json(store::ToHex(t.trace_id)),
-          ",\"start_unix_nano\":", t.start_ns, ",\"duration_ns\":", t.end_ns - t.start_ns,
+          ",\"start_unix_nano\":", Nanos(t.start_ns), ",\"duration_ns\":", t.end_ns - t.start_ns,
           ",\"root_service\":", Json(t.root_service), ",\"root_name\":", Json(t.root_name),
           ",\"root_found\":", t.root_found ? "true" : "false", ",\"spans\":", t.span_count,
           ",\"error_spans\":", t.error_spans, "}");
@@ -246,7 +252,7 @@ int RunTraceQuery(const QueryOutput& o, const std::string& trace_id_hex) {
   const Paint paint{o.color};
   if (o.json) {
     std::string out =
-        absl::StrCat("{\"trace_id\":", Json(trace_id_hex), ",\"start_unix_nano\":", t0,
+        absl::StrCat("{\"trace_id\":", Json(trace_id_hex), ",\"start_unix_nano\":", Nanos(t0),
                      ",\"duration_ns\":", t1 - t0, ",\"spans\":[");
     bool first = true;
     for (auto [i, depth] : order) {
@@ -257,7 +263,7 @@ int RunTraceQuery(const QueryOutput& o, const std::string& trace_id_hex) {
                       ",\"depth\":", depth, ",\"orphan\":", orphan[i] ? "true" : "false",
                       ",\"service\":", Json(ss.service), ",\"scope\":", Json(ss.scope_name),
                       ",\"name\":", Json(s.name), ",\"kind\":", Json(store::SpanKindName(s.kind)),
-                      ",\"start_unix_nano\":", s.start_time_unix_nano,
+                      ",\"start_unix_nano\":", Nanos(s.start_time_unix_nano),
                       ",\"duration_ns\":", s.end_time_unix_nano - s.start_time_unix_nano,
                       ",\"status\":",
                       Json(s.status_code == 2   ? "error"
@@ -268,7 +274,7 @@ int RunTraceQuery(const QueryOutput& o, const std::string& trace_id_hex) {
       first = false;
       for (size_t e = 0; e < s.events.size(); ++e) {
         absl::StrAppend(&out, e ? "," : "", "{\"name\":", Json(s.events[e].name),
-                        ",\"time_unix_nano\":", s.events[e].time_unix_nano,
+                        ",\"time_unix_nano\":", Nanos(s.events[e].time_unix_nano),
                         ",\"attributes\":", JsonAttrs(s.events[e].attributes), "}");
       }
       absl::StrAppend(&out, "],\"links\":[");
@@ -280,7 +286,7 @@ int RunTraceQuery(const QueryOutput& o, const std::string& trace_id_hex) {
       absl::StrAppend(&out, "],\"logs\":[");
       const auto& ls = logs_by_span[s.span_id];
       for (size_t k = 0; k < ls.size(); ++k) {
-        absl::StrAppend(&out, k ? "," : "", "{\"time_unix_nano\":", ls[k]->log.time_unix_nano,
+        absl::StrAppend(&out, k ? "," : "", "{\"time_unix_nano\":", Nanos(ls[k]->log.time_unix_nano),
                         ",\"severity\":", Json(SeverityName(ls[k]->log.severity_number)),
                         ",\"body\":", Json(ls[k]->log.body), "}");
       }
@@ -288,7 +294,7 @@ int RunTraceQuery(const QueryOutput& o, const std::string& trace_id_hex) {
     }
     absl::StrAppend(&out, "],\"logs_without_span\":[");
     for (size_t k = 0; k < loose_logs.size(); ++k) {
-      absl::StrAppend(&out, k ? "," : "", "{\"time_unix_nano\":", loose_logs[k]->log.time_unix_nano,
+      absl::StrAppend(&out, k ? "," : "", "{\"time_unix_nano\":", Nanos(loose_logs[k]->log.time_unix_nano),
                       ",\"severity\":", Json(SeverityName(loose_logs[k]->log.severity_number)),
                       ",\"body\":", Json(loose_logs[k]->log.body), "}");
     }
@@ -385,7 +391,7 @@ int RunMetricsQuery(const QueryOutput& o, const std::string& name, const std::st
                       ",\"points\":", m.point_count, ",\"recent\":[");
       for (size_t k = 0; k < m.recent.size(); ++k) {
         const store::PointInfo& p = m.recent[k];
-        absl::StrAppend(&out, k ? "," : "", "{\"time_unix_nano\":", p.time_unix_nano,
+        absl::StrAppend(&out, k ? "," : "", "{\"time_unix_nano\":", Nanos(p.time_unix_nano),
                         ",\"value\":", p.has_value ? absl::StrCat(p.value) : "null",
                         ",\"count\":", p.count, ",\"attributes\":", JsonAttrs(p.attributes), "}");
       }
@@ -421,7 +427,7 @@ int RunLogsQuery(const QueryOutput& o, const store::LogFilter& filter) {
     for (size_t i = 0; i < logs->size(); ++i) {
       const StoredLog& l = (*logs)[i];
       absl::StrAppend(
-          &out, i ? ",\n " : "", "{\"time_unix_nano\":", l.log.time_unix_nano,
+          &out, i ? ",\n " : "", "{\"time_unix_nano\":", Nanos(l.log.time_unix_nano),
           ",\"service\":", Json(l.service), ",\"severity_number\":", l.log.severity_number,
           ",\"severity\":", Json(SeverityName(l.log.severity_number)),
           ",\"body\":", Json(l.log.body), ",\"trace_id\":", Json(store::ToHex(l.log.trace_id)),

@@ -101,7 +101,11 @@ TEST_F(StoreCli, TraceTreeJson) {
   ASSERT_FALSE(j.is_discarded()) << r.out;
   EXPECT_EQ(j["trace_id"], kTrace1);
   EXPECT_EQ(j["duration_ns"], 100000000);
+  // Times since the epoch are strings, every digit kept (a JSON number above
+  // 2^53 would lose some in JavaScript and jq).
+  EXPECT_EQ(j["start_unix_nano"], std::to_string(testing_store::kT0));
   const auto& spans = j["spans"];
+  EXPECT_EQ(spans[1]["start_unix_nano"], std::to_string(testing_store::kT0 + 10 * 1000000));
   ASSERT_EQ(spans.size(), 4u);
   EXPECT_EQ(spans[0]["name"], "GET /checkout");
   EXPECT_EQ(spans[0]["depth"], 0);

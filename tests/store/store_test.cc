@@ -415,6 +415,30 @@ TEST_F(StoreTest, CorruptForeignMissingAndLockedFilesGiveClearErrors) {
   EXPECT_FALSE(st.ok());
   EXPECT_NE(st.message().find("not a tracewire store"), std::string::npos) << st;
 
+  // A store a newer tracewire wrote (a higher store version): refused by the
+  // reader and the writer, naming both versions, and left as it was.
+  const std::string newer = tmp_.path() + "/newer.db";
+  {
+    StoreOptions n = Options();
+    n.path = newer;
+    StoreWriter w(n);
+    ASSERT_TRUE(w.Open().ok());
+    ASSERT_TRUE(w.Close().ok());
+  }
+  ASSERT_EQ(testing::Run("sqlite3 " + newer + " \"UPDATE meta SET value='7' WHERE key='version'\""),
+            0);
+  r = StoreReader::Open(newer);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("newer tracewire (store version 7; this build reads "
+                                      "versions up to 1)"),
+            std::string::npos)
+      << r.status();
+  o.path = newer;
+  StoreWriter newer_writer(o);
+  st = newer_writer.Open();
+  EXPECT_NE(st.message().find("store version 7"), std::string::npos) << st;
+
   // A store whose header is overwritten: corrupt.
   {
     StoreWriter w(Options());
