@@ -3,6 +3,7 @@
 # 512-span ExportTraceServiceRequests sent over loopback by tracewire-bench to
 #   tw-none   tracewired --sink none
 #   tw-file   tracewired --sink file (into a temporary directory, removed)
+#   tw-store  tracewired --sink store (the default sink; a temporary database)
 #   baseline  tracewire-baseline-receiver (libprotobuf, generated service)
 #   baseline-arena  the same, parsing into a protobuf Arena (the tuned way)
 # each started afresh on 127.0.0.1:0 for every run, the configurations
@@ -15,7 +16,9 @@
 #   scripts/bench.sh BINDIR
 #
 # Environment: SECONDS_PER_RUN (10), RUNS (3), STREAMS (4), PACED_RATE
-# (10000), PACED_RUNS (1), OUT (a file to keep the raw result lines in),
+# (10000), PACED_RUNS (1), CONFIGS (the configurations of the full-rate runs,
+# default "tw-none tw-file tw-store baseline baseline-arena"), OUT (a file to
+# keep the raw result lines in),
 # WAIT_IDLE_S (0: before each run, wait at most this long for the machine to
 # be idle, under 10% busy over 2 s; for shared machines).
 # Loopback only; every step is bounded by a timeout.
@@ -27,6 +30,7 @@ RUNS=${RUNS:-3}
 STREAMS=${STREAMS:-4}
 PACED_RATE=${PACED_RATE:-10000}
 PACED_RUNS=${PACED_RUNS:-1}
+CONFIGS=${CONFIGS:-tw-none tw-file tw-store baseline baseline-arena}
 for v in SECONDS_PER_RUN RUNS STREAMS PACED_RATE PACED_RUNS; do
   case ${!v} in '' | *[!0-9]*) echo "bench.sh: $v must be a whole number" >&2; exit 2 ;; esac
 done
@@ -63,6 +67,10 @@ start_receiver() {
     tw-file)
       cmd=("$BIN/tracewired" --listen 127.0.0.1:0 --metrics-listen '' --sink file
         --file-dir "$WORK/data")
+      prefix="tracewired listening on " ;;
+    tw-store)
+      cmd=("$BIN/tracewired" --listen 127.0.0.1:0 --metrics-listen '' --sink store
+        --store-path "$WORK/data/tracewire.db")
       prefix="tracewired listening on " ;;
     baseline)
       cmd=("$BIN/tracewire-baseline-receiver" --listen 127.0.0.1:0)
@@ -151,7 +159,7 @@ run_one() {
 echo "== machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 echo "== $RUNS runs x ${SECONDS_PER_RUN}s per configuration, $STREAMS streams, 512 spans/request, WAIT_IDLE_S=${WAIT_IDLE_S:-0}"
 for run in $(seq 1 "$RUNS"); do
-  for cfg in tw-none tw-file baseline baseline-arena; do
+  for cfg in $CONFIGS; do
     run_one "$cfg" "$run"
   done
 done
@@ -225,6 +233,6 @@ summary() {
 }
 echo
 echo "== summary (medians; spread = (max-min)/median; rx = receiver; RSS spread = min-max;"
-echo "   errors = failed calls, for tw-file UNAVAILABLE from the full sink queue (backpressure);"
+echo "   errors = failed calls, for tw-file and tw-store UNAVAILABLE from the full sink queue (backpressure);"
 echo "   other CPU s = CPU used during the window by neither the receiver nor the generator)"
 summary
