@@ -228,10 +228,15 @@ class Object {
     CloseArray();
     return true;
   }
-  // Writes `key` (",\"name\":", without its comma in first place) of a
-  // field that is printed.
+  // Writes `key` ("\"name\":") of a field that is printed, after a comma
+  // unless it is the first.
   [[gnu::always_inline]] void Key(std::string_view key) {
-    out_->Str(key.substr(first_));
+    out_->Room(1 + key.size());
+    char* p = out_->pos();
+    *p = ',';
+    p += !first_;
+    std::memcpy(p, key.data(), key.size());  // a constant size once inlined
+    out_->Advance(p + key.size());
     first_ = false;
   }
   // Starts the next element of the repeated field of rank r.
@@ -414,13 +419,13 @@ bool WriteKeyValueList(std::string_view bytes, int depth, Out* out);
 
 bool WriteArrayValue(std::string_view bytes, int depth, Out* out) {
   return WriteObject(bytes, depth, out, [depth](Object& o, const Field& f) {
-    return f.number != 1 || o.RepeatedMessage(1, ",\"values\":", f, WriteAnyValue, depth);
+    return f.number != 1 || o.RepeatedMessage(1, "\"values\":", f, WriteAnyValue, depth);
   });
 }
 
 bool WriteKeyValueList(std::string_view bytes, int depth, Out* out) {
   return WriteObject(bytes, depth, out, [depth](Object& o, const Field& f) {
-    return f.number != 1 || o.RepeatedMessage(1, ",\"values\":", f, WriteKeyValue, depth);
+    return f.number != 1 || o.RepeatedMessage(1, "\"values\":", f, WriteKeyValue, depth);
   });
 }
 
@@ -428,9 +433,9 @@ bool WriteKeyValue(std::string_view bytes, int depth, Out* out) {
   return WriteObject(bytes, depth, out, [depth](Object& o, const Field& f) {
     switch (f.number) {
       case 1:
-        return o.String(1, ",\"key\":", f);
+        return o.String(1, "\"key\":", f);
       case 2:
-        return o.Message(2, ",\"value\":", f, WriteAnyValue, depth);
+        return o.Message(2, "\"value\":", f, WriteAnyValue, depth);
     }
     return true;  // unknown
   });
@@ -440,13 +445,13 @@ bool WriteEntityRef(std::string_view bytes, int depth, Out* out) {
   return WriteObject(bytes, depth, out, [](Object& o, const Field& f) {
     switch (f.number) {
       case 1:
-        return o.String(1, ",\"schemaUrl\":", f);
+        return o.String(1, "\"schemaUrl\":", f);
       case 2:
-        return o.String(2, ",\"type\":", f);
+        return o.String(2, "\"type\":", f);
       case 3:
-        return o.RepeatedString(3, ",\"idKeys\":", f);
+        return o.RepeatedString(3, "\"idKeys\":", f);
       case 4:
-        return o.RepeatedString(4, ",\"descriptionKeys\":", f);
+        return o.RepeatedString(4, "\"descriptionKeys\":", f);
     }
     return true;
   });
@@ -456,11 +461,11 @@ bool WriteResource(std::string_view bytes, int depth, Out* out) {
   return WriteObject(bytes, depth, out, [depth](Object& o, const Field& f) {
     switch (f.number) {
       case 1:
-        return o.RepeatedMessage(1, ",\"attributes\":", f, WriteKeyValue, depth);
+        return o.RepeatedMessage(1, "\"attributes\":", f, WriteKeyValue, depth);
       case 2:
-        return o.Uint32(2, ",\"droppedAttributesCount\":", f);
+        return o.Uint32(2, "\"droppedAttributesCount\":", f);
       case 3:
-        return o.RepeatedMessage(3, ",\"entityRefs\":", f, WriteEntityRef, depth);
+        return o.RepeatedMessage(3, "\"entityRefs\":", f, WriteEntityRef, depth);
     }
     return true;
   });
@@ -470,13 +475,13 @@ bool WriteScope(std::string_view bytes, int depth, Out* out) {
   return WriteObject(bytes, depth, out, [depth](Object& o, const Field& f) {
     switch (f.number) {
       case 1:
-        return o.String(1, ",\"name\":", f);
+        return o.String(1, "\"name\":", f);
       case 2:
-        return o.String(2, ",\"version\":", f);
+        return o.String(2, "\"version\":", f);
       case 3:
-        return o.RepeatedMessage(3, ",\"attributes\":", f, WriteKeyValue, depth);
+        return o.RepeatedMessage(3, "\"attributes\":", f, WriteKeyValue, depth);
       case 4:
-        return o.Uint32(4, ",\"droppedAttributesCount\":", f);
+        return o.Uint32(4, "\"droppedAttributesCount\":", f);
     }
     return true;
   });
@@ -486,9 +491,9 @@ bool WriteStatus(std::string_view bytes, int depth, Out* out) {
   return WriteObject(bytes, depth, out, [](Object& o, const Field& f) {
     switch (f.number) {
       case 2:
-        return o.String(2, ",\"message\":", f);
+        return o.String(2, "\"message\":", f);
       case 3:
-        return o.Enum(3, ",\"code\":", f);
+        return o.Enum(3, "\"code\":", f);
     }
     return true;  // 1, the deprecated code, is not in the schema
   });
@@ -498,13 +503,13 @@ bool WriteEvent(std::string_view bytes, int depth, Out* out) {
   return WriteObject(bytes, depth, out, [depth](Object& o, const Field& f) {
     switch (f.number) {
       case 1:
-        return o.Fixed64(1, ",\"timeUnixNano\":", f);
+        return o.Fixed64(1, "\"timeUnixNano\":", f);
       case 2:
-        return o.String(2, ",\"name\":", f);
+        return o.String(2, "\"name\":", f);
       case 3:
-        return o.RepeatedMessage(3, ",\"attributes\":", f, WriteKeyValue, depth);
+        return o.RepeatedMessage(3, "\"attributes\":", f, WriteKeyValue, depth);
       case 4:
-        return o.Uint32(4, ",\"droppedAttributesCount\":", f);
+        return o.Uint32(4, "\"droppedAttributesCount\":", f);
     }
     return true;
   });
@@ -514,17 +519,17 @@ bool WriteLink(std::string_view bytes, int depth, Out* out) {
   return WriteObject(bytes, depth, out, [depth](Object& o, const Field& f) {
     switch (f.number) {
       case 1:
-        return o.Id(1, ",\"traceId\":", f);
+        return o.Id(1, "\"traceId\":", f);
       case 2:
-        return o.Id(2, ",\"spanId\":", f);
+        return o.Id(2, "\"spanId\":", f);
       case 3:
-        return o.String(3, ",\"traceState\":", f);
+        return o.String(3, "\"traceState\":", f);
       case 4:
-        return o.RepeatedMessage(4, ",\"attributes\":", f, WriteKeyValue, depth);
+        return o.RepeatedMessage(4, "\"attributes\":", f, WriteKeyValue, depth);
       case 5:
-        return o.Uint32(5, ",\"droppedAttributesCount\":", f);
+        return o.Uint32(5, "\"droppedAttributesCount\":", f);
       case 6:
-        return o.Fixed32(6, ",\"flags\":", f);
+        return o.Fixed32(6, "\"flags\":", f);
     }
     return true;
   });
@@ -546,40 +551,40 @@ bool WriteSpan(std::string_view bytes, int depth, Out* out) {
     }
     switch (f.number) {
       case 1:
-        return o.Id(2, ",\"traceId\":", f);
+        return o.Id(2, "\"traceId\":", f);
       case 2:
-        return o.Id(4, ",\"spanId\":", f);
+        return o.Id(4, "\"spanId\":", f);
       case 3:
-        return o.String(6, ",\"traceState\":", f);
+        return o.String(6, "\"traceState\":", f);
       case 4:
-        return o.Id(8, ",\"parentSpanId\":", f);
+        return o.Id(8, "\"parentSpanId\":", f);
       case 5:
-        return o.String(10, ",\"name\":", f);
+        return o.String(10, "\"name\":", f);
       case 6:
-        return o.Enum(12, ",\"kind\":", f);
+        return o.Enum(12, "\"kind\":", f);
       case 7:
-        return o.Fixed64(14, ",\"startTimeUnixNano\":", f);
+        return o.Fixed64(14, "\"startTimeUnixNano\":", f);
       case 8:
-        return o.Fixed64(16, ",\"endTimeUnixNano\":", f);
+        return o.Fixed64(16, "\"endTimeUnixNano\":", f);
       case 9:
-        return o.RepeatedMessage(18, ",\"attributes\":", f, WriteKeyValue, depth);
+        return o.RepeatedMessage(18, "\"attributes\":", f, WriteKeyValue, depth);
       case 10:
-        return o.Uint32(20, ",\"droppedAttributesCount\":", f);
+        return o.Uint32(20, "\"droppedAttributesCount\":", f);
       case 11:
-        return o.RepeatedMessage(22, ",\"events\":", f, WriteEvent, depth);
+        return o.RepeatedMessage(22, "\"events\":", f, WriteEvent, depth);
       case 12:
-        return o.Uint32(24, ",\"droppedEventsCount\":", f);
+        return o.Uint32(24, "\"droppedEventsCount\":", f);
       case 13:
-        return o.RepeatedMessage(26, ",\"links\":", f, WriteLink, depth);
+        return o.RepeatedMessage(26, "\"links\":", f, WriteLink, depth);
       case 14:
-        return o.Uint32(28, ",\"droppedLinksCount\":", f);
+        return o.Uint32(28, "\"droppedLinksCount\":", f);
       case 15:
-        return o.Message(30, ",\"status\":", f, WriteStatus, depth);
+        return o.Message(30, "\"status\":", f, WriteStatus, depth);
       case 16: {
         if (f.type != WireType::kFixed32) return true;
         if (flags_seen) return false;
         flags_seen = true;
-        if (o.rank() < kFlagsRank) return o.Fixed32(kFlagsRank, ",\"flags\":", f);
+        if (o.rank() < kFlagsRank) return o.Fixed32(kFlagsRank, "\"flags\":", f);
         if (f.value == 0) return true;
         char buf[32];
         char* p = buf;
@@ -602,11 +607,11 @@ bool WriteScopeSpans(std::string_view bytes, int depth, Out* out) {
   return WriteObject(bytes, depth, out, [depth](Object& o, const Field& f) {
     switch (f.number) {
       case 1:
-        return o.Message(1, ",\"scope\":", f, WriteScope, depth);
+        return o.Message(1, "\"scope\":", f, WriteScope, depth);
       case 2:
-        return o.RepeatedMessage(2, ",\"spans\":", f, WriteSpan, depth);
+        return o.RepeatedMessage(2, "\"spans\":", f, WriteSpan, depth);
       case 3:
-        return o.String(3, ",\"schemaUrl\":", f);
+        return o.String(3, "\"schemaUrl\":", f);
     }
     return true;
   });
@@ -616,11 +621,11 @@ bool WriteResourceSpans(std::string_view bytes, int depth, Out* out) {
   return WriteObject(bytes, depth, out, [depth](Object& o, const Field& f) {
     switch (f.number) {
       case 1:
-        return o.Message(1, ",\"resource\":", f, WriteResource, depth);
+        return o.Message(1, "\"resource\":", f, WriteResource, depth);
       case 2:
-        return o.RepeatedMessage(2, ",\"scopeSpans\":", f, WriteScopeSpans, depth);
+        return o.RepeatedMessage(2, "\"scopeSpans\":", f, WriteScopeSpans, depth);
       case 3:
-        return o.String(3, ",\"schemaUrl\":", f);
+        return o.String(3, "\"schemaUrl\":", f);
     }
     return true;
   });
@@ -628,7 +633,7 @@ bool WriteResourceSpans(std::string_view bytes, int depth, Out* out) {
 
 bool WriteRequest(std::string_view bytes, Out* out) {
   return WriteObject(bytes, 0, out, [](Object& o, const Field& f) {
-    return f.number != 1 || o.RepeatedMessage(1, ",\"resourceSpans\":", f, WriteResourceSpans, 0);
+    return f.number != 1 || o.RepeatedMessage(1, "\"resourceSpans\":", f, WriteResourceSpans, 0);
   });
 }
 
