@@ -9,6 +9,7 @@
 #include "wire/otlp_json.h"
 #include "wire/otlp_reader.h"
 #include "wire/otlp_schema.h"
+#include "wire/span_json.h"
 
 namespace {
 
@@ -53,6 +54,21 @@ void BM_OtlpJson(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kSpans);
 }
 BENCHMARK(BM_OtlpJson);
+
+// The traces writer of the file sink (wire/span_json.h), same bytes out as
+// BM_OtlpJson; bytes_per_second counts the JSON written.
+void BM_SpanJson(benchmark::State& state) {
+  const std::string& req = Request();
+  tracewire::wire::JsonWriter fallback;
+  std::string out;
+  for (auto _ : state) {
+    out.clear();
+    benchmark::DoNotOptimize(tracewire::wire::AppendTracesJson(req, &fallback, &out));
+  }
+  state.SetItemsProcessed(state.iterations() * kSpans);
+  state.SetBytesProcessed(state.iterations() * out.size());
+}
+BENCHMARK(BM_SpanJson);
 
 }  // namespace
 

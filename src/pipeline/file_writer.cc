@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "wire/otlp_schema.h"
 #include "wire/otlp_signal.h"
+#include "wire/span_json.h"
 
 namespace tracewire::pipeline {
 namespace {
@@ -104,7 +105,12 @@ absl::Status FileWriter::Rotate(wire::Signal signal) {
 
 absl::Status FileWriter::Write(const Batch& batch) {
   line_.clear();
-  if (!json_.Append(batch.bytes, wire::schema::ExportRequestOf(batch.signal), &line_)) {
+  // Traces through the span-specialised writer: the same bytes as json_'s.
+  const bool written =
+      batch.signal == wire::Signal::kTraces
+          ? wire::AppendTracesJson(batch.bytes, &json_, &line_)
+          : json_.Append(batch.bytes, wire::schema::ExportRequestOf(batch.signal), &line_);
+  if (!written) {
     return absl::InternalError("file sink: batch bytes are not a valid request");
   }
   line_.push_back('\n');
