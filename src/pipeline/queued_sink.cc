@@ -60,7 +60,7 @@ void QueuedSink::Run() {
       if (queue_.empty()) {
         mu_.Unlock();
         absl::Status st = writer_->Flush();
-        if (!st.ok()) CountFailure(st, 0);
+        if (!st.ok()) CountFailure(st, LostItemsOf(st));
         mu_.Lock();
         mu_.AwaitWithTimeout(
             absl::Condition(
@@ -90,7 +90,7 @@ void QueuedSink::Run() {
     if (!st.ok()) CountFailure(st, batch.items);
   }
   absl::Status st = writer_->Close();
-  if (!st.ok()) CountFailure(st, 0);
+  if (!st.ok()) CountFailure(st, LostItemsOf(st));
   absl::MutexLock lock(&mu_);
   drained_ = true;
 }

@@ -1,7 +1,8 @@
 #pragma once
 // QueuedSink: a bounded queue (batches and bytes) in front of a BatchWriter,
 // drained by one worker thread it owns. Offer refuses with Unavailable when
-// full. Write errors are counted in `dropped_items` and logged, rate-limited.
+// full. Write errors, and the lost items a Flush or Close error carries
+// (LostItemsOf), are counted in `dropped_items` and logged, rate-limited.
 //
 // Thread-safe.
 
