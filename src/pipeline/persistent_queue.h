@@ -88,6 +88,7 @@ class PersistentQueue : public Sink {
   void OfferAsync(Batch&& batch, OfferDone done) override;
   absl::Status Shutdown(absl::Time deadline) override;
 
+  bool HasRoom() const override { return wal_.HasRoom(); }
   int64_t QueuedBatches() const override { return wal_.Stats().pending_records; }
   int64_t QueuedBytes() const override { return wal_.Stats().pending_bytes; }
   int64_t CapacityBytes() const override { return wal_.capacity_bytes(); }

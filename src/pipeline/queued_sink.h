@@ -32,6 +32,7 @@ class QueuedSink : public Sink {
   absl::Status Start() override;
   absl::Status Offer(Batch&& batch) override;
   absl::Status Shutdown(absl::Time deadline) override;
+  bool HasRoom() const override { return !full_.load(std::memory_order_relaxed); }
 
   int64_t QueuedBatches() const override;
   int64_t QueuedBytes() const override;
@@ -40,6 +41,7 @@ class QueuedSink : public Sink {
  private:
   void Run();
   void CountFailure(const absl::Status& st, int64_t items);
+  void UpdateFull() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::unique_ptr<BatchWriter> writer_;
   const QueueOptions options_;
@@ -53,6 +55,9 @@ class QueuedSink : public Sink {
   bool drained_ ABSL_GUARDED_BY(mu_) = false;  // worker finished after stopping_
   bool abandon_ ABSL_GUARDED_BY(mu_) = false;  // deadline passed: drop the rest
   int64_t last_failure_log_s_ ABSL_GUARDED_BY(mu_) = 0;
+  // Whether the queue is at a limit, for HasRoom without the lock: a hint,
+  // written under mu_, read relaxed (it orders nothing).
+  std::atomic<bool> full_{false};
   std::thread worker_;
 };
 

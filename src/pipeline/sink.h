@@ -34,6 +34,11 @@ class Sink {
   virtual void OfferAsync(Batch&& batch, OfferDone done) {
     std::move(done)(Offer(std::move(batch)));
   }
+  // False when an Offer now would be refused as full: the receiver then
+  // refuses the request before inflating and reading it. A hint (room may
+  // be taken or freed just after), so Offer still decides; true by default
+  // and for a sink that is not running (Offer names that).
+  virtual bool HasRoom() const { return true; }
   // Writes out what was taken; returns DeadlineExceeded if it could not.
   [[nodiscard]] virtual absl::Status Shutdown(absl::Time deadline) = 0;
 
