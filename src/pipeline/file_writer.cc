@@ -7,9 +7,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <thread>
 #include <utility>
-#include <filesystem>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
