@@ -135,8 +135,7 @@ void FileWriter::EncodeLoop() {
       job = jobs_[next_encode_++].get();
     }
     job->line.clear();
-    const bool ok =
-        json.Append(job->bytes, wire::schema::ExportRequestOf(job->signal), &job->line);
+    const bool ok = json.Append(job->bytes, wire::schema::ExportRequestOf(job->signal), &job->line);
     if (ok) job->line.push_back('\n');
     absl::MutexLock lock(&mu_);
     job->ok = ok;

@@ -74,7 +74,9 @@ class BatchWriter {
 // them as dropped; a PersistentQueue keeps such records in its log instead.
 inline constexpr char kLostItemsUrl[] = "type.tracewire/lost_items";
 inline absl::Status WithLostItems(absl::Status status, int64_t items) {
-  if (!status.ok() && items > 0) status.SetPayload(kLostItemsUrl, absl::Cord(std::to_string(items)));
+  if (!status.ok() && items > 0) {
+    status.SetPayload(kLostItemsUrl, absl::Cord(std::to_string(items)));
+  }
   return status;
 }
 inline int64_t LostItemsOf(const absl::Status& status) {
