@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -38,7 +40,13 @@ absl::Status WriteAll(int fd, const std::string& data) {
 
 }  // namespace
 
-FileWriter::FileWriter(FileWriterOptions options) : options_(std::move(options)) {}
+FileWriter::FileWriter(FileWriterOptions options)
+    : options_(std::move(options)),
+      encoders_(options_.encoders > 0
+                    ? options_.encoders
+                    : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))),
+      max_pending_(options_.max_pending > 0 ? static_cast<size_t>(options_.max_pending)
+                                            : static_cast<size_t>(2 * encoders_ + 2)) {}
 
 FileWriter::~FileWriter() { (void)Close(); }
 
@@ -66,6 +74,16 @@ absl::Status FileWriter::Open() {
   for (wire::Signal s : wire::kSignals) {
     absl::Status st = OpenSignal(s);
     if (!st.ok()) return st;
+  }
+  failure_ = absl::OkStatus();
+  lost_items_ = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = false;
+    cancelled_ = false;
+  }
+  if (threads_.empty()) {
+    for (int i = 0; i < encoders_; ++i) threads_.emplace_back([this] { EncodeLoop(); });
   }
   return absl::OkStatus();
 }
@@ -103,60 +121,177 @@ absl::Status FileWriter::Rotate(wire::Signal signal) {
   return OpenSignal(signal);
 }
 
-absl::Status FileWriter::Write(const Batch& batch) {
-  line_.clear();
-  // Traces through the span-specialised writer: the same bytes as json_'s.
-  const bool written =
-      batch.signal == wire::Signal::kTraces
-          ? wire::AppendTracesJson(batch.bytes, &json_, &line_)
-          : json_.Append(batch.bytes, wire::schema::ExportRequestOf(batch.signal), &line_);
-  if (!written) {
-    return absl::InternalError("file sink: batch bytes are not a valid request");
+void FileWriter::EncodeLoop() {
+  wire::JsonWriter json;  // its scratch space is this thread's
+  for (;;) {
+    Job* job;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stop_ || next_encode_ < jobs_.size();
+      };
+      mu_.Await(absl::Condition(&ready));
+      if (stop_) return;
+      // Stays in jobs_ (at the same address) until it is done.
+      job = jobs_[next_encode_++].get();
+    }
+    job->line.clear();
+    // Traces through the span-specialised writer: the same bytes as json's.
+    const bool ok =
+        job->signal == wire::Signal::kTraces
+            ? wire::AppendTracesJson(job->bytes, &json, &job->line)
+            : json.Append(job->bytes, wire::schema::ExportRequestOf(job->signal), &job->line);
+    if (ok) job->line.push_back('\n');
+    absl::MutexLock lock(&mu_);
+    job->ok = ok;
+    job->done = true;
   }
-  line_.push_back('\n');
-  OpenFile& f = files_[static_cast<int>(batch.signal)];
+}
+
+void FileWriter::NoteFailure(absl::Status st, int64_t items) {
+  if (failure_.ok()) failure_ = std::move(st);
+  lost_items_ += items;
+}
+
+absl::Status FileWriter::TakeFailure() {
+  absl::Status st = WithLostItems(std::move(failure_), lost_items_);
+  failure_ = absl::OkStatus();
+  lost_items_ = 0;
+  return st;
+}
+
+void FileWriter::WriteLine(const Job& job) {
+  if (!job.ok) {
+    NoteFailure(absl::InternalError("file sink: batch bytes are not a valid request"), job.items);
+    return;
+  }
+  OpenFile& f = files_[static_cast<int>(job.signal)];
   if (options_.rotate_bytes > 0 && f.size > 0 &&
-      f.size + static_cast<int64_t>(line_.size()) > options_.rotate_bytes) {
-    absl::Status st = Rotate(batch.signal);
-    if (!st.ok()) return st;
+      f.size + static_cast<int64_t>(job.line.size()) > options_.rotate_bytes) {
+    absl::Status st = Rotate(job.signal);
+    if (!st.ok()) {
+      NoteFailure(std::move(st), job.items);
+      return;
+    }
   }
-  if (f.fd < 0) return absl::FailedPreconditionError("file sink is not open");
-  absl::Status st = WriteAll(f.fd, line_);
-  if (!st.ok()) return st;
-  f.size += static_cast<int64_t>(line_.size());
+  if (f.fd < 0) {
+    NoteFailure(absl::FailedPreconditionError("file sink is not open"), job.items);
+    return;
+  }
+  absl::Status st = WriteAll(f.fd, job.line);
+  if (!st.ok()) {
+    NoteFailure(std::move(st), job.items);
+    return;
+  }
+  f.size += static_cast<int64_t>(job.line.size());
   f.dirty = true;
   if (options_.fsync == FsyncPolicy::kBatch) {
-    if (::fdatasync(f.fd) != 0) return Errno("fdatasync");
+    if (::fdatasync(f.fd) != 0) {
+      NoteFailure(Errno("fdatasync"), job.items);
+      return;
+    }
     f.dirty = false;
   }
+}
+
+bool FileWriter::WriteReady(size_t until_pending) {
+  for (;;) {
+    std::unique_ptr<Job> job;
+    {
+      absl::MutexLock lock(&mu_);
+      auto can_go = [this, until_pending]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return cancelled_ || jobs_.size() <= until_pending || jobs_.front()->done;
+      };
+      mu_.Await(absl::Condition(&can_go));
+      if (cancelled_) return false;
+      if (jobs_.empty() || !jobs_.front()->done) return true;
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+      --next_encode_;  // the head was handed out: next_encode_ > 0
+    }
+    WriteLine(*job);
+    job->admission.reset();
+    absl::MutexLock lock(&mu_);
+    spare_.push_back(std::move(job));
+  }
+}
+
+absl::Status FileWriter::Write(const Batch& batch) {
+  if (threads_.empty()) return absl::FailedPreconditionError("file sink is not open");
+  // Room for this batch; the lines already encoded go out on the way.
+  if (!WriteReady(max_pending_ - 1)) return absl::UnavailableError("file sink is cancelled");
+  std::unique_ptr<Job> job;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!spare_.empty()) {
+      job = std::move(spare_.back());
+      spare_.pop_back();
+    }
+  }
+  if (job == nullptr) job = std::make_unique<Job>();
+  job->signal = batch.signal;
+  job->bytes.assign(batch.bytes);
+  job->items = batch.items;
+  job->admission = batch.admission;  // still counted against the memory limit
+  job->done = false;
+  job->ok = false;
+  absl::MutexLock lock(&mu_);
+  if (cancelled_) return absl::UnavailableError("file sink is cancelled");
+  jobs_.push_back(std::move(job));
   return absl::OkStatus();
 }
 
 absl::Status FileWriter::Flush() {
-  if (options_.fsync != FsyncPolicy::kInterval) return absl::OkStatus();
-  const absl::Time now = absl::Now();
-  if (now - last_sync_ < options_.fsync_interval) return absl::OkStatus();
-  last_sync_ = now;
-  for (OpenFile& f : files_) {
-    if (f.fd >= 0 && f.dirty) {
-      if (::fdatasync(f.fd) != 0) return Errno("fdatasync");
-      f.dirty = false;
+  if (!WriteReady(0)) return absl::CancelledError("file sink is cancelled");
+  if (options_.fsync == FsyncPolicy::kInterval) {
+    const absl::Time now = absl::Now();
+    if (now - last_sync_ >= options_.fsync_interval) {
+      last_sync_ = now;
+      for (OpenFile& f : files_) {
+        if (f.fd >= 0 && f.dirty) {
+          if (::fdatasync(f.fd) != 0) {
+            NoteFailure(Errno("fdatasync"), 0);
+            break;
+          }
+          f.dirty = false;
+        }
+      }
     }
   }
-  return absl::OkStatus();
+  return TakeFailure();
+}
+
+void FileWriter::Cancel() {
+  absl::MutexLock lock(&mu_);
+  cancelled_ = true;
+}
+
+void FileWriter::StopEncoders() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  for (std::thread& t : threads_) t.join();
+  threads_.clear();
+  absl::MutexLock lock(&mu_);
+  // Empty unless cancelled: those batches were never acknowledged by a Flush.
+  jobs_.clear();
+  next_encode_ = 0;
 }
 
 absl::Status FileWriter::Close() {
-  absl::Status result;
+  (void)WriteReady(0);  // false when cancelled: what is pending is dropped below
+  StopEncoders();
   for (OpenFile& f : files_) {
     if (f.fd < 0) continue;
     if (options_.fsync != FsyncPolicy::kNone && f.dirty && ::fdatasync(f.fd) != 0) {
-      result = Errno("fdatasync");
+      NoteFailure(Errno("fdatasync"), 0);
     }
     ::close(f.fd);
     f.fd = -1;
+    f.dirty = false;
   }
-  return result;
+  return TakeFailure();
 }
 
 }  // namespace tracewire::pipeline

@@ -34,7 +34,9 @@
 //
 // Thread-safe. The writer is called from the worker threads: with
 // `workers` > 1 it must be thread-safe (ForwardWriter is), and
-// `ack_after_flush` must be false.
+// `ack_after_flush` must be false. A writer whose Write only takes a batch
+// and writes it later (FileWriter) needs `ack_after_flush`: its Flush is the
+// barrier after which what it took is written.
 
 #include <atomic>
 #include <cstdint>
@@ -86,6 +88,7 @@ class PersistentQueue : public Sink {
   void OfferAsync(Batch&& batch, OfferDone done) override;
   absl::Status Shutdown(absl::Time deadline) override;
 
+  bool HasRoom() const override { return wal_.HasRoom(); }
   int64_t QueuedBatches() const override { return wal_.Stats().pending_records; }
   int64_t QueuedBytes() const override { return wal_.Stats().pending_bytes; }
   int64_t CapacityBytes() const override { return wal_.capacity_bytes(); }

@@ -38,7 +38,14 @@ absl::Status QueuedSink::Offer(Batch&& batch) {
   }
   queued_bytes_ += size;
   queue_.push_back(std::move(batch));
+  UpdateFull();
   return absl::OkStatus();
+}
+
+void QueuedSink::UpdateFull() {
+  full_.store(!queue_.empty() && (static_cast<int64_t>(queue_.size()) >= options_.max_batches ||
+                                  queued_bytes_ >= options_.max_bytes),
+              std::memory_order_relaxed);
 }
 
 void QueuedSink::CountFailure(const absl::Status& st, int64_t items) {
@@ -60,7 +67,7 @@ void QueuedSink::Run() {
       if (queue_.empty()) {
         mu_.Unlock();
         absl::Status st = writer_->Flush();
-        if (!st.ok()) CountFailure(st, 0);
+        if (!st.ok()) CountFailure(st, LostItemsOf(st));
         mu_.Lock();
         mu_.AwaitWithTimeout(
             absl::Condition(
@@ -79,18 +86,20 @@ void QueuedSink::Run() {
         for (const Batch& b : queue_) lost += b.items;
         queue_.clear();
         queued_bytes_ = 0;
+        UpdateFull();
         if (dropped_items_ != nullptr) dropped_items_->fetch_add(lost, std::memory_order_relaxed);
         break;
       }
       batch = std::move(queue_.front());
       queue_.pop_front();
       queued_bytes_ -= static_cast<int64_t>(batch.bytes.size());
+      UpdateFull();
     }
     absl::Status st = writer_->Write(batch);
     if (!st.ok()) CountFailure(st, batch.items);
   }
   absl::Status st = writer_->Close();
-  if (!st.ok()) CountFailure(st, 0);
+  if (!st.ok()) CountFailure(st, LostItemsOf(st));
   absl::MutexLock lock(&mu_);
   drained_ = true;
 }

@@ -1,7 +1,8 @@
 #pragma once
 // QueuedSink: a bounded queue (batches and bytes) in front of a BatchWriter,
 // drained by one worker thread it owns. Offer refuses with Unavailable when
-// full. Write errors are counted in `dropped_items` and logged, rate-limited.
+// full. Write errors, and the lost items a Flush or Close error carries
+// (LostItemsOf), are counted in `dropped_items` and logged, rate-limited.
 //
 // Thread-safe.
 
@@ -31,6 +32,7 @@ class QueuedSink : public Sink {
   absl::Status Start() override;
   absl::Status Offer(Batch&& batch) override;
   absl::Status Shutdown(absl::Time deadline) override;
+  bool HasRoom() const override { return !full_.load(std::memory_order_relaxed); }
 
   int64_t QueuedBatches() const override;
   int64_t QueuedBytes() const override;
@@ -39,6 +41,7 @@ class QueuedSink : public Sink {
  private:
   void Run();
   void CountFailure(const absl::Status& st, int64_t items);
+  void UpdateFull() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::unique_ptr<BatchWriter> writer_;
   const QueueOptions options_;
@@ -52,6 +55,9 @@ class QueuedSink : public Sink {
   bool drained_ ABSL_GUARDED_BY(mu_) = false;  // worker finished after stopping_
   bool abandon_ ABSL_GUARDED_BY(mu_) = false;  // deadline passed: drop the rest
   int64_t last_failure_log_s_ ABSL_GUARDED_BY(mu_) = 0;
+  // Whether the queue is at a limit, for HasRoom without the lock: a hint,
+  // written under mu_, read relaxed (it orders nothing).
+  std::atomic<bool> full_{false};
   std::thread worker_;
 };
 

@@ -631,6 +631,11 @@ void Wal::CloseFiles() {
   lock_fd_ = -1;
 }
 
+bool Wal::HasRoom() const {
+  absl::MutexLock lock(&mu_);
+  return pending_.empty() || pending_bytes_ < options_.max_bytes;
+}
+
 WalStats Wal::Stats() const {
   absl::MutexLock lock(&mu_);
   WalStats s = stats_;

@@ -135,6 +135,9 @@ class Wal {
   [[nodiscard]] absl::Status Close();
 
   WalStats Stats() const;
+  // False when the log is at its byte limit (an Append now would be
+  // refused as full, whatever its size).
+  bool HasRoom() const;
   int64_t capacity_bytes() const { return options_.max_bytes; }
   const std::string& dir() const { return options_.dir; }
 

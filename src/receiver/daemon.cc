@@ -112,6 +112,12 @@ class FanoutSink : public pipeline::Sink {
     }
     return absl::OkStatus();
   }
+  bool HasRoom() const override {
+    for (const auto& s : sinks_) {
+      if (!s->HasRoom()) return false;
+    }
+    return true;
+  }
   absl::Status Offer(pipeline::Batch&& batch) override {
     absl::Status result;
     for (size_t i = 0; i < sinks_.size(); ++i) {

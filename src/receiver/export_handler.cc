@@ -71,6 +71,13 @@ ExportAnswer ExportHandler::HandleInline(const ExportCall& call, Done* done) {
     return refuse(absl::UnauthenticatedError("missing or invalid bearer token or API key"), 0);
   }
 
+  // A full sink would refuse the batch: refused before the request is
+  // inflated and read, so that the work goes to draining the sink.
+  if (!sink_->HasRoom()) {
+    return refuse(absl::UnavailableError("receiver is busy: sink queue is full"), 0,
+                  options_.retry_after);
+  }
+
   // The memory bound, before any work: the ticket counts the request's bytes
   // until the answer is sent and every queued copy is gone.
   const auto wire_bytes = static_cast<int64_t>(call.body.size());

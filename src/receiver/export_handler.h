@@ -2,7 +2,8 @@
 // ExportHandler: what the OTLP receivers do with one Export request, whatever
 // the transport (OTLP/gRPC in otlp_receiver.h, OTLP/HTTP in http_receiver.h).
 //
-//   authenticate -> admit (memory budget) -> inflate (bounded) -> read and
+//   authenticate -> refuse if the sink has no room (Sink::HasRoom) ->
+//   admit (memory budget) -> inflate (bounded) -> read and
 //   validate with the wire reader -> offer the valid items to the sink ->
 //   answer: OK with partial_success, or an error code (and a retry delay).
 //
@@ -12,7 +13,8 @@
 //
 // Invariants: nothing is acknowledged that the sink did not take (the answer
 // of an offered batch comes from the sink's callback); every refused request
-// is counted with its items; the inflated size never exceeds
+// is counted, with its items when it was read (a request refused before it
+// was read, for no room or memory, counts none); the inflated size never exceeds
 // max_request_bytes (+1 byte).
 //
 // Thread-safe: Handle from any threads at once. `done` is called exactly

@@ -354,8 +354,17 @@ TEST(OtlpReceiver, FullSinkAnswersUnavailableWithRetryInfo) {
   std::optional<absl::Duration> delay = RetryDelayOf(full.status);
   ASSERT_TRUE(delay.has_value());
   EXPECT_EQ(*delay, absl::Milliseconds(750));
-  EXPECT_EQ(metrics.signals[0].refused_items.load(), 4);
+  // Refused before it was read (the sink had no room): its items are not known.
+  EXPECT_EQ(metrics.signals[0].refused_requests.load(), 1);
+  EXPECT_EQ(metrics.signals[0].refused_items.load(), 0);
   EXPECT_EQ(metrics.signals[0].accepted_items.load(), 8);
+  {
+    // Refused before it is read: even a malformed request gets UNAVAILABLE.
+    ::grpc::ClientContext ctx;
+    CallResult r = caller.Call(&ctx, tools::kTraceExportMethod, std::string("\x0a\xff", 2));
+    EXPECT_EQ(r.status.error_code(), ::grpc::StatusCode::UNAVAILABLE);
+    EXPECT_EQ(metrics.signals[0].refused_requests.load(), 2);
+  }
   gate->release_.Notify();
   ASSERT_TRUE(receiver.Shutdown(absl::Now() + absl::Seconds(5)).ok());
   ASSERT_TRUE(sink.Shutdown(absl::Now() + absl::Seconds(5)).ok());
