@@ -186,11 +186,29 @@ void FileWriter::WriteLine(const Job& job) {
   f.size += static_cast<int64_t>(job.line.size());
   f.dirty = true;
   if (options_.fsync == FsyncPolicy::kBatch) {
+    ++syncs_;
     if (::fdatasync(f.fd) != 0) {
       NoteFailure(Errno("fdatasync"), job.items);
       return;
     }
     f.dirty = false;
+  }
+}
+
+void FileWriter::SyncIfDue() {
+  if (options_.fsync != FsyncPolicy::kInterval) return;
+  const absl::Time now = absl::Now();
+  if (now - last_sync_ < options_.fsync_interval) return;
+  last_sync_ = now;
+  for (OpenFile& f : files_) {
+    if (f.fd >= 0 && f.dirty) {
+      ++syncs_;
+      if (::fdatasync(f.fd) != 0) {
+        NoteFailure(Errno("fdatasync"), 0);
+        break;
+      }
+      f.dirty = false;
+    }
   }
 }
 
@@ -210,6 +228,7 @@ bool FileWriter::WriteReady(size_t until_pending) {
       --next_encode_;  // the head was handed out: next_encode_ > 0
     }
     WriteLine(*job);
+    SyncIfDue();
     job->admission.reset();
     absl::MutexLock lock(&mu_);
     spare_.push_back(std::move(job));
@@ -243,21 +262,7 @@ absl::Status FileWriter::Write(const Batch& batch) {
 
 absl::Status FileWriter::Flush() {
   if (!WriteReady(0)) return absl::CancelledError("file sink is cancelled");
-  if (options_.fsync == FsyncPolicy::kInterval) {
-    const absl::Time now = absl::Now();
-    if (now - last_sync_ >= options_.fsync_interval) {
-      last_sync_ = now;
-      for (OpenFile& f : files_) {
-        if (f.fd >= 0 && f.dirty) {
-          if (::fdatasync(f.fd) != 0) {
-            NoteFailure(Errno("fdatasync"), 0);
-            break;
-          }
-          f.dirty = false;
-        }
-      }
-    }
-  }
+  SyncIfDue();
   return TakeFailure();
 }
 
@@ -284,8 +289,9 @@ absl::Status FileWriter::Close() {
   StopEncoders();
   for (OpenFile& f : files_) {
     if (f.fd < 0) continue;
-    if (options_.fsync != FsyncPolicy::kNone && f.dirty && ::fdatasync(f.fd) != 0) {
-      NoteFailure(Errno("fdatasync"), 0);
+    if (options_.fsync != FsyncPolicy::kNone && f.dirty) {
+      ++syncs_;
+      if (::fdatasync(f.fd) != 0) NoteFailure(Errno("fdatasync"), 0);
     }
     ::close(f.fd);
     f.fd = -1;

@@ -15,7 +15,7 @@
 //            so a PersistentQueue keeps the record).
 //   Flush    the barrier: waits until every batch taken is encoded and its
 //            line written (and synced under fsync batch), then syncs under
-//            fsync interval when due. Returns OK only if every batch taken
+//            fsync interval when due (as writing out a line also does). Returns OK only if every batch taken
 //            since the previous Flush was written; otherwise the first error,
 //            carrying the items of the batches not written (LostItemsOf).
 //   Close    writes out what is pending as Flush does (unless cancelled),
@@ -87,6 +87,9 @@ class FileWriter : public BatchWriter {
   // The path of the live file for a signal.
   std::string PathFor(wire::Signal signal) const;
 
+  // fdatasync calls made so far (caller's thread; for tests).
+  int64_t syncs() const { return syncs_; }
+
  private:
   struct OpenFile {
     int fd = -1;
@@ -114,6 +117,11 @@ class FileWriter : public BatchWriter {
   // Writes one line to its file (rotating and syncing as configured); a
   // failure is kept for the next Flush or Close, its items counted as lost.
   void WriteLine(const Job& job);
+  // Under fsync interval, syncs the files written since the last sync once
+  // the interval has passed: after each line written out (so that a steady
+  // stream, which never lets the queue call Flush, is synced on time) and in
+  // Flush.
+  void SyncIfDue();
   void NoteFailure(absl::Status st, int64_t items);
   absl::Status TakeFailure();
   void StopEncoders();
@@ -125,6 +133,7 @@ class FileWriter : public BatchWriter {
   // Caller's thread only.
   OpenFile files_[wire::kSignalCount];
   absl::Time last_sync_ = absl::InfinitePast();
+  int64_t syncs_ = 0;
   int64_t rotation_seq_ = 0;
   absl::Status failure_;    // first failure since the last Flush or Close
   int64_t lost_items_ = 0;  // items of the batches not written since then

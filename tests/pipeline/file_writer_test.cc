@@ -110,6 +110,39 @@ TEST(FileWriter, UnwritableDirectoryIsAClearError) {
   EXPECT_NE(std::string(st.message()).find("/proc/tracewire-cannot-exist"), std::string::npos);
 }
 
+// fsync interval under a steady stream: the queue's worker calls Flush only
+// when its queue runs empty, so the lines written out by Write must be synced
+// on their own once the interval has passed.
+TEST(FileWriter, IntervalSyncsWhileBatchesKeepComingWithoutFlush) {
+  const testing::TempDir tmp("tw-fw-interval");
+  ASSERT_TRUE(tmp.ok());
+  FileWriterOptions o;
+  o.dir = tmp.path();
+  o.fsync = FsyncPolicy::kInterval;
+  o.fsync_interval = absl::ZeroDuration();  // due at every line
+  o.encoders = 1;
+  o.max_pending = 2;
+  FileWriter w(o);
+  ASSERT_TRUE(w.Open().ok());
+  // Write waits for the head to be encoded once 2 batches are pending, and
+  // writes it out: at least 8 of these 10 lines are written within Write.
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(w.Write(TracesBatch(5, i)).ok());
+  EXPECT_GE(w.syncs(), 8);
+  ASSERT_TRUE(w.Close().ok());
+  EXPECT_EQ(testing::CountItems(testing::ReadJsonLines(tmp.path() + "/traces.jsonl"), "traces"),
+            50);
+  // Without fsync, no sync at all.
+  const testing::TempDir none_dir("tw-fw-nosync");
+  ASSERT_TRUE(none_dir.ok());
+  o.dir = none_dir.path();
+  o.fsync = FsyncPolicy::kNone;
+  FileWriter n(o);
+  ASSERT_TRUE(n.Open().ok());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(n.Write(TracesBatch(5, i)).ok());
+  ASSERT_TRUE(n.Close().ok());
+  EXPECT_EQ(n.syncs(), 0);
+}
+
 TEST(FileWriter, QueuedSinkDrainsEverythingOnShutdown) {
   const testing::TempDir tmp("tw-drain");
   ASSERT_TRUE(tmp.ok());
