@@ -15,9 +15,10 @@
 //            so a PersistentQueue keeps the record).
 //   Flush    the barrier: waits until every batch taken is encoded and its
 //            line written (and synced under fsync batch), then syncs under
-//            fsync interval when due (as writing out a line also does). Returns OK only if every batch taken
-//            since the previous Flush was written; otherwise the first error,
-//            carrying the items of the batches not written (LostItemsOf).
+//            fsync interval when due (as writing out a line also does).
+//            Returns OK only if every batch taken since the previous Flush
+//            was written; otherwise the first error, carrying the items of
+//            the batches not written (LostItemsOf).
 //   Close    writes out what is pending as Flush does (unless cancelled),
 //            stops the encoders and closes the files; same error rule.
 //   Cancel   (any thread, at most once) ends the waits of Write and Flush at
