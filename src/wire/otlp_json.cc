@@ -4,64 +4,27 @@
 #include <cmath>
 #include <cstring>
 
+#include "wire/json_values.h"
 #include "wire/otlp_validate.h"
 
 namespace tracewire::wire {
 namespace {
 
 void AppendHex(std::string_view b, std::string* out) {
-  static const char kDigits[] = "0123456789abcdef";
-  out->push_back('"');
-  for (unsigned char c : b) {
-    out->push_back(kDigits[c >> 4]);
-    out->push_back(kDigits[c & 15]);
-  }
-  out->push_back('"');
+  AppendJsonValue(out, JsonHexMax(b.size()), [b](char* p) { return WriteJsonHex(b, p); });
 }
 
 void AppendBase64(std::string_view b, std::string* out) {
-  static const char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  out->push_back('"');
-  size_t i = 0;
-  const auto* p = reinterpret_cast<const unsigned char*>(b.data());
-  for (; i + 3 <= b.size(); i += 3) {
-    const uint32_t v = (p[i] << 16) | (p[i + 1] << 8) | p[i + 2];
-    out->push_back(kAlphabet[v >> 18]);
-    out->push_back(kAlphabet[(v >> 12) & 63]);
-    out->push_back(kAlphabet[(v >> 6) & 63]);
-    out->push_back(kAlphabet[v & 63]);
-  }
-  if (i < b.size()) {
-    uint32_t v = p[i] << 16;
-    if (i + 1 < b.size()) v |= p[i + 1] << 8;
-    out->push_back(kAlphabet[v >> 18]);
-    out->push_back(kAlphabet[(v >> 12) & 63]);
-    out->push_back(i + 1 < b.size() ? kAlphabet[(v >> 6) & 63] : '=');
-    out->push_back('=');
-  }
-  out->push_back('"');
+  AppendJsonValue(out, JsonBase64Max(b.size()), [b](char* p) { return WriteJsonBase64(b, p); });
 }
 
 template <typename T>
 void AppendInt(T v, bool quoted, std::string* out) {
-  char buf[24];
-  auto res = std::to_chars(buf, buf + sizeof(buf), v);
-  if (quoted) out->push_back('"');
-  out->append(buf, res.ptr - buf);
-  if (quoted) out->push_back('"');
+  AppendJsonValue(out, kJsonIntMax, [v, quoted](char* p) { return WriteJsonInt(v, quoted, p); });
 }
 
 void AppendDouble(double d, std::string* out) {
-  if (std::isnan(d)) {
-    out->append("\"NaN\"");
-  } else if (std::isinf(d)) {
-    out->append(d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-  } else {
-    char buf[32];
-    auto res = std::to_chars(buf, buf + sizeof(buf), d);  // Shortest round-trip form.
-    out->append(buf, res.ptr - buf);
-  }
+  AppendJsonValue(out, kJsonDoubleMax, [d](char* p) { return WriteJsonDouble(d, p); });
 }
 
 double AsDouble(uint64_t bits) {

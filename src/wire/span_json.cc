@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "wire/json_values.h"
 #include "wire/otlp_schema.h"
 #include "wire/otlp_validate.h"
 #include "wire/proto_reader.h"
@@ -68,72 +69,28 @@ class Out {
 // Each Put* writes a value exactly as JsonWriter does (the function of
 // otlp_json.cc named first in its comment); the tests compare every kind.
 
-// AppendHex: lowercase hex, as JsonWriter writes ids.
+// Values as JsonWriter prints them (wire/json_values.h).
 void PutHexId(std::string_view b, Out* out) {
-  static const char kDigits[] = "0123456789abcdef";
-  out->Room(2 + 2 * b.size());
-  char* p = out->pos();
-  *p++ = '"';
-  for (unsigned char c : b) {
-    *p++ = kDigits[c >> 4];
-    *p++ = kDigits[c & 15];
-  }
-  *p++ = '"';
-  out->Advance(p);
+  out->Room(JsonHexMax(b.size()));
+  out->Advance(WriteJsonHex(b, out->pos()));
 }
 
-// AppendInt: decimal, quoted for the 64-bit kinds.
 template <typename T>
 void PutNumber(T v, bool quoted, Out* out) {
-  out->Room(24);  // a quoted int64 or uint64 needs at most 22
-  char* p = out->pos();
-  if (quoted) *p++ = '"';
-  p = std::to_chars(p, p + 21, v).ptr;
-  if (quoted) *p++ = '"';
-  out->Advance(p);
+  out->Room(kJsonIntMax);
+  out->Advance(WriteJsonInt(v, quoted, out->pos()));
 }
 
-// AppendDouble: shortest round-trip form; NaN and infinities as strings.
 void PutDouble(uint64_t bits, Out* out) {
   double d;
   std::memcpy(&d, &bits, sizeof d);
-  if (std::isnan(d)) {
-    out->Str("\"NaN\"");
-  } else if (std::isinf(d)) {
-    out->Str(d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-  } else {
-    out->Room(32);
-    char* p = out->pos();
-    out->Advance(std::to_chars(p, p + 32, d).ptr);
-  }
+  out->Room(kJsonDoubleMax);
+  out->Advance(WriteJsonDouble(d, out->pos()));
 }
 
-// AppendBase64: padded, standard alphabet.
 void PutBase64(std::string_view b, Out* out) {
-  static const char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  out->Room(2 + 4 * ((b.size() + 2) / 3));
-  char* q = out->pos();
-  *q++ = '"';
-  const auto* p = reinterpret_cast<const unsigned char*>(b.data());
-  size_t i = 0;
-  for (; i + 3 <= b.size(); i += 3) {
-    const uint32_t v = (p[i] << 16) | (p[i + 1] << 8) | p[i + 2];
-    *q++ = kAlphabet[v >> 18];
-    *q++ = kAlphabet[(v >> 12) & 63];
-    *q++ = kAlphabet[(v >> 6) & 63];
-    *q++ = kAlphabet[v & 63];
-  }
-  if (i < b.size()) {
-    uint32_t v = p[i] << 16;
-    if (i + 1 < b.size()) v |= p[i + 1] << 8;
-    *q++ = kAlphabet[v >> 18];
-    *q++ = kAlphabet[(v >> 12) & 63];
-    *q++ = i + 1 < b.size() ? kAlphabet[(v >> 6) & 63] : '=';
-    *q++ = '=';
-  }
-  *q++ = '"';
-  out->Advance(q);
+  out->Room(JsonBase64Max(b.size()));
+  out->Advance(WriteJsonBase64(b, out->pos()));
 }
 
 // True when a byte of `w` needs an escape: below 0x20, '"' or '\\'. Each
