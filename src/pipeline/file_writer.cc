@@ -185,14 +185,17 @@ void FileWriter::WriteLine(const Job& job) {
   }
   f.size += static_cast<int64_t>(job.line.size());
   f.dirty = true;
-  if (options_.fsync == FsyncPolicy::kBatch) {
-    ++syncs_;
-    if (::fdatasync(f.fd) != 0) {
-      NoteFailure(Errno("fdatasync"), job.items);
-      return;
-    }
-    f.dirty = false;
+  if (options_.fsync == FsyncPolicy::kBatch) (void)SyncFile(&f, job.items);
+}
+
+bool FileWriter::SyncFile(OpenFile* f, int64_t items) {
+  ++syncs_;
+  if (::fdatasync(f->fd) != 0) {
+    NoteFailure(Errno("fdatasync"), items);
+    return false;
   }
+  f->dirty = false;
+  return true;
 }
 
 void FileWriter::SyncIfDue() {
@@ -201,14 +204,7 @@ void FileWriter::SyncIfDue() {
   if (now - last_sync_ < options_.fsync_interval) return;
   last_sync_ = now;
   for (OpenFile& f : files_) {
-    if (f.fd >= 0 && f.dirty) {
-      ++syncs_;
-      if (::fdatasync(f.fd) != 0) {
-        NoteFailure(Errno("fdatasync"), 0);
-        break;
-      }
-      f.dirty = false;
-    }
+    if (f.fd >= 0 && f.dirty && !SyncFile(&f, 0)) break;
   }
 }
 
@@ -289,10 +285,7 @@ absl::Status FileWriter::Close() {
   StopEncoders();
   for (OpenFile& f : files_) {
     if (f.fd < 0) continue;
-    if (options_.fsync != FsyncPolicy::kNone && f.dirty) {
-      ++syncs_;
-      if (::fdatasync(f.fd) != 0) NoteFailure(Errno("fdatasync"), 0);
-    }
+    if (options_.fsync != FsyncPolicy::kNone && f.dirty) (void)SyncFile(&f, 0);
     ::close(f.fd);
     f.fd = -1;
     f.dirty = false;

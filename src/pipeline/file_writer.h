@@ -123,6 +123,9 @@ class FileWriter : public BatchWriter {
   // stream, which never lets the queue call Flush, is synced on time) and in
   // Flush.
   void SyncIfDue();
+  // fdatasync of one file; a failure is noted with `items` as lost. False
+  // when it failed.
+  bool SyncFile(OpenFile* f, int64_t items);
   void NoteFailure(absl::Status st, int64_t items);
   absl::Status TakeFailure();
   void StopEncoders();
