@@ -45,8 +45,10 @@ std::string Json(absl::string_view s) {
 // A time in ns since the epoch (~1.7e18) as a JSON string, as OTLP/JSON
 // writes 64-bit integers: a JSON number above 2^53 loses digits in
 // JavaScript and jq.
-std::string Nanos(int64_t ns) { return absl::StrCat("\"", ns, "\""); }
-std::string Nanos(uint64_t ns) { return absl::StrCat("\"", ns, "\""); }
+template <typename Int>
+std::string Nanos(Int ns) {
+  return absl::StrCat("\"", ns, "\"");
+}
 
 std::string JsonAttrs(const store::Attributes& attrs) {
   std::string out = "{";
@@ -286,7 +288,8 @@ int RunTraceQuery(const QueryOutput& o, const std::string& trace_id_hex) {
       absl::StrAppend(&out, "],\"logs\":[");
       const auto& ls = logs_by_span[s.span_id];
       for (size_t k = 0; k < ls.size(); ++k) {
-        absl::StrAppend(&out, k ? "," : "", "{\"time_unix_nano\":", Nanos(ls[k]->log.time_unix_nano),
+        absl::StrAppend(&out, k ? "," : "",
+                        "{\"time_unix_nano\":", Nanos(ls[k]->log.time_unix_nano),
                         ",\"severity\":", Json(SeverityName(ls[k]->log.severity_number)),
                         ",\"body\":", Json(ls[k]->log.body), "}");
       }
@@ -294,7 +297,8 @@ int RunTraceQuery(const QueryOutput& o, const std::string& trace_id_hex) {
     }
     absl::StrAppend(&out, "],\"logs_without_span\":[");
     for (size_t k = 0; k < loose_logs.size(); ++k) {
-      absl::StrAppend(&out, k ? "," : "", "{\"time_unix_nano\":", Nanos(loose_logs[k]->log.time_unix_nano),
+      absl::StrAppend(&out, k ? "," : "",
+                      "{\"time_unix_nano\":", Nanos(loose_logs[k]->log.time_unix_nano),
                       ",\"severity\":", Json(SeverityName(loose_logs[k]->log.severity_number)),
                       ",\"body\":", Json(loose_logs[k]->log.body), "}");
     }
