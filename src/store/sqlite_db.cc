@@ -76,10 +76,9 @@ absl::Status CheckStoreVersion(Db* db) {
   absl::Status st = db->Prepare("SELECT value FROM meta WHERE key='version'", &meta);
   if (!st.ok()) return st;
   const int rc = meta.Step();
-  if (rc == SQLITE_DONE) return absl::OkStatus();
-  if (rc != SQLITE_ROW) return db->Error(rc, "reading the store version");
-  int64_t version = 0;
-  const std::string text(meta.Text(0));
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db->Error(rc, "reading the store version");
+  int64_t version = 1;
+  const std::string text(rc == SQLITE_ROW ? meta.Text(0) : "1");
   if (!absl::SimpleAtoi(text, &version) || version < 1) {
     return absl::FailedPreconditionError(
         absl::StrCat("store ", db->path(), ": unreadable store version \"", text, "\""));
@@ -88,6 +87,12 @@ absl::Status CheckStoreVersion(Db* db) {
     return absl::FailedPreconditionError(absl::StrCat(
         "store ", db->path(), " was written by a newer tracewire (store version ", version,
         "; this build reads versions up to ", kStoreVersion, ")"));
+  }
+  if (version < kStoreVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "store ", db->path(), " was written by an older tracewire (store version ", version,
+        "; this build reads version ", kStoreVersion,
+        "): move it away or remove it, and tracewired starts a new one"));
   }
   return absl::OkStatus();
 }

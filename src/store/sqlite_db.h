@@ -16,14 +16,15 @@ namespace tracewire::store {
 
 // The format marker and version the store writes into its `meta` table.
 inline constexpr const char* kStoreFormat = "tracewire-store";
-inline constexpr int kStoreVersion = 1;
+// Version 2 keeps spans in blocks (span_block.h); version 1 kept a row per span.
+inline constexpr int kStoreVersion = 2;
 
 class Db;
 
-// The store's `version` marker against kStoreVersion: a store written by a
-// newer tracewire (a higher version) is refused with FAILED_PRECONDITION
-// naming both versions, never read or written as if it were ours. A store
-// without the marker is version 1.
+// The store's `version` marker against kStoreVersion: a store of another
+// version (a newer tracewire's, or an older layout this build no longer
+// reads) is refused with FAILED_PRECONDITION naming both versions, never read
+// or written as if it were ours. A store without the marker is version 1.
 absl::Status CheckStoreVersion(Db* db);
 
 class Stmt {

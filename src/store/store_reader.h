@@ -11,8 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "store/otlp_items.h"
+#include "store/span_block.h"
 #include "store/sqlite_db.h"
 
 namespace tracewire::store {
@@ -78,7 +80,10 @@ class StoreReader {
   // Opens `path` read-only and checks it is a tracewire store.
   static absl::StatusOr<std::unique_ptr<StoreReader>> Open(const std::string& path);
 
-  // Traces with at least one span matching every filter.
+  // Traces with at least one span matching every filter: candidate blocks
+  // come from the summaries of the most selective key given (attribute,
+  // name, service, or all), best bound first, and reading stops once the
+  // `limit`-th trace found beats the next block's bound.
   absl::StatusOr<std::vector<TraceSummary>> FindTraces(const TraceFilter& filter);
   absl::StatusOr<TraceSummary> Summarize(const std::string& trace_id);
   // The spans of a trace by start time; NotFound when it has none.
@@ -90,11 +95,31 @@ class StoreReader {
   // Newest first (oldest first with a trace id).
   absl::StatusOr<std::vector<StoredLog>> Logs(const LogFilter& filter);
 
-  // Counts of stored rows.
+  // Counts of stored items: "spans" (copies stored, see StoreWriter), "logs",
+  // "points", "metrics", "resources", "scopes", "blocks" (span blocks).
   absl::StatusOr<int64_t> Count(const std::string& table);
 
  private:
+  struct Block {
+    int64_t id = 0;
+    std::string cols, data;
+    BlockView view;
+  };
+  class ReadTx;
+
+  // The blocks that may hold spans of `trace_id` (trace_index.h), ascending.
+  absl::StatusOr<std::vector<int64_t>> LocateBlocks(const std::string& trace_id);
+  // NotFound when the block is gone (retention).
+  absl::Status ReadBlock(int64_t id, bool with_data, Block* out);
+  absl::StatusOr<std::string> ScopeName(int64_t scope_id);
+  absl::StatusOr<TraceSummary> SummarizeLocked(const std::string& trace_id);
+
   Db db_;
+  Stmt parts_, pending_from_, pending_blocks_, block_cols_, block_all_, scope_name_;
+  // Within one read transaction: the keys of the blocks after the last run.
+  bool pending_loaded_ = false;
+  std::vector<std::pair<int64_t, std::string>> pending_;
+  absl::flat_hash_map<int64_t, std::string> scope_names_;
 };
 
 }  // namespace tracewire::store

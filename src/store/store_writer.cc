@@ -18,19 +18,19 @@ CREATE TABLE IF NOT EXISTS resources(id INTEGER PRIMARY KEY, hash INTEGER UNIQUE
   service TEXT NOT NULL, raw BLOB);
 CREATE TABLE IF NOT EXISTS scopes(id INTEGER PRIMARY KEY, hash INTEGER UNIQUE NOT NULL,
   name TEXT, version TEXT, raw BLOB);
-CREATE TABLE IF NOT EXISTS spans(id INTEGER PRIMARY KEY, trace_id BLOB NOT NULL,
-  span_id BLOB NOT NULL, parent_span_id BLOB, resource_id INTEGER, scope_id INTEGER,
-  service TEXT NOT NULL, name TEXT NOT NULL, kind INTEGER, start_ns INTEGER NOT NULL,
-  duration_ns INTEGER NOT NULL, status INTEGER NOT NULL, received_s INTEGER NOT NULL,
-  raw BLOB NOT NULL);
-CREATE UNIQUE INDEX IF NOT EXISTS spans_by_id ON spans(trace_id, span_id);
-CREATE INDEX IF NOT EXISTS spans_by_service ON spans(service, start_ns);
-CREATE INDEX IF NOT EXISTS spans_by_name ON spans(name, start_ns);
-CREATE INDEX IF NOT EXISTS spans_by_start ON spans(start_ns);
-CREATE INDEX IF NOT EXISTS spans_by_duration ON spans(duration_ns);
-CREATE TABLE IF NOT EXISTS span_attrs(key TEXT NOT NULL, value TEXT NOT NULL,
-  span_row INTEGER NOT NULL, PRIMARY KEY(key, value, span_row)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS span_attrs_by_row ON span_attrs(span_row);
+CREATE TABLE IF NOT EXISTS span_blocks(id INTEGER PRIMARY KEY, received_s INTEGER NOT NULL,
+  spans INTEGER NOT NULL, min_start_ns INTEGER NOT NULL, max_start_ns INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS block_data(id INTEGER PRIMARY KEY, keys BLOB NOT NULL,
+  cols BLOB NOT NULL, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS block_keys(kind INTEGER NOT NULL, value TEXT NOT NULL,
+  block INTEGER NOT NULL, spans INTEGER NOT NULL, errors INTEGER NOT NULL,
+  min_start_ns INTEGER NOT NULL, max_start_ns INTEGER NOT NULL,
+  max_duration_ns INTEGER NOT NULL, PRIMARY KEY(kind, value, block)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS block_keys_by_block ON block_keys(block);
+CREATE TABLE IF NOT EXISTS trace_runs(run INTEGER PRIMARY KEY, first_block INTEGER NOT NULL,
+  last_block INTEGER NOT NULL, entries INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS trace_parts(part INTEGER NOT NULL, run INTEGER NOT NULL,
+  entries BLOB NOT NULL, PRIMARY KEY(part, run)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS logs(id INTEGER PRIMARY KEY, hash INTEGER UNIQUE NOT NULL,
   resource_id INTEGER, scope_id INTEGER, service TEXT NOT NULL, time_ns INTEGER NOT NULL,
   severity INTEGER NOT NULL, severity_text TEXT, body TEXT, trace_id BLOB, span_id BLOB,
@@ -50,7 +50,7 @@ CREATE INDEX IF NOT EXISTS points_by_metric ON points(metric_id, time_ns);
 CREATE INDEX IF NOT EXISTS points_by_time ON points(time_ns);
 )sql";
 
-constexpr const char* kTables[3] = {"spans", "logs", "points"};
+constexpr const char* kTables[3] = {"span_blocks", "logs", "points"};
 
 int64_t ClampNs(uint64_t ns) {
   return ns > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
@@ -96,6 +96,12 @@ absl::Status InitStoreSchema(Db* db) {
   return st;
 }
 
+struct StoreWriter::StagedSpan {
+  BlockBuilder::Span span;
+  size_t service = 0;  // index into the visitor's services
+  size_t attributes_begin = 0;
+};
+
 class StoreWriter::Visitor : public wire::RequestVisitor {
  public:
   explicit Visitor(StoreWriter* w) : w_(w) {}
@@ -109,6 +115,7 @@ class StoreWriter::Visitor : public wire::RequestVisitor {
       return;
     }
     resource_id_ = *id;
+    services.push_back(service_);
   }
   void OnScope(std::string_view scope) override {
     if (!status.ok()) return;
@@ -122,68 +129,52 @@ class StoreWriter::Visitor : public wire::RequestVisitor {
   }
   void OnSpan(const wire::SpanView& span) override {
     if (!status.ok()) return;
+    if (services.empty()) services.push_back(service_);
     // Only the status and the chosen attributes: no full decode.
-    uint32_t status_code = 0;
-    chosen_.clear();
-    {
-      wire::ProtoReader r(span.raw);
-      wire::Field f;
-      while (r.Next(&f)) {
-        if (f.type != wire::WireType::kLen) continue;
-        if (f.number == 15) {
-          wire::ProtoReader sr(f.bytes);
-          wire::Field g;
-          while (sr.Next(&g)) {
-            if (g.number == 3 && g.type == wire::WireType::kVarint) {
-              status_code = static_cast<uint32_t>(g.value);
+    StagedSpan& staged = spans.emplace_back();
+    staged.service = services.size() - 1;
+    staged.attributes_begin = attributes.size();
+    BlockBuilder::Span& s = staged.span;
+    wire::ProtoReader r(span.raw);
+    wire::Field f;
+    while (r.Next(&f)) {
+      if (f.type != wire::WireType::kLen) continue;
+      if (f.number == 15) {
+        wire::ProtoReader sr(f.bytes);
+        wire::Field g;
+        while (sr.Next(&g)) {
+          if (g.number == 3 && g.type == wire::WireType::kVarint) {
+            s.status = static_cast<uint32_t>(g.value);
+          }
+        }
+      } else if (f.number == 9) {
+        wire::ProtoReader kr(f.bytes);
+        wire::Field g;
+        while (kr.Next(&g)) {
+          if (g.number != 1 || g.type != wire::WireType::kLen) continue;
+          for (const std::string& k : w_->options_.attribute_keys) {
+            if (g.bytes == k) {
+              AppendKeyValue(f.bytes, &attributes);
+              break;
             }
           }
-        } else if (f.number == 9) {
-          wire::ProtoReader kr(f.bytes);
-          wire::Field g;
-          while (kr.Next(&g)) {
-            if (g.number != 1 || g.type != wire::WireType::kLen) continue;
-            for (const std::string& k : w_->options_.attribute_keys) {
-              if (g.bytes == k) {
-                AppendKeyValue(f.bytes, &chosen_);
-                break;
-              }
-            }
-            break;  // the key comes first
-          }
+          break;  // the key comes first
         }
       }
     }
-    Stmt& s = w_->insert_span_;
-    s.BindBlob(1, span.trace_id);
-    s.BindBlob(2, span.span_id);
-    s.BindBlob(3, span.parent_span_id);
-    s.Bind(4, resource_id_);
-    s.Bind(5, scope_id_);
-    s.BindText(6, service_);
-    s.BindText(7, span.name);
-    s.Bind(8, static_cast<int64_t>(span.kind));
-    s.Bind(9, ClampNs(span.start_time_unix_nano));
-    s.Bind(10, ClampNs(span.end_time_unix_nano - span.start_time_unix_nano));
-    s.Bind(11, static_cast<int64_t>(status_code));
-    s.BindBlob(12, span.raw);
-    s.Bind(13, w_->received_s_);
-    status = w_->db_.Run(&s, "inserting a span");
-    if (!status.ok()) return;
-    if (sqlite3_changes(w_->db_.get()) == 0) {
-      ++w_->duplicates_;
-      return;
-    }
-    ++w_->stored_;
-    const int64_t row = sqlite3_last_insert_rowid(w_->db_.get());
-    for (const auto& [key, value] : chosen_) {
-      Stmt& a = w_->insert_attr_;
-      a.BindText(1, key);
-      a.BindText(2, value);
-      a.Bind(3, row);
-      status = w_->db_.Run(&a, "inserting a span attribute");
-      if (!status.ok()) return;
-    }
+    s.raw = span.raw;
+    s.trace_id = span.trace_id;
+    s.span_id = span.span_id;
+    s.parent_span_id = span.parent_span_id;
+    s.name = span.name;
+    s.start_ns = ClampNs(span.start_time_unix_nano);
+    s.duration_ns = span.end_time_unix_nano >= span.start_time_unix_nano
+                        ? ClampNs(span.end_time_unix_nano - span.start_time_unix_nano)
+                        : 0;
+    s.kind = static_cast<uint32_t>(span.kind);
+    s.resource_id = resource_id_;
+    s.scope_id = scope_id_;
+    s.attribute_count = attributes.size() - staged.attributes_begin;
   }
   void OnLogRecord(const wire::LogRecordView& record) override {
     if (!status.ok()) return;
@@ -246,12 +237,16 @@ class StoreWriter::Visitor : public wire::RequestVisitor {
   }
 
   absl::Status status;
+  // The spans of the request, added to the block once the whole request
+  // decoded (a request that fails leaves the block as it was).
+  std::vector<StagedSpan> spans;
+  std::vector<std::string> services;
+  Attributes attributes;
 
  private:
   StoreWriter* const w_;
   std::string_view resource_raw_, scope_raw_;
   std::string service_ = "unknown_service";
-  Attributes chosen_;
   int64_t resource_id_ = 0, scope_id_ = 0;
 };
 
@@ -276,10 +271,8 @@ absl::Status StoreWriter::Open() {
     db_.Close();
     return st;
   }
-  // Index inserts land on random pages (trace ids are random): a large page
-  // cache keeps them in memory instead of re-reading them for every insert.
   st = db_.Exec(
-      "PRAGMA cache_size=-131072; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=4096");
+      "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=4096");
   if (!st.ok()) return st;
   struct {
     Stmt* stmt;
@@ -299,11 +292,16 @@ absl::Status StoreWriter::Open() {
        "INSERT OR IGNORE INTO metrics(hash, name, description, unit, type, temporality, "
        "monotonic) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
       {&find_metric_, "SELECT id FROM metrics WHERE hash=?1"},
-      {&insert_span_,
-       "INSERT OR IGNORE INTO spans(trace_id, span_id, parent_span_id, resource_id, scope_id, "
-       "service, name, kind, start_ns, duration_ns, status, raw, received_s) "
-       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"},
-      {&insert_attr_, "INSERT OR IGNORE INTO span_attrs(key, value, span_row) VALUES(?1, ?2, ?3)"},
+      {&insert_block_,
+       "INSERT INTO span_blocks(received_s, spans, min_start_ns, max_start_ns) "
+       "VALUES(?1, ?2, ?3, ?4)"},
+      {&insert_block_data_, "INSERT INTO block_data(id, keys, cols, data) VALUES(?1, ?2, ?3, ?4)"},
+      {&insert_block_key_,
+       "INSERT INTO block_keys(kind, value, block, spans, errors, min_start_ns, max_start_ns, "
+       "max_duration_ns) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
+      {&insert_run_,
+       "INSERT INTO trace_runs(first_block, last_block, entries) VALUES(?1, ?2, ?3)"},
+      {&insert_part_, "INSERT INTO trace_parts(part, run, entries) VALUES(?1, ?2, ?3)"},
       {&insert_log_,
        "INSERT OR IGNORE INTO logs(hash, resource_id, scope_id, service, time_ns, severity, "
        "severity_text, body, trace_id, span_id, raw, received_s) "
@@ -312,23 +310,85 @@ absl::Status StoreWriter::Open() {
        "INSERT OR IGNORE INTO points(hash, metric_id, resource_id, scope_id, service, time_ns, "
        "start_ns, value, count, raw, received_s) "
        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"},
-      {&delete_attrs_, "DELETE FROM span_attrs WHERE span_row=?1"},
+      {&delete_block_data_, "DELETE FROM block_data WHERE id=?1"},
+      {&delete_block_keys_, "DELETE FROM block_keys WHERE block=?1"},
+      {&old_runs_, "SELECT run FROM trace_runs WHERE last_block < ?1 ORDER BY run LIMIT 16"},
+      {&delete_run_, "DELETE FROM trace_runs WHERE run=?1"},
+      {&delete_part_, "DELETE FROM trace_parts WHERE part=?1 AND run=?2"},
   };
   for (auto& p : prepared) {
     st = db_.Prepare(p.sql, p.stmt);
     if (!st.ok()) return st;
   }
   for (int t = 0; t < 3; ++t) {
-    st = db_.Prepare(
-        absl::StrCat("SELECT id, received_s FROM ", kTables[t], " ORDER BY id LIMIT ?1"),
-        &oldest_[t]);
+    // span_blocks: the count is the block's spans; logs and points: one.
+    st = db_.Prepare(absl::StrCat("SELECT id, received_s, ", t == 0 ? "spans" : "1", " FROM ",
+                                  kTables[t], " ORDER BY id LIMIT ?1"),
+                     &oldest_[t]);
     if (!st.ok()) return st;
     st = db_.Prepare(absl::StrCat("DELETE FROM ", kTables[t], " WHERE id=?1"), &delete_row_[t]);
     if (!st.ok()) return st;
   }
+  st = LoadRecent();
+  if (!st.ok()) return st;
   st = MaybeRetain(true);
   absl::Status c = Commit();
   return st.ok() ? c : st;
+}
+
+absl::Status StoreWriter::LoadRecent() {
+  // The index entries of the blocks after the last run, and the span ids of
+  // the newest blocks (a re-delivery after a restart is then a duplicate).
+  Stmt last;
+  absl::Status st = db_.Prepare("SELECT coalesce(max(last_block), 0) FROM trace_runs", &last);
+  if (!st.ok()) return st;
+  int rc = last.Step();
+  if (rc != SQLITE_ROW) return db_.Error(rc, "reading the trace index");
+  const int64_t last_indexed = last.Int(0);
+  Stmt blocks;
+  st = db_.Prepare("SELECT id, cols FROM block_data ORDER BY id DESC", &blocks);
+  if (!st.ok()) return st;
+  const int64_t preload = std::min(options_.dedupe_window_spans, 2 * options_.index_run_spans);
+  int64_t loaded = 0;
+  std::vector<IndexEntry> entries;
+  while ((rc = blocks.Step()) == SQLITE_ROW) {
+    const int64_t id = blocks.Int(0);
+    if (id <= last_indexed && loaded >= preload) break;
+    BlockView view;
+    if (!view.Parse(blocks.Blob(1)).ok()) continue;  // a reader reports it
+    for (size_t i = 0; i < view.size(); ++i) {
+      const SpanRecord r = view.record(i);
+      if (id > last_indexed) {
+        entries.push_back({TraceKey(std::string_view(r.trace_id, 16)), id});
+      }
+      if (loaded < preload) {
+        (void)Remember(r.trace_id, r.span_id);
+        ++loaded;
+      }
+    }
+  }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_.Error(rc, "reading recent blocks");
+  uncommitted_.clear();
+  pending_.assign(entries.rbegin(), entries.rend());
+  pending_committed_ = pending_.size();
+  return absl::OkStatus();
+}
+
+bool StoreWriter::Remember(const char* trace_id, const char* span_id) {
+  uint64_t sid;
+  std::memcpy(&sid, span_id, 8);
+  const absl::uint128 id = absl::MakeUint128(TraceKey(std::string_view(trace_id, 16)), sid);
+  if (!seen_.insert(id).second) return false;
+  const auto window = static_cast<size_t>(std::max<int64_t>(1, options_.dedupe_window_spans));
+  if (ring_.size() < window) {
+    ring_.push_back(id);
+  } else {
+    seen_.erase(ring_[ring_next_]);
+    ring_[ring_next_] = id;
+    ring_next_ = (ring_next_ + 1) % window;
+  }
+  uncommitted_.push_back(id);
+  return true;
 }
 
 absl::Time StoreWriter::Now() const {
@@ -345,15 +405,117 @@ absl::Status StoreWriter::Begin() {
   return st;
 }
 
+void StoreWriter::Abort() {
+  if (in_tx_) (void)db_.Exec("ROLLBACK");
+  in_tx_ = false;
+  lost_ += tx_items_;  // the block being built holds only items of this transaction
+  tx_items_ = 0;
+  block_.Clear();
+  pending_.resize(pending_committed_);
+  // Forget the lost spans' ids: a re-delivery is stored, not skipped. (Their
+  // ring slots stay; erasing a slot's id later is harmless.)
+  for (const absl::uint128& id : uncommitted_) seen_.erase(id);
+  uncommitted_.clear();
+  resources_.clear();  // ids interned in the rolled-back transaction are gone
+  scopes_.clear();
+  metrics_.clear();
+}
+
 absl::Status StoreWriter::Commit() {
-  if (!in_tx_) return absl::OkStatus();
+  if (!in_tx_ && block_.spans() == 0) return absl::OkStatus();
+  // What a commit makes durable includes the block being built.
+  absl::Status block = WriteBlock();
+  if (!block.ok()) {
+    Abort();
+    return block;
+  }
+  bool run_written = false;
+  if (static_cast<int64_t>(pending_.size()) >= options_.index_run_spans) {
+    absl::Status st = WriteRun();
+    if (!st.ok()) {
+      Abort();
+      return st;
+    }
+    run_written = true;
+  }
   absl::Status st = db_.Run(&commit_, "committing");
   if (!st.ok()) {
-    (void)db_.Exec("ROLLBACK");
+    Abort();
+    return st;
   }
   in_tx_ = false;
   tx_items_ = 0;
+  uncommitted_.clear();
+  if (run_written) pending_.clear();
+  pending_committed_ = pending_.size();
   return st;
+}
+
+absl::Status StoreWriter::WriteBlock() {
+  if (block_.spans() == 0) return absl::OkStatus();
+  absl::Status st = Begin();
+  if (!st.ok()) return st;
+  const std::vector<BlockKey> keys = block_.Summaries();
+  const BlockKey* all = nullptr;
+  for (const BlockKey& k : keys) {
+    if (k.kind == BlockKey::kAll) all = &k;
+  }
+  Stmt& b = insert_block_;
+  b.Bind(1, block_received_s_);
+  b.Bind(2, block_.spans());
+  b.Bind(3, all->min_start_ns);
+  b.Bind(4, all->max_start_ns);
+  st = db_.Run(&b, "inserting a span block");
+  if (!st.ok()) return st;
+  const int64_t id = sqlite3_last_insert_rowid(db_.get());
+  const std::string key_blob = block_.Keys(), cols = block_.Cols();
+  Stmt& d = insert_block_data_;
+  d.Bind(1, id);
+  d.BindBlob(2, key_blob);
+  d.BindBlob(3, cols);
+  d.BindBlob(4, block_.Data());
+  st = db_.Run(&d, "inserting a span block");
+  if (!st.ok()) return st;
+  for (const BlockKey& k : keys) {
+    Stmt& s = insert_block_key_;
+    s.Bind(1, static_cast<int64_t>(k.kind));
+    s.BindText(2, k.value);
+    s.Bind(3, id);
+    s.Bind(4, k.spans);
+    s.Bind(5, k.errors);
+    s.Bind(6, k.min_start_ns);
+    s.Bind(7, k.max_start_ns);
+    s.Bind(8, k.max_duration_ns);
+    st = db_.Run(&s, "inserting a block summary");
+    if (!st.ok()) return st;
+  }
+  for (uint64_t key : block_.keys()) pending_.push_back({key, id});
+  stored_ += block_.spans();
+  block_.Clear();
+  return absl::OkStatus();
+}
+
+absl::Status StoreWriter::WriteRun() {
+  std::vector<IndexEntry> entries = pending_;  // sorted apart: an abort truncates pending_
+  int64_t first = INT64_MAX, last = 0;
+  for (const IndexEntry& e : entries) {
+    first = std::min(first, e.block);
+    last = std::max(last, e.block);
+  }
+  insert_run_.Bind(1, first);
+  insert_run_.Bind(2, last);
+  insert_run_.Bind(3, static_cast<int64_t>(entries.size()));
+  absl::Status st = db_.Run(&insert_run_, "inserting a trace index run");
+  if (!st.ok()) return st;
+  const int64_t run = sqlite3_last_insert_rowid(db_.get());
+  for (const auto& [part, blob] : EncodeRun(&entries)) {
+    insert_part_.Bind(1, static_cast<int64_t>(part));
+    insert_part_.Bind(2, run);
+    insert_part_.BindBlob(3, blob);
+    st = db_.Run(&insert_part_, "inserting a trace index part");
+    if (!st.ok()) return st;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status StoreWriter::Write(const pipeline::Batch& batch) {
@@ -374,15 +536,37 @@ absl::Status StoreWriter::Write(const pipeline::Batch& batch) {
     resources_.clear();  // ids interned in the rolled-back batch are gone
     scopes_.clear();
     metrics_.clear();
+    return st;
+  }
+  if (!st.ok()) return st;
+  if (!v.spans.empty()) {
+    if (block_.spans() == 0) block_received_s_ = received_s_;
+    for (StagedSpan& s : v.spans) {
+      // The receiver let only 16- and 8-byte ids through; anything else is
+      // remembered as zeros.
+      static constexpr char kZeros[16] = {};
+      if (!Remember(s.span.trace_id.size() == 16 ? s.span.trace_id.data() : kZeros,
+                    s.span.span_id.size() == 8 ? s.span.span_id.data() : kZeros)) {
+        ++duplicates_;
+        continue;
+      }
+      s.span.service = v.services[s.service];
+      s.span.attributes = v.attributes.data() + s.attributes_begin;
+      block_.Add(s.span);
+    }
   }
   tx_items_ += batch.items;
-  if (tx_items_ >= options_.commit_items) {
-    absl::Status c = Commit();
-    if (st.ok()) st = c;
+  if (block_.spans() >= options_.block_spans) {
+    st = WriteBlock();
+    if (!st.ok()) {
+      Abort();
+      return absl::OkStatus();  // taken; the loss is reported by the next Flush
+    }
   }
-  absl::Status ret = MaybeRetain(false);
-  if (st.ok()) st = ret;
-  return st;
+  if (tx_items_ >= options_.commit_items && !Commit().ok()) {
+    return absl::OkStatus();  // taken; the loss is reported by the next Flush
+  }
+  return MaybeRetain(false);
 }
 
 absl::Status StoreWriter::Flush() {
@@ -390,6 +574,11 @@ absl::Status StoreWriter::Flush() {
   absl::Status st = MaybeRetain(false);
   absl::Status c = Commit();
   if (st.ok()) st = c;
+  if (lost_ > 0) {
+    if (st.ok()) st = absl::UnavailableError("store: a write failed and its items were lost");
+    st = pipeline::WithLostItems(st, lost_);
+    lost_ = 0;
+  }
   if (retention_deleted_ != vacuumed_at_) {  // give freed pages back to the file system
     vacuumed_at_ = retention_deleted_;
     (void)db_.Exec("PRAGMA incremental_vacuum(1000)");
@@ -400,12 +589,20 @@ absl::Status StoreWriter::Flush() {
 absl::Status StoreWriter::Close() {
   if (!db_.is_open()) return absl::OkStatus();
   absl::Status st = Commit();
+  if (lost_ > 0) {
+    st = pipeline::WithLostItems(
+        st.ok() ? absl::UnavailableError("store: a write failed and its items were lost") : st,
+        lost_);
+    lost_ = 0;
+  }
   // Finalize every statement before closing.
-  for (Stmt* s : {&begin_,           &commit_,        &savepoint_,    &release_,    &rollback_to_,
-                  &insert_resource_, &find_resource_, &insert_scope_, &find_scope_, &insert_metric_,
-                  &find_metric_,     &insert_span_,   &insert_attr_,  &insert_log_, &insert_point_,
-                  &delete_attrs_,    &oldest_[0],     &oldest_[1],    &oldest_[2],  &delete_row_[0],
-                  &delete_row_[1],   &delete_row_[2]}) {
+  for (Stmt* s :
+       {&begin_, &commit_, &savepoint_, &release_, &rollback_to_, &insert_resource_,
+        &find_resource_, &insert_scope_, &find_scope_, &insert_metric_, &find_metric_,
+        &insert_block_, &insert_block_data_, &insert_block_key_, &insert_run_, &insert_part_,
+        &insert_log_, &insert_point_, &oldest_[0], &oldest_[1], &oldest_[2], &delete_row_[0],
+        &delete_row_[1], &delete_row_[2], &delete_block_data_, &delete_block_keys_, &old_runs_,
+        &delete_run_, &delete_part_}) {
     *s = Stmt();
   }
   (void)db_.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
@@ -499,25 +696,56 @@ int64_t StoreWriter::LiveBytes() {
 }
 
 absl::StatusOr<int64_t> StoreWriter::DeleteOldest(int table, int64_t cutoff_s, int64_t limit) {
-  std::vector<int64_t> ids;
+  std::vector<std::pair<int64_t, int64_t>> rows;  // (id, items)
   Stmt& q = oldest_[table];
   q.Bind(1, limit);
   int rc;
-  while ((rc = q.Step()) == SQLITE_ROW && q.Int(1) < cutoff_s) ids.push_back(q.Int(0));
+  while ((rc = q.Step()) == SQLITE_ROW && q.Int(1) < cutoff_s) rows.emplace_back(q.Int(0), q.Int(2));
   if (rc == SQLITE_ROW) rc = SQLITE_DONE;
   q.Reset();
   if (rc != SQLITE_DONE) return db_.Error(rc, "finding old rows");
-  for (int64_t id : ids) {
+  int64_t items = 0;
+  for (const auto& [id, n] : rows) {
     delete_row_[table].Bind(1, id);
     absl::Status st = db_.Run(&delete_row_[table], "deleting old rows");
     if (!st.ok()) return st;
     if (table == 0) {
-      delete_attrs_.Bind(1, id);
-      st = db_.Run(&delete_attrs_, "deleting old span attributes");
+      for (Stmt* s : {&delete_block_data_, &delete_block_keys_}) {
+        s->Bind(1, id);
+        st = db_.Run(s, "deleting an old span block");
+        if (!st.ok()) return st;
+      }
+    }
+    items += n;
+  }
+  if (table == 0 && !rows.empty()) {
+    absl::Status st = DeleteRunsBefore(rows.back().first + 1);
+    if (!st.ok()) return st;
+  }
+  retention_deleted_ += items;
+  return static_cast<int64_t>(rows.size());
+}
+
+absl::Status StoreWriter::DeleteRunsBefore(int64_t block) {
+  // Runs whose blocks are all gone (each is deleted with its parts).
+  std::vector<int64_t> runs;
+  old_runs_.Bind(1, block);
+  int rc;
+  while ((rc = old_runs_.Step()) == SQLITE_ROW) runs.push_back(old_runs_.Int(0));
+  old_runs_.Reset();
+  if (rc != SQLITE_DONE) return db_.Error(rc, "finding old trace index runs");
+  for (int64_t run : runs) {
+    for (int part = 0; part < (1 << kPartBits); ++part) {
+      delete_part_.Bind(1, static_cast<int64_t>(part));
+      delete_part_.Bind(2, run);
+      absl::Status st = db_.Run(&delete_part_, "deleting an old trace index part");
       if (!st.ok()) return st;
     }
+    delete_run_.Bind(1, run);
+    absl::Status st = db_.Run(&delete_run_, "deleting an old trace index run");
+    if (!st.ok()) return st;
   }
-  return static_cast<int64_t>(ids.size());
+  return absl::OkStatus();
 }
 
 absl::Status StoreWriter::MaybeRetain(bool force) {
@@ -529,7 +757,8 @@ absl::Status StoreWriter::MaybeRetain(bool force) {
 }
 
 absl::Status StoreWriter::RetainStep(absl::Time deadline) {
-  constexpr int64_t kChunk = 500;
+  // Rows per step: a span block holds up to a thousand or so spans.
+  const int64_t chunk[3] = {8, 500, 500};
   constexpr int kMaxChunks = 1000;  // bounds the loop whatever the clock does
   const absl::Time wall = Now();
   int chunks = 0;
@@ -540,10 +769,9 @@ absl::Status StoreWriter::RetainStep(absl::Time deadline) {
       while (chunks++ < kMaxChunks) {
         absl::Status st = Begin();  // deletes join the open transaction
         if (!st.ok()) return st;
-        absl::StatusOr<int64_t> n = DeleteOldest(t, cutoff, kChunk);
+        absl::StatusOr<int64_t> n = DeleteOldest(t, cutoff, chunk[t]);
         if (!n.ok()) return n.status();
-        retention_deleted_ += *n;
-        if (*n < kChunk || absl::Now() > deadline) break;
+        if (*n < chunk[t] || absl::Now() > deadline) break;
       }
       if (absl::Now() > deadline) break;
     }
@@ -570,11 +798,10 @@ absl::Status StoreWriter::RetainStep(absl::Time deadline) {
       st = Begin();
       if (!st.ok()) return st;
       absl::StatusOr<int64_t> n =
-          DeleteOldest(oldest_table, std::numeric_limits<int64_t>::max(), kChunk);
+          DeleteOldest(oldest_table, std::numeric_limits<int64_t>::max(), chunk[oldest_table]);
       if (!n.ok()) return n.status();
       st = Commit();
       if (!st.ok()) return st;
-      retention_deleted_ += *n;
       (void)db_.Exec("PRAGMA incremental_vacuum(2000)");
     }
   }

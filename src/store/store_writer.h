@@ -3,18 +3,29 @@
 // request with the zero-copy wire reader and writes it into an SQLite file in
 // WAL mode:
 //   resources, scopes  once per distinct message (hash-deduplicated)
-//   spans              one row per span (raw Span bytes kept: events, links,
-//                      attributes), unique on (trace_id, span_id)
-//   span_attrs         the chosen attribute keys, for --attr lookups
+//   span_blocks        spans in blocks of about `block_spans` (span_block.h):
+//   block_data,        a few rows per block, not per span; block_keys
+//   block_keys         summarises each block per service, span name and
+//                      chosen attribute, for the trace queries
+//   trace_runs,        which blocks hold a trace (trace_index.h)
+//   trace_parts
 //   logs, points       one row per log record / data point, unique on a
 //                      hash of their full identity (resource, scope, bytes)
 //   metrics            one row per distinct metric description
+// Spans gather in memory and are written as a block when `block_spans` have
+// gathered and at Flush, so Flush is the point where what Write took is in
+// the store (a PersistentQueue with ack_after_flush acknowledges then).
 // Batches share a transaction (one savepoint each, so a failing batch is
-// rolled back alone) that commits every `commit_items` items and whenever the
-// queue runs empty. Retention (age and size) runs between batches in small
-// steps bounded by `retention_step_budget`; age counts from when an item was
-// received (items carry any timestamps their senders chose), size deletes the
-// oldest received items first.
+// rolled back alone) that commits every `commit_items` items and at Flush; a
+// failed block write or commit loses the uncommitted items, which the next
+// Flush reports (WithLostItems) and which dedupe forgets (a re-delivery is
+// stored). A span is its (trace id, span id): a copy seen among the last
+// `dedupe_window_spans` spans (kept in memory, and reloaded from the newest
+// blocks on Open) is skipped and counted; an older copy is stored again and
+// the reader shows it once. Retention (age and size) runs between batches in
+// small steps bounded by `retention_step_budget`, whole blocks at a time;
+// age counts from when an item was received, size deletes the oldest
+// received items first.
 //
 // Thread-compatible: driven by one QueuedSink worker. Readers open the file
 // concurrently (StoreReader).
@@ -24,9 +35,13 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/numeric/int128.h"
 #include "absl/time/time.h"
 #include "pipeline/sink.h"
+#include "store/span_block.h"
 #include "store/sqlite_db.h"
+#include "store/trace_index.h"
 
 namespace tracewire::store {
 
@@ -36,6 +51,9 @@ struct StoreOptions {
   int64_t max_mib = 0;           // 0: no size limit
   std::vector<std::string> attribute_keys = {"http.route", "rpc.method", "error"};
   int64_t commit_items = 50000;
+  int64_t block_spans = 1024;             // spans per block (a batch is never split)
+  int64_t index_run_spans = 65536;        // trace index entries per run
+  int64_t dedupe_window_spans = 1 << 20;  // recent span ids remembered (16 B each)
   absl::Duration retention_interval = absl::Milliseconds(200);
   absl::Duration retention_step_budget = absl::Milliseconds(5);
   // Tests: the clock for receipt times and retention by age (default absl::Now).
@@ -64,12 +82,23 @@ class StoreWriter : public pipeline::BatchWriter {
  private:
   class Visitor;
   friend class Visitor;
+  struct StagedSpan;
 
   absl::Status Begin();
   absl::Status Commit();
+  // Rolls the open transaction back: what it held is lost (counted in lost_).
+  void Abort();
+  absl::Status WriteBlock();
+  absl::Status WriteRun();
+  absl::Status LoadRecent();
+  bool Remember(const char* trace_id, const char* span_id);
   absl::Status MaybeRetain(bool force);
   absl::Status RetainStep(absl::Time deadline);
+  // Deletes up to `limit` of the oldest rows of kTables[table] received
+  // before `cutoff_s` (and a block's data, summaries and fully deleted index
+  // runs); adds their items to retention_deleted_; returns the rows deleted.
   absl::StatusOr<int64_t> DeleteOldest(int table, int64_t cutoff_s, int64_t limit);
+  absl::Status DeleteRunsBefore(int64_t block);
   absl::Time Now() const;
   int64_t LiveBytes();
   absl::StatusOr<int64_t> InternResource(std::string_view raw, std::string* service);
@@ -83,14 +112,30 @@ class StoreWriter : public pipeline::BatchWriter {
   Stmt begin_, commit_, savepoint_, release_, rollback_to_;
   Stmt insert_resource_, find_resource_, insert_scope_, find_scope_;
   Stmt insert_metric_, find_metric_;
-  Stmt insert_span_, insert_attr_, insert_log_, insert_point_;
-  Stmt oldest_[3], delete_row_[3], delete_attrs_;
+  Stmt insert_block_, insert_block_data_, insert_block_key_, insert_run_, insert_part_;
+  Stmt insert_log_, insert_point_;
+  Stmt oldest_[3], delete_row_[3], delete_block_data_, delete_block_keys_;
+  Stmt old_runs_, delete_run_, delete_part_;
   bool in_tx_ = false;
   int64_t received_s_ = 0;  // the receipt time stamped on the current batch's rows
-  int64_t tx_items_ = 0;
+  int64_t tx_items_ = 0;    // items taken since the last commit
+  int64_t lost_ = 0;        // items lost to a failed write, not yet reported
   absl::Time last_retention_ = absl::InfinitePast();
   std::unordered_map<uint64_t, std::pair<int64_t, std::string>> resources_;
   std::unordered_map<uint64_t, int64_t> scopes_, metrics_;
+
+  // Spans taken but not yet in a block (the block's receipt time: its first).
+  BlockBuilder block_;
+  int64_t block_received_s_ = 0;
+  // Trace index entries not yet written as a run; the first `pending_committed_`
+  // are of committed blocks.
+  std::vector<IndexEntry> pending_;
+  size_t pending_committed_ = 0;
+  // The dedupe window: a ring of recent span ids and the set of them.
+  absl::flat_hash_set<absl::uint128> seen_;
+  std::vector<absl::uint128> ring_;
+  size_t ring_next_ = 0;
+  std::vector<absl::uint128> uncommitted_;  // remembered since the last commit
   int64_t stored_ = 0, duplicates_ = 0, retention_deleted_ = 0, vacuumed_at_ = 0;
 };
 

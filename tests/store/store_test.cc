@@ -431,7 +431,7 @@ TEST_F(StoreTest, CorruptForeignMissingAndLockedFilesGiveClearErrors) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(r.status().message().find("newer tracewire (store version 7; this build reads "
-                                      "versions up to 1)"),
+                                      "versions up to 2)"),
             std::string::npos)
       << r.status();
   o.path = newer;
