@@ -137,8 +137,11 @@ run_one() {
   for attempt in 1 2; do
     wait_idle
     start_receiver "${cfg#paced-}"
+    # The store deduplicates: every span it is sent must be new.
+    local unique=()
+    if [ "${cfg#paced-}" = tw-store ]; then unique=(--unique-ids); fi
     local cmd=("$BIN/tracewire-bench" --scenario receive --endpoint "$RADDR" --streams "$STREAMS"
-      --seconds "$SECONDS_PER_RUN" --spans-per-request 512 --receiver-pid "$RPID" "$@")
+      --seconds "$SECONDS_PER_RUN" --spans-per-request 512 --receiver-pid "$RPID" "${unique[@]}" "$@")
     echo "+ [$cfg run $run] $(printf "%q " "${cmd[@]}")"
     line=$(timeout $((SECONDS_PER_RUN + 60)) "${cmd[@]}" 2>"$WORK/bench.err" | tail -n 1) || true
     sed 's/^/  bench: /' "$WORK/bench.err"

@@ -54,6 +54,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -73,6 +74,7 @@
 #include "sdk_scenarios.h"
 #include "tools/generic_call.h"
 #include "tools/synthetic.h"
+#include "wire/otlp_reader.h"
 
 namespace {
 
@@ -87,6 +89,9 @@ struct Flags {
   int spans_per_request = 512;
   std::string protocol = "grpc";  // receive: grpc | http/protobuf
   int distinct_requests = 4;
+  // Every span sent a new trace id (a copy of the prebuilt request with its
+  // ids rewritten, per call): for sinks that deduplicate, such as the store.
+  bool unique_ids = false;
   double rate = 0;  // spans/s; 0: as fast as possible
   bool gzip = false;
   std::string compression = "none";  // receive over http/protobuf
@@ -150,6 +155,24 @@ class Generator {
   Generator(const Flags& flags, std::vector<::grpc::Slice> requests,
             std::vector<std::shared_ptr<::grpc::Channel>> channels)
       : flags_(flags), requests_(std::move(requests)), channels_(std::move(channels)) {
+    if (flags_.unique_ids) {
+      // Where each span's trace id lies in each request.
+      struct Ids : tracewire::wire::RequestVisitor {
+        const char* base;
+        std::vector<size_t> offsets;
+        void OnSpan(const tracewire::wire::SpanView& s) override {
+          if (s.trace_id.size() == 16) offsets.push_back(s.trace_id.data() - base);
+        }
+      };
+      for (const ::grpc::Slice& r : requests_) {
+        Ids v;
+        v.base = reinterpret_cast<const char*>(r.begin());
+        const std::string_view bytes(v.base, r.size());
+        (void)tracewire::wire::ReadExportRequest(tracewire::wire::Signal::kTraces, bytes, &v);
+        id_offsets_.push_back(std::move(v.offsets));
+      }
+      salt_ = static_cast<uint64_t>(Clock::now().time_since_epoch().count()) * 0x9e3779b97f4a7c15ull;
+    }
     for (auto& ch : channels_) stubs_.push_back(std::make_unique<::grpc::GenericStub>(ch));
     if (flags_.rate > 0) {
       interval_ = std::chrono::duration_cast<Clock::duration>(
@@ -255,6 +278,18 @@ class Generator {
     if (flags_.gzip) ctx->set_compression_algorithm(GRPC_COMPRESS_GZIP);
   }
 
+  // The request of call `seq`: a reference to a prebuilt one, or with
+  // --unique-ids a copy whose trace ids begin with `seq` (unique per call).
+  ::grpc::Slice RequestFor(int64_t seq) {
+    const ::grpc::Slice& base = requests_[seq % requests_.size()];
+    if (!flags_.unique_ids) return base;  // a reference, not a copy
+    char* copy = new char[base.size()];
+    std::memcpy(copy, base.begin(), base.size());
+    const uint64_t prefix = static_cast<uint64_t>(seq) ^ salt_;
+    for (size_t off : id_offsets_[seq % requests_.size()]) std::memcpy(copy + off, &prefix, 8);
+    return ::grpc::Slice(copy, base.size(), [](void* p) { delete[] static_cast<char*>(p); });
+  }
+
   // Callback mode: one call; its completion issues the next one on the same
   // stream unless paced or stopping.
   struct Call {
@@ -267,7 +302,7 @@ class Generator {
   void IssueCallback(int stream, int64_t seq) {
     auto* call = new Call;
     Prepare(&call->ctx);
-    ::grpc::Slice s = requests_[seq % requests_.size()];  // a reference, not a copy
+    ::grpc::Slice s = RequestFor(seq);
     call->req = ::grpc::ByteBuffer(&s, 1);
     call->began = Clock::now();
     stubs_[stream]->UnaryCall(&call->ctx, tracewire::tools::kTraceExportMethod,
@@ -365,7 +400,7 @@ class Generator {
       if (!TakeBudget()) break;
       ::grpc::ClientContext ctx;
       Prepare(&ctx);
-      ::grpc::Slice s = requests_[seq % requests_.size()];
+      ::grpc::Slice s = RequestFor(seq);
       ::grpc::ByteBuffer req(&s, 1), resp;
       ::grpc::Status st;
       const Clock::time_point began = Clock::now();
@@ -393,6 +428,8 @@ class Generator {
 
   const Flags flags_;
   const std::vector<::grpc::Slice> requests_;
+  std::vector<std::vector<size_t>> id_offsets_;  // with unique_ids: per request
+  uint64_t salt_ = 0;
   std::vector<std::shared_ptr<::grpc::Channel>> channels_;
   std::vector<std::unique_ptr<::grpc::GenericStub>> stubs_;
   Clock::duration interval_ = Clock::duration::zero();
@@ -563,6 +600,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 600.0));
   app.add_option("--spans-per-request", f.spans_per_request, "spans in each request")
       ->check(CLI::Range(1, 1 << 20));
+  app.add_flag("--unique-ids", f.unique_ids,
+               "receive: a new trace id for every span sent (for sinks that deduplicate)");
   app.add_option("--distinct-requests", f.distinct_requests, "distinct requests sent in turn")
       ->check(CLI::Range(1, 64));
   app.add_option("--rate", f.rate, "pace the load at this many spans/s (default: flat out)")

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "zstd.h"
 
 namespace tracewire::store {
 namespace {
@@ -156,6 +158,31 @@ void BlockBuilder::Clear() {
   dict_index_.clear();
   data_.clear();
   summaries_.clear();
+}
+
+std::string CompressData(std::string_view raw) {
+  thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> cctx(ZSTD_createCCtx(),
+                                                                      ZSTD_freeCCtx);
+  std::string out(ZSTD_compressBound(raw.size()), '\0');
+  const size_t n = ZSTD_compressCCtx(cctx.get(), out.data(), out.size(), raw.data(), raw.size(), 1);
+  if (ZSTD_isError(n)) return std::string();  // only on allocation failure
+  out.resize(n);
+  return out;
+}
+
+absl::StatusOr<std::string> DecompressData(std::string_view stored) {
+  constexpr unsigned long long kMax = 1ull << 30;
+  const unsigned long long size = ZSTD_getFrameContentSize(stored.data(), stored.size());
+  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > kMax) {
+    return absl::DataLossError("corrupt span block data: not a zstd frame of known size");
+  }
+  std::string out(size, '\0');
+  const size_t n = ZSTD_decompress(out.data(), out.size(), stored.data(), stored.size());
+  if (ZSTD_isError(n) || n != size) {
+    return absl::DataLossError(
+        absl::StrCat("corrupt span block data: ", ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short"));
+  }
+  return out;
 }
 
 absl::Status BlockView::Parse(std::string_view cols) {

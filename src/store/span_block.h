@@ -7,7 +7,7 @@
 //         dictionary indexes of service, name and the chosen attributes),
 //         the block's string dictionary and its (resource, scope) origins
 //   data  the spans' raw OTLP bytes, back to back (events, links, every
-//         attribute: what `tracewire trace` decodes)
+//         attribute: what `tracewire trace` decodes), zstd-compressed
 // and block-level summaries per service, span name and chosen attribute
 // (BlockKey) that let queries skip blocks that cannot match.
 //
@@ -32,6 +32,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace tracewire::store {
 
@@ -110,6 +111,13 @@ class BlockBuilder {
   // Per (kind << 60 | index): the summary so far.
   absl::flat_hash_map<uint64_t, BlockKey> summaries_;
 };
+
+// The data blob as stored: the raw spans compressed with zstd (level 1; the
+// spans of a block share most of their attribute keys and values), and back.
+// DecompressData fails with DataLoss on anything but a frame of at most
+// 1 GiB (a damaged blob never makes a reader allocate without bound).
+std::string CompressData(std::string_view raw);
+absl::StatusOr<std::string> DecompressData(std::string_view stored);
 
 // Reads a block's cols blob (and, for raw spans, its data blob).
 class BlockView {

@@ -154,6 +154,14 @@ absl::Status StoreReader::ReadBlock(int64_t id, bool with_data, Block* out) {
     out->data = with_data ? std::string(s.Blob(1)) : std::string();
   }
   s.Reset();
+  if (rc == SQLITE_ROW && with_data) {
+    absl::StatusOr<std::string> raw = DecompressData(out->data);
+    if (!raw.ok()) {
+      return absl::DataLossError(absl::StrCat("store ", db_.path(), ": block ", id, ": ",
+                                              std::string(raw.status().message())));
+    }
+    out->data = std::move(*raw);
+  }
   if (rc == SQLITE_DONE) return absl::NotFoundError("block gone");
   if (rc != SQLITE_ROW) return db_.Error(rc, "reading a span block");
   absl::Status st = out->view.Parse(out->cols);

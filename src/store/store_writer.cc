@@ -130,24 +130,16 @@ class StoreWriter::Visitor : public wire::RequestVisitor {
   void OnSpan(const wire::SpanView& span) override {
     if (!status.ok()) return;
     if (services.empty()) services.push_back(service_);
-    // Only the status and the chosen attributes: no full decode.
+    // Only the chosen attributes: no full decode.
     StagedSpan& staged = spans.emplace_back();
     staged.service = services.size() - 1;
     staged.attributes_begin = attributes.size();
     BlockBuilder::Span& s = staged.span;
     wire::ProtoReader r(span.raw);
     wire::Field f;
-    while (r.Next(&f)) {
+    while (!w_->options_.attribute_keys.empty() && r.Next(&f)) {
       if (f.type != wire::WireType::kLen) continue;
-      if (f.number == 15) {
-        wire::ProtoReader sr(f.bytes);
-        wire::Field g;
-        while (sr.Next(&g)) {
-          if (g.number == 3 && g.type == wire::WireType::kVarint) {
-            s.status = static_cast<uint32_t>(g.value);
-          }
-        }
-      } else if (f.number == 9) {
+      if (f.number == 9) {
         wire::ProtoReader kr(f.bytes);
         wire::Field g;
         while (kr.Next(&g)) {
@@ -163,6 +155,7 @@ class StoreWriter::Visitor : public wire::RequestVisitor {
       }
     }
     s.raw = span.raw;
+    s.status = span.status_code;
     s.trace_id = span.trace_id;
     s.span_id = span.span_id;
     s.parent_span_id = span.parent_span_id;
@@ -250,7 +243,8 @@ class StoreWriter::Visitor : public wire::RequestVisitor {
   int64_t resource_id_ = 0, scope_id_ = 0;
 };
 
-StoreWriter::StoreWriter(StoreOptions options) : options_(std::move(options)) {}
+StoreWriter::StoreWriter(StoreOptions options)
+    : options_(std::move(options)), recent_(options_.dedupe_window_spans) {}
 
 StoreWriter::~StoreWriter() { (void)Close(); }
 
@@ -377,17 +371,9 @@ absl::Status StoreWriter::LoadRecent() {
 bool StoreWriter::Remember(const char* trace_id, const char* span_id) {
   uint64_t sid;
   std::memcpy(&sid, span_id, 8);
-  const absl::uint128 id = absl::MakeUint128(TraceKey(std::string_view(trace_id, 16)), sid);
-  if (!seen_.insert(id).second) return false;
-  const auto window = static_cast<size_t>(std::max<int64_t>(1, options_.dedupe_window_spans));
-  if (ring_.size() < window) {
-    ring_.push_back(id);
-  } else {
-    seen_.erase(ring_[ring_next_]);
-    ring_[ring_next_] = id;
-    ring_next_ = (ring_next_ + 1) % window;
-  }
-  uncommitted_.push_back(id);
+  const uint64_t fp = TraceKey(std::string_view(trace_id, 16)) ^ (sid * 0x9e3779b97f4a7c15ull);
+  if (!recent_.Insert(fp)) return false;
+  uncommitted_.push_back(fp);
   return true;
 }
 
@@ -412,9 +398,8 @@ void StoreWriter::Abort() {
   tx_items_ = 0;
   block_.Clear();
   pending_.resize(pending_committed_);
-  // Forget the lost spans' ids: a re-delivery is stored, not skipped. (Their
-  // ring slots stay; erasing a slot's id later is harmless.)
-  for (const absl::uint128& id : uncommitted_) seen_.erase(id);
+  // Forget the lost spans' ids: a re-delivery is stored, not skipped.
+  for (uint64_t fp : uncommitted_) recent_.Erase(fp);
   uncommitted_.clear();
   resources_.clear();  // ids interned in the rolled-back transaction are gone
   scopes_.clear();
@@ -469,11 +454,13 @@ absl::Status StoreWriter::WriteBlock() {
   if (!st.ok()) return st;
   const int64_t id = sqlite3_last_insert_rowid(db_.get());
   const std::string key_blob = block_.Keys(), cols = block_.Cols();
+  const std::string data = CompressData(block_.Data());
+  if (data.empty()) return absl::ResourceExhaustedError("store: cannot compress a span block");
   Stmt& d = insert_block_data_;
   d.Bind(1, id);
   d.BindBlob(2, key_blob);
   d.BindBlob(3, cols);
-  d.BindBlob(4, block_.Data());
+  d.BindBlob(4, data);
   st = db_.Run(&d, "inserting a span block");
   if (!st.ok()) return st;
   for (const BlockKey& k : keys) {
@@ -526,7 +513,9 @@ absl::Status StoreWriter::Write(const pipeline::Batch& batch) {
   if (!st.ok()) return st;
   received_s_ = absl::ToUnixSeconds(Now());
   Visitor v(this);
-  absl::StatusOr<wire::ReadResult> r = wire::ReadExportRequest(batch.signal, batch.bytes, &v);
+  // The receiver validated the request before taking it.
+  absl::StatusOr<wire::ReadResult> r =
+      wire::ReadExportRequest(batch.signal, batch.bytes, &v, wire::ReadMode::kTrusted);
   if (r.ok() && v.status.ok()) {
     st = db_.Run(&release_, "ending a batch");
   } else {

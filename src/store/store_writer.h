@@ -20,7 +20,7 @@
 // failed block write or commit loses the uncommitted items, which the next
 // Flush reports (WithLostItems) and which dedupe forgets (a re-delivery is
 // stored). A span is its (trace id, span id): a copy seen among the last
-// `dedupe_window_spans` spans (kept in memory, and reloaded from the newest
+// `dedupe_window_spans` spans or so (recent_ids.h; reloaded from the newest
 // blocks on Open) is skipped and counted; an older copy is stored again and
 // the reader shows it once. Retention (age and size) runs between batches in
 // small steps bounded by `retention_step_budget`, whole blocks at a time;
@@ -35,10 +35,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
-#include "absl/numeric/int128.h"
 #include "absl/time/time.h"
 #include "pipeline/sink.h"
+#include "store/recent_ids.h"
 #include "store/span_block.h"
 #include "store/sqlite_db.h"
 #include "store/trace_index.h"
@@ -53,7 +52,7 @@ struct StoreOptions {
   int64_t commit_items = 50000;
   int64_t block_spans = 1024;             // spans per block (a batch is never split)
   int64_t index_run_spans = 65536;        // trace index entries per run
-  int64_t dedupe_window_spans = 1 << 20;  // recent span ids remembered (16 B each)
+  int64_t dedupe_window_spans = 1 << 20;  // recent span ids remembered (8 B each)
   absl::Duration retention_interval = absl::Milliseconds(200);
   absl::Duration retention_step_budget = absl::Milliseconds(5);
   // Tests: the clock for receipt times and retention by age (default absl::Now).
@@ -131,11 +130,9 @@ class StoreWriter : public pipeline::BatchWriter {
   // are of committed blocks.
   std::vector<IndexEntry> pending_;
   size_t pending_committed_ = 0;
-  // The dedupe window: a ring of recent span ids and the set of them.
-  absl::flat_hash_set<absl::uint128> seen_;
-  std::vector<absl::uint128> ring_;
-  size_t ring_next_ = 0;
-  std::vector<absl::uint128> uncommitted_;  // remembered since the last commit
+  // The dedupe window, and the fingerprints remembered since the last commit.
+  RecentIds recent_;
+  std::vector<uint64_t> uncommitted_;
   int64_t stored_ = 0, duplicates_ = 0, retention_deleted_ = 0, vacuumed_at_ = 0;
 };
 

@@ -61,7 +61,7 @@ const char* IdProblem(std::string_view id, size_t want, bool optional, const cha
 
 // Item parsers. Each returns false when the bytes are malformed; otherwise it
 // fills the view and sets *problem (empty when the item is valid).
-bool ParseSpan(std::string_view bytes, SpanView* v, std::string* problem) {
+bool ParseSpan(std::string_view bytes, bool validate, SpanView* v, std::string* problem) {
   ProtoReader r(bytes);
   Field f;
   while (r.Next(&f)) {
@@ -87,10 +87,21 @@ bool ParseSpan(std::string_view bytes, SpanView* v, std::string* problem) {
       case 8:
         if (f.type == WireType::kFixed64) v->end_time_unix_nano = f.value;
         break;
+      case 15:
+        if (f.type == WireType::kLen) {
+          ProtoReader sr(f.bytes);
+          Field g;
+          while (sr.Next(&g)) {
+            if (g.number == 3 && g.type == WireType::kVarint) {
+              v->status_code = static_cast<uint32_t>(g.value);
+            }
+          }
+        }
+        break;
       default:
         break;
     }
-    if (!ValidateField(schema::kSpan, f, 3)) return false;
+    if (validate && !ValidateField(schema::kSpan, f, 3)) return false;
   }
   if (!r.ok()) return false;
   v->raw = bytes;
@@ -107,7 +118,8 @@ bool ParseSpan(std::string_view bytes, SpanView* v, std::string* problem) {
   return true;
 }
 
-bool ParseLogRecord(std::string_view bytes, LogRecordView* v, std::string* problem) {
+bool ParseLogRecord(std::string_view bytes, bool validate, LogRecordView* v,
+                    std::string* problem) {
   ProtoReader r(bytes);
   Field f;
   while (r.Next(&f)) {
@@ -127,7 +139,7 @@ bool ParseLogRecord(std::string_view bytes, LogRecordView* v, std::string* probl
       default:
         break;
     }
-    if (!ValidateField(schema::kLogRecord, f, 3)) return false;
+    if (validate && !ValidateField(schema::kLogRecord, f, 3)) return false;
   }
   if (!r.ok()) return false;
   v->raw = bytes;
@@ -169,14 +181,14 @@ std::string HistogramProblem(std::string_view histogram) {
   return "";
 }
 
-bool ParseMetric(std::string_view bytes, MetricView* v, std::string* problem) {
+bool ParseMetric(std::string_view bytes, bool validate, MetricView* v, std::string* problem) {
   ProtoReader r(bytes);
   Field f;
   uint32_t seen_data = 0;  // bit per data field number
   std::string_view data;
   std::string merged;  // a data field that occurs more than once, merged (rare)
   while (r.Next(&f)) {
-    if (!ValidateField(schema::kMetric, f, 3)) return false;
+    if (validate && !ValidateField(schema::kMetric, f, 3)) return false;
     if (f.type != WireType::kLen) continue;
     switch (f.number) {
       case 1:
@@ -221,8 +233,12 @@ bool ParseMetric(std::string_view bytes, MetricView* v, std::string* problem) {
 
 class Walker {
  public:
-  Walker(Signal signal, RequestVisitor* visitor, ReadResult* result)
-      : signal_(signal), shape_(ShapeOf(signal)), visitor_(visitor), result_(result) {}
+  Walker(Signal signal, RequestVisitor* visitor, ReadResult* result, bool validate)
+      : signal_(signal),
+        shape_(ShapeOf(signal)),
+        visitor_(visitor),
+        result_(result),
+        validate_(validate) {}
 
   absl::Status WalkRequest(std::string_view bytes) {
     ProtoReader r(bytes);
@@ -291,20 +307,20 @@ class Walker {
     switch (signal_) {
       case Signal::kTraces: {
         SpanView v;
-        if (!ParseSpan(f.bytes, &v, &problem)) return ItemMalformed(ii);
+        if (!ParseSpan(f.bytes, validate_, &v, &problem)) return ItemMalformed(ii);
         if (problem.empty() && visitor_) visitor_->OnSpan(v);
         break;
       }
       case Signal::kMetrics: {
         MetricView v;
-        if (!ParseMetric(f.bytes, &v, &problem)) return ItemMalformed(ii);
+        if (!ParseMetric(f.bytes, validate_, &v, &problem)) return ItemMalformed(ii);
         count = v.data_points;
         if (problem.empty() && visitor_) visitor_->OnMetric(v);
         break;
       }
       case Signal::kLogs: {
         LogRecordView v;
-        if (!ParseLogRecord(f.bytes, &v, &problem)) return ItemMalformed(ii);
+        if (!ParseLogRecord(f.bytes, validate_, &v, &problem)) return ItemMalformed(ii);
         if (problem.empty() && visitor_) visitor_->OnLogRecord(v);
         break;
       }
@@ -348,6 +364,7 @@ class Walker {
   const SignalShape& shape_;
   RequestVisitor* visitor_;
   ReadResult* result_;
+  const bool validate_;  // items: check their fields deeply (ReadMode::kValidate)
   std::string path_;
   std::vector<const char*> drops_;
   int listed_ = 0;
@@ -380,9 +397,9 @@ void Rebuild(std::string_view msg, int level, const std::vector<const char*>& dr
 }  // namespace
 
 absl::StatusOr<ReadResult> ReadExportRequest(Signal signal, std::string_view bytes,
-                                             RequestVisitor* visitor) {
+                                             RequestVisitor* visitor, ReadMode mode) {
   ReadResult result;
-  Walker w(signal, visitor, &result);
+  Walker w(signal, visitor, &result, mode == ReadMode::kValidate);
   absl::Status st = w.WalkRequest(bytes);
   if (!st.ok()) return st;
   w.FinishMessage();

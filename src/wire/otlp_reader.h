@@ -35,7 +35,8 @@ struct SpanView {
   uint32_t kind = 0;
   uint64_t start_time_unix_nano = 0;
   uint64_t end_time_unix_nano = 0;
-  std::string_view raw;  // The whole Span message.
+  uint32_t status_code = 0;  // Status.code: 0 unset, 1 ok, 2 error.
+  std::string_view raw;      // The whole Span message.
 };
 
 struct MetricView {
@@ -78,9 +79,17 @@ struct ReadResult {
   std::string filtered;
 };
 
+// kValidate checks every field of every item (strings UTF-8, nested
+// messages well formed). kTrusted, for bytes this process validated before
+// (a sink reading what the receiver accepted): items are still framed and
+// their rules checked, but their fields are not validated again (a quarter
+// of a store writer's time went into validating a second time).
+enum class ReadMode { kValidate, kTrusted };
+
 // Returns InvalidArgument when `bytes` is not a well-formed request of the
 // signal's type. `visitor` may be null.
 absl::StatusOr<ReadResult> ReadExportRequest(Signal signal, std::string_view bytes,
-                                             RequestVisitor* visitor = nullptr);
+                                             RequestVisitor* visitor = nullptr,
+                                             ReadMode mode = ReadMode::kValidate);
 
 }  // namespace tracewire::wire
