@@ -60,14 +60,19 @@ void QueuedSink::CountFailure(const absl::Status& st, int64_t items) {
 }
 
 void QueuedSink::Run() {
+  absl::Time last_flush = absl::Now();
+  auto flush = [&] {
+    absl::Status st = writer_->Flush();
+    if (!st.ok()) CountFailure(st, LostItemsOf(st));
+    last_flush = absl::Now();
+  };
   for (;;) {
     Batch batch;
     {
       absl::MutexLock lock(&mu_);
       if (queue_.empty()) {
         mu_.Unlock();
-        absl::Status st = writer_->Flush();
-        if (!st.ok()) CountFailure(st, LostItemsOf(st));
+        flush();
         mu_.Lock();
         mu_.AwaitWithTimeout(
             absl::Condition(
@@ -97,6 +102,7 @@ void QueuedSink::Run() {
     }
     absl::Status st = writer_->Write(batch);
     if (!st.ok()) CountFailure(st, batch.items);
+    if (absl::Now() - last_flush >= options_.flush_every) flush();
   }
   absl::Status st = writer_->Close();
   if (!st.ok()) CountFailure(st, LostItemsOf(st));

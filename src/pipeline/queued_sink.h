@@ -1,7 +1,10 @@
 #pragma once
 // QueuedSink: a bounded queue (batches and bytes) in front of a BatchWriter,
 // drained by one worker thread it owns. Offer refuses with Unavailable when
-// full. Write errors, and the lost items a Flush or Close error carries
+// full. The worker calls the writer's Flush whenever the queue runs empty,
+// and at least every `flush_every` while batches keep coming (so a writer's
+// buffered failures surface within that time under a steady stream too).
+// Write errors, and the lost items a Flush or Close error carries
 // (LostItemsOf), are counted in `dropped_items` and logged, rate-limited.
 //
 // Thread-safe.
@@ -14,6 +17,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "pipeline/sink.h"
 
 namespace tracewire::pipeline {
@@ -21,6 +25,7 @@ namespace tracewire::pipeline {
 struct QueueOptions {
   int64_t max_batches = 1024;
   int64_t max_bytes = 256ll << 20;
+  absl::Duration flush_every = absl::Seconds(1);
 };
 
 class QueuedSink : public Sink {
