@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "store/span_block.h"
 #include "wire/test_messages.h"
 
 namespace {
@@ -132,6 +133,36 @@ int main(int argc, char** argv) {
         std::string(1, char(3)) +
             "x-b3-traceid:80f198ee56343ba864fe8b2a57d3eff7\nx-b3-spanid:e457b5a2e4d86bd1\n"
             "x-b3-sampled:1\nx-b3-parentspanid:05e3ac9a4f6e3b90\n");
+  // Span blocks: [u32 size of cols][cols][compressed data], from the
+  // every-field traces request's bytes standing in for spans.
+  for (int n : {1, 3, 40}) {
+    tracewire::store::BlockBuilder b;
+    const std::vector<std::pair<std::string, std::string>> attrs = {{"http.route", "/a"},
+                                                                    {"error", "true"}};
+    for (int i = 0; i < n; ++i) {
+      tracewire::store::BlockBuilder::Span s;
+      const std::string trace_id(16, static_cast<char>(i + 1)), span_id(8, static_cast<char>(i));
+      s.raw = requests[0][0];
+      s.trace_id = trace_id;
+      s.span_id = span_id;
+      s.parent_span_id = i % 2 ? span_id : std::string_view();
+      s.name = i % 3 ? "GET /a" : "query";
+      s.service = i % 2 ? "api" : "db";
+      s.start_ns = 1000 * i;
+      s.duration_ns = 7 * i;
+      s.status = i % 4 == 0 ? 2 : 0;
+      s.resource_id = 1 + i / 10;
+      s.scope_id = 1;
+      s.attributes = attrs.data();
+      s.attribute_count = static_cast<size_t>(i % 3);
+      b.Add(s);
+    }
+    const std::string cols = b.Cols();
+    const uint32_t size = static_cast<uint32_t>(cols.size());
+    Write(root / "store_block_fuzzer", "block" + std::to_string(n),
+          std::string(reinterpret_cast<const char*>(&size), 4) + cols +
+              tracewire::store::CompressData(b.Data()));
+  }
   std::printf("seeds written under %s\n", root.c_str());
   return 0;
 }

@@ -176,12 +176,34 @@ absl::StatusOr<std::string> DecompressData(std::string_view stored) {
   if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > kMax) {
     return absl::DataLossError("corrupt span block data: not a zstd frame of known size");
   }
-  std::string out(size, '\0');
-  const size_t n = ZSTD_decompress(out.data(), out.size(), stored.data(), stored.size());
-  if (ZSTD_isError(n) || n != size) {
-    return absl::DataLossError(
-        absl::StrCat("corrupt span block data: ", ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short"));
+  // The output grows as it is produced, not to the size the frame claims:
+  // a damaged header must not make a reader allocate a gigabyte.
+  thread_local std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> dctx(ZSTD_createDCtx(),
+                                                                      ZSTD_freeDCtx);
+  ZSTD_DCtx_reset(dctx.get(), ZSTD_reset_session_only);
+  std::string out(std::min<unsigned long long>(size, 8 * stored.size() + 4096), '\0');
+  ZSTD_inBuffer in{stored.data(), stored.size(), 0};
+  size_t produced = 0;
+  for (;;) {
+    if (produced == out.size() && out.size() < size) {
+      out.resize(std::min<unsigned long long>(size, 2 * out.size()));
+    }
+    ZSTD_outBuffer o{out.data() + produced, out.size() - produced, 0};
+    const size_t ret = ZSTD_decompressStream(dctx.get(), &o, &in);
+    produced += o.pos;
+    if (ZSTD_isError(ret)) {
+      return absl::DataLossError(
+          absl::StrCat("corrupt span block data: ", ZSTD_getErrorName(ret)));
+    }
+    if (ret == 0) break;  // the frame is complete
+    if (o.pos == 0 && in.pos == in.size) {
+      return absl::DataLossError("corrupt span block data: truncated");
+    }
+    if (produced == out.size() && out.size() == size) {
+      return absl::DataLossError("corrupt span block data: longer than its header says");
+    }
   }
+  if (produced != size) return absl::DataLossError("corrupt span block data: short");
   return out;
 }
 
@@ -211,6 +233,11 @@ absl::Status BlockView::Parse(std::string_view cols) {
 SpanRecord BlockView::record(size_t i) const {
   SpanRecord r{};
   if (i < count_) std::memcpy(&r, cols_.data() + records_ + i * sizeof(SpanRecord), sizeof r);
+  // A damaged record names no attribute pairs beyond the block's.
+  r.attrs_count = r.attrs_begin > attr_count_
+                      ? 0
+                      : static_cast<uint16_t>(std::min<size_t>(r.attrs_count,
+                                                               attr_count_ - r.attrs_begin));
   return r;
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 // A span block: the unit in which the store keeps spans. One SQLite row holds
-// up to a few thousand spans (those of one or more requests), as three blobs:
+// about StoreOptions::block_spans spans (those of one or more requests; more
+// when one request holds more, since a request is never split), as three
+// blobs:
 //   keys  one 64-bit TraceKey per span, in record order (for scanning blocks
 //         not yet in the trace index: see trace_index.h)
 //   cols  fixed-size records, one per span (ids, times, status, kind, and
@@ -124,6 +126,8 @@ class BlockView {
  public:
   absl::Status Parse(std::string_view cols);
   size_t size() const { return count_; }
+  // The i-th record (zeros past the end); its attrs_count is cut to the
+  // block's attribute pairs.
   SpanRecord record(size_t i) const;
   std::string_view str(uint32_t index) const;
   std::pair<uint32_t, uint32_t> attribute(uint32_t i) const;  // (key, value) strings

@@ -225,18 +225,29 @@ absl::StatusOr<std::vector<TraceSummary>> StoreReader::FindTraces(const TraceFil
     return a.bound != b.bound ? a.bound > b.bound : a.block > b.block;
   });
   const auto limit = static_cast<size_t>(f.limit > 0 ? f.limit : 20);
-  // Per trace: the largest start (or duration) of its matching spans.
+  // Per trace: the largest start (or duration) of its matching spans. After
+  // each block, once it holds 4 x limit traces, those below the limit-th best
+  // value are dropped: that value only grows, so a trace dropped below it can
+  // come back only with a later span of a larger value, which is then its
+  // value anyway.
   absl::flat_hash_map<std::string, int64_t> best;
-  auto kth = [&]() {
+  int64_t kth = INT64_MIN;  // the limit-th best value, once `limit` traces are found
+  auto update_kth = [&] {
+    if (best.size() < limit) return;
     std::vector<int64_t> v;
     v.reserve(best.size());
     for (const auto& [id, x] : best) v.push_back(x);
     std::nth_element(v.begin(), v.begin() + (limit - 1), v.end(), std::greater<>());
-    return v[limit - 1];
+    kth = v[limit - 1];
+    if (best.size() < 4 * limit) return;
+    // Ties with the limit-th stay: the trace id decides among them.
+    absl::erase_if(best, [&](const auto& e) { return e.second < kth; });
   };
   Block b;
   for (const Candidate& c : candidates) {
-    if (best.size() >= limit && c.bound <= kth()) break;
+    // A block whose bound is below the limit-th best cannot add a trace;
+    // one equal to it may (ties are broken by trace id).
+    if (best.size() >= limit && c.bound < kth) break;
     st = ReadBlock(c.block, false, &b);
     if (absl::IsNotFound(st)) continue;
     if (!st.ok()) return st;
@@ -260,6 +271,7 @@ absl::StatusOr<std::vector<TraceSummary>> StoreReader::FindTraces(const TraceFil
       auto [it, fresh] = best.try_emplace(std::string(r.trace_id, 16), x);
       if (!fresh) it->second = std::max(it->second, x);
     }
+    update_kth();
   }
   std::vector<std::pair<int64_t, std::string>> top;
   top.reserve(best.size());
@@ -304,7 +316,9 @@ absl::StatusOr<TraceSummary> StoreReader::SummarizeLocked(const std::string& tra
     for (size_t i = 0; i < b.view.size(); ++i) {
       const SpanRecord r = b.view.record(i);
       if (!SameTrace(r, trace_id) || !seen.insert(std::string(r.span_id, 8)).second) continue;
-      const int64_t end = r.start_ns + r.duration_ns;
+      // Both are clamped to int64 by the writer; their sum may not be.
+      const int64_t end = r.duration_ns > INT64_MAX - r.start_ns ? INT64_MAX
+                                                                  : r.start_ns + r.duration_ns;
       t.start_ns = t.span_count == 0 ? r.start_ns : std::min(t.start_ns, r.start_ns);
       t.end_ns = t.span_count == 0 ? end : std::max(t.end_ns, end);
       ++t.span_count;

@@ -18,7 +18,8 @@ CREATE TABLE IF NOT EXISTS resources(id INTEGER PRIMARY KEY, hash INTEGER UNIQUE
   service TEXT NOT NULL, raw BLOB);
 CREATE TABLE IF NOT EXISTS scopes(id INTEGER PRIMARY KEY, hash INTEGER UNIQUE NOT NULL,
   name TEXT, version TEXT, raw BLOB);
-CREATE TABLE IF NOT EXISTS span_blocks(id INTEGER PRIMARY KEY, received_s INTEGER NOT NULL,
+CREATE TABLE IF NOT EXISTS span_blocks(id INTEGER PRIMARY KEY AUTOINCREMENT,
+  received_s INTEGER NOT NULL,
   spans INTEGER NOT NULL, min_start_ns INTEGER NOT NULL, max_start_ns INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS block_data(id INTEGER PRIMARY KEY, keys BLOB NOT NULL,
   cols BLOB NOT NULL, data BLOB NOT NULL);
@@ -192,7 +193,7 @@ class StoreWriter::Visitor : public wire::RequestVisitor {
     if (sqlite3_changes(w_->db_.get()) == 0) {
       ++w_->duplicates_;
     } else {
-      ++w_->stored_;
+      ++w_->tx_stored_;
     }
   }
   void OnMetric(const wire::MetricView& metric) override {
@@ -224,7 +225,7 @@ class StoreWriter::Visitor : public wire::RequestVisitor {
       if (sqlite3_changes(w_->db_.get()) == 0) {
         ++w_->duplicates_;
       } else {
-        ++w_->stored_;
+        ++w_->tx_stored_;
       }
     }
   }
@@ -345,6 +346,7 @@ absl::Status StoreWriter::LoadRecent() {
   const int64_t preload = std::min(options_.dedupe_window_spans, 2 * options_.index_run_spans);
   int64_t loaded = 0;
   std::vector<IndexEntry> entries;
+  std::vector<uint64_t> fingerprints;  // newest first
   while ((rc = blocks.Step()) == SQLITE_ROW) {
     const int64_t id = blocks.Int(0);
     if (id <= last_indexed && loaded >= preload) break;
@@ -356,22 +358,27 @@ absl::Status StoreWriter::LoadRecent() {
         entries.push_back({TraceKey(std::string_view(r.trace_id, 16)), id});
       }
       if (loaded < preload) {
-        (void)Remember(r.trace_id, r.span_id);
+        fingerprints.push_back(Fingerprint(r.trace_id, r.span_id));
         ++loaded;
       }
     }
   }
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_.Error(rc, "reading recent blocks");
-  uncommitted_.clear();
+  // Oldest first, so that where a bucket overflows the newest stay.
+  for (auto it = fingerprints.rbegin(); it != fingerprints.rend(); ++it) (void)recent_.Insert(*it);
   pending_.assign(entries.rbegin(), entries.rend());
   pending_committed_ = pending_.size();
   return absl::OkStatus();
 }
 
-bool StoreWriter::Remember(const char* trace_id, const char* span_id) {
+uint64_t StoreWriter::Fingerprint(const char* trace_id, const char* span_id) {
   uint64_t sid;
   std::memcpy(&sid, span_id, 8);
-  const uint64_t fp = TraceKey(std::string_view(trace_id, 16)) ^ (sid * 0x9e3779b97f4a7c15ull);
+  return TraceKey(std::string_view(trace_id, 16)) ^ (sid * 0x9e3779b97f4a7c15ull);
+}
+
+bool StoreWriter::Remember(const char* trace_id, const char* span_id) {
+  const uint64_t fp = Fingerprint(trace_id, span_id);
   if (!recent_.Insert(fp)) return false;
   uncommitted_.push_back(fp);
   return true;
@@ -391,11 +398,18 @@ absl::Status StoreWriter::Begin() {
   return st;
 }
 
+void StoreWriter::AbortIfRolledBack() {
+  // After SQLITE_FULL, IOERR or NOMEM SQLite may have rolled the whole
+  // transaction back by itself: what it held is gone, and later statements
+  // would autocommit one by one.
+  if (in_tx_ && sqlite3_get_autocommit(db_.get()) != 0) Abort();
+}
+
 void StoreWriter::Abort() {
   if (in_tx_) (void)db_.Exec("ROLLBACK");
   in_tx_ = false;
   lost_ += tx_items_;  // the block being built holds only items of this transaction
-  tx_items_ = 0;
+  tx_items_ = tx_stored_ = tx_deleted_ = 0;
   block_.Clear();
   pending_.resize(pending_committed_);
   // Forget the lost spans' ids: a re-delivery is stored, not skipped.
@@ -430,6 +444,9 @@ absl::Status StoreWriter::Commit() {
   }
   in_tx_ = false;
   tx_items_ = 0;
+  stored_ += tx_stored_;
+  retention_deleted_ += tx_deleted_;
+  tx_stored_ = tx_deleted_ = 0;
   uncommitted_.clear();
   if (run_written) pending_.clear();
   pending_committed_ = pending_.size();
@@ -477,7 +494,7 @@ absl::Status StoreWriter::WriteBlock() {
     if (!st.ok()) return st;
   }
   for (uint64_t key : block_.keys()) pending_.push_back({key, id});
-  stored_ += block_.spans();
+  tx_stored_ += block_.spans();
   block_.Clear();
   return absl::OkStatus();
 }
@@ -525,6 +542,7 @@ absl::Status StoreWriter::Write(const pipeline::Batch& batch) {
     resources_.clear();  // ids interned in the rolled-back batch are gone
     scopes_.clear();
     metrics_.clear();
+    AbortIfRolledBack();
     return st;
   }
   if (!st.ok()) return st;
@@ -555,12 +573,16 @@ absl::Status StoreWriter::Write(const pipeline::Batch& batch) {
   if (tx_items_ >= options_.commit_items && !Commit().ok()) {
     return absl::OkStatus();  // taken; the loss is reported by the next Flush
   }
-  return MaybeRetain(false);
+  // The batch is taken: a retention failure is reported by the next Flush.
+  st = MaybeRetain(false);
+  if (!st.ok() && retain_error_.ok()) retain_error_ = st;
+  return absl::OkStatus();
 }
 
 absl::Status StoreWriter::Flush() {
   if (!db_.is_open()) return absl::OkStatus();
   absl::Status st = MaybeRetain(false);
+  if (st.ok()) st = std::exchange(retain_error_, absl::OkStatus());
   absl::Status c = Commit();
   if (st.ok()) st = c;
   if (lost_ > 0) {
@@ -685,6 +707,25 @@ int64_t StoreWriter::LiveBytes() {
 }
 
 absl::StatusOr<int64_t> StoreWriter::DeleteOldest(int table, int64_t cutoff_s, int64_t limit) {
+  // All of it or nothing: a failure part way must not leave a block's data
+  // or summaries without its row for the transaction to commit.
+  absl::Status st = db_.Exec("SAVEPOINT retain");
+  if (!st.ok()) return st;
+  absl::StatusOr<int64_t> n = DeleteOldestRows(table, cutoff_s, limit);
+  if (n.ok()) {
+    st = db_.Exec("RELEASE retain");
+    if (st.ok()) return n;
+    n = st;
+  }
+  (void)db_.Exec("ROLLBACK TO retain");
+  (void)db_.Exec("RELEASE retain");
+  AbortIfRolledBack();
+  return n;
+}
+
+absl::StatusOr<int64_t> StoreWriter::DeleteOldestRows(int table, int64_t cutoff_s,
+                                                      int64_t limit) {
+  const int64_t deleted_before = tx_deleted_;
   std::vector<std::pair<int64_t, int64_t>> rows;  // (id, items)
   Stmt& q = oldest_[table];
   q.Bind(1, limit);
@@ -711,7 +752,7 @@ absl::StatusOr<int64_t> StoreWriter::DeleteOldest(int table, int64_t cutoff_s, i
     absl::Status st = DeleteRunsBefore(rows.back().first + 1);
     if (!st.ok()) return st;
   }
-  retention_deleted_ += items;
+  tx_deleted_ = deleted_before + items;
   return static_cast<int64_t>(rows.size());
 }
 

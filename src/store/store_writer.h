@@ -20,9 +20,9 @@
 // failed block write or commit loses the uncommitted items, which the next
 // Flush reports (WithLostItems) and which dedupe forgets (a re-delivery is
 // stored). A span is its (trace id, span id): a copy seen among the last
-// `dedupe_window_spans` spans or so (recent_ids.h; reloaded from the newest
-// blocks on Open) is skipped and counted; an older copy is stored again and
-// the reader shows it once. Retention (age and size) runs between batches in
+// `dedupe_window_spans` spans or so (recent_ids.h; on Open the newest
+// min(window, 2 x index_run_spans) spans' ids are loaded again) is skipped and
+// counted; an older copy is stored again and the reader shows it once. Retention (age and size) runs between batches in
 // small steps bounded by `retention_step_budget`, whole blocks at a time;
 // age counts from when an item was received, size deletes the oldest
 // received items first.
@@ -73,7 +73,8 @@ class StoreWriter : public pipeline::BatchWriter {
   absl::Status Flush() override;
   absl::Status Close() override;
 
-  // Items stored and duplicates skipped so far (for tests and stats).
+  // Items stored (committed) and duplicates skipped so far (for tests and
+  // stats); items deleted by retention (committed).
   int64_t stored_items() const { return stored_; }
   int64_t duplicate_items() const { return duplicates_; }
   int64_t retention_deleted() const { return retention_deleted_; }
@@ -87,9 +88,13 @@ class StoreWriter : public pipeline::BatchWriter {
   absl::Status Commit();
   // Rolls the open transaction back: what it held is lost (counted in lost_).
   void Abort();
+  // Abort, when SQLite rolled the transaction back by itself after an error.
+  void AbortIfRolledBack();
   absl::Status WriteBlock();
   absl::Status WriteRun();
   absl::Status LoadRecent();
+  // The dedupe fingerprint of a span's 16-byte trace id and 8-byte span id.
+  static uint64_t Fingerprint(const char* trace_id, const char* span_id);
   bool Remember(const char* trace_id, const char* span_id);
   absl::Status MaybeRetain(bool force);
   absl::Status RetainStep(absl::Time deadline);
@@ -97,6 +102,7 @@ class StoreWriter : public pipeline::BatchWriter {
   // before `cutoff_s` (and a block's data, summaries and fully deleted index
   // runs); adds their items to retention_deleted_; returns the rows deleted.
   absl::StatusOr<int64_t> DeleteOldest(int table, int64_t cutoff_s, int64_t limit);
+  absl::StatusOr<int64_t> DeleteOldestRows(int table, int64_t cutoff_s, int64_t limit);
   absl::Status DeleteRunsBefore(int64_t block);
   absl::Time Now() const;
   int64_t LiveBytes();
@@ -119,6 +125,9 @@ class StoreWriter : public pipeline::BatchWriter {
   int64_t received_s_ = 0;  // the receipt time stamped on the current batch's rows
   int64_t tx_items_ = 0;    // items taken since the last commit
   int64_t lost_ = 0;        // items lost to a failed write, not yet reported
+  // Counted into stored_ and retention_deleted_ when the transaction commits.
+  int64_t tx_stored_ = 0, tx_deleted_ = 0;
+  absl::Status retain_error_;  // a retention failure in Write, for the next Flush
   absl::Time last_retention_ = absl::InfinitePast();
   std::unordered_map<uint64_t, std::pair<int64_t, std::string>> resources_;
   std::unordered_map<uint64_t, int64_t> scopes_, metrics_;
