@@ -262,6 +262,7 @@ absl::StatusOr<std::unique_ptr<pipeline::Sink>> MakeOneSink(const std::string& t
               : c.file_fsync == "interval" ? pipeline::FsyncPolicy::kInterval
                                            : pipeline::FsyncPolicy::kNone;
     f.fsync_interval = absl::Milliseconds(c.file_fsync_interval_ms);
+    f.encoders = static_cast<int>(c.file_encoders);
     writer = std::make_unique<pipeline::FileWriter>(f);
   } else if (type == "store") {
     store::StoreOptions o;

@@ -35,7 +35,7 @@ const std::map<std::string, std::set<std::string>>& KnownKeys() {
       {"sink", {"type", "queue", "file", "forward", "store"}},
       {"sink.store", {"path", "retention_hours", "max_mib", "attribute_keys"}},
       {"sink.queue", {"max_batches", "max_mib", "persistent", "dir", "fsync", "fsync_interval_ms"}},
-      {"sink.file", {"dir", "rotate_mib", "max_files", "fsync", "fsync_interval_ms"}},
+      {"sink.file", {"dir", "rotate_mib", "max_files", "fsync", "fsync_interval_ms", "encoders"}},
       {"sink.forward",
        {"endpoint", "protocol", "headers", "compression", "timeout_ms", "tls", "auth",
         "max_in_flight", "retry", "breaker"}},
@@ -195,6 +195,7 @@ absl::Status Parse(const YAML::Node& root, DaemonConfig* c) {
   TW_RETURN_IF_ERROR(file.Get("max_files", &c->file_max_files));
   TW_RETURN_IF_ERROR(file.Get("fsync", &c->file_fsync));
   TW_RETURN_IF_ERROR(file.Get("fsync_interval_ms", &c->file_fsync_interval_ms));
+  TW_RETURN_IF_ERROR(file.Get("encoders", &c->file_encoders));
 
   MapReader store(sink.Child("store"), "sink.store");
   TW_RETURN_IF_ERROR(store.CheckKeys());
@@ -380,6 +381,9 @@ absl::Status DaemonConfig::Validate() const {
                absl::StrCat("'", file_fsync, "' is not one of none, batch, interval"));
   }
   if (file_fsync_interval_ms < 1) return Bad("sink.file.fsync_interval_ms", "must be positive");
+  if (file_encoders < 0 || file_encoders > 256) {
+    return Bad("sink.file.encoders", "must be 0 (one per core) to 256");
+  }
   if (shutdown_timeout_s < 1) return Bad("shutdown_timeout_s", "must be at least 1");
   return absl::OkStatus();
 }

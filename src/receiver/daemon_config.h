@@ -67,6 +67,7 @@ struct DaemonConfig {
   int64_t file_max_files = 0;       // rotated files kept per signal; 0: all
   std::string file_fsync = "none";  // none | batch | interval
   int64_t file_fsync_interval_ms = 1000;
+  int64_t file_encoders = 0;  // OTLP/JSON encoder threads; 0: one per core
 
   // sink.store: the embedded SQLite store (src/store)
   std::string store_path = "./tracewire-data/tracewire.db";

@@ -23,7 +23,8 @@ receiver:
 sink:
   type: debug
   queue: {max_batches: 7, max_mib: 9}
-  file: {dir: /tmp/x, rotate_mib: 3, max_files: 4, fsync: interval, fsync_interval_ms: 50}
+  file: {dir: /tmp/x, rotate_mib: 3, max_files: 4, fsync: interval, fsync_interval_ms: 50,
+         encoders: 3}
 telemetry:
   metrics_listen: "[::1]:9999"
 shutdown_timeout_s: 5
@@ -46,6 +47,7 @@ shutdown_timeout_s: 5
   EXPECT_EQ(c->file_max_files, 4);
   EXPECT_EQ(c->file_fsync, "interval");
   EXPECT_EQ(c->file_fsync_interval_ms, 50);
+  EXPECT_EQ(c->file_encoders, 3);
   EXPECT_EQ(c->metrics_listen, "[::1]:9999");
   EXPECT_EQ(c->shutdown_timeout_s, 5);
   EXPECT_TRUE(c->Validate().ok()) << c->Validate();
@@ -114,6 +116,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "sink.type: 's3' is not one of none, debug, file"},
         BadCase{"UnknownFsyncPolicy", "sink: {file: {fsync: always}}\n",
                 "sink.file.fsync: 'always' is not one of"},
+        BadCase{"NegativeFileEncoders", "sink: {file: {encoders: -1}}\n",
+                "sink.file.encoders: must be 0 (one per core) to 256"},
         BadCase{"ZeroQueueBatches", "sink: {queue: {max_batches: 0}}\n", "sink.queue.max_batches"},
         BadCase{"QueuePersistentNotABool", "sink: {queue: {persistent: maybe}}\n",
                 "sink.queue.persistent: must be true or false"},
