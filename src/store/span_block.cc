@@ -36,7 +36,8 @@ absl::string_view Abs(std::string_view s) { return {s.data(), s.size()}; }
 uint64_t TraceKey(std::string_view trace_id) {
   uint64_t hi = 0, lo = 0;
   std::memcpy(&hi, trace_id.data(), std::min<size_t>(8, trace_id.size()));
-  if (trace_id.size() > 8) std::memcpy(&lo, trace_id.data() + 8, std::min<size_t>(8, trace_id.size() - 8));
+  if (trace_id.size() > 8)
+    std::memcpy(&lo, trace_id.data() + 8, std::min<size_t>(8, trace_id.size() - 8));
   return Mix(lo ^ Mix(hi));
 }
 
@@ -162,7 +163,7 @@ void BlockBuilder::Clear() {
 
 std::string CompressData(std::string_view raw) {
   thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> cctx(ZSTD_createCCtx(),
-                                                                      ZSTD_freeCCtx);
+                                                                       ZSTD_freeCCtx);
   std::string out(ZSTD_compressBound(raw.size()), '\0');
   const size_t n = ZSTD_compressCCtx(cctx.get(), out.data(), out.size(), raw.data(), raw.size(), 1);
   if (ZSTD_isError(n)) return std::string();  // only on allocation failure
@@ -179,7 +180,7 @@ absl::StatusOr<std::string> DecompressData(std::string_view stored) {
   // The output grows as it is produced, not to the size the frame claims:
   // a damaged header must not make a reader allocate a gigabyte.
   thread_local std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> dctx(ZSTD_createDCtx(),
-                                                                      ZSTD_freeDCtx);
+                                                                       ZSTD_freeDCtx);
   ZSTD_DCtx_reset(dctx.get(), ZSTD_reset_session_only);
   std::string out(std::min<unsigned long long>(size, 8 * stored.size() + 4096), '\0');
   ZSTD_inBuffer in{stored.data(), stored.size(), 0};
@@ -192,8 +193,7 @@ absl::StatusOr<std::string> DecompressData(std::string_view stored) {
     const size_t ret = ZSTD_decompressStream(dctx.get(), &o, &in);
     produced += o.pos;
     if (ZSTD_isError(ret)) {
-      return absl::DataLossError(
-          absl::StrCat("corrupt span block data: ", ZSTD_getErrorName(ret)));
+      return absl::DataLossError(absl::StrCat("corrupt span block data: ", ZSTD_getErrorName(ret)));
     }
     if (ret == 0) break;  // the frame is complete
     if (o.pos == 0 && in.pos == in.size) {
@@ -234,10 +234,10 @@ SpanRecord BlockView::record(size_t i) const {
   SpanRecord r{};
   if (i < count_) std::memcpy(&r, cols_.data() + records_ + i * sizeof(SpanRecord), sizeof r);
   // A damaged record names no attribute pairs beyond the block's.
-  r.attrs_count = r.attrs_begin > attr_count_
-                      ? 0
-                      : static_cast<uint16_t>(std::min<size_t>(r.attrs_count,
-                                                               attr_count_ - r.attrs_begin));
+  r.attrs_count =
+      r.attrs_begin > attr_count_
+          ? 0
+          : static_cast<uint16_t>(std::min<size_t>(r.attrs_count, attr_count_ - r.attrs_begin));
   return r;
 }
 

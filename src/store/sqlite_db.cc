@@ -84,15 +84,15 @@ absl::Status CheckStoreVersion(Db* db) {
         absl::StrCat("store ", db->path(), ": unreadable store version \"", text, "\""));
   }
   if (version > kStoreVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "store ", db->path(), " was written by a newer tracewire (store version ", version,
-        "; this build reads versions up to ", kStoreVersion, ")"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("store ", db->path(), " was written by a newer tracewire (store version ",
+                     version, "; this build reads versions up to ", kStoreVersion, ")"));
   }
   if (version < kStoreVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "store ", db->path(), " was written by an older tracewire (store version ", version,
-        "; this build reads version ", kStoreVersion,
-        "): move it away or remove it, and tracewired starts a new one"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("store ", db->path(), " was written by an older tracewire (store version ",
+                     version, "; this build reads version ", kStoreVersion,
+                     "): move it away or remove it, and tracewired starts a new one"));
   }
   return absl::OkStatus();
 }

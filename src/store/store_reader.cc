@@ -317,8 +317,8 @@ absl::StatusOr<TraceSummary> StoreReader::SummarizeLocked(const std::string& tra
       const SpanRecord r = b.view.record(i);
       if (!SameTrace(r, trace_id) || !seen.insert(std::string(r.span_id, 8)).second) continue;
       // Both are clamped to int64 by the writer; their sum may not be.
-      const int64_t end = r.duration_ns > INT64_MAX - r.start_ns ? INT64_MAX
-                                                                  : r.start_ns + r.duration_ns;
+      const int64_t end =
+          r.duration_ns > INT64_MAX - r.start_ns ? INT64_MAX : r.start_ns + r.duration_ns;
       t.start_ns = t.span_count == 0 ? r.start_ns : std::min(t.start_ns, r.start_ns);
       t.end_ns = t.span_count == 0 ? end : std::max(t.end_ns, end);
       ++t.span_count;
@@ -407,8 +407,8 @@ absl::StatusOr<std::vector<ServiceStats>> StoreReader::Services(int64_t since_ns
       auto [it, fresh] = local.try_emplace(r.service, 0);
       if (fresh) {
         const std::string_view name = b.view.str(r.service);
-        auto [n, added] = by_name.try_emplace(absl::string_view(name.data(), name.size()),
-                                              services.size());
+        auto [n, added] =
+            by_name.try_emplace(absl::string_view(name.data(), name.size()), services.size());
         if (added) services.emplace_back(std::string(name), Acc());
         it->second = n->second;
       }

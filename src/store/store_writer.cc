@@ -294,8 +294,7 @@ absl::Status StoreWriter::Open() {
       {&insert_block_key_,
        "INSERT INTO block_keys(kind, value, block, spans, errors, min_start_ns, max_start_ns, "
        "max_duration_ns) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
-      {&insert_run_,
-       "INSERT INTO trace_runs(first_block, last_block, entries) VALUES(?1, ?2, ?3)"},
+      {&insert_run_, "INSERT INTO trace_runs(first_block, last_block, entries) VALUES(?1, ?2, ?3)"},
       {&insert_part_, "INSERT INTO trace_parts(part, run, entries) VALUES(?1, ?2, ?3)"},
       {&insert_log_,
        "INSERT OR IGNORE INTO logs(hash, resource_id, scope_id, service, time_ns, severity, "
@@ -607,13 +606,35 @@ absl::Status StoreWriter::Close() {
     lost_ = 0;
   }
   // Finalize every statement before closing.
-  for (Stmt* s :
-       {&begin_, &commit_, &savepoint_, &release_, &rollback_to_, &insert_resource_,
-        &find_resource_, &insert_scope_, &find_scope_, &insert_metric_, &find_metric_,
-        &insert_block_, &insert_block_data_, &insert_block_key_, &insert_run_, &insert_part_,
-        &insert_log_, &insert_point_, &oldest_[0], &oldest_[1], &oldest_[2], &delete_row_[0],
-        &delete_row_[1], &delete_row_[2], &delete_block_data_, &delete_block_keys_, &old_runs_,
-        &delete_run_, &delete_part_}) {
+  for (Stmt* s : {&begin_,
+                  &commit_,
+                  &savepoint_,
+                  &release_,
+                  &rollback_to_,
+                  &insert_resource_,
+                  &find_resource_,
+                  &insert_scope_,
+                  &find_scope_,
+                  &insert_metric_,
+                  &find_metric_,
+                  &insert_block_,
+                  &insert_block_data_,
+                  &insert_block_key_,
+                  &insert_run_,
+                  &insert_part_,
+                  &insert_log_,
+                  &insert_point_,
+                  &oldest_[0],
+                  &oldest_[1],
+                  &oldest_[2],
+                  &delete_row_[0],
+                  &delete_row_[1],
+                  &delete_row_[2],
+                  &delete_block_data_,
+                  &delete_block_keys_,
+                  &old_runs_,
+                  &delete_run_,
+                  &delete_part_}) {
     *s = Stmt();
   }
   (void)db_.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
@@ -723,14 +744,14 @@ absl::StatusOr<int64_t> StoreWriter::DeleteOldest(int table, int64_t cutoff_s, i
   return n;
 }
 
-absl::StatusOr<int64_t> StoreWriter::DeleteOldestRows(int table, int64_t cutoff_s,
-                                                      int64_t limit) {
+absl::StatusOr<int64_t> StoreWriter::DeleteOldestRows(int table, int64_t cutoff_s, int64_t limit) {
   const int64_t deleted_before = tx_deleted_;
   std::vector<std::pair<int64_t, int64_t>> rows;  // (id, items)
   Stmt& q = oldest_[table];
   q.Bind(1, limit);
   int rc;
-  while ((rc = q.Step()) == SQLITE_ROW && q.Int(1) < cutoff_s) rows.emplace_back(q.Int(0), q.Int(2));
+  while ((rc = q.Step()) == SQLITE_ROW && q.Int(1) < cutoff_s)
+    rows.emplace_back(q.Int(0), q.Int(2));
   if (rc == SQLITE_ROW) rc = SQLITE_DONE;
   q.Reset();
   if (rc != SQLITE_DONE) return db_.Error(rc, "finding old rows");

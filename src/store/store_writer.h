@@ -22,8 +22,8 @@
 // stored). A span is its (trace id, span id): a copy seen among the last
 // `dedupe_window_spans` spans or so (recent_ids.h; on Open the newest
 // min(window, 2 x index_run_spans) spans' ids are loaded again) is skipped and
-// counted; an older copy is stored again and the reader shows it once. Retention (age and size) runs between batches in
-// small steps bounded by `retention_step_budget`, whole blocks at a time;
+// counted; an older copy is stored again and the reader shows it once. Retention (age and size)
+// runs between batches in small steps bounded by `retention_step_budget`, whole blocks at a time;
 // age counts from when an item was received, size deletes the oldest
 // received items first.
 //

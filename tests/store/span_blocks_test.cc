@@ -89,7 +89,8 @@ std::vector<std::string> MakeRequests(int traces, std::vector<Sent>* sent, std::
       p->set_name(s.name);
       p->set_start_time_unix_nano(static_cast<uint64_t>(s.start_ns));
       p->set_end_time_unix_nano(static_cast<uint64_t>(s.start_ns + s.duration_ns));
-      if (s.error) p->mutable_status()->set_code(opentelemetry::proto::trace::v1::Status::STATUS_CODE_ERROR);
+      if (s.error)
+        p->mutable_status()->set_code(opentelemetry::proto::trace::v1::Status::STATUS_CODE_ERROR);
       if (!s.route.empty()) {
         auto* kv = p->add_attributes();
         kv->set_key("http.route");
@@ -189,8 +190,9 @@ TEST_F(SpanBlocks, EveryTraceIsFoundThroughRunsAndNewestBlocksAcrossRestarts) {
   }
   const std::string path = Options().path;
   EXPECT_GE(SqlCount(path, "SELECT count(*) FROM trace_runs"), 3);
-  EXPECT_GT(SqlCount(path, "SELECT count(*) FROM span_blocks WHERE id > "
-                           "(SELECT max(last_block) FROM trace_runs)"),
+  EXPECT_GT(SqlCount(path,
+                     "SELECT count(*) FROM span_blocks WHERE id > "
+                     "(SELECT max(last_block) FROM trace_runs)"),
             0);
   auto r = StoreReader::Open(path);
   ASSERT_TRUE(r.ok()) << r.status();
@@ -237,7 +239,8 @@ TEST_P(FindTracesScan, AgreesWithAScanOfEverySpan) {
     TraceFilter f;
     f.limit = 1 + static_cast<int64_t>(rng() % 30);
     f.sort_by_duration = rng() % 2;
-    if (rng() % 3 == 0) f.service = std::vector<std::string>{"api", "db", "cache", "nobody"}[rng() % 4];
+    if (rng() % 3 == 0)
+      f.service = std::vector<std::string>{"api", "db", "cache", "nobody"}[rng() % 4];
     if (rng() % 4 == 0) f.name = rng() % 2 ? "query" : "GET /a";
     if (rng() % 5 == 0) f.errors_only = true;
     if (rng() % 4 == 0) {
@@ -379,7 +382,8 @@ TEST(BlockView, DamagedColumnsFailToParseOrStayInBounds) {
     size_t bytes = 0;
     for (size_t i = 0; i < view.size(); ++i) {
       const SpanRecord r = view.record(i);
-      bytes += view.str(r.service).size() + view.str(r.name).size() + BlockView::Raw(r, data).size();
+      bytes +=
+          view.str(r.service).size() + view.str(r.name).size() + BlockView::Raw(r, data).size();
       for (uint32_t a = 0; a < r.attrs_count; ++a) {
         const auto [k, val] = view.attribute(r.attrs_begin + a);
         bytes += view.str(k).size() + view.str(val).size();

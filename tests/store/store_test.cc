@@ -438,6 +438,17 @@ TEST_F(StoreTest, CorruptForeignMissingAndLockedFilesGiveClearErrors) {
   StoreWriter newer_writer(o);
   st = newer_writer.Open();
   EXPECT_NE(st.message().find("store version 7"), std::string::npos) << st;
+  // A version-1 store (one row per span): refused too, saying what to do.
+  ASSERT_EQ(testing::Run("sqlite3 " + newer + " \"UPDATE meta SET value='1' WHERE key='version'\""),
+            0);
+  r = StoreReader::Open(newer);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("older tracewire (store version 1; this build reads "
+                                      "version 2): move it away"),
+            std::string::npos)
+      << r.status();
+  StoreWriter older_writer(o);
+  EXPECT_FALSE(older_writer.Open().ok());
 
   // A store whose header is overwritten: corrupt.
   {
