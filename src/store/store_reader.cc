@@ -300,42 +300,54 @@ absl::StatusOr<TraceSummary> StoreReader::Summarize(const std::string& trace_id)
   return SummarizeLocked(trace_id);
 }
 
-absl::StatusOr<TraceSummary> StoreReader::SummarizeLocked(const std::string& trace_id) {
+absl::Status StoreReader::ForEachSpanOf(
+    const std::string& trace_id, bool with_data,
+    const std::function<absl::Status(const Block&, const SpanRecord&)>& fn) {
   absl::StatusOr<std::vector<int64_t>> blocks = LocateBlocks(trace_id);
   if (!blocks.ok()) return blocks.status();
-  TraceSummary t;
-  t.trace_id = trace_id;
-  absl::flat_hash_set<std::string> seen;
-  int64_t root_start = INT64_MAX, first_start = INT64_MAX;
-  std::string first_service, first_name;
+  absl::flat_hash_set<std::string> seen;  // a copy stored twice shows once
   Block b;
   for (int64_t id : *blocks) {
-    absl::Status st = ReadBlock(id, false, &b);
-    if (absl::IsNotFound(st)) continue;
+    absl::Status st = ReadBlock(id, with_data, &b);
+    if (absl::IsNotFound(st)) continue;  // deleted by retention meanwhile
     if (!st.ok()) return st;
     for (size_t i = 0; i < b.view.size(); ++i) {
       const SpanRecord r = b.view.record(i);
       if (!SameTrace(r, trace_id) || !seen.insert(std::string(r.span_id, 8)).second) continue;
-      // Both are clamped to int64 by the writer; their sum may not be.
-      const int64_t end =
-          r.duration_ns > INT64_MAX - r.start_ns ? INT64_MAX : r.start_ns + r.duration_ns;
-      t.start_ns = t.span_count == 0 ? r.start_ns : std::min(t.start_ns, r.start_ns);
-      t.end_ns = t.span_count == 0 ? end : std::max(t.end_ns, end);
-      ++t.span_count;
-      t.error_spans += r.status == 2;
-      if (!r.has_parent && r.start_ns < root_start) {
-        root_start = r.start_ns;
-        t.root_found = true;
-        t.root_service = std::string(b.view.str(r.service));
-        t.root_name = std::string(b.view.str(r.name));
-      }
-      if (r.start_ns < first_start) {
-        first_start = r.start_ns;
-        first_service = std::string(b.view.str(r.service));
-        first_name = std::string(b.view.str(r.name));
-      }
+      st = fn(b, r);
+      if (!st.ok()) return st;
     }
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TraceSummary> StoreReader::SummarizeLocked(const std::string& trace_id) {
+  TraceSummary t;
+  t.trace_id = trace_id;
+  int64_t root_start = INT64_MAX, first_start = INT64_MAX;
+  std::string first_service, first_name;
+  absl::Status st = ForEachSpanOf(trace_id, false, [&](const Block& b, const SpanRecord& r) {
+    // Both are clamped to int64 by the writer; their sum may not be.
+    const int64_t end =
+        r.duration_ns > INT64_MAX - r.start_ns ? INT64_MAX : r.start_ns + r.duration_ns;
+    t.start_ns = t.span_count == 0 ? r.start_ns : std::min(t.start_ns, r.start_ns);
+    t.end_ns = t.span_count == 0 ? end : std::max(t.end_ns, end);
+    ++t.span_count;
+    t.error_spans += r.status == 2;
+    if (!r.has_parent && r.start_ns < root_start) {
+      root_start = r.start_ns;
+      t.root_found = true;
+      t.root_service = std::string(b.view.str(r.service));
+      t.root_name = std::string(b.view.str(r.name));
+    }
+    if (r.start_ns < first_start) {
+      first_start = r.start_ns;
+      first_service = std::string(b.view.str(r.service));
+      first_name = std::string(b.view.str(r.name));
+    }
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
   if (!t.root_found) {
     t.root_service = std::move(first_service);
     t.root_name = std::move(first_name);
@@ -346,27 +358,18 @@ absl::StatusOr<TraceSummary> StoreReader::SummarizeLocked(const std::string& tra
 absl::StatusOr<std::vector<StoredSpan>> StoreReader::GetTrace(const std::string& trace_id) {
   ReadTx tx(this);
   if (!tx.status().ok()) return tx.status();
-  absl::StatusOr<std::vector<int64_t>> blocks = LocateBlocks(trace_id);
-  if (!blocks.ok()) return blocks.status();
   std::vector<StoredSpan> out;
-  absl::flat_hash_set<std::string> seen;
-  Block b;
-  for (int64_t id : *blocks) {
-    absl::Status st = ReadBlock(id, true, &b);
-    if (absl::IsNotFound(st)) continue;
-    if (!st.ok()) return st;
-    for (size_t i = 0; i < b.view.size(); ++i) {
-      const SpanRecord r = b.view.record(i);
-      if (!SameTrace(r, trace_id) || !seen.insert(std::string(r.span_id, 8)).second) continue;
-      StoredSpan sp;
-      sp.span = DecodeSpan(BlockView::Raw(r, b.data));
-      sp.service = std::string(b.view.str(r.service));
-      absl::StatusOr<std::string> scope = ScopeName(b.view.origin(r.origin).second);
-      if (!scope.ok()) return scope.status();
-      sp.scope_name = std::move(*scope);
-      out.push_back(std::move(sp));
-    }
-  }
+  absl::Status st = ForEachSpanOf(trace_id, true, [&](const Block& b, const SpanRecord& r) {
+    StoredSpan sp;
+    sp.span = DecodeSpan(BlockView::Raw(r, b.data));
+    sp.service = std::string(b.view.str(r.service));
+    absl::StatusOr<std::string> scope = ScopeName(b.view.origin(r.origin).second);
+    if (!scope.ok()) return scope.status();
+    sp.scope_name = std::move(*scope);
+    out.push_back(std::move(sp));
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
   if (out.empty()) return absl::NotFoundError("no trace " + ToHex(trace_id) + " in the store");
   std::stable_sort(out.begin(), out.end(), [](const StoredSpan& a, const StoredSpan& b) {
     return a.span.start_time_unix_nano < b.span.start_time_unix_nano;

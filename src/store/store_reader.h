@@ -7,6 +7,7 @@
 // Thread-compatible: one reader per thread.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -113,6 +114,11 @@ class StoreReader {
   absl::Status ReadBlock(int64_t id, bool with_data, Block* out);
   absl::StatusOr<std::string> ScopeName(int64_t scope_id);
   absl::StatusOr<TraceSummary> SummarizeLocked(const std::string& trace_id);
+  // Calls `fn` for each span of the trace, each span id once (a copy stored
+  // twice, outside the writer's dedupe window, shows once); stops at an error.
+  absl::Status ForEachSpanOf(
+      const std::string& trace_id, bool with_data,
+      const std::function<absl::Status(const Block&, const SpanRecord&)>& fn);
 
   Db db_;
   Stmt parts_, pending_from_, pending_blocks_, block_cols_, block_all_, scope_name_;
