@@ -269,6 +269,10 @@ absl::Status StoreWriter::Open() {
   st = db_.Exec(
       "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=4096");
   if (!st.ok()) return st;
+  if (options_.max_pages > 0) {
+    st = db_.Exec(absl::StrCat("PRAGMA max_page_count=", options_.max_pages));
+    if (!st.ok()) return st;
+  }
   struct {
     Stmt* stmt;
     std::string sql;

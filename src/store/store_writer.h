@@ -55,6 +55,9 @@ struct StoreOptions {
   int64_t dedupe_window_spans = 1 << 20;  // recent span ids remembered (8 B each)
   absl::Duration retention_interval = absl::Milliseconds(200);
   absl::Duration retention_step_budget = absl::Milliseconds(5);
+  // A cap on the file's pages (SQLite's max_page_count; 16 KiB pages): writes
+  // past it fail with SQLITE_FULL as on a full disk. 0: none.
+  int64_t max_pages = 0;
   // Tests: the clock for receipt times and retention by age (default absl::Now).
   absl::Time (*now)() = nullptr;
 };

@@ -355,6 +355,40 @@ TEST_F(SpanBlocks, RetentionRemovesBlocksTheirSummariesAndSpentRuns) {
   }
 }
 
+// A full disk (SQLite's page cap, a real SQLITE_FULL): every item written is
+// either in the store or reported lost by Flush, and the writer goes on.
+TEST_F(SpanBlocks, AFullDiskLosesNothingSilently) {
+  StoreOptions o = Options();
+  o.block_spans = 1024;
+  o.max_pages = 48;  // 768 KiB
+  StoreWriter w(o);
+  ASSERT_TRUE(w.Open().ok());
+  int64_t written = 0, lost = 0, failed_flushes = 0;
+  for (int i = 0; i < 80; ++i) {
+    ASSERT_TRUE(
+        w.Write(MakeBatch(wire::Signal::kTraces, tools::MakeStandardSpansRequest(200, 300 + i)))
+            .ok());  // taken (a failed block write is reported by Flush)
+    written += 200;
+    if (i % 4 == 3) {
+      absl::Status st = w.Flush();
+      if (!st.ok()) {
+        ++failed_flushes;
+        EXPECT_NE(st.message().find("full"), std::string::npos) << st;
+        lost += pipeline::LostItemsOf(st);
+      }
+    }
+  }
+  absl::Status st = w.Close();
+  if (!st.ok()) lost += pipeline::LostItemsOf(st);
+  EXPECT_GT(failed_flushes, 0);
+  auto r = StoreReader::Open(o.path);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const int64_t stored = *(*r)->Count("spans");
+  EXPECT_GT(stored, 0);
+  EXPECT_EQ(stored, w.stored_items());
+  EXPECT_EQ(stored + lost, written);
+}
+
 TEST(BlockView, DamagedColumnsFailToParseOrStayInBounds) {
   BlockBuilder b;
   const std::vector<std::pair<std::string, std::string>> attrs = {{"http.route", "/x"}};
