@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS scopes(id INTEGER PRIMARY KEY, hash INTEGER UNIQUE NO
 CREATE TABLE IF NOT EXISTS span_blocks(id INTEGER PRIMARY KEY AUTOINCREMENT,
   received_s INTEGER NOT NULL,
   spans INTEGER NOT NULL, min_start_ns INTEGER NOT NULL, max_start_ns INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS span_blocks_small ON span_blocks(id) WHERE spans < 256;
 CREATE TABLE IF NOT EXISTS block_data(id INTEGER PRIMARY KEY, keys BLOB NOT NULL,
   cols BLOB NOT NULL, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS block_keys(kind INTEGER NOT NULL, value TEXT NOT NULL,
@@ -309,6 +310,11 @@ absl::Status StoreWriter::Open() {
        "start_ns, value, count, raw, received_s) "
        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"},
       {&delete_block_data_, "DELETE FROM block_data WHERE id=?1"},
+      // `spans < 256` lets SQLite use the partial index span_blocks_small.
+      {&small_blocks_,
+       "SELECT id, received_s, spans FROM span_blocks WHERE spans < 256 AND spans < ?1 AND "
+       "received_s <= ?2 ORDER BY id LIMIT 256"},
+      {&read_block_, "SELECT cols, data FROM block_data WHERE id=?1"},
       {&delete_block_keys_, "DELETE FROM block_keys WHERE block=?1"},
       {&old_runs_, "SELECT run FROM trace_runs WHERE last_block < ?1 ORDER BY run LIMIT 16"},
       {&delete_run_, "DELETE FROM trace_runs WHERE run=?1"},
@@ -458,23 +464,31 @@ absl::Status StoreWriter::Commit() {
 
 absl::Status StoreWriter::WriteBlock() {
   if (block_.spans() == 0) return absl::OkStatus();
+  absl::Status st = InsertBlock(block_, block_received_s_);
+  if (!st.ok()) return st;
+  tx_stored_ += block_.spans();
+  block_.Clear();
+  return absl::OkStatus();
+}
+
+absl::Status StoreWriter::InsertBlock(const BlockBuilder& block, int64_t received_s) {
   absl::Status st = Begin();
   if (!st.ok()) return st;
-  const std::vector<BlockKey> keys = block_.Summaries();
+  const std::vector<BlockKey> keys = block.Summaries();
   const BlockKey* all = nullptr;
   for (const BlockKey& k : keys) {
     if (k.kind == BlockKey::kAll) all = &k;
   }
   Stmt& b = insert_block_;
-  b.Bind(1, block_received_s_);
-  b.Bind(2, block_.spans());
+  b.Bind(1, received_s);
+  b.Bind(2, block.spans());
   b.Bind(3, all->min_start_ns);
   b.Bind(4, all->max_start_ns);
   st = db_.Run(&b, "inserting a span block");
   if (!st.ok()) return st;
   const int64_t id = sqlite3_last_insert_rowid(db_.get());
-  const std::string key_blob = block_.Keys(), cols = block_.Cols();
-  const std::string data = CompressData(block_.Data());
+  const std::string key_blob = block.Keys(), cols = block.Cols();
+  const std::string data = CompressData(block.Data());
   if (data.empty()) return absl::ResourceExhaustedError("store: cannot compress a span block");
   Stmt& d = insert_block_data_;
   d.Bind(1, id);
@@ -496,10 +510,98 @@ absl::Status StoreWriter::WriteBlock() {
     st = db_.Run(&s, "inserting a block summary");
     if (!st.ok()) return st;
   }
-  for (uint64_t key : block_.keys()) pending_.push_back({key, id});
-  tx_stored_ += block_.spans();
-  block_.Clear();
+  for (uint64_t key : block.keys()) pending_.push_back({key, id});
   return absl::OkStatus();
+}
+
+absl::Status StoreWriter::DeleteBlock(int64_t id) {
+  for (Stmt* s : {&delete_row_[0], &delete_block_data_, &delete_block_keys_}) {
+    s->Bind(1, id);
+    absl::Status st = db_.Run(s, "deleting a span block");
+    if (!st.ok()) return st;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> StoreWriter::CompactStep() {
+  // Small blocks received close together, none of the newest: the first
+  // run of them (in id order) whose spans fit one block.
+  const int64_t small = std::max<int64_t>(2, options_.block_spans / 4);
+  const int64_t settled_s = absl::ToUnixSeconds(Now()) - options_.compact_after_s;
+  Stmt& q = small_blocks_;
+  q.Bind(1, small);
+  q.Bind(2, settled_s);
+  std::vector<std::pair<int64_t, int64_t>> group;  // (id, received_s)
+  int64_t spans = 0;
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    const int64_t received = q.Int(1), n = q.Int(2);
+    const bool fits = group.empty() || (received - group.front().second <= kCompactSpanS &&
+                                        spans + n <= options_.block_spans);
+    if (!fits) {
+      if (group.size() >= 2) break;
+      group.clear();
+      spans = 0;
+    }
+    group.emplace_back(q.Int(0), received);
+    spans += n;
+  }
+  if (rc == SQLITE_ROW) rc = SQLITE_DONE;
+  q.Reset();
+  if (rc != SQLITE_DONE) return db_.Error(rc, "finding small span blocks");
+  if (group.size() < 2) return false;
+
+  // Rebuild the spans of the group as one block, in the same transaction.
+  BlockBuilder merged;
+  int64_t received_s = 0;
+  Stmt& r = read_block_;
+  for (const auto& [id, received] : group) {
+    received_s = std::max(received_s, received);
+    r.Bind(1, id);
+    rc = r.Step();
+    if (rc != SQLITE_ROW) {
+      r.Reset();
+      return db_.Error(rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, "reading a span block");
+    }
+    const std::string cols(r.Blob(0));  // the row's memory is SQLite's until Reset
+    absl::StatusOr<std::string> data = DecompressData(r.Blob(1));
+    r.Reset();
+    BlockView view;
+    const absl::Status st = view.Parse(cols);
+    if (!st.ok() || !data.ok()) {
+      // Damaged: left as it is for the reader to report, never rewritten.
+      return false;
+    }
+    std::vector<std::pair<std::string, std::string>> attrs;
+    for (size_t i = 0; i < view.size(); ++i) {
+      const SpanRecord rec = view.record(i);
+      attrs.clear();
+      for (uint32_t a = 0; a < rec.attrs_count; ++a) {
+        const auto [k, v] = view.attribute(rec.attrs_begin + a);
+        attrs.emplace_back(view.str(k), view.str(v));
+      }
+      BlockBuilder::Span sp;
+      sp.raw = BlockView::Raw(rec, *data);
+      sp.trace_id = std::string_view(rec.trace_id, 16);
+      sp.span_id = std::string_view(rec.span_id, 8);
+      sp.parent_span_id = rec.has_parent ? sp.span_id : std::string_view();  // only its presence
+      sp.name = view.str(rec.name);
+      sp.service = view.str(rec.service);
+      sp.start_ns = rec.start_ns;
+      sp.duration_ns = rec.duration_ns;
+      sp.kind = rec.kind;
+      sp.status = rec.status;
+      std::tie(sp.resource_id, sp.scope_id) = view.origin(rec.origin);
+      sp.attributes = attrs.data();
+      sp.attribute_count = attrs.size();
+      merged.Add(sp);
+    }
+  }
+  absl::Status st = InsertBlock(merged, received_s);
+  for (size_t i = 0; st.ok() && i < group.size(); ++i) st = DeleteBlock(group[i].first);
+  if (!st.ok()) return st;
+  compacted_blocks_ += static_cast<int64_t>(group.size());
+  return true;
 }
 
 absl::Status StoreWriter::WriteRun() {
@@ -761,16 +863,14 @@ absl::StatusOr<int64_t> StoreWriter::DeleteOldestRows(int table, int64_t cutoff_
   if (rc != SQLITE_DONE) return db_.Error(rc, "finding old rows");
   int64_t items = 0;
   for (const auto& [id, n] : rows) {
-    delete_row_[table].Bind(1, id);
-    absl::Status st = db_.Run(&delete_row_[table], "deleting old rows");
-    if (!st.ok()) return st;
+    absl::Status st;
     if (table == 0) {
-      for (Stmt* s : {&delete_block_data_, &delete_block_keys_}) {
-        s->Bind(1, id);
-        st = db_.Run(s, "deleting an old span block");
-        if (!st.ok()) return st;
-      }
+      st = DeleteBlock(id);
+    } else {
+      delete_row_[table].Bind(1, id);
+      st = db_.Run(&delete_row_[table], "deleting old rows");
     }
+    if (!st.ok()) return st;
     items += n;
   }
   if (table == 0 && !rows.empty()) {
@@ -804,11 +904,41 @@ absl::Status StoreWriter::DeleteRunsBefore(int64_t block) {
 }
 
 absl::Status StoreWriter::MaybeRetain(bool force) {
-  if (options_.retention_hours <= 0 && options_.max_mib <= 0) return absl::OkStatus();
   const absl::Time now = absl::Now();
   if (!force && now - last_retention_ < options_.retention_interval) return absl::OkStatus();
   last_retention_ = now;
-  return RetainStep(now + options_.retention_step_budget);
+  const absl::Time deadline = now + options_.retention_step_budget;
+  if (options_.retention_hours > 0 || options_.max_mib > 0) {
+    absl::Status st = RetainStep(deadline);
+    if (!st.ok()) return st;
+  }
+  return options_.compact_after_s >= 0 ? Compact(deadline) : absl::OkStatus();
+}
+
+absl::Status StoreWriter::Compact(absl::Time deadline) {
+  constexpr int kMaxSteps = 64;  // bounds the loop whatever the clock does
+  for (int i = 0; i < kMaxSteps && absl::Now() <= deadline; ++i) {
+    absl::Status st = Begin();
+    if (!st.ok()) return st;
+    // A step is all or nothing (a savepoint), its index entries too.
+    const size_t pending_before = pending_.size();
+    st = db_.Exec("SAVEPOINT compact");
+    if (!st.ok()) return st;
+    absl::StatusOr<bool> merged = CompactStep();
+    if (merged.ok()) {
+      st = db_.Exec("RELEASE compact");
+      if (!st.ok()) merged = st;
+    }
+    if (!merged.ok()) {
+      (void)db_.Exec("ROLLBACK TO compact");
+      (void)db_.Exec("RELEASE compact");
+      pending_.resize(std::min(pending_.size(), pending_before));
+      AbortIfRolledBack();
+      return merged.status();
+    }
+    if (!*merged) break;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status StoreWriter::RetainStep(absl::Time deadline) {

@@ -53,6 +53,10 @@ struct StoreOptions {
   int64_t block_spans = 1024;             // spans per block (a batch is never split)
   int64_t index_run_spans = 65536;        // trace index entries per run
   int64_t dedupe_window_spans = 1 << 20;  // recent span ids remembered (8 B each)
+  // Blocks of fewer than min(block_spans / 4, 255) spans received at least
+  // this long ago are merged into blocks of up to block_spans (a trickle of
+  // requests leaves one small block per Flush); < 0: never.
+  int64_t compact_after_s = 10;
   absl::Duration retention_interval = absl::Milliseconds(200);
   absl::Duration retention_step_budget = absl::Milliseconds(5);
   // A cap on the file's pages (SQLite's max_page_count; 16 KiB pages): writes
@@ -81,6 +85,8 @@ class StoreWriter : public pipeline::BatchWriter {
   int64_t stored_items() const { return stored_; }
   int64_t duplicate_items() const { return duplicates_; }
   int64_t retention_deleted() const { return retention_deleted_; }
+  // Small blocks merged into larger ones so far (written, maybe not committed).
+  int64_t compacted_blocks() const { return compacted_blocks_; }
 
  private:
   class Visitor;
@@ -93,7 +99,16 @@ class StoreWriter : public pipeline::BatchWriter {
   void Abort();
   // Abort, when SQLite rolled the transaction back by itself after an error.
   void AbortIfRolledBack();
+  // Writes block_ (the spans taken since the last block) and clears it.
   absl::Status WriteBlock();
+  // Inserts `block` with its data, summaries and pending index entries.
+  absl::Status InsertBlock(const BlockBuilder& block, int64_t received_s);
+  absl::Status DeleteBlock(int64_t id);
+  // Merges small blocks, a step at a time, until none is left or `deadline`.
+  absl::Status Compact(absl::Time deadline);
+  // One merge; false when no two small blocks qualify.
+  absl::StatusOr<bool> CompactStep();
+  static constexpr int64_t kCompactSpanS = 60;  // a merged block's receipt times differ by <= this
   absl::Status WriteRun();
   absl::Status LoadRecent();
   // The dedupe fingerprint of a span's 16-byte trace id and 8-byte span id.
@@ -123,7 +138,7 @@ class StoreWriter : public pipeline::BatchWriter {
   Stmt insert_block_, insert_block_data_, insert_block_key_, insert_run_, insert_part_;
   Stmt insert_log_, insert_point_;
   Stmt oldest_[3], delete_row_[3], delete_block_data_, delete_block_keys_;
-  Stmt old_runs_, delete_run_, delete_part_;
+  Stmt old_runs_, delete_run_, delete_part_, small_blocks_, read_block_;
   bool in_tx_ = false;
   int64_t received_s_ = 0;  // the receipt time stamped on the current batch's rows
   int64_t tx_items_ = 0;    // items taken since the last commit
@@ -146,6 +161,7 @@ class StoreWriter : public pipeline::BatchWriter {
   RecentIds recent_;
   std::vector<uint64_t> uncommitted_;
   int64_t stored_ = 0, duplicates_ = 0, retention_deleted_ = 0, vacuumed_at_ = 0;
+  int64_t compacted_blocks_ = 0;
 };
 
 }  // namespace tracewire::store

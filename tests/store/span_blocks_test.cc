@@ -40,7 +40,7 @@ std::string RandomBytes(std::mt19937_64& rng, int n) {
 // spans, each request one service. Start times and durations are distinct,
 // or with `coarse` few (many traces tie).
 std::vector<std::string> MakeRequests(int traces, std::vector<Sent>* sent, std::mt19937_64& rng,
-                                      bool coarse = false) {
+                                      bool coarse = false, int max_request_spans = 60) {
   const char* services[] = {"api", "db", "cache", "auth", "search"};
   const char* names[] = {"GET /a", "GET /b", "query", "lookup"};
   const char* routes[] = {"/a", "/b", "/c"};
@@ -68,7 +68,7 @@ std::vector<std::string> MakeRequests(int traces, std::vector<Sent>* sent, std::
   std::vector<std::string> requests;
   size_t at = 0;
   while (at < sent->size()) {
-    const size_t n = std::min<size_t>(sent->size() - at, 1 + rng() % 60);
+    const size_t n = std::min<size_t>(sent->size() - at, 1 + rng() % max_request_spans);
     ExportTraceServiceRequest req;
     std::map<std::string, opentelemetry::proto::trace::v1::ScopeSpans*> by_service;
     for (size_t i = at; i < at + n; ++i) {
@@ -282,6 +282,96 @@ TEST_P(FindTracesScan, AgreesWithAScanOfEverySpan) {
 }
 
 INSTANTIATE_TEST_SUITE_P(DistinctValuesAndTies, FindTracesScan, ::testing::Bool());
+
+// A trickle: one small block per Flush. Once settled they are merged, and
+// every query answers as before.
+TEST_F(SpanBlocks, SmallBlocksAreMergedAndEverySpanIsStillFound) {
+  static absl::Time now = absl::FromUnixSeconds(1800000000);
+  std::mt19937_64 rng(13);
+  std::vector<Sent> sent;
+  const std::vector<std::string> requests =
+      MakeRequests(150, &sent, rng, /*coarse=*/false, /*max_request_spans=*/3);
+  StoreOptions o = Options();
+  o.retention_interval = absl::ZeroDuration();
+  o.retention_step_budget = absl::Seconds(10);
+  o.now = [] { return now; };
+  StoreWriter w(o);
+  ASSERT_TRUE(w.Open().ok());
+  for (const std::string& req : requests) {
+    ASSERT_TRUE(w.Write(MakeBatch(wire::Signal::kTraces, req)).ok());
+    ASSERT_TRUE(w.Flush().ok());  // a block each, too new to merge
+    now += absl::Milliseconds(10);
+  }
+  const int64_t small_blocks = SqlCount(o.path, "SELECT count(*) FROM span_blocks");
+  EXPECT_EQ(small_blocks, static_cast<int64_t>(requests.size()));
+  EXPECT_EQ(w.compacted_blocks(), 0);
+  now += absl::Seconds(o.compact_after_s + 1);
+  ASSERT_TRUE(w.Flush().ok());
+  const int64_t blocks = SqlCount(o.path, "SELECT count(*) FROM span_blocks");
+  EXPECT_LE(blocks, static_cast<int64_t>(sent.size()) / o.block_spans + 12) << small_blocks;
+  EXPECT_GT(w.compacted_blocks(), 0);
+  EXPECT_EQ(SqlCount(o.path, "SELECT count(*) FROM block_data"), blocks);
+  EXPECT_EQ(SqlCount(o.path, "SELECT count(DISTINCT block) FROM block_keys"), blocks);
+  // More spans after the merge: the next index run must cover the merged
+  // blocks too (they are then no longer among the blocks after the last run).
+  const int64_t runs = SqlCount(o.path, "SELECT count(*) FROM trace_runs");
+  ASSERT_TRUE(
+      w.Write(MakeBatch(wire::Signal::kTraces, tools::MakeStandardSpansRequest(400, 77))).ok());
+  ASSERT_TRUE(w.Flush().ok());
+  EXPECT_GT(SqlCount(o.path, "SELECT count(*) FROM trace_runs"), runs);
+  EXPECT_EQ(SqlCount(o.path,
+                     "SELECT count(*) FROM span_blocks WHERE id > "
+                     "(SELECT max(last_block) FROM trace_runs)"),
+            0);
+
+  auto r = StoreReader::Open(o.path);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(*(*r)->Count("spans"), static_cast<int64_t>(sent.size()) + 400);
+  std::map<std::string, std::set<std::string>> by_trace;
+  for (const Sent& s : sent) by_trace[s.trace_id].insert(s.span_id);
+  for (const auto& [trace_id, span_ids] : by_trace) {
+    auto spans = (*r)->GetTrace(trace_id);
+    ASSERT_TRUE(spans.ok()) << spans.status();
+    std::set<std::string> got;
+    for (const StoredSpan& s : *spans) {
+      got.insert(s.span.span_id);
+      EXPECT_EQ(s.scope_name, "scope-" + s.service);
+    }
+    EXPECT_EQ(got, span_ids);
+  }
+  for (bool by_duration : {false, true}) {
+    for (const char* service : {"api", "db"}) {  // not the 400 added last
+      TraceFilter f;
+      f.limit = 15;
+      f.sort_by_duration = by_duration;
+      f.service = service;
+      auto got = (*r)->FindTraces(f);
+      ASSERT_TRUE(got.ok());
+      std::vector<std::string> ids;
+      for (const TraceSummary& t : *got) ids.push_back(t.trace_id);
+      std::sort(ids.begin(), ids.end());
+      EXPECT_EQ(ids, Expected(sent, f)) << service << by_duration;
+    }
+  }
+  {
+    TraceFilter f;
+    f.attr_key = "http.route";
+    f.attr_value = "/b";
+    f.limit = 1000;
+    auto got = (*r)->FindTraces(f);
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(got->size(), Expected(sent, f).size());
+  }
+  // Merged blocks still age out (by their newest part's receipt time).
+  ASSERT_TRUE(w.Close().ok());
+  StoreOptions later = o;
+  later.retention_hours = 1;
+  now += absl::Hours(2);
+  StoreWriter w2(later);
+  ASSERT_TRUE(w2.Open().ok());
+  ASSERT_TRUE(w2.Close().ok());
+  EXPECT_EQ(SqlCount(o.path, "SELECT count(*) FROM span_blocks"), 0);
+}
 
 TEST_F(SpanBlocks, RedeliveryAfterARestartIsADuplicate) {
   const std::string req = tools::MakeStandardSpansRequest(100, 5);
