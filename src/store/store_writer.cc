@@ -20,8 +20,10 @@ CREATE TABLE IF NOT EXISTS scopes(id INTEGER PRIMARY KEY, hash INTEGER UNIQUE NO
   name TEXT, version TEXT, raw BLOB);
 CREATE TABLE IF NOT EXISTS span_blocks(id INTEGER PRIMARY KEY AUTOINCREMENT,
   received_s INTEGER NOT NULL,
-  spans INTEGER NOT NULL, min_start_ns INTEGER NOT NULL, max_start_ns INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS span_blocks_small ON span_blocks(id) WHERE spans < 256;
+  spans INTEGER NOT NULL, min_start_ns INTEGER NOT NULL, max_start_ns INTEGER NOT NULL,
+  merge_candidate INTEGER NOT NULL DEFAULT 1);
+CREATE INDEX IF NOT EXISTS span_blocks_small ON span_blocks(received_s, id)
+  WHERE spans < 256 AND merge_candidate = 1;
 CREATE TABLE IF NOT EXISTS block_data(id INTEGER PRIMARY KEY, keys BLOB NOT NULL,
   cols BLOB NOT NULL, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS block_keys(kind INTEGER NOT NULL, value TEXT NOT NULL,
@@ -310,10 +312,12 @@ absl::Status StoreWriter::Open() {
        "start_ns, value, count, raw, received_s) "
        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"},
       {&delete_block_data_, "DELETE FROM block_data WHERE id=?1"},
-      // `spans < 256` lets SQLite use the partial index span_blocks_small.
+      // `spans < 256 AND merge_candidate = 1` lets SQLite use the partial
+      // index span_blocks_small.
       {&small_blocks_,
-       "SELECT id, received_s, spans FROM span_blocks WHERE spans < 256 AND spans < ?1 AND "
-       "received_s <= ?2 ORDER BY id LIMIT 256"},
+       "SELECT id, received_s, spans FROM span_blocks WHERE spans < 256 AND merge_candidate = 1 "
+       "AND spans < ?1 AND received_s BETWEEN ?2 AND ?3 ORDER BY received_s, id LIMIT 256"},
+      {&not_candidate_, "UPDATE span_blocks SET merge_candidate = 0 WHERE id=?1"},
       {&read_block_, "SELECT cols, data FROM block_data WHERE id=?1"},
       {&delete_block_keys_, "DELETE FROM block_keys WHERE block=?1"},
       {&old_runs_, "SELECT run FROM trace_runs WHERE last_block < ?1 ORDER BY run LIMIT 16"},
@@ -524,13 +528,19 @@ absl::Status StoreWriter::DeleteBlock(int64_t id) {
 }
 
 absl::StatusOr<bool> StoreWriter::CompactStep() {
-  // Small blocks received close together, none of the newest: the first
-  // run of them (in id order) whose spans fit one block.
+  // Small blocks received close together, in receipt order: the first
+  // group of them that begins a window of kCompactSpanS seconds already
+  // closed (every block that could join it has settled) and fits one block.
+  // Merged blocks are no candidates, so a span is rewritten once at most.
   const int64_t small = std::max<int64_t>(2, options_.block_spans / 4);
   const int64_t settled_s = absl::ToUnixSeconds(Now()) - options_.compact_after_s;
   Stmt& q = small_blocks_;
   q.Bind(1, small);
-  q.Bind(2, settled_s);
+  // Only recent blocks: a merged block takes a new id, and age retention,
+  // which deletes in id order, reaches it only after the blocks before it;
+  // merging blocks no older than this keeps that delay to minutes.
+  q.Bind(2, settled_s - kCompactWindowS);
+  q.Bind(3, settled_s);
   std::vector<std::pair<int64_t, int64_t>> group;  // (id, received_s)
   int64_t spans = 0;
   int rc;
@@ -543,6 +553,7 @@ absl::StatusOr<bool> StoreWriter::CompactStep() {
       group.clear();
       spans = 0;
     }
+    if (group.empty() && received + kCompactSpanS > settled_s) break;  // its window is open
     group.emplace_back(q.Int(0), received);
     spans += n;
   }
@@ -569,8 +580,12 @@ absl::StatusOr<bool> StoreWriter::CompactStep() {
     BlockView view;
     const absl::Status st = view.Parse(cols);
     if (!st.ok() || !data.ok()) {
-      // Damaged: left as it is for the reader to report, never rewritten.
-      return false;
+      // Damaged: left as it is for the reader to report, and no longer a
+      // candidate (the next step merges the others).
+      not_candidate_.Bind(1, id);
+      absl::Status nc = db_.Run(&not_candidate_, "marking a damaged span block");
+      if (!nc.ok()) return nc;
+      return true;
     }
     std::vector<std::pair<std::string, std::string>> attrs;
     for (size_t i = 0; i < view.size(); ++i) {
@@ -598,6 +613,11 @@ absl::StatusOr<bool> StoreWriter::CompactStep() {
     }
   }
   absl::Status st = InsertBlock(merged, received_s);
+  if (st.ok()) {
+    // Merged once: never a candidate again (each span is rewritten once).
+    not_candidate_.Bind(1, static_cast<int64_t>(sqlite3_last_insert_rowid(db_.get())));
+    st = db_.Run(&not_candidate_, "marking a merged span block");
+  }
   for (size_t i = 0; st.ok() && i < group.size(); ++i) st = DeleteBlock(group[i].first);
   if (!st.ok()) return st;
   compacted_blocks_ += static_cast<int64_t>(group.size());
@@ -730,6 +750,9 @@ absl::Status StoreWriter::Close() {
                   &insert_part_,
                   &insert_log_,
                   &insert_point_,
+                  &small_blocks_,
+                  &read_block_,
+                  &not_candidate_,
                   &oldest_[0],
                   &oldest_[1],
                   &oldest_[2],
@@ -912,7 +935,15 @@ absl::Status StoreWriter::MaybeRetain(bool force) {
     absl::Status st = RetainStep(deadline);
     if (!st.ok()) return st;
   }
-  return options_.compact_after_s >= 0 ? Compact(deadline) : absl::OkStatus();
+  if (options_.compact_after_s < 0 || now < compact_paused_until_) return absl::OkStatus();
+  // Merging is an optimisation: a failure (say the disk is full: it writes
+  // the merged block before deleting the parts) pauses it for a minute and
+  // is counted, but fails no Flush.
+  if (!Compact(deadline).ok()) {
+    ++compact_failures_;
+    compact_paused_until_ = now + absl::Minutes(1);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status StoreWriter::Compact(absl::Time deadline) {

@@ -53,9 +53,10 @@ struct StoreOptions {
   int64_t block_spans = 1024;             // spans per block (a batch is never split)
   int64_t index_run_spans = 65536;        // trace index entries per run
   int64_t dedupe_window_spans = 1 << 20;  // recent span ids remembered (8 B each)
-  // Blocks of fewer than min(block_spans / 4, 255) spans received at least
-  // this long ago are merged into blocks of up to block_spans (a trickle of
-  // requests leaves one small block per Flush); < 0: never.
+  // Blocks of fewer than min(block_spans / 4, 255) spans received between
+  // this long and ten minutes more ago are merged, once, a minute's worth at
+  // a time, into blocks of up to block_spans (a trickle of requests leaves
+  // one small block per Flush); < 0: never.
   int64_t compact_after_s = 10;
   absl::Duration retention_interval = absl::Milliseconds(200);
   absl::Duration retention_step_budget = absl::Milliseconds(5);
@@ -72,6 +73,12 @@ absl::Status InitStoreSchema(Db* db);
 
 class StoreWriter : public pipeline::BatchWriter {
  public:
+  // Compaction: a merged block's receipt times differ by at most
+  // kCompactSpanS; candidates were received at most kCompactWindowS before
+  // they settled (StoreOptions::compact_after_s).
+  static constexpr int64_t kCompactSpanS = 60;
+  static constexpr int64_t kCompactWindowS = 600;
+
   explicit StoreWriter(StoreOptions options);
   ~StoreWriter() override;
 
@@ -85,8 +92,10 @@ class StoreWriter : public pipeline::BatchWriter {
   int64_t stored_items() const { return stored_; }
   int64_t duplicate_items() const { return duplicates_; }
   int64_t retention_deleted() const { return retention_deleted_; }
-  // Small blocks merged into larger ones so far (written, maybe not committed).
+  // Small blocks merged into larger ones so far (written, maybe not
+  // committed), and merge steps that failed (each pauses merging a minute).
   int64_t compacted_blocks() const { return compacted_blocks_; }
+  int64_t compact_failures() const { return compact_failures_; }
 
  private:
   class Visitor;
@@ -108,7 +117,6 @@ class StoreWriter : public pipeline::BatchWriter {
   absl::Status Compact(absl::Time deadline);
   // One merge; false when no two small blocks qualify.
   absl::StatusOr<bool> CompactStep();
-  static constexpr int64_t kCompactSpanS = 60;  // a merged block's receipt times differ by <= this
   absl::Status WriteRun();
   absl::Status LoadRecent();
   // The dedupe fingerprint of a span's 16-byte trace id and 8-byte span id.
@@ -138,7 +146,7 @@ class StoreWriter : public pipeline::BatchWriter {
   Stmt insert_block_, insert_block_data_, insert_block_key_, insert_run_, insert_part_;
   Stmt insert_log_, insert_point_;
   Stmt oldest_[3], delete_row_[3], delete_block_data_, delete_block_keys_;
-  Stmt old_runs_, delete_run_, delete_part_, small_blocks_, read_block_;
+  Stmt old_runs_, delete_run_, delete_part_, small_blocks_, read_block_, not_candidate_;
   bool in_tx_ = false;
   int64_t received_s_ = 0;  // the receipt time stamped on the current batch's rows
   int64_t tx_items_ = 0;    // items taken since the last commit
@@ -161,7 +169,8 @@ class StoreWriter : public pipeline::BatchWriter {
   RecentIds recent_;
   std::vector<uint64_t> uncommitted_;
   int64_t stored_ = 0, duplicates_ = 0, retention_deleted_ = 0, vacuumed_at_ = 0;
-  int64_t compacted_blocks_ = 0;
+  int64_t compacted_blocks_ = 0, compact_failures_ = 0;
+  absl::Time compact_paused_until_ = absl::InfinitePast();
 };
 
 }  // namespace tracewire::store

@@ -305,7 +305,7 @@ TEST_F(SpanBlocks, SmallBlocksAreMergedAndEverySpanIsStillFound) {
   const int64_t small_blocks = SqlCount(o.path, "SELECT count(*) FROM span_blocks");
   EXPECT_EQ(small_blocks, static_cast<int64_t>(requests.size()));
   EXPECT_EQ(w.compacted_blocks(), 0);
-  now += absl::Seconds(o.compact_after_s + 1);
+  now += absl::Seconds(o.compact_after_s + StoreWriter::kCompactSpanS + 1);  // windows closed
   ASSERT_TRUE(w.Flush().ok());
   const int64_t blocks = SqlCount(o.path, "SELECT count(*) FROM span_blocks");
   EXPECT_LE(blocks, static_cast<int64_t>(sent.size()) / o.block_spans + 12) << small_blocks;
@@ -372,6 +372,50 @@ TEST_F(SpanBlocks, SmallBlocksAreMergedAndEverySpanIsStillFound) {
   ASSERT_TRUE(w2.Close().ok());
   EXPECT_EQ(SqlCount(o.path, "SELECT count(*) FROM span_blocks"), 0);
 }
+
+// A steady trickle of one-span requests, one a second (windows full at 40
+// spans) and one every 20 s (3 spans a window: merged blocks stay small):
+// each block is merged once at most (a merged block is no candidate), and
+// blocks stay few.
+class Trickle : public SpanBlocks, public ::testing::WithParamInterface<int> {};
+
+TEST_P(Trickle, IsMergedOnceNotOverAndOver) {
+  static absl::Time now;
+  now = absl::FromUnixSeconds(1800000000);
+  const int interval_s = GetParam();
+  StoreOptions o = Options();
+  o.retention_interval = absl::ZeroDuration();
+  o.retention_step_budget = absl::Seconds(10);
+  o.now = [] { return now; };
+  StoreWriter w(o);
+  ASSERT_TRUE(w.Open().ok());
+  const int requests = interval_s == 1 ? 400 : 150;
+  std::vector<std::string> ids;
+  for (int i = 0; i < requests + 1; ++i) {
+    if (i == requests) now += absl::Minutes(2);  // the last windows close
+    const std::string req = tools::MakeStandardSpansRequest(1, 5000 + i);
+    ASSERT_TRUE(w.Write(MakeBatch(wire::Signal::kTraces, req)).ok());
+    ASSERT_TRUE(w.Flush().ok());
+    now += absl::Seconds(interval_s);
+    struct Ids : wire::RequestVisitor {
+      std::vector<std::string>* out;
+      void OnSpan(const wire::SpanView& s) override { out->emplace_back(s.trace_id); }
+    } v;
+    v.out = &ids;
+    ASSERT_TRUE(wire::ReadExportRequest(wire::Signal::kTraces, req, &v).ok());
+  }
+  EXPECT_GT(w.compacted_blocks(), requests * 9 / 10);
+  EXPECT_LE(w.compacted_blocks(), requests);  // each block merged once
+  // A block per minute's window (per 40 spans at one a second), and the last.
+  const int64_t windows = interval_s == 1 ? requests / 40 : requests * interval_s / 60;
+  EXPECT_LE(SqlCount(o.path, "SELECT count(*) FROM span_blocks"), windows + 4);
+  auto r = StoreReader::Open(o.path);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*(*r)->Count("spans"), requests + 1);
+  for (const std::string& id : ids) EXPECT_TRUE((*r)->GetTrace(id).ok()) << ToHex(id);
+}
+
+INSTANTIATE_TEST_SUITE_P(EverySecondAndEvery20s, Trickle, ::testing::Values(1, 20));
 
 TEST_F(SpanBlocks, RedeliveryAfterARestartIsADuplicate) {
   const std::string req = tools::MakeStandardSpansRequest(100, 5);
