@@ -147,9 +147,42 @@ int64_t SqlCount(const std::string& path, const std::string& sql) {
   return n;
 }
 
+// Every span sent is in the store, found through its trace id.
+void ExpectEverySpanFound(StoreReader* r, const std::vector<Sent>& sent) {
+  std::map<std::string, std::set<std::string>> by_trace;
+  for (const Sent& s : sent) by_trace[s.trace_id].insert(s.span_id);
+  for (const auto& [trace_id, span_ids] : by_trace) {
+    auto spans = r->GetTrace(trace_id);
+    ASSERT_TRUE(spans.ok()) << spans.status();
+    std::set<std::string> got;
+    for (const StoredSpan& s : *spans) {
+      got.insert(s.span.span_id);
+      EXPECT_EQ(s.span.trace_id, trace_id);
+      EXPECT_EQ(s.scope_name, "scope-" + s.service);
+    }
+    EXPECT_EQ(got, span_ids);
+    auto summary = r->Summarize(trace_id);
+    ASSERT_TRUE(summary.ok());
+    EXPECT_EQ(summary->span_count, static_cast<int64_t>(span_ids.size()));
+  }
+}
+
 class SpanBlocks : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_TRUE(tmp_.ok()); }
+  void SetUp() override {
+    ASSERT_TRUE(tmp_.ok());
+    now_ = absl::FromUnixSeconds(1800000000);
+  }
+  // Options whose writer reads the test's clock (now_) and runs its
+  // retention and merge steps after every batch, as long as they take.
+  StoreOptions ClockedOptions() {
+    StoreOptions o = Options();
+    o.retention_interval = absl::ZeroDuration();
+    o.retention_step_budget = absl::Seconds(10);
+    o.now = [] { return now_; };
+    return o;
+  }
+  static inline absl::Time now_;
   StoreOptions Options() {
     StoreOptions o;
     o.path = tmp_.path() + "/tw.db";
@@ -197,22 +230,7 @@ TEST_F(SpanBlocks, EveryTraceIsFoundThroughRunsAndNewestBlocksAcrossRestarts) {
   auto r = StoreReader::Open(path);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(*(*r)->Count("spans"), static_cast<int64_t>(sent.size()));
-  std::map<std::string, std::set<std::string>> by_trace;
-  for (const Sent& s : sent) by_trace[s.trace_id].insert(s.span_id);
-  for (const auto& [trace_id, span_ids] : by_trace) {
-    auto spans = (*r)->GetTrace(trace_id);
-    ASSERT_TRUE(spans.ok()) << spans.status();
-    std::set<std::string> got;
-    for (const StoredSpan& s : *spans) {
-      got.insert(s.span.span_id);
-      EXPECT_EQ(s.span.trace_id, trace_id);
-      EXPECT_EQ(s.scope_name, "scope-" + s.service);
-    }
-    EXPECT_EQ(got, span_ids);
-    auto summary = (*r)->Summarize(trace_id);
-    ASSERT_TRUE(summary.ok());
-    EXPECT_EQ(summary->span_count, static_cast<int64_t>(span_ids.size()));
-  }
+  ExpectEverySpanFound(r->get(), sent);
 }
 
 class FindTracesScan : public SpanBlocks, public ::testing::WithParamInterface<bool> {};
@@ -286,26 +304,22 @@ INSTANTIATE_TEST_SUITE_P(DistinctValuesAndTies, FindTracesScan, ::testing::Bool(
 // A trickle: one small block per Flush. Once settled they are merged, and
 // every query answers as before.
 TEST_F(SpanBlocks, SmallBlocksAreMergedAndEverySpanIsStillFound) {
-  static absl::Time now = absl::FromUnixSeconds(1800000000);
   std::mt19937_64 rng(13);
   std::vector<Sent> sent;
   const std::vector<std::string> requests =
       MakeRequests(150, &sent, rng, /*coarse=*/false, /*max_request_spans=*/3);
-  StoreOptions o = Options();
-  o.retention_interval = absl::ZeroDuration();
-  o.retention_step_budget = absl::Seconds(10);
-  o.now = [] { return now; };
+  StoreOptions o = ClockedOptions();
   StoreWriter w(o);
   ASSERT_TRUE(w.Open().ok());
   for (const std::string& req : requests) {
     ASSERT_TRUE(w.Write(MakeBatch(wire::Signal::kTraces, req)).ok());
     ASSERT_TRUE(w.Flush().ok());  // a block each, too new to merge
-    now += absl::Milliseconds(10);
+    now_ += absl::Milliseconds(10);
   }
   const int64_t small_blocks = SqlCount(o.path, "SELECT count(*) FROM span_blocks");
   EXPECT_EQ(small_blocks, static_cast<int64_t>(requests.size()));
   EXPECT_EQ(w.compacted_blocks(), 0);
-  now += absl::Seconds(o.compact_after_s + StoreWriter::kCompactSpanS + 1);  // windows closed
+  now_ += absl::Seconds(o.compact_after_s + StoreWriter::kCompactSpanS + 1);  // windows closed
   ASSERT_TRUE(w.Flush().ok());
   const int64_t blocks = SqlCount(o.path, "SELECT count(*) FROM span_blocks");
   EXPECT_LE(blocks, static_cast<int64_t>(sent.size()) / o.block_spans + 12) << small_blocks;
@@ -327,18 +341,7 @@ TEST_F(SpanBlocks, SmallBlocksAreMergedAndEverySpanIsStillFound) {
   auto r = StoreReader::Open(o.path);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(*(*r)->Count("spans"), static_cast<int64_t>(sent.size()) + 400);
-  std::map<std::string, std::set<std::string>> by_trace;
-  for (const Sent& s : sent) by_trace[s.trace_id].insert(s.span_id);
-  for (const auto& [trace_id, span_ids] : by_trace) {
-    auto spans = (*r)->GetTrace(trace_id);
-    ASSERT_TRUE(spans.ok()) << spans.status();
-    std::set<std::string> got;
-    for (const StoredSpan& s : *spans) {
-      got.insert(s.span.span_id);
-      EXPECT_EQ(s.scope_name, "scope-" + s.service);
-    }
-    EXPECT_EQ(got, span_ids);
-  }
+  ExpectEverySpanFound(r->get(), sent);
   for (bool by_duration : {false, true}) {
     for (const char* service : {"api", "db"}) {  // not the 400 added last
       TraceFilter f;
@@ -366,7 +369,7 @@ TEST_F(SpanBlocks, SmallBlocksAreMergedAndEverySpanIsStillFound) {
   ASSERT_TRUE(w.Close().ok());
   StoreOptions later = o;
   later.retention_hours = 1;
-  now += absl::Hours(2);
+  now_ += absl::Hours(2);
   StoreWriter w2(later);
   ASSERT_TRUE(w2.Open().ok());
   ASSERT_TRUE(w2.Close().ok());
@@ -380,23 +383,18 @@ TEST_F(SpanBlocks, SmallBlocksAreMergedAndEverySpanIsStillFound) {
 class Trickle : public SpanBlocks, public ::testing::WithParamInterface<int> {};
 
 TEST_P(Trickle, IsMergedOnceNotOverAndOver) {
-  static absl::Time now;
-  now = absl::FromUnixSeconds(1800000000);
   const int interval_s = GetParam();
-  StoreOptions o = Options();
-  o.retention_interval = absl::ZeroDuration();
-  o.retention_step_budget = absl::Seconds(10);
-  o.now = [] { return now; };
+  StoreOptions o = ClockedOptions();
   StoreWriter w(o);
   ASSERT_TRUE(w.Open().ok());
   const int requests = interval_s == 1 ? 400 : 150;
   std::vector<std::string> ids;
   for (int i = 0; i < requests + 1; ++i) {
-    if (i == requests) now += absl::Minutes(2);  // the last windows close
+    if (i == requests) now_ += absl::Minutes(2);  // the last windows close
     const std::string req = tools::MakeStandardSpansRequest(1, 5000 + i);
     ASSERT_TRUE(w.Write(MakeBatch(wire::Signal::kTraces, req)).ok());
     ASSERT_TRUE(w.Flush().ok());
-    now += absl::Seconds(interval_s);
+    now_ += absl::Seconds(interval_s);
     struct Ids : wire::RequestVisitor {
       std::vector<std::string>* out;
       void OnSpan(const wire::SpanView& s) override { out->emplace_back(s.trace_id); }
@@ -437,12 +435,8 @@ TEST_F(SpanBlocks, RedeliveryAfterARestartIsADuplicate) {
 }
 
 TEST_F(SpanBlocks, RetentionRemovesBlocksTheirSummariesAndSpentRuns) {
-  static absl::Time now = absl::FromUnixSeconds(1800000000);
-  StoreOptions o = Options();
+  StoreOptions o = ClockedOptions();
   o.retention_hours = 1;
-  o.retention_interval = absl::ZeroDuration();
-  o.retention_step_budget = absl::Seconds(10);
-  o.now = [] { return now; };
   StoreWriter w(o);
   ASSERT_TRUE(w.Open().ok());
   for (int i = 0; i < 10; ++i) {
@@ -452,7 +446,7 @@ TEST_F(SpanBlocks, RetentionRemovesBlocksTheirSummariesAndSpentRuns) {
     ASSERT_TRUE(w.Flush().ok());
   }
   EXPECT_GE(SqlCount(o.path, "SELECT count(*) FROM trace_runs"), 2);
-  now += absl::Minutes(61);
+  now_ += absl::Minutes(61);
   ASSERT_TRUE(
       w.Write(MakeBatch(wire::Signal::kTraces, tools::MakeStandardSpansRequest(10, 99))).ok());
   ASSERT_TRUE(w.Flush().ok());
