@@ -263,6 +263,18 @@ std::pair<int64_t, int64_t> BlockView::origin(uint32_t i) const {
   return o;
 }
 
+absl::Status StoredBlock::Load(std::string_view stored_cols,
+                               std::optional<std::string_view> stored_data) {
+  cols.assign(stored_cols);
+  data.clear();
+  if (stored_data.has_value()) {
+    absl::StatusOr<std::string> raw = DecompressData(*stored_data);
+    if (!raw.ok()) return raw.status();
+    data = std::move(*raw);
+  }
+  return view.Parse(cols);
+}
+
 std::string_view BlockView::Raw(const SpanRecord& r, std::string_view data) {
   if (r.data_offset > data.size() || r.data_size > data.size() - r.data_offset) return {};
   return data.substr(r.data_offset, r.data_size);

@@ -27,6 +27,7 @@
 
 #include <bit>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -139,6 +140,24 @@ class BlockView {
   std::string_view cols_;
   size_t count_ = 0, dict_count_ = 0, attr_count_ = 0, origin_count_ = 0;
   size_t dict_offsets_ = 0, dict_bytes_ = 0, records_ = 0, attrs_ = 0, origins_ = 0;
+};
+
+// A block read back from its row, for the reader and for compaction: copies
+// of the blobs (a row's memory is SQLite's only until its statement moves
+// on), the data decompressed, the columns parsed. Not copyable or movable:
+// `view` points into `cols`.
+struct StoredBlock {
+  StoredBlock() = default;
+  StoredBlock(const StoredBlock&) = delete;
+  StoredBlock& operator=(const StoredBlock&) = delete;
+
+  // Without `stored_data` the data is not read (`data` stays empty).
+  // DataLoss saying what is damaged when a blob is.
+  absl::Status Load(std::string_view stored_cols,
+                    std::optional<std::string_view> stored_data = std::nullopt);
+
+  std::string cols, data;  // data: the raw spans, decompressed
+  BlockView view;
 };
 
 }  // namespace tracewire::store

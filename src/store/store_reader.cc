@@ -148,23 +148,13 @@ absl::Status StoreReader::ReadBlock(int64_t id, bool with_data, Block* out) {
   Stmt& s = with_data ? block_all_ : block_cols_;
   s.Bind(1, id);
   const int rc = s.Step();
+  absl::Status st;
   if (rc == SQLITE_ROW) {
-    out->id = id;
-    out->cols = std::string(s.Blob(0));
-    out->data = with_data ? std::string(s.Blob(1)) : std::string();
+    st = out->Load(s.Blob(0), with_data ? std::optional(s.Blob(1)) : std::nullopt);
   }
   s.Reset();
-  if (rc == SQLITE_ROW && with_data) {
-    absl::StatusOr<std::string> raw = DecompressData(out->data);
-    if (!raw.ok()) {
-      return absl::DataLossError(absl::StrCat("store ", db_.path(), ": block ", id, ": ",
-                                              std::string(raw.status().message())));
-    }
-    out->data = std::move(*raw);
-  }
   if (rc == SQLITE_DONE) return absl::NotFoundError("block gone");
   if (rc != SQLITE_ROW) return db_.Error(rc, "reading a span block");
-  absl::Status st = out->view.Parse(out->cols);
   if (!st.ok()) {
     return absl::DataLossError(
         absl::StrCat("store ", db_.path(), ": block ", id, ": ", std::string(st.message())));

@@ -101,11 +101,7 @@ class StoreReader {
   absl::StatusOr<int64_t> Count(const std::string& table);
 
  private:
-  struct Block {
-    int64_t id = 0;
-    std::string cols, data;
-    BlockView view;
-  };
+  using Block = StoredBlock;
   class ReadTx;
 
   // The blocks that may hold spans of `trace_id` (trace_index.h), ascending.

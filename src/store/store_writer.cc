@@ -564,22 +564,20 @@ absl::StatusOr<bool> StoreWriter::CompactStep() {
 
   // Rebuild the spans of the group as one block, in the same transaction.
   BlockBuilder merged;
+  StoredBlock block;
+  const BlockView& view = block.view;
   int64_t received_s = 0;
   Stmt& r = read_block_;
   for (const auto& [id, received] : group) {
     received_s = std::max(received_s, received);
     r.Bind(1, id);
     rc = r.Step();
+    const absl::Status st = rc == SQLITE_ROW ? block.Load(r.Blob(0), r.Blob(1)) : absl::OkStatus();
+    r.Reset();
     if (rc != SQLITE_ROW) {
-      r.Reset();
       return db_.Error(rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, "reading a span block");
     }
-    const std::string cols(r.Blob(0));  // the row's memory is SQLite's until Reset
-    absl::StatusOr<std::string> data = DecompressData(r.Blob(1));
-    r.Reset();
-    BlockView view;
-    const absl::Status st = view.Parse(cols);
-    if (!st.ok() || !data.ok()) {
+    if (!st.ok()) {
       // Damaged: left as it is for the reader to report, and no longer a
       // candidate (the next step merges the others).
       not_candidate_.Bind(1, id);
@@ -596,7 +594,7 @@ absl::StatusOr<bool> StoreWriter::CompactStep() {
         attrs.emplace_back(view.str(k), view.str(v));
       }
       BlockBuilder::Span sp;
-      sp.raw = BlockView::Raw(rec, *data);
+      sp.raw = BlockView::Raw(rec, block.data);
       sp.trace_id = std::string_view(rec.trace_id, 16);
       sp.span_id = std::string_view(rec.span_id, 8);
       sp.parent_span_id = rec.has_parent ? sp.span_id : std::string_view();  // only its presence
