@@ -428,7 +428,11 @@ void StoreWriter::Abort() {
   // Forget the lost spans' ids: a re-delivery is stored, not skipped.
   for (uint64_t fp : uncommitted_) recent_.Erase(fp);
   uncommitted_.clear();
-  resources_.clear();  // ids interned in the rolled-back transaction are gone
+  ForgetInternedIds();  // those interned in the rolled-back transaction are gone
+}
+
+void StoreWriter::ForgetInternedIds() {
+  resources_.clear();
   scopes_.clear();
   metrics_.clear();
 }
@@ -662,9 +666,7 @@ absl::Status StoreWriter::Write(const pipeline::Batch& batch) {
     st = r.ok() ? v.status : r.status();
     (void)db_.Run(&rollback_to_, "rolling back a batch");
     (void)db_.Run(&release_, "ending a batch");
-    resources_.clear();  // ids interned in the rolled-back batch are gone
-    scopes_.clear();
-    metrics_.clear();
+    ForgetInternedIds();  // those interned in the rolled-back batch are gone
     AbortIfRolledBack();
     return st;
   }
@@ -702,17 +704,21 @@ absl::Status StoreWriter::Write(const pipeline::Batch& batch) {
   return absl::OkStatus();
 }
 
+absl::Status StoreWriter::ReportLost(absl::Status st) {
+  if (lost_ == 0) return st;
+  if (st.ok()) st = absl::UnavailableError("store: a write failed and its items were lost");
+  st = pipeline::WithLostItems(std::move(st), lost_);
+  lost_ = 0;
+  return st;
+}
+
 absl::Status StoreWriter::Flush() {
   if (!db_.is_open()) return absl::OkStatus();
   absl::Status st = MaybeRetain(false);
   if (st.ok()) st = std::exchange(retain_error_, absl::OkStatus());
   absl::Status c = Commit();
   if (st.ok()) st = c;
-  if (lost_ > 0) {
-    if (st.ok()) st = absl::UnavailableError("store: a write failed and its items were lost");
-    st = pipeline::WithLostItems(st, lost_);
-    lost_ = 0;
-  }
+  st = ReportLost(std::move(st));
   if (retention_deleted_ != vacuumed_at_) {  // give freed pages back to the file system
     vacuumed_at_ = retention_deleted_;
     (void)db_.Exec("PRAGMA incremental_vacuum(1000)");
@@ -722,13 +728,7 @@ absl::Status StoreWriter::Flush() {
 
 absl::Status StoreWriter::Close() {
   if (!db_.is_open()) return absl::OkStatus();
-  absl::Status st = Commit();
-  if (lost_ > 0) {
-    st = pipeline::WithLostItems(
-        st.ok() ? absl::UnavailableError("store: a write failed and its items were lost") : st,
-        lost_);
-    lost_ = 0;
-  }
+  absl::Status st = ReportLost(Commit());
   // Finalize every statement before closing.
   for (Stmt* s : {&begin_,
                   &commit_,
@@ -857,18 +857,29 @@ int64_t StoreWriter::LiveBytes() {
 absl::StatusOr<int64_t> StoreWriter::DeleteOldest(int table, int64_t cutoff_s, int64_t limit) {
   // All of it or nothing: a failure part way must not leave a block's data
   // or summaries without its row for the transaction to commit.
-  absl::Status st = db_.Exec("SAVEPOINT retain");
+  absl::StatusOr<int64_t> n = 0;
+  absl::Status st = AllOrNothing([&] {
+    n = DeleteOldestRows(table, cutoff_s, limit);
+    return n.status();
+  });
   if (!st.ok()) return st;
-  absl::StatusOr<int64_t> n = DeleteOldestRows(table, cutoff_s, limit);
-  if (n.ok()) {
-    st = db_.Exec("RELEASE retain");
-    if (st.ok()) return n;
-    n = st;
-  }
-  (void)db_.Exec("ROLLBACK TO retain");
-  (void)db_.Exec("RELEASE retain");
-  AbortIfRolledBack();
   return n;
+}
+
+absl::Status StoreWriter::AllOrNothing(absl::FunctionRef<absl::Status()> step) {
+  const size_t pending_before = pending_.size();
+  absl::Status st = db_.Exec("SAVEPOINT step");
+  if (!st.ok()) return st;
+  st = step();
+  if (st.ok()) {
+    st = db_.Exec("RELEASE step");
+    if (st.ok()) return st;
+  }
+  (void)db_.Exec("ROLLBACK TO step");
+  (void)db_.Exec("RELEASE step");
+  pending_.resize(std::min(pending_.size(), pending_before));
+  AbortIfRolledBack();
+  return st;
 }
 
 absl::StatusOr<int64_t> StoreWriter::DeleteOldestRows(int table, int64_t cutoff_s, int64_t limit) {
@@ -949,22 +960,12 @@ absl::Status StoreWriter::Compact(absl::Time deadline) {
   for (int i = 0; i < kMaxSteps && absl::Now() <= deadline; ++i) {
     absl::Status st = Begin();
     if (!st.ok()) return st;
-    // A step is all or nothing (a savepoint), its index entries too.
-    const size_t pending_before = pending_.size();
-    st = db_.Exec("SAVEPOINT compact");
-    if (!st.ok()) return st;
-    absl::StatusOr<bool> merged = CompactStep();
-    if (merged.ok()) {
-      st = db_.Exec("RELEASE compact");
-      if (!st.ok()) merged = st;
-    }
-    if (!merged.ok()) {
-      (void)db_.Exec("ROLLBACK TO compact");
-      (void)db_.Exec("RELEASE compact");
-      pending_.resize(std::min(pending_.size(), pending_before));
-      AbortIfRolledBack();
+    absl::StatusOr<bool> merged = false;
+    st = AllOrNothing([&] {
+      merged = CompactStep();
       return merged.status();
-    }
+    });
+    if (!st.ok()) return st;
     if (!*merged) break;
   }
   return absl::OkStatus();

@@ -35,6 +35,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/time/time.h"
 #include "pipeline/sink.h"
 #include "store/recent_ids.h"
@@ -108,6 +109,15 @@ class StoreWriter : public pipeline::BatchWriter {
   void Abort();
   // Abort, when SQLite rolled the transaction back by itself after an error.
   void AbortIfRolledBack();
+  // Runs `step` in a savepoint: all of it or none. On failure the savepoint
+  // and what `step` added to pending_ are rolled back (and the transaction
+  // aborted if SQLite rolled it back by itself).
+  absl::Status AllOrNothing(absl::FunctionRef<absl::Status()> step);
+  // `st` carrying the items lost since the last report (Unavailable if `st`
+  // is OK); `st` itself when none were.
+  absl::Status ReportLost(absl::Status st);
+  // Empties the caches of interned resource, scope and metric ids.
+  void ForgetInternedIds();
   // Writes block_ (the spans taken since the last block) and clears it.
   absl::Status WriteBlock();
   // Inserts `block` with its data, summaries and pending index entries.
