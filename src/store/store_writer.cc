@@ -367,11 +367,10 @@ absl::Status StoreWriter::LoadRecent() {
     if (!view.Parse(blocks.Blob(1)).ok()) continue;  // a reader reports it
     for (size_t i = 0; i < view.size(); ++i) {
       const SpanRecord r = view.record(i);
-      if (id > last_indexed) {
-        entries.push_back({TraceKey(std::string_view(r.trace_id, 16)), id});
-      }
+      const uint64_t key = TraceKey(std::string_view(r.trace_id, 16));
+      if (id > last_indexed) entries.push_back({key, id});
       if (loaded < preload) {
-        fingerprints.push_back(Fingerprint(r.trace_id, r.span_id));
+        fingerprints.push_back(Fingerprint(key, r.span_id));
         ++loaded;
       }
     }
@@ -384,14 +383,14 @@ absl::Status StoreWriter::LoadRecent() {
   return absl::OkStatus();
 }
 
-uint64_t StoreWriter::Fingerprint(const char* trace_id, const char* span_id) {
+uint64_t StoreWriter::Fingerprint(uint64_t trace_key, const char* span_id) {
   uint64_t sid;
   std::memcpy(&sid, span_id, 8);
-  return TraceKey(std::string_view(trace_id, 16)) ^ (sid * 0x9e3779b97f4a7c15ull);
+  return trace_key ^ (sid * 0x9e3779b97f4a7c15ull);
 }
 
 bool StoreWriter::Remember(const char* trace_id, const char* span_id) {
-  const uint64_t fp = Fingerprint(trace_id, span_id);
+  const uint64_t fp = Fingerprint(TraceKey(std::string_view(trace_id, 16)), span_id);
   if (!recent_.Insert(fp)) return false;
   uncommitted_.push_back(fp);
   return true;

@@ -129,8 +129,9 @@ class StoreWriter : public pipeline::BatchWriter {
   absl::StatusOr<bool> CompactStep();
   absl::Status WriteRun();
   absl::Status LoadRecent();
-  // The dedupe fingerprint of a span's 16-byte trace id and 8-byte span id.
-  static uint64_t Fingerprint(const char* trace_id, const char* span_id);
+  // The dedupe fingerprint of a span: its trace id's TraceKey and its 8-byte
+  // span id.
+  static uint64_t Fingerprint(uint64_t trace_key, const char* span_id);
   bool Remember(const char* trace_id, const char* span_id);
   absl::Status MaybeRetain(bool force);
   absl::Status RetainStep(absl::Time deadline);
