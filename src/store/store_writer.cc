@@ -134,16 +134,24 @@ class StoreWriter::Visitor : public wire::RequestVisitor {
   void OnSpan(const wire::SpanView& span) override {
     if (!status.ok()) return;
     if (services.empty()) services.push_back(service_);
-    // Only the chosen attributes: no full decode.
+    // Only the status and the chosen attributes, in one walk: no full decode.
     StagedSpan& staged = spans.emplace_back();
     staged.service = services.size() - 1;
     staged.attributes_begin = attributes.size();
     BlockBuilder::Span& s = staged.span;
     wire::ProtoReader r(span.raw);
     wire::Field f;
-    while (!w_->options_.attribute_keys.empty() && r.Next(&f)) {
+    while (r.Next(&f)) {
       if (f.type != wire::WireType::kLen) continue;
-      if (f.number == 9) {
+      if (f.number == 15) {
+        wire::ProtoReader sr(f.bytes);
+        wire::Field g;
+        while (sr.Next(&g)) {
+          if (g.number == 3 && g.type == wire::WireType::kVarint) {
+            s.status = static_cast<uint32_t>(g.value);
+          }
+        }
+      } else if (f.number == 9 && !w_->options_.attribute_keys.empty()) {
         wire::ProtoReader kr(f.bytes);
         wire::Field g;
         while (kr.Next(&g)) {
@@ -159,7 +167,6 @@ class StoreWriter::Visitor : public wire::RequestVisitor {
       }
     }
     s.raw = span.raw;
-    s.status = span.status_code;
     s.trace_id = span.trace_id;
     s.span_id = span.span_id;
     s.parent_span_id = span.parent_span_id;

@@ -87,17 +87,6 @@ bool ParseSpan(std::string_view bytes, bool validate, SpanView* v, std::string* 
       case 8:
         if (f.type == WireType::kFixed64) v->end_time_unix_nano = f.value;
         break;
-      case 15:
-        if (f.type == WireType::kLen) {
-          ProtoReader sr(f.bytes);
-          Field g;
-          while (sr.Next(&g)) {
-            if (g.number == 3 && g.type == WireType::kVarint) {
-              v->status_code = static_cast<uint32_t>(g.value);
-            }
-          }
-        }
-        break;
       default:
         break;
     }

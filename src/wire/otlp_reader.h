@@ -35,8 +35,7 @@ struct SpanView {
   uint32_t kind = 0;
   uint64_t start_time_unix_nano = 0;
   uint64_t end_time_unix_nano = 0;
-  uint32_t status_code = 0;  // Status.code: 0 unset, 1 ok, 2 error.
-  std::string_view raw;      // The whole Span message.
+  std::string_view raw;  // The whole Span message.
 };
 
 struct MetricView {
